@@ -1,0 +1,18 @@
+//! aircall-dest: send the records of a dataset (CSV, JSON Lines, JSON) to the Aircall REST API.
+//!
+//! The crate is a pure core with thin edges. `records` streams input, `destination` holds the
+//! saved settings, `request` is the one place that turns records into HTTP requests, and the
+//! edges (`client`, `runner`, `sandbox`, `tui`, `cli`) do the I/O around that core.
+
+pub mod cli;
+pub mod client;
+pub mod credentials;
+pub mod destination;
+pub mod files;
+pub mod records;
+pub mod request;
+pub mod runner;
+pub mod sandbox;
+pub mod secret;
+pub mod templates;
+pub mod tui;
