@@ -1,1 +1,179 @@
-//! cli
+//! The command line: argument parsing and one file per command. The contract is DESIGN §3.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes every command keeps to.
+pub mod exit {
+    pub const SUCCESS: u8 = 0;
+    /// Configuration, credentials or I/O error.
+    pub const ERROR: u8 = 1;
+    /// Bad command-line usage.
+    pub const USAGE: u8 = 2;
+    /// Finished, but some records were dead-lettered or invalid.
+    pub const PARTIAL: u8 = 3;
+    /// Stopped by Ctrl-C or SIGTERM after draining.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "aircall-dest", version, about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the set-up wizard, creating or editing DEST.
+    Setup(SetupArgs),
+    /// Send every record of a destination's dataset.
+    Run(RunArgs),
+    /// Print the requests a destination would send, as JSON Lines, secrets masked.
+    Preview(PreviewArgs),
+    /// Send one sample request and print the response.
+    SendTest(SendTestArgs),
+    /// Check a destination file.
+    Validate(DestArg),
+    /// Mark a destination active so `run` sends it.
+    Activate(DestArg),
+    /// Mark a destination paused so `run` refuses it.
+    Pause(DestArg),
+    /// Manage saved credentials.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+    /// List the endpoint templates, or describe one.
+    Templates(TemplatesArgs),
+    /// Run the local Aircall sandbox server.
+    Sandbox(crate::sandbox::SandboxArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DestArg {
+    /// The destination file (TOML).
+    pub dest: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The destination file to create or edit.
+    pub dest: Option<PathBuf>,
+    /// The dataset to use instead of the file's source.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    pub dest: PathBuf,
+    /// Read records from PATH instead of the file's source; `-` is standard input.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Where the outcome log lives (default: a folder beside the configuration).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Build and validate every request without sending anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the summary as one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Forget the outcome log of an earlier run of a changed input and start over.
+    #[arg(long)]
+    pub restart: bool,
+    /// Resend records whose earlier outcome is unknown, even creates that cannot be looked up.
+    #[arg(long)]
+    pub resend_in_doubt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    pub dest: PathBuf,
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Print at most N requests.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendTestArgs {
+    pub dest: PathBuf,
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Which sample request to send, counting from 1.
+    #[arg(long, default_value_t = 1)]
+    pub sample: usize,
+    /// Send this file's content as the body instead of the sample's.
+    #[arg(long)]
+    pub body: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// List saved credentials (never their secrets).
+    List,
+    /// Save a credential. The token is never taken as an argument.
+    Add(CredentialAddArgs),
+    /// Delete a saved credential.
+    Remove { name: String },
+    /// Call GET /v1/ping with a saved credential.
+    Verify { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialAddArgs {
+    pub name: String,
+    /// The API ID (Basic auth user name). Not needed with --bearer.
+    #[arg(long)]
+    pub api_id: Option<String>,
+    /// Read the token from standard input.
+    #[arg(long, conflicts_with = "token_env")]
+    pub token_stdin: bool,
+    /// Resolve the token from this environment variable each time it is used (not stored).
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+    /// Resolve the token by running this command each time it is used (e.g. a password manager).
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["token_env", "token_stdin"])]
+    pub token_cmd: Option<String>,
+    /// The token is an OAuth Bearer token.
+    #[arg(long)]
+    pub bearer: bool,
+    #[arg(long, default_value = "https://api.aircall.io")]
+    pub base_url: String,
+    #[arg(long, default_value = "")]
+    pub description: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplatesArgs {
+    /// A template id to describe.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses the command line and runs the command; returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    ExitCode::from(dispatch(cli))
+}
+
+fn dispatch(cli: Cli) -> u8 {
+    let _ = cli;
+    exit::SUCCESS
+}
