@@ -122,6 +122,19 @@ impl Scanner {
         }
     }
 
+    fn keep_run(&mut self, elem: &mut Elem, run: &[u8]) {
+        elem.len += run.len() as u64;
+        if elem.too_large {
+            return;
+        }
+        if self.buf.len() + run.len() > self.max {
+            elem.too_large = true;
+            self.buf.clear();
+        } else {
+            self.buf.extend_from_slice(run);
+        }
+    }
+
     fn feed(&mut self, elem: &mut Elem, b: u8) -> Feed {
         if elem.in_string {
             if elem.escape {
@@ -322,6 +335,33 @@ impl Scanner {
             while used < chunk.len() {
                 let b = chunk[used];
                 match elem.as_mut() {
+                    Some(current) if current.in_string && !current.escape => {
+                        // Inside a string only `"`, `\` and newlines matter: take the run of
+                        // ordinary bytes before them in one go.
+                        let run = chunk[used..]
+                            .iter()
+                            .position(|&c| matches!(c, b'"' | b'\\' | b'\n'))
+                            .unwrap_or(chunk.len() - used);
+                        if run == 0 {
+                            // `feed` handles the special byte.
+                            match self.feed(current, b) {
+                                Feed::DoneWith => {
+                                    self.advance(b);
+                                    used += 1;
+                                    outcome = elem.take().map(|e| self.finish(e));
+                                    break;
+                                }
+                                _ => {
+                                    self.advance(b);
+                                    used += 1;
+                                }
+                            }
+                        } else {
+                            self.keep_run(current, &chunk[used..used + run]);
+                            self.col += run as u64;
+                            used += run;
+                        }
+                    }
                     Some(current) => match self.feed(current, b) {
                         Feed::More => {
                             self.advance(b);
