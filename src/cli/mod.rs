@@ -174,6 +174,18 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> u8 {
-    let _ = cli;
+    // Sandbox dispatch added by the sandbox branch; the lead owns the rest of this function.
+    if let Some(Command::Sandbox(args)) = cli.command {
+        let outcome = tokio::runtime::Runtime::new()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(crate::sandbox::run_command(args)));
+        return match outcome {
+            Ok(()) => exit::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                exit::ERROR
+            }
+        };
+    }
     exit::SUCCESS
 }
