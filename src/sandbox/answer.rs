@@ -13,21 +13,33 @@ pub struct Reply {
 
 impl Reply {
     pub fn ok(body: Value) -> Self {
-        Self { status: StatusCode::OK, body: Some(body) }
+        Self {
+            status: StatusCode::OK,
+            body: Some(body),
+        }
     }
 
     /// Creates answer 201 as Aircall's reference documents (live Aircall has been seen answering 200).
     pub fn created(body: Value) -> Self {
-        Self { status: StatusCode::CREATED, body: Some(body) }
+        Self {
+            status: StatusCode::CREATED,
+            body: Some(body),
+        }
     }
 
     /// A 201 with no body: call comments, call tags and dialer numbers document no response body.
     pub fn created_empty() -> Self {
-        Self { status: StatusCode::CREATED, body: None }
+        Self {
+            status: StatusCode::CREATED,
+            body: None,
+        }
     }
 
     pub fn no_content() -> Self {
-        Self { status: StatusCode::NO_CONTENT, body: None }
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+        }
     }
 }
 
@@ -50,7 +62,10 @@ pub struct ApiError {
 
 impl ApiError {
     fn with(status: StatusCode, error: &str, troubleshoot: impl Into<String>) -> Self {
-        Self { status, body: json!({ "error": error, "troubleshoot": troubleshoot.into() }) }
+        Self {
+            status,
+            body: json!({ "error": error, "troubleshoot": troubleshoot.into() }),
+        }
     }
 
     pub fn bad_request(troubleshoot: impl Into<String>) -> Self {
@@ -62,15 +77,27 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(troubleshoot: impl Into<String>) -> Self {
-        Self::with(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed", troubleshoot)
+        Self::with(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed",
+            troubleshoot,
+        )
     }
 
     pub fn unprocessable(troubleshoot: impl Into<String>) -> Self {
-        Self::with(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Entity", troubleshoot)
+        Self::with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable Entity",
+            troubleshoot,
+        )
     }
 
     pub fn payload_too_large(troubleshoot: impl Into<String>) -> Self {
-        Self::with(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large", troubleshoot)
+        Self::with(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Payload Too Large",
+            troubleshoot,
+        )
     }
 
     /// The shape Attio's client parses for dialer-campaign conflicts.
@@ -86,21 +113,35 @@ impl ApiError {
     }
 
     pub fn too_many_requests(troubleshoot: impl Into<String>) -> Self {
-        Self::with(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests", troubleshoot)
+        Self::with(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
+            troubleshoot,
+        )
     }
 
     /// An error status injected by the fault plan; the body names it as injected.
     pub fn injected(status: StatusCode) -> Self {
         let reason = status.canonical_reason().unwrap_or("Error");
-        Self::with(status, reason, format!("Injected by the sandbox fault plan ({})", status.as_u16()))
+        Self::with(
+            status,
+            reason,
+            format!("Injected by the sandbox fault plan ({})", status.as_u16()),
+        )
     }
 
     pub fn unauthorized() -> Self {
-        Self { status: StatusCode::UNAUTHORIZED, body: json!({ "message": "Unauthorized" }) }
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            body: json!({ "message": "Unauthorized" }),
+        }
     }
 
     pub fn forbidden() -> Self {
-        Self { status: StatusCode::FORBIDDEN, body: json!({ "message": "Forbidden" }) }
+        Self {
+            status: StatusCode::FORBIDDEN,
+            body: json!({ "message": "Forbidden" }),
+        }
     }
 }
 
@@ -113,9 +154,10 @@ impl IntoResponse for ApiError {
 fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     let mut response = (status, bytes).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     response
 }
 

@@ -42,7 +42,9 @@ impl SandboxCredentials {
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok());
             match decoded.as_deref().and_then(|pair| pair.split_once(':')) {
-                Some((id, token)) if id == self.api_id && token == self.api_token.expose() => Ok(()),
+                Some((id, token)) if id == self.api_id && token == self.api_token.expose() => {
+                    Ok(())
+                }
                 _ => Err(ApiError::forbidden()),
             }
         } else if scheme.eq_ignore_ascii_case("bearer") {
@@ -75,10 +77,33 @@ mod tests {
         let bad = base64::engine::general_purpose::STANDARD.encode("sandbox-id:wrong");
         assert!(creds.check(&with(&format!("Basic {good}"))).is_ok());
         assert!(creds.check(&with("Bearer sandbox-bearer")).is_ok());
-        assert_eq!(creds.check(&HeaderMap::new()).unwrap_err().status.as_u16(), 401);
-        assert_eq!(creds.check(&with("Token abc")).unwrap_err().status.as_u16(), 401);
-        assert_eq!(creds.check(&with(&format!("Basic {bad}"))).unwrap_err().status.as_u16(), 403);
-        assert_eq!(creds.check(&with("Basic !!!")).unwrap_err().status.as_u16(), 403);
-        assert_eq!(creds.check(&with("Bearer nope")).unwrap_err().status.as_u16(), 403);
+        assert_eq!(
+            creds.check(&HeaderMap::new()).unwrap_err().status.as_u16(),
+            401
+        );
+        assert_eq!(
+            creds.check(&with("Token abc")).unwrap_err().status.as_u16(),
+            401
+        );
+        assert_eq!(
+            creds
+                .check(&with(&format!("Basic {bad}")))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            403
+        );
+        assert_eq!(
+            creds.check(&with("Basic !!!")).unwrap_err().status.as_u16(),
+            403
+        );
+        assert_eq!(
+            creds
+                .check(&with("Bearer nope"))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            403
+        );
     }
 }

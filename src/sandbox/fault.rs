@@ -37,7 +37,10 @@ pub struct FaultSpecError {
 }
 
 fn spec_error(item: &str, reason: impl Into<String>) -> FaultSpecError {
-    FaultSpecError { item: item.to_owned(), reason: reason.into() }
+    FaultSpecError {
+        item: item.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 impl FromStr for FaultSpec {
@@ -47,9 +50,9 @@ impl FromStr for FaultSpec {
         let mut spec = FaultSpec::default();
         let mut seen: Vec<String> = Vec::new();
         for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (key, value) = item
-                .split_once('=')
-                .ok_or_else(|| spec_error(item, "expected KEY=VALUE (e.g. 500=0.05, latency=20..80ms)"))?;
+            let (key, value) = item.split_once('=').ok_or_else(|| {
+                spec_error(item, "expected KEY=VALUE (e.g. 500=0.05, latency=20..80ms)")
+            })?;
             let key = key.trim();
             let value = value.trim();
             if seen.iter().any(|k| k == key) {
@@ -72,7 +75,11 @@ impl FromStr for FaultSpec {
                         Some((low, high)) => {
                             // `20..80ms`: a unit on the upper bound alone applies to both.
                             let unit = unit_of(high);
-                            let low = if unit_of(low).is_empty() { format!("{low}{unit}") } else { low.to_owned() };
+                            let low = if unit_of(low).is_empty() {
+                                format!("{low}{unit}")
+                            } else {
+                                low.to_owned()
+                            };
                             (duration(item, &low)?, duration(item, high)?)
                         }
                         None => {
@@ -93,16 +100,23 @@ impl FromStr for FaultSpec {
                         )
                     })?;
                     if !(400..=599).contains(&code) {
-                        return Err(spec_error(item, "error statuses must be between 400 and 599"));
+                        return Err(spec_error(
+                            item,
+                            "error statuses must be between 400 and 599",
+                        ));
                     }
-                    let code = StatusCode::from_u16(code).map_err(|_| spec_error(item, "not an HTTP status"))?;
+                    let code = StatusCode::from_u16(code)
+                        .map_err(|_| spec_error(item, "not an HTTP status"))?;
                     spec.errors.push((code, probability(item, value)?));
                 }
             }
         }
         let total = spec.outcome_probability();
         if total > 1.0 + 1e-9 {
-            return Err(spec_error(text, format!("the probabilities add up to {total}, more than 1")));
+            return Err(spec_error(
+                text,
+                format!("the probabilities add up to {total}, more than 1"),
+            ));
         }
         Ok(spec)
     }
@@ -110,7 +124,10 @@ impl FromStr for FaultSpec {
 
 impl FaultSpec {
     fn outcome_probability(&self) -> f64 {
-        self.errors.iter().map(|(_, p)| p).sum::<f64>() + self.drop + self.stall + self.apply_then_drop
+        self.errors.iter().map(|(_, p)| p).sum::<f64>()
+            + self.drop
+            + self.stall
+            + self.apply_then_drop
     }
 
     pub fn is_empty(&self) -> bool {
@@ -120,8 +137,11 @@ impl FaultSpec {
 
 impl fmt::Display for FaultSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut items: Vec<String> =
-            self.errors.iter().map(|(s, p)| format!("{}={p}", s.as_u16())).collect();
+        let mut items: Vec<String> = self
+            .errors
+            .iter()
+            .map(|(s, p)| format!("{}={p}", s.as_u16()))
+            .collect();
         if self.drop > 0.0 {
             items.push(format!("drop={}", self.drop));
         }
@@ -133,14 +153,20 @@ impl fmt::Display for FaultSpec {
             items.push(format!("apply_then_drop={}", self.apply_then_drop));
         }
         if let Some((low, high)) = self.latency {
-            items.push(format!("latency={}..{}ms", low.as_millis(), high.as_millis()));
+            items.push(format!(
+                "latency={}..{}ms",
+                low.as_millis(),
+                high.as_millis()
+            ));
         }
         f.write_str(&items.join(","))
     }
 }
 
 fn probability(item: &str, value: &str) -> Result<f64, FaultSpecError> {
-    let p: f64 = value.parse().map_err(|_| spec_error(item, format!("{value:?} is not a probability")))?;
+    let p: f64 = value
+        .parse()
+        .map_err(|_| spec_error(item, format!("{value:?} is not a probability")))?;
     if (0.0..=1.0).contains(&p) {
         Ok(p)
     } else {
@@ -155,9 +181,12 @@ fn unit_of(value: &str) -> &str {
 fn duration(item: &str, value: &str) -> Result<Duration, FaultSpecError> {
     let value = value.trim();
     let unit = unit_of(value);
-    let number: f64 = value[..value.len() - unit.len()]
-        .parse()
-        .map_err(|_| spec_error(item, format!("{value:?} is not a duration like 80ms or 30s")))?;
+    let number: f64 = value[..value.len() - unit.len()].parse().map_err(|_| {
+        spec_error(
+            item,
+            format!("{value:?} is not a duration like 80ms or 30s"),
+        )
+    })?;
     let seconds = match unit {
         "ms" => number / 1000.0,
         "s" => number,
@@ -209,11 +238,17 @@ pub struct FaultPlan {
 
 impl FaultPlan {
     pub fn new(spec: FaultSpec, seed: u64) -> Self {
-        Self { spec, rng: Mutex::new(StdRng::seed_from_u64(seed)) }
+        Self {
+            spec,
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        }
     }
 
     pub fn decide(&self) -> FaultDecision {
-        let mut rng = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut rng = self
+            .rng
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Always two draws per request, so one request's outcome never shifts the next one's.
         let roll: f64 = rng.random();
         let latency_roll: f64 = rng.random();
@@ -259,7 +294,10 @@ mod tests {
                 .unwrap();
         assert_eq!(spec.errors.len(), 3);
         assert_eq!(spec.errors[0], (StatusCode::INTERNAL_SERVER_ERROR, 0.05));
-        assert_eq!(spec.latency, Some((Duration::from_millis(20), Duration::from_millis(80))));
+        assert_eq!(
+            spec.latency,
+            Some((Duration::from_millis(20), Duration::from_millis(80)))
+        );
         assert_eq!(spec.stall_for, Some(Duration::from_secs(30)));
         assert_eq!(spec.apply_then_drop, 0.05);
         let again: FaultSpec = spec.to_string().parse().unwrap();
@@ -268,7 +306,16 @@ mod tests {
 
     #[test]
     fn rejects_bad_items_with_a_reason() {
-        for bad in ["500", "600=0.1", "drop=2", "latency=80..20ms", "latency=20", "x=0.1", "500=0.6,503=0.6", "drop=0.1,drop=0.2"] {
+        for bad in [
+            "500",
+            "600=0.1",
+            "drop=2",
+            "latency=80..20ms",
+            "latency=20",
+            "x=0.1",
+            "500=0.6,503=0.6",
+            "drop=0.1,drop=0.2",
+        ] {
             assert!(bad.parse::<FaultSpec>().is_err(), "{bad} should be refused");
         }
         let err = "latency=20".parse::<FaultSpec>().unwrap_err();
@@ -285,7 +332,9 @@ mod tests {
         assert_eq!(first, second);
         assert!(first.iter().any(|d| d.action == FaultAction::Drop));
         assert!(first.iter().any(|d| d.action == FaultAction::Serve));
-        assert!(first.iter().all(|d| d.latency >= Duration::from_millis(1) && d.latency <= Duration::from_millis(9)));
+        assert!(first.iter().all(
+            |d| d.latency >= Duration::from_millis(1) && d.latency <= Duration::from_millis(9)
+        ));
     }
 
     #[test]
@@ -293,6 +342,9 @@ mod tests {
         let plan = FaultPlan::new("apply_then_drop=1".parse().unwrap(), 1);
         assert!((0..20).all(|_| plan.decide().action == FaultAction::ApplyThenDrop));
         let plan = FaultPlan::new("stall=1:2s".parse().unwrap(), 1);
-        assert_eq!(plan.decide().action, FaultAction::Stall(Duration::from_secs(2)));
+        assert_eq!(
+            plan.decide().action,
+            FaultAction::Stall(Duration::from_secs(2))
+        );
     }
 }

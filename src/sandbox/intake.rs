@@ -29,7 +29,8 @@ pub async fn intake(State(app): State<Arc<App>>, request: Request, next: Next) -
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            let mut entry = JournalEntry::received(seq, &parts.method, &parts.uri, &parts.headers, b"");
+            let mut entry =
+                JournalEntry::received(seq, &parts.method, &parts.uri, &parts.headers, b"");
             let error = ApiError::payload_too_large(format!("The body exceeds {MAX_BODY} bytes"));
             entry.status = JournalStatus::Answered(error.status.as_u16());
             app.journal.record(entry);
@@ -44,7 +45,10 @@ pub async fn intake(State(app): State<Arc<App>>, request: Request, next: Next) -
     }
 
     let admission = app.limiter.as_ref().map(|limiter| {
-        limiter.lock().unwrap_or_else(|p| p.into_inner()).admit(Instant::now())
+        limiter
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit(Instant::now())
     });
     if let Some(admission) = admission.filter(|a| !a.allowed) {
         let error = ApiError::too_many_requests(format!(
@@ -89,7 +93,11 @@ pub async fn intake(State(app): State<Arc<App>>, request: Request, next: Next) -
     }
 }
 
-async fn drop_connection(app: &App, mut entry: JournalEntry, control: Option<ConnectionControl>) -> Response {
+async fn drop_connection(
+    app: &App,
+    mut entry: JournalEntry,
+    control: Option<ConnectionControl>,
+) -> Response {
     entry.status = JournalStatus::Dropped;
     app.journal.record(entry);
     close(control).await
@@ -107,10 +115,20 @@ async fn close(control: Option<ConnectionControl>) -> Response {
     }
 }
 
-fn answer(app: &App, mut entry: JournalEntry, mut response: Response, admission: Option<Admission>) -> Response {
+fn answer(
+    app: &App,
+    mut entry: JournalEntry,
+    mut response: Response,
+    admission: Option<Admission>,
+) -> Response {
     if let Some(admission) = admission {
         let reset = unix_seconds_after(admission.reset_after.as_secs_f64());
-        put_limit_headers(response.headers_mut(), admission.limit, admission.remaining, reset);
+        put_limit_headers(
+            response.headers_mut(),
+            admission.limit,
+            admission.remaining,
+            reset,
+        );
     }
     entry.status = JournalStatus::Answered(response.status().as_u16());
     app.journal.record(entry);
@@ -125,6 +143,9 @@ fn put_limit_headers(headers: &mut HeaderMap, limit: u32, remaining: u32, reset:
 
 /// UNIX seconds, rounded up so that waiting until then is always long enough.
 fn unix_seconds_after(seconds: f64) -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
     (now + seconds).ceil() as u64
 }

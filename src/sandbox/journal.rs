@@ -62,7 +62,13 @@ pub struct JournalEntry {
 }
 
 impl JournalEntry {
-    pub fn received(seq: u64, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Self {
+    pub fn received(
+        seq: u64,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Self {
         let (body, body_base64) = match std::str::from_utf8(body) {
             Ok(text) => (text.to_owned(), None),
             Err(_) => (
@@ -122,7 +128,10 @@ fn mask_credential(value: &str) -> String {
 }
 
 fn is_secret_header(name: &str) -> bool {
-    name == "cookie" || name.contains("token") || name.contains("api-key") || name.contains("secret")
+    name == "cookie"
+        || name.contains("token")
+        || name.contains("api-key")
+        || name.contains("secret")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +161,10 @@ impl Journal {
             ))),
             None => None,
         };
-        Ok(Self { file, ..Self::default() })
+        Ok(Self {
+            file,
+            ..Self::default()
+        })
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -160,14 +172,14 @@ impl Journal {
     }
 
     pub fn record(&self, entry: JournalEntry) {
-        if let Some(file) = &self.file {
-            if let Ok(mut line) = serde_json::to_vec(&entry) {
-                line.push(b'\n');
-                let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
-                // A journal that cannot be written must not take the sandbox down; say so once per line.
-                if let Err(err) = file.write_all(&line).and_then(|()| file.flush()) {
-                    tracing::warn!("sandbox journal write failed: {err}");
-                }
+        if let Some(file) = &self.file
+            && let Ok(mut line) = serde_json::to_vec(&entry)
+        {
+            line.push(b'\n');
+            let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+            // A journal that cannot be written must not take the sandbox down; it is logged.
+            if let Err(err) = file.write_all(&line).and_then(|()| file.flush()) {
+                tracing::warn!("sandbox journal write failed: {err}");
             }
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
@@ -178,15 +190,23 @@ impl Journal {
     }
 
     pub fn entries(&self) -> Vec<JournalEntry> {
-        let mut entries: Vec<JournalEntry> =
-            self.entries.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect();
+        let mut entries: Vec<JournalEntry> = self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect();
         // Entries are recorded when answered, so a slow request lands after faster later ones.
         entries.sort_by_key(|e| e.seq);
         entries
     }
 
     pub fn reset(&self) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 
@@ -198,7 +218,10 @@ mod tests {
     #[test]
     fn credentials_are_masked_but_their_scheme_kept() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic c2FuZGJveC1pZDpzYW5kYm94LXRva2Vu"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic c2FuZGJveC1pZDpzYW5kYm94LXRva2Vu"),
+        );
         headers.insert("x-api-token", HeaderValue::from_static("canary"));
         headers.append("x-tag", HeaderValue::from_static("a"));
         headers.append("x-tag", HeaderValue::from_static("b"));
@@ -206,12 +229,22 @@ mod tests {
         assert_eq!(masked["authorization"], "Basic •••");
         assert_eq!(masked["x-api-token"], "•••");
         assert_eq!(masked["x-tag"], "a, b");
-        assert!(!serde_json::to_string(&masked).unwrap().contains("c2FuZGJveC"));
+        assert!(
+            !serde_json::to_string(&masked)
+                .unwrap()
+                .contains("c2FuZGJveC")
+        );
     }
 
     #[test]
     fn status_serialises_as_number_or_dropped() {
-        assert_eq!(serde_json::to_string(&JournalStatus::Answered(201)).unwrap(), "201");
-        assert_eq!(serde_json::to_string(&JournalStatus::Dropped).unwrap(), "\"dropped\"");
+        assert_eq!(
+            serde_json::to_string(&JournalStatus::Answered(201)).unwrap(),
+            "201"
+        );
+        assert_eq!(
+            serde_json::to_string(&JournalStatus::Dropped).unwrap(),
+            "\"dropped\""
+        );
     }
 }

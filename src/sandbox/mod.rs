@@ -19,9 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::Context;
+use rand::SeedableRng;
 use serde_json::Value;
 use tokio::sync::watch;
-use rand::SeedableRng;
 use tokio::task::JoinHandle;
 
 pub use answer::ApiError;
@@ -76,9 +76,10 @@ pub struct BasicPair {
 
 fn parse_basic(text: &str) -> Result<BasicPair, String> {
     match text.split_once(':') {
-        Some((id, token)) if !id.is_empty() && !token.is_empty() => {
-            Ok(BasicPair { api_id: id.to_owned(), api_token: Secret::new(token) })
-        }
+        Some((id, token)) if !id.is_empty() && !token.is_empty() => Ok(BasicPair {
+            api_id: id.to_owned(),
+            api_token: Secret::new(token),
+        }),
         _ => Err("expected ID:TOKEN, both non-empty (e.g. sandbox-id:sandbox-token)".into()),
     }
 }
@@ -143,7 +144,11 @@ struct App {
 impl App {
     /// The limit an injected 429 reports when the real limit is off.
     fn config_limit(&self) -> u32 {
-        if self.rate_limit == 0 { DEFAULT_RATE_LIMIT } else { self.rate_limit }
+        if self.rate_limit == 0 {
+            DEFAULT_RATE_LIMIT
+        } else {
+            self.rate_limit
+        }
     }
 }
 
@@ -162,12 +167,18 @@ pub struct Sandbox {
 pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
-        .map_err(|source| SandboxError::Bind { addr: config.addr, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| SandboxError::Bind { addr: config.addr, source })?;
+        .map_err(|source| SandboxError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+        addr: config.addr,
+        source,
+    })?;
     let journal = Journal::new(config.journal.as_deref())?;
-    let seed = config.seed.unwrap_or_else(|| rand::Rng::random(&mut rand::rngs::StdRng::from_os_rng()));
+    let seed = config
+        .seed
+        .unwrap_or_else(|| rand::Rng::random(&mut rand::rngs::StdRng::from_os_rng()));
     let faults = (!config.faults.is_empty()).then(|| FaultPlan::new(config.faults.clone(), seed));
     let limiter = (config.rate_limit > 0)
         .then(|| Mutex::new(LeakyBucket::new(config.rate_limit, Instant::now())));
@@ -179,11 +190,19 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         faults,
         rate_limit: config.rate_limit,
     });
-    let router = routes::router(app.clone())
-        .layer(axum::middleware::from_fn_with_state(app.clone(), intake::intake));
+    let router = routes::router(app.clone()).layer(axum::middleware::from_fn_with_state(
+        app.clone(),
+        intake::intake,
+    ));
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(server::serve(listener, router, stopped));
-    Ok(Sandbox { addr, seed, app, stop, task: Some(task) })
+    Ok(Sandbox {
+        addr,
+        seed,
+        app,
+        stop,
+        task: Some(task),
+    })
 }
 
 impl Sandbox {
@@ -208,7 +227,11 @@ impl Sandbox {
 
     /// The store as `GET /_sandbox/state` shows it.
     pub fn state(&self) -> Value {
-        self.app.store.lock().unwrap_or_else(|p| p.into_inner()).dump()
+        self.app
+            .store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .dump()
     }
 
     /// Stops accepting, closes every connection and waits until the server task has ended.
@@ -259,9 +282,15 @@ pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
     if !faults.is_empty() {
-        eprintln!("faults: {faults} (seed {}; repeat with --seed {})", sandbox.seed(), sandbox.seed());
+        eprintln!(
+            "faults: {faults} (seed {}; repeat with --seed {})",
+            sandbox.seed(),
+            sandbox.seed()
+        );
     }
-    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
     sandbox.shutdown().await;
     eprintln!("sandbox stopped");
     Ok(())

@@ -25,7 +25,11 @@ pub struct LeakyBucket {
 
 impl LeakyBucket {
     pub fn new(limit_per_minute: u32, now: Instant) -> Self {
-        Self { limit: limit_per_minute, level: 0.0, last: now }
+        Self {
+            limit: limit_per_minute,
+            level: 0.0,
+            last: now,
+        }
     }
 
     fn per_second(&self) -> f64 {
@@ -73,7 +77,10 @@ mod tests {
         assert!(!refused.allowed);
         assert_eq!(refused.remaining, 0);
         // 120/min drains one request every 0.5 s.
-        assert!((refused.reset_after.as_secs_f64() - 0.5).abs() < 1e-6, "{refused:?}");
+        assert!(
+            (refused.reset_after.as_secs_f64() - 0.5).abs() < 1e-6,
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 
 use super::App;
 use super::answer::{Answer, ApiError, Reply};
+use super::store::DetailKind;
 use super::store::fields::parse_body;
 use super::store::{ListQuery, Store, parse_id};
-use super::store::DetailKind;
 
 type Shared = State<Arc<App>>;
 
@@ -24,28 +24,52 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v2/users", get(list_users).post(create_user))
         .route("/v2/users/{key}", get(get_user).put(update_user))
         .route("/v1/users/{id}", delete(delete_user))
-        .route("/v1/users/{id}/dialer_campaign", post(create_campaign).delete(delete_campaign))
+        .route(
+            "/v1/users/{id}/dialer_campaign",
+            post(create_campaign).delete(delete_campaign),
+        )
         .route(
             "/v1/users/{id}/dialer_campaign/phone_numbers",
             get(list_campaign_numbers).post(add_campaign_numbers),
         )
-        .route("/v1/users/{id}/dialer_campaign/phone_numbers/{number_id}", delete(delete_campaign_number))
+        .route(
+            "/v1/users/{id}/dialer_campaign/phone_numbers/{number_id}",
+            delete(delete_campaign_number),
+        )
         .route("/v1/contacts", get(list_contacts).post(create_contact))
         .route("/v1/contacts/search", get(search_contacts))
-        .route("/v1/contacts/{id}", get(get_contact).post(update_contact).delete(delete_contact))
+        .route(
+            "/v1/contacts/{id}",
+            get(get_contact).post(update_contact).delete(delete_contact),
+        )
         .route("/v1/contacts/{id}/phone_details", post(add_phone))
-        .route("/v1/contacts/{id}/phone_details/{detail_id}", put(update_phone).delete(delete_phone))
+        .route(
+            "/v1/contacts/{id}/phone_details/{detail_id}",
+            put(update_phone).delete(delete_phone),
+        )
         .route("/v1/contacts/{id}/email_details", post(add_email))
-        .route("/v1/contacts/{id}/email_details/{detail_id}", put(update_email).delete(delete_email))
+        .route(
+            "/v1/contacts/{id}/email_details/{detail_id}",
+            put(update_email).delete(delete_email),
+        )
         .route("/v1/teams", get(list_teams).post(create_team))
         .route("/v1/teams/{id}", get(get_team).delete(delete_team))
-        .route("/v1/teams/{id}/users/{user_id}", post(add_team_user).delete(remove_team_user))
+        .route(
+            "/v1/teams/{id}/users/{user_id}",
+            post(add_team_user).delete(remove_team_user),
+        )
         .route("/v1/tags", get(list_tags).post(create_tag))
-        .route("/v1/tags/{id}", get(get_tag).put(update_tag).delete(delete_tag))
+        .route(
+            "/v1/tags/{id}",
+            get(get_tag).put(update_tag).delete(delete_tag),
+        )
         .route("/v1/calls/{id}/comments", post(comment_call))
         .route("/v1/calls/{id}/tags", post(tag_call))
         .route("/v1/webhooks", get(list_webhooks).post(create_webhook))
-        .route("/v1/webhooks/{id}", get(get_webhook).put(update_webhook).delete(delete_webhook))
+        .route(
+            "/v1/webhooks/{id}",
+            get(get_webhook).put(update_webhook).delete(delete_webhook),
+        )
         .route("/_sandbox/journal", get(read_journal).delete(reset_journal))
         .route("/_sandbox/state", get(read_state).delete(reset_state))
         .fallback(unknown_path)
@@ -54,7 +78,9 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 fn store(app: &App) -> MutexGuard<'_, Store> {
-    app.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    app.store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn unknown_path(method: Method, uri: Uri) -> ApiError {
@@ -182,7 +208,9 @@ async fn update_detail(app: &App, ids: (String, String), kind: DetailKind, body:
     let id = parse_id(&ids.0, "Contact")?;
     let detail_id = parse_id(&ids.1, "Detail")?;
     let body = parse_body(body)?;
-    Ok(Reply::ok(store(app).update_detail(id, kind, detail_id, &body)?))
+    Ok(Reply::ok(
+        store(app).update_detail(id, kind, detail_id, &body)?,
+    ))
 }
 
 async fn delete_detail(app: &App, ids: (String, String), kind: DetailKind) -> Answer {
@@ -196,7 +224,11 @@ async fn add_phone(State(app): Shared, Path(id): Path<String>, body: Bytes) -> A
     add_detail(&app, &id, DetailKind::Phone, &body).await
 }
 
-async fn update_phone(State(app): Shared, Path(ids): Path<(String, String)>, body: Bytes) -> Answer {
+async fn update_phone(
+    State(app): Shared,
+    Path(ids): Path<(String, String)>,
+    body: Bytes,
+) -> Answer {
     update_detail(&app, ids, DetailKind::Phone, &body).await
 }
 
@@ -208,7 +240,11 @@ async fn add_email(State(app): Shared, Path(id): Path<String>, body: Bytes) -> A
     add_detail(&app, &id, DetailKind::Email, &body).await
 }
 
-async fn update_email(State(app): Shared, Path(ids): Path<(String, String)>, body: Bytes) -> Answer {
+async fn update_email(
+    State(app): Shared,
+    Path(ids): Path<(String, String)>,
+    body: Bytes,
+) -> Answer {
     update_detail(&app, ids, DetailKind::Email, &body).await
 }
 
@@ -245,7 +281,10 @@ async fn add_team_user(State(app): Shared, Path((id, user_id)): Path<(String, St
     Ok(Reply::created(store(&app).add_team_user(id, user_id)?))
 }
 
-async fn remove_team_user(State(app): Shared, Path((id, user_id)): Path<(String, String)>) -> Answer {
+async fn remove_team_user(
+    State(app): Shared,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Answer {
     let id = parse_id(&id, "Team")?;
     let user_id = parse_id(&user_id, "User")?;
     Ok(Reply::ok(store(&app).remove_team_user(id, user_id)?))
@@ -311,7 +350,11 @@ async fn update_webhook(
 ) -> Answer {
     let body = parse_body(&body)?;
     let query = ListQuery::parse(query.as_deref())?;
-    Ok(Reply::ok(store(&app).update_webhook(&id, query.param("events_action"), &body)?))
+    Ok(Reply::ok(store(&app).update_webhook(
+        &id,
+        query.param("events_action"),
+        &body,
+    )?))
 }
 
 async fn get_webhook(State(app): Shared, Path(id): Path<String>) -> Answer {

@@ -27,28 +27,51 @@ pub struct Comment {
 impl Store {
     pub fn add_call_comment(&mut self, call_id: u64, body: &Body) -> Result<(), ApiError> {
         let content = required_str(body, "content")?;
-        if self.calls.get(&call_id).is_some_and(|c| c.comments.len() >= MAX_COMMENTS) {
-            return Err(ApiError::bad_request("Maximum of 5 notes can be added to a Call."));
+        if self
+            .calls
+            .get(&call_id)
+            .is_some_and(|c| c.comments.len() >= MAX_COMMENTS)
+        {
+            return Err(ApiError::bad_request(
+                "Maximum of 5 notes can be added to a Call.",
+            ));
         }
-        let comment = Comment { id: self.next_id("comment"), content, posted_at: unix_now() };
-        self.calls.entry(call_id).or_default().comments.push(comment);
+        let comment = Comment {
+            id: self.next_id("comment"),
+            content,
+            posted_at: unix_now(),
+        };
+        self.calls
+            .entry(call_id)
+            .or_default()
+            .comments
+            .push(comment);
         Ok(())
     }
 
     pub fn tag_call(&mut self, call_id: u64, body: &Body) -> Result<(), ApiError> {
         let Some(Value::Array(items)) = body.get("tags") else {
-            return Err(ApiError::bad_request("tags can't be blank: give an array of tag ids"));
+            return Err(ApiError::bad_request(
+                "tags can't be blank: give an array of tag ids",
+            ));
         };
         if items.is_empty() {
-            return Err(ApiError::bad_request("tags can't be blank: give an array of tag ids"));
+            return Err(ApiError::bad_request(
+                "tags can't be blank: give an array of tag ids",
+            ));
         }
         let mut ids = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let id = item.as_u64().ok_or_else(|| {
-                ApiError::bad_request(format!("tags[{i}] must be a tag id (integer), not {}", shown(item)))
+                ApiError::bad_request(format!(
+                    "tags[{i}] must be a tag id (integer), not {}",
+                    shown(item)
+                ))
             })?;
             if !self.tags.contains_key(&id) {
-                return Err(ApiError::not_found(format!("tags[{i}]: Tag {id} not found")));
+                return Err(ApiError::not_found(format!(
+                    "tags[{i}]: Tag {id} not found"
+                )));
             }
             ids.push(id);
         }

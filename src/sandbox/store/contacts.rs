@@ -170,14 +170,21 @@ impl Store {
             .values()
             .filter(|c| {
                 phone.as_ref().is_none_or(|p| {
-                    c.phone_numbers.iter().any(|d| compact_phone(&d.value) == *p)
+                    c.phone_numbers
+                        .iter()
+                        .any(|d| compact_phone(&d.value) == *p)
                 }) && email.is_none_or(|e| c.emails.iter().any(|d| d.value.eq_ignore_ascii_case(e)))
             })
             .collect();
         Ok(self.page("/v1/contacts/search", "contacts", items, query))
     }
 
-    pub fn add_detail(&mut self, id: u64, kind: DetailKind, body: &Body) -> Result<Value, ApiError> {
+    pub fn add_detail(
+        &mut self,
+        id: u64,
+        kind: DetailKind,
+        body: &Body,
+    ) -> Result<Value, ApiError> {
         let count = detail_vec(self.contact(id)?, kind).len();
         if count >= MAX_DETAILS {
             return Err(ApiError::bad_request(format!(
@@ -188,7 +195,11 @@ impl Store {
         let label = detail_field(body, "label", kind.wrapper())?;
         let value = detail_field(body, "value", kind.wrapper())?;
         kind.check_value(&value, "value")?;
-        let detail = Detail { id: self.next_id("detail"), label, value };
+        let detail = Detail {
+            id: self.next_id("detail"),
+            label,
+            value,
+        };
         let answer = json!({ kind.wrapper(): &detail });
         let contact = self.contact_mut(id)?;
         detail_vec_mut(contact, kind).push(detail);
@@ -206,7 +217,9 @@ impl Store {
         let label = nonblank_if_defined(body, "label")?;
         let value = nonblank_if_defined(body, "value")?;
         if label.is_none() && value.is_none() {
-            return Err(ApiError::bad_request("Give a label and/or a value to update"));
+            return Err(ApiError::bad_request(
+                "Give a label and/or a value to update",
+            ));
         }
         if let Some(value) = &value {
             kind.check_value(value, "value")?;
@@ -215,7 +228,9 @@ impl Store {
         let detail = detail_vec_mut(contact, kind)
             .iter_mut()
             .find(|d| d.id == detail_id)
-            .ok_or_else(|| ApiError::not_found(format!("{} {detail_id} not found", kind.wrapper())))?;
+            .ok_or_else(|| {
+                ApiError::not_found(format!("{} {detail_id} not found", kind.wrapper()))
+            })?;
         if let Some(label) = label {
             detail.label = label;
         }
@@ -227,20 +242,30 @@ impl Store {
         Ok(answer)
     }
 
-    pub fn delete_detail(&mut self, id: u64, kind: DetailKind, detail_id: u64) -> Result<(), ApiError> {
+    pub fn delete_detail(
+        &mut self,
+        id: u64,
+        kind: DetailKind,
+        detail_id: u64,
+    ) -> Result<(), ApiError> {
         let contact = self.contact_mut(id)?;
         let list = detail_vec_mut(contact, kind);
         let before = list.len();
         list.retain(|d| d.id != detail_id);
         if list.len() == before {
-            return Err(ApiError::not_found(format!("{} {detail_id} not found", kind.wrapper())));
+            return Err(ApiError::not_found(format!(
+                "{} {detail_id} not found",
+                kind.wrapper()
+            )));
         }
         contact.updated_at = unix_now();
         Ok(())
     }
 
     fn contact(&self, id: u64) -> Result<&Contact, ApiError> {
-        self.contacts.get(&id).ok_or_else(|| ApiError::not_found(format!("Contact {id} not found")))
+        self.contacts
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found(format!("Contact {id} not found")))
     }
 
     fn contact_mut(&mut self, id: u64) -> Result<&mut Contact, ApiError> {
@@ -250,10 +275,17 @@ impl Store {
     }
 
     /// Checks a `phone_numbers` or `emails` array: at most 20 `{label, value}` entries.
-    fn detail_list(&self, value: &Value, kind: DetailKind) -> Result<Vec<(String, String)>, ApiError> {
+    fn detail_list(
+        &self,
+        value: &Value,
+        kind: DetailKind,
+    ) -> Result<Vec<(String, String)>, ApiError> {
         let key = kind.list();
         let Value::Array(items) = value else {
-            return Err(ApiError::bad_request(format!("{key} must be an array, not {}", super::fields::kind(value))));
+            return Err(ApiError::bad_request(format!(
+                "{key} must be an array, not {}",
+                super::fields::kind(value)
+            )));
         };
         if items.len() > MAX_DETAILS {
             return Err(ApiError::bad_request(format!(
@@ -283,7 +315,11 @@ impl Store {
     fn number_details(&mut self, entries: Vec<(String, String)>) -> Vec<Detail> {
         entries
             .into_iter()
-            .map(|(label, value)| Detail { id: self.next_id("detail"), label, value })
+            .map(|(label, value)| Detail {
+                id: self.next_id("detail"),
+                label,
+                value,
+            })
             .collect()
     }
 }

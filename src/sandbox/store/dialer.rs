@@ -28,7 +28,11 @@ impl Store {
     pub fn create_campaign(&mut self, user_id: u64, body: &Body) -> Result<(), ApiError> {
         self.find_user(&user_id.to_string())?;
         let numbers = campaign_numbers(body)?;
-        let existing = self.dialer_campaigns.get(&user_id).map(|c| c.numbers.as_slice()).unwrap_or(&[]);
+        let existing = self
+            .dialer_campaigns
+            .get(&user_id)
+            .map(|c| c.numbers.as_slice())
+            .unwrap_or(&[]);
         check_not_queued(existing, &numbers)?;
         if !self.dialer_campaigns.contains_key(&user_id) {
             let campaign = Campaign {
@@ -44,27 +48,43 @@ impl Store {
 
     pub fn delete_campaign(&mut self, user_id: u64) -> Result<(), ApiError> {
         self.find_user(&user_id.to_string())?;
-        self.dialer_campaigns.remove(&user_id).map(|_| ()).ok_or_else(|| no_campaign(user_id))
+        self.dialer_campaigns
+            .remove(&user_id)
+            .map(|_| ())
+            .ok_or_else(|| no_campaign(user_id))
     }
 
     pub fn add_campaign_numbers(&mut self, user_id: u64, body: &Body) -> Result<(), ApiError> {
         self.find_user(&user_id.to_string())?;
         let numbers = campaign_numbers(body)?;
-        let campaign = self.dialer_campaigns.get(&user_id).ok_or_else(|| no_campaign(user_id))?;
+        let campaign = self
+            .dialer_campaigns
+            .get(&user_id)
+            .ok_or_else(|| no_campaign(user_id))?;
         check_not_queued(&campaign.numbers, &numbers)?;
         self.queue_numbers(user_id, numbers)
     }
 
-    pub fn list_campaign_numbers(&self, user_id: u64, query: &ListQuery) -> Result<Value, ApiError> {
+    pub fn list_campaign_numbers(
+        &self,
+        user_id: u64,
+        query: &ListQuery,
+    ) -> Result<Value, ApiError> {
         self.find_user(&user_id.to_string())?;
-        let campaign = self.dialer_campaigns.get(&user_id).ok_or_else(|| no_campaign(user_id))?;
+        let campaign = self
+            .dialer_campaigns
+            .get(&user_id)
+            .ok_or_else(|| no_campaign(user_id))?;
         let path = format!("/v1/users/{user_id}/dialer_campaign/phone_numbers");
         Ok(self.page(&path, "numbers", campaign.numbers.iter().collect(), query))
     }
 
     pub fn delete_campaign_number(&mut self, user_id: u64, number_id: u64) -> Result<(), ApiError> {
         self.find_user(&user_id.to_string())?;
-        let campaign = self.dialer_campaigns.get_mut(&user_id).ok_or_else(|| no_campaign(user_id))?;
+        let campaign = self
+            .dialer_campaigns
+            .get_mut(&user_id)
+            .ok_or_else(|| no_campaign(user_id))?;
         let before = campaign.numbers.len();
         campaign.numbers.retain(|n| n.id != number_id);
         if campaign.numbers.len() == before {
@@ -85,7 +105,10 @@ impl Store {
                 created_at: now_rfc3339(),
             })
             .collect();
-        let campaign = self.dialer_campaigns.get_mut(&user_id).ok_or_else(|| no_campaign(user_id))?;
+        let campaign = self
+            .dialer_campaigns
+            .get_mut(&user_id)
+            .ok_or_else(|| no_campaign(user_id))?;
         campaign.numbers.extend(entries);
         Ok(())
     }
@@ -121,7 +144,11 @@ fn campaign_numbers(body: &Body) -> Result<Vec<String>, ApiError> {
 
 /// Numbers already waiting in the campaign, or given twice, are refused with Aircall's 422.
 fn check_not_queued(existing: &[CampaignNumber], numbers: &[String]) -> Result<(), ApiError> {
-    let mut seen: Vec<&str> = existing.iter().filter(|n| !n.called).map(|n| n.number.as_str()).collect();
+    let mut seen: Vec<&str> = existing
+        .iter()
+        .filter(|n| !n.called)
+        .map(|n| n.number.as_str())
+        .collect();
     let mut conflicts = Vec::new();
     for number in numbers {
         if seen.contains(&number.as_str()) {

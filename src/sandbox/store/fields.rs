@@ -17,7 +17,9 @@ pub fn parse_body(bytes: &[u8]) -> Result<Body, ApiError> {
             "The request body must be a JSON object, not {}",
             kind(&other)
         ))),
-        Err(err) => Err(ApiError::bad_request(format!("The request body is not valid JSON: {err}"))),
+        Err(err) => Err(ApiError::bad_request(format!(
+            "The request body is not valid JSON: {err}"
+        ))),
     }
 }
 
@@ -45,9 +47,10 @@ pub fn optional_str(body: &Body, key: &str) -> Result<Option<String>, ApiError> 
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => {
-            Err(ApiError::bad_request(format!("{key} must be a string, not {}", kind(other))))
-        }
+        Some(other) => Err(ApiError::bad_request(format!(
+            "{key} must be a string, not {}",
+            kind(other)
+        ))),
     }
 }
 
@@ -58,7 +61,9 @@ pub fn nonblank_if_defined(body: &Body, key: &str) -> Result<Option<String>, Api
     }
     match optional_str(body, key)? {
         Some(value) if !value.trim().is_empty() => Ok(Some(value)),
-        _ => Err(ApiError::bad_request(format!("{key}: Can't be blank if defined"))),
+        _ => Err(ApiError::bad_request(format!(
+            "{key}: Can't be blank if defined"
+        ))),
     }
 }
 
@@ -79,9 +84,10 @@ pub fn optional_bool(body: &Body, key: &str) -> Result<Option<bool>, ApiError> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => {
-            Err(ApiError::bad_request(format!("{key} must be a boolean, not {}", kind(other))))
-        }
+        Some(other) => Err(ApiError::bad_request(format!(
+            "{key} must be a boolean, not {}",
+            kind(other)
+        ))),
     }
 }
 
@@ -127,7 +133,9 @@ pub fn is_hex_color(value: &str) -> bool {
 
 /// A URL a webhook can be delivered to: http or https with a host.
 pub fn is_web_url(value: &str) -> bool {
-    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
     rest.is_some_and(|rest| {
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty() && !value.chars().any(char::is_whitespace)

@@ -99,7 +99,14 @@ impl Store {
         let bits = (bits & !(0xF << 76)) | (0x4 << 76);
         let bits = (bits & !(0x3 << 62)) | (0x2 << 62);
         let hex = format!("{bits:032x}");
-        format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
     }
 
     fn token(&mut self) -> String {
@@ -124,12 +131,19 @@ impl ListQuery {
         let params: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        let mut list = Self { page: 1, per_page: DEFAULT_PER_PAGE, descending: false, params };
+        let mut list = Self {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+            descending: false,
+            params,
+        };
         for (key, value) in &list.params {
             match key.as_str() {
                 "page" => {
                     list.page = value.parse().ok().filter(|p| *p >= 1).ok_or_else(|| {
-                        ApiError::bad_request(format!("page must be an integer >= 1, not {value:?}"))
+                        ApiError::bad_request(format!(
+                            "page must be an integer >= 1, not {value:?}"
+                        ))
                     })?;
                 }
                 "per_page" => {
@@ -161,7 +175,10 @@ impl ListQuery {
     }
 
     pub fn param(&self, key: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     fn link_to(&self, base: &str, page: u64) -> String {
@@ -179,7 +196,13 @@ impl ListQuery {
 
 impl Store {
     /// One page of `items` as Aircall lists them: `{"meta": {...}, "<key>": [...]}`.
-    fn page<T: Serialize>(&self, path: &str, key: &str, mut items: Vec<&T>, query: &ListQuery) -> Value {
+    fn page<T: Serialize>(
+        &self,
+        path: &str,
+        key: &str,
+        mut items: Vec<&T>,
+        query: &ListQuery,
+    ) -> Value {
         if query.descending {
             items.reverse();
         }
@@ -209,11 +232,16 @@ impl Store {
 
 /// An integer id from a path segment; anything else names no object, so it is "Not found".
 pub fn parse_id(segment: &str, what: &str) -> Result<u64, ApiError> {
-    segment.parse().map_err(|_| ApiError::not_found(format!("{what} {segment:?} not found")))
+    segment
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("{what} {segment:?} not found")))
 }
 
 pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// RFC 3339 UTC with milliseconds, as Aircall writes `created_at` of users, teams and webhooks.
@@ -276,8 +304,26 @@ mod tests {
     #[test]
     fn per_page_is_bounded() {
         assert!(ListQuery::parse(Some("per_page=50")).is_ok());
-        assert_eq!(ListQuery::parse(Some("per_page=51")).unwrap_err().status.as_u16(), 400);
-        assert_eq!(ListQuery::parse(Some("per_page=0")).unwrap_err().status.as_u16(), 400);
-        assert_eq!(ListQuery::parse(Some("page=x")).unwrap_err().status.as_u16(), 400);
+        assert_eq!(
+            ListQuery::parse(Some("per_page=51"))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            400
+        );
+        assert_eq!(
+            ListQuery::parse(Some("per_page=0"))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            400
+        );
+        assert_eq!(
+            ListQuery::parse(Some("page=x"))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            400
+        );
     }
 }

@@ -23,7 +23,12 @@ impl Store {
         check_color(&color)?;
         self.check_tag_name_free(&name, None)?;
         let id = self.next_id("tag");
-        let tag = Tag { id, name, color, description: None };
+        let tag = Tag {
+            id,
+            name,
+            color,
+            description: None,
+        };
         let answer = json!({ "tag": &tag });
         self.tags.insert(id, tag);
         Ok(answer)
@@ -34,7 +39,9 @@ impl Store {
         let name = nonblank_if_defined(body, "name")?;
         let color = nonblank_if_defined(body, "color")?;
         if name.is_none() && color.is_none() {
-            return Err(ApiError::bad_request("Give a name and/or a color to update"));
+            return Err(ApiError::bad_request(
+                "Give a name and/or a color to update",
+            ));
         }
         if let Some(color) = &color {
             check_color(color)?;
@@ -74,8 +81,14 @@ impl Store {
     }
 
     fn check_tag_name_free(&self, name: &str, except: Option<u64>) -> Result<(), ApiError> {
-        if self.tags.values().any(|t| Some(t.id) != except && t.name.eq_ignore_ascii_case(name)) {
-            Err(ApiError::bad_request(format!("name {name:?} has already been taken")))
+        if self
+            .tags
+            .values()
+            .any(|t| Some(t.id) != except && t.name.eq_ignore_ascii_case(name))
+        {
+            Err(ApiError::bad_request(format!(
+                "name {name:?} has already been taken"
+            )))
         } else {
             Ok(())
         }

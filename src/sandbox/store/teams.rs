@@ -68,17 +68,23 @@ impl Store {
         let before = team.user_ids.len();
         team.user_ids.retain(|u| *u != user_id);
         if team.user_ids.len() == before {
-            return Err(ApiError::not_found(format!("User {user_id} is not in team {team_id}")));
+            return Err(ApiError::not_found(format!(
+                "User {user_id} is not in team {team_id}"
+            )));
         }
         self.team_answer(team_id)
     }
 
     fn team(&self, id: u64) -> Result<&Team, ApiError> {
-        self.teams.get(&id).ok_or_else(|| ApiError::not_found(format!("Team {id} not found")))
+        self.teams
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found(format!("Team {id} not found")))
     }
 
     fn team_mut(&mut self, id: u64) -> Result<&mut Team, ApiError> {
-        self.teams.get_mut(&id).ok_or_else(|| ApiError::not_found(format!("Team {id} not found")))
+        self.teams
+            .get_mut(&id)
+            .ok_or_else(|| ApiError::not_found(format!("Team {id} not found")))
     }
 
     fn team_answer(&self, id: u64) -> Result<Value, ApiError> {

@@ -67,7 +67,9 @@ impl Store {
     pub fn update_user(&mut self, key: &str, body: &Body) -> Result<Value, ApiError> {
         let id = self.find_user(key)?;
         if body.is_empty() {
-            return Err(ApiError::bad_request("The request body has no field to update"));
+            return Err(ApiError::bad_request(
+                "The request body has no field to update",
+            ));
         }
         let first_name = nonblank_if_defined(body, "first_name")?;
         let last_name = nonblank_if_defined(body, "last_name")?;
@@ -152,7 +154,9 @@ impl Store {
             .values()
             .any(|u| Some(u.id) != except && u.email.eq_ignore_ascii_case(email));
         if taken {
-            Err(ApiError::bad_request(format!("email {email:?} has already been taken")))
+            Err(ApiError::bad_request(format!(
+                "email {email:?} has already been taken"
+            )))
         } else {
             Ok(())
         }
@@ -163,6 +167,8 @@ fn check_email(email: &str) -> Result<(), ApiError> {
     if is_email(email) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(format!("email {email:?} is not a valid email address")))
+        Err(ApiError::bad_request(format!(
+            "email {email:?} is not a valid email address"
+        )))
     }
 }

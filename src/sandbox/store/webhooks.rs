@@ -3,7 +3,9 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::fields::{Body, is_web_url, nonblank_if_defined, optional_bool, optional_str, required_str, shown};
+use super::fields::{
+    Body, is_web_url, nonblank_if_defined, optional_bool, optional_str, required_str, shown,
+};
 use super::{ListQuery, Store, now_rfc3339};
 use crate::sandbox::answer::ApiError;
 
@@ -88,7 +90,12 @@ impl Store {
 
     /// `events_action=add|remove` edits the list; without it, the given events replace it and an
     /// absent `events` re-subscribes to all events, as Aircall's reference warns.
-    pub fn update_webhook(&mut self, id: &str, action: Option<&str>, body: &Body) -> Result<Value, ApiError> {
+    pub fn update_webhook(
+        &mut self,
+        id: &str,
+        action: Option<&str>,
+        body: &Body,
+    ) -> Result<Value, ApiError> {
         self.webhook_index(id)?;
         let url = nonblank_if_defined(body, "url")?;
         if let Some(url) = &url {
@@ -115,9 +122,12 @@ impl Store {
                 list.extend(events.into_iter().filter(|e| !webhook.events.contains(e)));
                 list
             }
-            (Some("remove"), Some(events)) => {
-                webhook.events.iter().filter(|e| !events.contains(e)).cloned().collect()
-            }
+            (Some("remove"), Some(events)) => webhook
+                .events
+                .iter()
+                .filter(|e| !events.contains(e))
+                .cloned()
+                .collect(),
             (Some("add" | "remove"), None) => {
                 return Err(ApiError::bad_request("events_action needs an events array"));
             }
@@ -141,7 +151,12 @@ impl Store {
     }
 
     pub fn list_webhooks(&self, query: &ListQuery) -> Value {
-        self.page("/v1/webhooks", "webhooks", self.webhooks.iter().collect(), query)
+        self.page(
+            "/v1/webhooks",
+            "webhooks",
+            self.webhooks.iter().collect(),
+            query,
+        )
     }
 
     fn webhook_index(&self, id: &str) -> Result<usize, ApiError> {
@@ -156,7 +171,9 @@ fn check_url(url: &str) -> Result<(), ApiError> {
     if is_web_url(url) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(format!("url {url:?} is not an http(s) URL")))
+        Err(ApiError::bad_request(format!(
+            "url {url:?} is not an http(s) URL"
+        )))
     }
 }
 
@@ -184,8 +201,10 @@ fn events(body: &Body) -> Result<Option<Vec<String>>, ApiError> {
 
 /// Aircall has about 90 events named `resource.action`; the sandbox accepts any such name.
 fn is_event_name(name: &str) -> bool {
-    let valid = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    name.split_once('.').is_some_and(|(resource, action)| valid(resource) && valid(action))
+    let valid =
+        |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    name.split_once('.')
+        .is_some_and(|(resource, action)| valid(resource) && valid(action))
 }
 
 fn all_if_empty(events: Vec<String>) -> Vec<String> {
