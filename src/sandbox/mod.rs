@@ -277,6 +277,9 @@ pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
     let config = args.into_config().await?;
     let faults = config.faults.clone();
     let sandbox = start(config).await?;
+    // Listen for signals before announcing the address: a client that reads the address and
+    // signals at once must find the handler in place, not the default action.
+    let stop = stop_signal()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on {}", sandbox.url())?;
     stdout.flush()?;
@@ -288,10 +291,29 @@ pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
             sandbox.seed()
         );
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    stop.await;
     sandbox.shutdown().await;
     eprintln!("sandbox stopped");
     Ok(())
+}
+
+/// A future that completes on SIGINT or SIGTERM, with both handlers registered on return.
+#[cfg(unix)]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
