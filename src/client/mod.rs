@@ -1,1 +1,8 @@
-//! client
+//! Talking to the API: the rate limiter every attempt goes through, the retry policy that reads
+//! each answer, and the HTTP client that attaches the credential and sends the built bytes.
+
+pub mod limiter;
+pub mod retry;
+
+pub use limiter::RateLimiter;
+pub use retry::{Action, Answer, Next, RetryPolicy, TransportError, classify};
