@@ -19,7 +19,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "aircall-dest", version, about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless.")]
+#[command(
+    name = "aircall-dest",
+    version,
+    about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -165,7 +169,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            let code = if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            };
             let _ = err.print();
             return ExitCode::from(code);
         }

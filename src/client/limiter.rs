@@ -37,7 +37,10 @@ impl RateLimiter {
         Self {
             interval,
             tolerance,
-            state: Mutex::new(State { tat: Instant::now(), paused_until: None }),
+            state: Mutex::new(State {
+                tat: Instant::now(),
+                paused_until: None,
+            }),
         }
     }
 
@@ -100,7 +103,9 @@ impl RateLimiter {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // The state is two instants updated together; a panic elsewhere cannot leave them torn.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -150,7 +155,10 @@ mod tests {
             let times = grants(limiter, 8, rate as usize / 2).await;
             assert_eq!(times.len(), rate as usize * 4);
             let worst = max_in_window(&times, Duration::from_secs(60));
-            assert!(worst <= (rate + burst) as usize, "rate {rate} burst {burst}: {worst} in one minute");
+            assert!(
+                worst <= (rate + burst) as usize,
+                "rate {rate} burst {burst}: {worst} in one minute"
+            );
             // Smooth, not a window: after the burst, grants are one interval apart.
             let interval = Duration::from_secs(60) / rate;
             for pair in times[burst as usize..].windows(2) {
@@ -184,10 +192,17 @@ mod tests {
         limiter.acquire().await;
         limiter.pause_until(start + Duration::from_secs(30));
         let times = grants(limiter.clone(), 5, 2).await;
-        assert!(times.iter().all(|t| *t >= start + Duration::from_secs(30)), "nobody goes during the pause");
+        assert!(
+            times.iter().all(|t| *t >= start + Duration::from_secs(30)),
+            "nobody goes during the pause"
+        );
         assert_eq!(times[0], start + Duration::from_secs(30));
         for pair in times.windows(2) {
-            assert_eq!(pair[1] - pair[0], Duration::from_secs(1), "steady pacing after the pause");
+            assert_eq!(
+                pair[1] - pair[0],
+                Duration::from_secs(1),
+                "steady pacing after the pause"
+            );
         }
     }
 

@@ -94,7 +94,9 @@ pub fn classify(
                  token pair, or a revoked token); check it with `aircall-dest credentials verify {credential}`"
             ),
         },
-        429 => Action::Retry { after: Some(rate_limit_wait(&answer, now).unwrap_or(fallback)) },
+        429 => Action::Retry {
+            after: Some(rate_limit_wait(&answer, now).unwrap_or(fallback)),
+        },
         408 => Action::Retry { after: None },
         501 => Action::Reject,
         500..=599 => Action::Retry { after: None },
@@ -107,11 +109,17 @@ pub fn classify(
 /// The wait a 429 asks for: `X-AircallApi-Reset` (a UNIX time in seconds, or milliseconds when
 /// ≥ 1e12), else `Retry-After` (seconds or an HTTP date). `None` when neither is usable.
 pub fn rate_limit_wait(answer: &Answer<'_>, now: SystemTime) -> Option<Duration> {
-    if let Some(reset) = answer.header("x-aircallapi-reset").and_then(|v| v.parse::<f64>().ok())
+    if let Some(reset) = answer
+        .header("x-aircallapi-reset")
+        .and_then(|v| v.parse::<f64>().ok())
         && reset.is_finite()
         && reset >= 0.0
     {
-        let at = if reset >= 1e12 { UNIX_EPOCH + Duration::from_secs_f64(reset / 1000.0) } else { UNIX_EPOCH + Duration::from_secs_f64(reset) };
+        let at = if reset >= 1e12 {
+            UNIX_EPOCH + Duration::from_secs_f64(reset / 1000.0)
+        } else {
+            UNIX_EPOCH + Duration::from_secs_f64(reset)
+        };
         return Some(at.duration_since(now).unwrap_or(Duration::ZERO));
     }
     let retry_after = answer.header("retry-after")?;
@@ -139,7 +147,9 @@ impl RetryPolicy {
             max_attempts: delivery.max_attempts.max(1),
             max_total: Duration::from_secs(delivery.max_retry_secs),
             initial: Duration::from_millis(delivery.backoff_initial_ms),
-            max_backoff: Duration::from_millis(delivery.backoff_max_ms.max(delivery.backoff_initial_ms)),
+            max_backoff: Duration::from_millis(
+                delivery.backoff_max_ms.max(delivery.backoff_initial_ms),
+            ),
             max_pause: Duration::from_secs(delivery.max_retry_secs.max(1)),
         }
     }
@@ -148,7 +158,10 @@ impl RetryPolicy {
     /// after attempt `n`, so senders that failed together do not come back together.
     pub fn backoff(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
         let exponent = attempt.saturating_sub(1).min(30);
-        let ceiling = self.initial.saturating_mul(1 << exponent).min(self.max_backoff);
+        let ceiling = self
+            .initial
+            .saturating_mul(1 << exponent)
+            .min(self.max_backoff);
         let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
         Duration::from_millis(rng.random_range(0..=millis))
     }
@@ -158,7 +171,13 @@ impl RetryPolicy {
     ///
     /// A 429 is bounded by the total time only: a rate limit says "later", not "no", and counting
     /// it as a failed attempt would dead-letter good records whenever the account is busy.
-    pub fn next(&self, after: Option<Duration>, attempt: u32, elapsed: Duration, rng: &mut impl Rng) -> Next {
+    pub fn next(
+        &self,
+        after: Option<Duration>,
+        attempt: u32,
+        elapsed: Duration,
+        rng: &mut impl Rng,
+    ) -> Next {
         if after.is_none() && attempt >= self.max_attempts {
             return Next::GiveUp(format!("gave up after {attempt} attempts"));
         }
@@ -196,7 +215,16 @@ mod tests {
     }
 
     fn status(code: u16, idempotent: bool) -> Action {
-        classify(Ok(Answer { status: code, headers: &[] }), idempotent, "prod", now(), FALLBACK)
+        classify(
+            Ok(Answer {
+                status: code,
+                headers: &[],
+            }),
+            idempotent,
+            "prod",
+            now(),
+            FALLBACK,
+        )
     }
 
     #[test]
@@ -244,39 +272,90 @@ mod tests {
 
     #[test]
     fn fatal_messages_name_the_credential_and_tell_401_from_403() {
-        let Action::Fatal { message: m401 } = status(401, false) else { panic!() };
-        let Action::Fatal { message: m403 } = status(403, false) else { panic!() };
-        assert!(m401.contains("\"prod\"") && m401.contains("no usable Authorization header"), "{m401}");
-        assert!(m403.contains("\"prod\"") && m403.contains("wrong API ID and token pair"), "{m403}");
+        let Action::Fatal { message: m401 } = status(401, false) else {
+            panic!()
+        };
+        let Action::Fatal { message: m403 } = status(403, false) else {
+            panic!()
+        };
+        assert!(
+            m401.contains("\"prod\"") && m401.contains("no usable Authorization header"),
+            "{m401}"
+        );
+        assert!(
+            m403.contains("\"prod\"") && m403.contains("wrong API ID and token pair"),
+            "{m403}"
+        );
     }
 
     #[test]
     fn transport_errors_retry_only_when_resending_is_safe() {
-        let classify_error = |error, idempotent| classify(Err(error), idempotent, "x", now(), FALLBACK);
+        let classify_error =
+            |error, idempotent| classify(Err(error), idempotent, "x", now(), FALLBACK);
         let retry = Action::Retry { after: None };
         assert_eq!(classify_error(TransportError::Connect, false), retry);
         assert_eq!(classify_error(TransportError::Connect, true), retry);
         assert_eq!(classify_error(TransportError::Timeout, true), retry);
         assert_eq!(classify_error(TransportError::Dropped, true), retry);
-        assert_eq!(classify_error(TransportError::Timeout, false), Action::InDoubt);
-        assert_eq!(classify_error(TransportError::Dropped, false), Action::InDoubt);
+        assert_eq!(
+            classify_error(TransportError::Timeout, false),
+            Action::InDoubt
+        );
+        assert_eq!(
+            classify_error(TransportError::Dropped, false),
+            Action::InDoubt
+        );
     }
 
     fn wait_429(headers: &[(&str, &str)]) -> Action {
-        let headers: Vec<(String, String)> = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
-        classify(Ok(Answer { status: 429, headers: &headers }), false, "x", now(), FALLBACK)
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        classify(
+            Ok(Answer {
+                status: 429,
+                headers: &headers,
+            }),
+            false,
+            "x",
+            now(),
+            FALLBACK,
+        )
     }
 
     #[test]
     fn a_429_waits_for_reset_then_retry_after_then_the_fallback() {
-        let after = |secs: u64| Action::Retry { after: Some(Duration::from_secs(secs)) };
+        let after = |secs: u64| Action::Retry {
+            after: Some(Duration::from_secs(secs)),
+        };
         assert_eq!(wait_429(&[("X-AircallApi-Reset", "1700000042")]), after(42));
-        assert_eq!(wait_429(&[("x-aircallapi-reset", "1700000042000")]), after(42), "milliseconds from 1e12");
-        assert_eq!(wait_429(&[("X-AircallApi-Reset", "1700000042"), ("Retry-After", "5")]), after(42), "reset wins");
+        assert_eq!(
+            wait_429(&[("x-aircallapi-reset", "1700000042000")]),
+            after(42),
+            "milliseconds from 1e12"
+        );
+        assert_eq!(
+            wait_429(&[("X-AircallApi-Reset", "1700000042"), ("Retry-After", "5")]),
+            after(42),
+            "reset wins"
+        );
         assert_eq!(wait_429(&[("Retry-After", "7")]), after(7));
-        assert_eq!(wait_429(&[("Retry-After", "Tue, 14 Nov 2023 22:13:27 GMT")]), after(7), "HTTP date");
-        assert_eq!(wait_429(&[("X-AircallApi-Reset", "1699999000")]), after(0), "a reset in the past waits nothing");
-        assert_eq!(wait_429(&[("X-AircallApi-Reset", "soon"), ("Retry-After", "3")]), after(3), "bad reset ignored");
+        assert_eq!(
+            wait_429(&[("Retry-After", "Tue, 14 Nov 2023 22:13:27 GMT")]),
+            after(7),
+            "HTTP date"
+        );
+        assert_eq!(
+            wait_429(&[("X-AircallApi-Reset", "1699999000")]),
+            after(0),
+            "a reset in the past waits nothing"
+        );
+        assert_eq!(
+            wait_429(&[("X-AircallApi-Reset", "soon"), ("Retry-After", "3")]),
+            after(3),
+            "bad reset ignored"
+        );
         assert_eq!(wait_429(&[("Retry-After", "later")]), after(60));
         assert_eq!(wait_429(&[]), after(60));
     }
@@ -297,10 +376,19 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(7);
         for attempt in 1..=10u32 {
             let ceiling = Duration::from_millis(500 * (1 << (attempt - 1).min(3)));
-            let waits: Vec<Duration> = (0..200).map(|_| policy.backoff(attempt, &mut rng)).collect();
+            let waits: Vec<Duration> = (0..200)
+                .map(|_| policy.backoff(attempt, &mut rng))
+                .collect();
             assert!(waits.iter().all(|w| *w <= ceiling), "attempt {attempt}");
-            let spread = waits.iter().max().unwrap().saturating_sub(*waits.iter().min().unwrap());
-            assert!(spread > ceiling / 2, "full jitter spreads waits over the range (attempt {attempt})");
+            let spread = waits
+                .iter()
+                .max()
+                .unwrap()
+                .saturating_sub(*waits.iter().min().unwrap());
+            assert!(
+                spread > ceiling / 2,
+                "full jitter spreads waits over the range (attempt {attempt})"
+            );
         }
         let again: Vec<Duration> = {
             let mut rng = StdRng::seed_from_u64(7);
@@ -317,24 +405,57 @@ mod tests {
     fn attempts_and_total_time_are_bounded() {
         let policy = policy();
         let mut rng = StdRng::seed_from_u64(1);
-        assert!(matches!(policy.next(None, 4, Duration::ZERO, &mut rng), Next::Wait { pause: false, .. }));
-        assert_eq!(policy.next(None, 5, Duration::ZERO, &mut rng), Next::GiveUp("gave up after 5 attempts".into()));
-        let Next::GiveUp(reason) = policy.next(Some(Duration::from_secs(30)), 2, Duration::from_secs(40), &mut rng) else {
+        assert!(matches!(
+            policy.next(None, 4, Duration::ZERO, &mut rng),
+            Next::Wait { pause: false, .. }
+        ));
+        assert_eq!(
+            policy.next(None, 5, Duration::ZERO, &mut rng),
+            Next::GiveUp("gave up after 5 attempts".into())
+        );
+        let Next::GiveUp(reason) = policy.next(
+            Some(Duration::from_secs(30)),
+            2,
+            Duration::from_secs(40),
+            &mut rng,
+        ) else {
             panic!("a wait past the total limit gives up")
         };
         assert!(reason.contains("60s retry limit"), "{reason}");
         assert_eq!(
-            policy.next(Some(Duration::from_secs(30)), 2, Duration::from_secs(10), &mut rng),
-            Next::Wait { wait: Duration::from_secs(30), pause: true }
+            policy.next(
+                Some(Duration::from_secs(30)),
+                2,
+                Duration::from_secs(10),
+                &mut rng
+            ),
+            Next::Wait {
+                wait: Duration::from_secs(30),
+                pause: true
+            }
         );
         assert!(
-            matches!(policy.next(Some(Duration::from_secs(1)), 9, Duration::ZERO, &mut rng), Next::Wait { pause: true, .. }),
+            matches!(
+                policy.next(Some(Duration::from_secs(1)), 9, Duration::ZERO, &mut rng),
+                Next::Wait { pause: true, .. }
+            ),
             "429s do not use up attempts"
         );
-        let capped = RetryPolicy { max_pause: Duration::from_secs(5), ..policy };
+        let capped = RetryPolicy {
+            max_pause: Duration::from_secs(5),
+            ..policy
+        };
         assert_eq!(
-            capped.next(Some(Duration::from_secs(86_400)), 1, Duration::ZERO, &mut rng),
-            Next::Wait { wait: Duration::from_secs(5), pause: true }
+            capped.next(
+                Some(Duration::from_secs(86_400)),
+                1,
+                Duration::ZERO,
+                &mut rng
+            ),
+            Next::Wait {
+                wait: Duration::from_secs(5),
+                pause: true
+            }
         );
     }
 }

@@ -1,6 +1,9 @@
 //! The headless pipeline: records stream through the request builder to paced, retrying
 //! senders; every record ends in exactly one outcome, written to the outcome log as it happens.
 
+pub mod capture;
+pub mod dead_letter;
+pub mod in_doubt;
 pub mod outcome_log;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,7 +46,13 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339_utc() {
         assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        assert_eq!(timestamp(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123)), "2023-11-14T22:13:20.123Z");
-        assert_eq!(timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            timestamp(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123)),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            timestamp(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 }

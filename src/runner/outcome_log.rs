@@ -102,7 +102,9 @@ pub enum RecordState {
     /// No earlier run sent it (or it was known not to be applied).
     Fresh,
     /// Sent, outcome unknown.
-    InDoubt { method: Method },
+    InDoubt {
+        method: Method,
+    },
     Delivered,
     DeadLettered,
     /// Found invalid before; it is checked again, since the destination may have been fixed.
@@ -121,10 +123,22 @@ impl RecordState {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Line {
-    Header { format: u32, destination: String, input: Option<InputIdentity> },
-    Run { started: String },
-    Sent { records: Vec<RecordNo>, method: Method },
-    Outcome { records: Vec<RecordNo>, outcome: Outcome },
+    Header {
+        format: u32,
+        destination: String,
+        input: Option<InputIdentity>,
+    },
+    Run {
+        started: String,
+    },
+    Sent {
+        records: Vec<RecordNo>,
+        method: Method,
+    },
+    Outcome {
+        records: Vec<RecordNo>,
+        outcome: Outcome,
+    },
 }
 
 /// The earlier runs' record states: one byte per record number, so a million records cost 1 MB.
@@ -150,7 +164,10 @@ impl PriorOutcomes {
             DEAD => RecordState::DeadLettered,
             INVALID => RecordState::Invalid,
             sent if sent >= SENT_BASE => {
-                let method = Method::ALL.get(usize::from(sent - SENT_BASE)).copied().unwrap_or(Method::Post);
+                let method = Method::ALL
+                    .get(usize::from(sent - SENT_BASE))
+                    .copied()
+                    .unwrap_or(Method::Post);
                 RecordState::InDoubt { method }
             }
             _ => RecordState::Fresh,
@@ -168,7 +185,8 @@ impl PriorOutcomes {
     }
 
     fn set(&mut self, no: RecordNo, value: u8) -> Result<(), String> {
-        let index = usize::try_from(no.0).map_err(|_| format!("record number {no} is out of range"))?;
+        let index =
+            usize::try_from(no.0).map_err(|_| format!("record number {no} is out of range"))?;
         if index > 1 << 34 {
             return Err(format!("record number {no} is out of range"));
         }
@@ -226,18 +244,34 @@ impl PriorOutcomes {
 pub enum StateError {
     #[error("{path}: {source}")]
     Io { path: String, source: io::Error },
-    #[error("{path}, line {line}: not an outcome log line ({message}); move the file away to start over")]
-    Corrupt { path: String, line: usize, message: String },
+    #[error(
+        "{path}, line {line}: not an outcome log line ({message}); move the file away to start over"
+    )]
+    Corrupt {
+        path: String,
+        line: usize,
+        message: String,
+    },
     #[error(
         "the input {input} changed since an earlier run of this destination (outcome log {path}: {was}; now: {now}).\n\
          Records are known by their position, so mixing the two would skip or repeat the wrong ones.\n\
          Run again with --restart to forget the earlier run and send this input from the start."
     )]
-    InputChanged { path: String, input: String, was: String, now: String },
+    InputChanged {
+        path: String,
+        input: String,
+        was: String,
+        now: String,
+    },
 }
 
 fn describe(identity: &InputIdentity) -> String {
-    format!("{} bytes, sha256 of the first {} bytes {}", identity.size, identity.hashed_bytes, &identity.sha256[..12.min(identity.sha256.len())])
+    format!(
+        "{} bytes, sha256 of the first {} bytes {}",
+        identity.size,
+        identity.hashed_bytes,
+        &identity.sha256[..12.min(identity.sha256.len())]
+    )
 }
 
 /// The outcome log of one destination and input, open for appending. Cloning shares the file.
@@ -259,7 +293,10 @@ impl OutcomeLog {
         input: Option<&InputIdentity>,
         restart: bool,
     ) -> Result<(OutcomeLog, PriorOutcomes), StateError> {
-        let io_error = |source| StateError::Io { path: path.display().to_string(), source };
+        let io_error = |source| StateError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io_error)?;
         }
@@ -291,12 +328,22 @@ impl OutcomeLog {
             drop_torn_tail(path).map_err(io_error)?;
         }
         let file = crate::files::open_private_append(path).map_err(io_error)?;
-        let log = OutcomeLog { path: path.to_path_buf(), file: Arc::new(Mutex::new(file)) };
+        let log = OutcomeLog {
+            path: path.to_path_buf(),
+            file: Arc::new(Mutex::new(file)),
+        };
         if fresh {
-            log.append(&Line::Header { format: FORMAT, destination: destination.to_string(), input: input.cloned() })
-                .map_err(io_error)?;
+            log.append(&Line::Header {
+                format: FORMAT,
+                destination: destination.to_string(),
+                input: input.cloned(),
+            })
+            .map_err(io_error)?;
         }
-        log.append(&Line::Run { started: super::timestamp(std::time::SystemTime::now()) }).map_err(io_error)?;
+        log.append(&Line::Run {
+            started: super::timestamp(std::time::SystemTime::now()),
+        })
+        .map_err(io_error)?;
         prior.tally();
         Ok((log, prior))
     }
@@ -307,18 +354,27 @@ impl OutcomeLog {
 
     /// Durably notes that a request for `records` is about to leave. Call before sending.
     pub fn sent(&self, records: &[RecordNo], method: Method) -> io::Result<()> {
-        self.append(&Line::Sent { records: records.to_vec(), method })
+        self.append(&Line::Sent {
+            records: records.to_vec(),
+            method,
+        })
     }
 
     /// Durably notes how `records` ended.
     pub fn outcome(&self, records: &[RecordNo], outcome: Outcome) -> io::Result<()> {
-        self.append(&Line::Outcome { records: records.to_vec(), outcome })
+        self.append(&Line::Outcome {
+            records: records.to_vec(),
+            outcome,
+        })
     }
 
     fn append(&self, line: &Line) -> io::Result<()> {
         let mut text = serde_json::to_string(line).map_err(io::Error::other)?;
         text.push('\n');
-        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // One write per line: with O_APPEND a crash leaves at most a torn last line, which the
         // next open drops.
         file.write_all(text.as_bytes())?;
@@ -329,7 +385,10 @@ impl OutcomeLog {
 /// Reads a log: its header's input identity and the record states it leaves.
 fn read_log(path: &Path) -> Result<(Option<InputIdentity>, PriorOutcomes), StateError> {
     let shown = path.display().to_string();
-    let file = File::open(path).map_err(|source| StateError::Io { path: shown.clone(), source })?;
+    let file = File::open(path).map_err(|source| StateError::Io {
+        path: shown.clone(),
+        source,
+    })?;
     let mut reader = BufReader::new(file);
     let mut prior = PriorOutcomes::default();
     let mut header = None;
@@ -337,7 +396,12 @@ fn read_log(path: &Path) -> Result<(Option<InputIdentity>, PriorOutcomes), State
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        let read = reader.read_until(b'\n', &mut buf).map_err(|source| StateError::Io { path: shown.clone(), source })?;
+        let read = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|source| StateError::Io {
+                path: shown.clone(),
+                source,
+            })?;
         if read == 0 {
             break;
         }
@@ -346,12 +410,18 @@ fn read_log(path: &Path) -> Result<(Option<InputIdentity>, PriorOutcomes), State
             // A line cut short by a crash: its write never completed, so it never happened.
             break;
         }
-        let corrupt = |message: String| StateError::Corrupt { path: shown.clone(), line: number, message };
+        let corrupt = |message: String| StateError::Corrupt {
+            path: shown.clone(),
+            line: number,
+            message,
+        };
         let line: Line = serde_json::from_slice(&buf).map_err(|e| corrupt(e.to_string()))?;
         match (&line, number) {
             (Line::Header { format, input, .. }, 1) => {
                 if *format != FORMAT {
-                    return Err(corrupt(format!("format {format}, this build reads {FORMAT}")));
+                    return Err(corrupt(format!(
+                        "format {format}, this build reads {FORMAT}"
+                    )));
                 }
                 header = Some(input.clone());
             }
@@ -398,11 +468,28 @@ pub fn log_path(state_dir: &Path, destination_file: &Path, input: Option<&Path>)
     }
     let digest = hex(&hasher.finalize());
     let stem = |p: &Path| {
-        let name = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(40).collect::<String>()
+        let name = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        name.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(40)
+            .collect::<String>()
     };
     let input_name = input.map_or_else(|| "stdin".to_string(), stem);
-    state_dir.join(format!("{}--{}--{}.outcomes.jsonl", stem(destination_file), input_name, &digest[..12]))
+    state_dir.join(format!(
+        "{}--{}--{}.outcomes.jsonl",
+        stem(destination_file),
+        input_name,
+        &digest[..12]
+    ))
 }
 
 #[cfg(test)]
@@ -441,7 +528,12 @@ mod tests {
         assert_eq!(prior.state(RecordNo(1)), RecordState::Delivered);
         assert_eq!(prior.state(RecordNo(2)), RecordState::Delivered);
         assert_eq!(prior.state(RecordNo(3)), RecordState::DeadLettered);
-        assert_eq!(prior.state(RecordNo(4)), RecordState::InDoubt { method: Method::Put });
+        assert_eq!(
+            prior.state(RecordNo(4)),
+            RecordState::InDoubt {
+                method: Method::Put
+            }
+        );
         assert_eq!(prior.state(RecordNo(5)), RecordState::Fresh);
         assert_eq!(prior.state(RecordNo(6)), RecordState::Invalid);
         assert_eq!(prior.state(RecordNo(999)), RecordState::Fresh);
@@ -458,17 +550,28 @@ mod tests {
             log.sent(&nos(&[1]), Method::Post).unwrap();
         }
         let mut file = fs::OpenOptions::new().append(true).open(&path).unwrap();
-        file.write_all(br#"{"type":"outcome","records":[1],"outc"#).unwrap();
+        file.write_all(br#"{"type":"outcome","records":[1],"outc"#)
+            .unwrap();
         drop(file);
         {
             let (log, prior) = OutcomeLog::open(&path, "d", Some(&identity), false).unwrap();
-            assert_eq!(prior.state(RecordNo(1)), RecordState::InDoubt { method: Method::Post }, "the torn outcome never happened");
+            assert_eq!(
+                prior.state(RecordNo(1)),
+                RecordState::InDoubt {
+                    method: Method::Post
+                },
+                "the torn outcome never happened"
+            );
             log.outcome(&nos(&[1]), Outcome::Delivered).unwrap();
         }
         let (_, prior) = OutcomeLog::open(&path, "d", Some(&identity), false).unwrap();
         assert_eq!(prior.state(RecordNo(1)), RecordState::Delivered);
         let text = fs::read_to_string(&path).unwrap();
-        assert!(text.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+            "{text}"
+        );
     }
 
     #[test]
@@ -485,24 +588,47 @@ mod tests {
         let changed = InputIdentity::of_file(&path_in).unwrap();
         let err = OutcomeLog::open(&path, "d", Some(&changed), false).unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("changed since an earlier run") && message.contains("--restart"), "{message}");
+        assert!(
+            message.contains("changed since an earlier run") && message.contains("--restart"),
+            "{message}"
+        );
         let (_, prior) = OutcomeLog::open(&path, "d", Some(&changed), true).unwrap();
         assert_eq!(prior.state(RecordNo(1)), RecordState::Fresh);
-        assert!(path.with_extension("previous.jsonl").exists(), "the old log is kept");
+        assert!(
+            path.with_extension("previous.jsonl").exists(),
+            "the old log is kept"
+        );
         let (_, prior) = OutcomeLog::open(&path, "d", Some(&changed), false).unwrap();
-        assert_eq!(prior.done(), 0, "after a restart the new input is the one remembered");
+        assert_eq!(
+            prior.done(),
+            0,
+            "after a restart the new input is the one remembered"
+        );
     }
 
     #[test]
     fn touching_a_fully_hashed_file_is_not_a_change_but_new_content_is() {
         let dir = tempfile::tempdir().unwrap();
         let (path_in, identity) = input(dir.path(), "a\n1\n");
-        let touched = InputIdentity { mtime_ns: Some(1), ..identity.clone() };
+        let touched = InputIdentity {
+            mtime_ns: Some(1),
+            ..identity.clone()
+        };
         assert!(identity.same_input(&touched));
         fs::write(&path_in, "a\n1\n2\n").unwrap();
         assert!(!identity.same_input(&InputIdentity::of_file(&path_in).unwrap()));
-        let big = InputIdentity { size: 5 << 20, hashed_bytes: 1 << 20, ..identity.clone() };
-        assert!(!big.same_input(&InputIdentity { mtime_ns: Some(1), ..big.clone() }), "a partly hashed file relies on its time");
+        let big = InputIdentity {
+            size: 5 << 20,
+            hashed_bytes: 1 << 20,
+            ..identity.clone()
+        };
+        assert!(
+            !big.same_input(&InputIdentity {
+                mtime_ns: Some(1),
+                ..big.clone()
+            }),
+            "a partly hashed file relies on its time"
+        );
     }
 
     #[test]
@@ -525,7 +651,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.jsonl");
         OutcomeLog::open(&path, "d", None, false).unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]
@@ -537,18 +666,36 @@ mod tests {
         file.write_all(b"garbage\n").unwrap();
         drop(file);
         let err = read_log(&path).unwrap_err().to_string();
-        assert!(err.contains("line 3") && err.contains("not an outcome log line"), "{err}");
+        assert!(
+            err.contains("line 3") && err.contains("not an outcome log line"),
+            "{err}"
+        );
     }
 
     #[test]
     fn log_paths_differ_per_destination_and_input() {
         let dir = Path::new("/state");
-        let a = log_path(dir, Path::new("/d/contacts.toml"), Some(Path::new("/in/customers.csv")));
-        let b = log_path(dir, Path::new("/d/contacts.toml"), Some(Path::new("/in/other.csv")));
-        let c = log_path(dir, Path::new("/d/users.toml"), Some(Path::new("/in/customers.csv")));
+        let a = log_path(
+            dir,
+            Path::new("/d/contacts.toml"),
+            Some(Path::new("/in/customers.csv")),
+        );
+        let b = log_path(
+            dir,
+            Path::new("/d/contacts.toml"),
+            Some(Path::new("/in/other.csv")),
+        );
+        let c = log_path(
+            dir,
+            Path::new("/d/users.toml"),
+            Some(Path::new("/in/customers.csv")),
+        );
         assert_ne!(a, b);
         assert_ne!(a, c);
         let name = a.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with("contacts--customers--") && name.ends_with(".outcomes.jsonl"), "{name}");
+        assert!(
+            name.starts_with("contacts--customers--") && name.ends_with(".outcomes.jsonl"),
+            "{name}"
+        );
     }
 }
