@@ -15,10 +15,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(path: &[&str], message: String) -> Self {
-        Self {
-            path: path.iter().map(|p| p.to_string()).collect(),
-            message,
-        }
+        Self { path: path.iter().map(|p| p.to_string()).collect(), message }
     }
 
     /// The key path as a reader writes it: `request.url`, `mapping[2]`.
@@ -56,10 +53,7 @@ pub enum DestinationError {
         source: std::io::Error,
     },
     #[error("{}", render(.origin, .errors))]
-    Invalid {
-        origin: String,
-        errors: Vec<Located>,
-    },
+    Invalid { origin: String, errors: Vec<Located> },
 }
 
 fn render(origin: &str, errors: &[Located]) -> String {
@@ -75,21 +69,10 @@ fn render(origin: &str, errors: &[Located]) -> String {
 
 impl DestinationError {
     pub(super) fn parse(origin: &str, text: &str, err: &toml::de::Error) -> Self {
-        let (line, column) = err
-            .span()
-            .map(|s| line_column(text, s.start))
-            .unwrap_or((1, 1));
+        let (line, column) = err.span().map(|s| line_column(text, s.start)).unwrap_or((1, 1));
         let message = err.message().trim().replace('\n', " ");
         let key = key_at(text, err.span());
-        Self::Invalid {
-            origin: origin.to_string(),
-            errors: vec![Located {
-                line,
-                column,
-                key,
-                message,
-            }],
-        }
+        Self::Invalid { origin: origin.to_string(), errors: vec![Located { line, column, key, message }] }
     }
 
     pub(super) fn invalid(origin: &str, text: &str, problems: Vec<Problem>) -> Self {
@@ -99,18 +82,10 @@ impl DestinationError {
                 let (line, column) = locate(text, &problem.path)
                     .map(|span| line_column(text, span.start))
                     .unwrap_or((1, 1));
-                Located {
-                    line,
-                    column,
-                    key: Some(problem.key()),
-                    message: problem.message,
-                }
+                Located { line, column, key: Some(problem.key()), message: problem.message }
             })
             .collect();
-        Self::Invalid {
-            origin: origin.to_string(),
-            errors,
-        }
+        Self::Invalid { origin: origin.to_string(), errors }
     }
 
     /// The located errors, for tests and the wizard.
@@ -162,9 +137,7 @@ fn locate(text: &str, path: &[String]) -> Option<Range<usize>> {
         match value.get_ref() {
             DeValue::Table(inner) => current = inner,
             DeValue::Array(items) => {
-                let Some(index) = iter.peek().and_then(|i| i.parse::<usize>().ok()) else {
-                    break;
-                };
+                let Some(index) = iter.peek().and_then(|i| i.parse::<usize>().ok()) else { break };
                 iter.next();
                 let item = items.get(index)?;
                 best = Some(item.span());
