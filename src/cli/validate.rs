@@ -25,7 +25,7 @@ pub fn run(args: &DestArg) -> Outcome {
         }
         Err(CredentialError::NotFound { .. }) => {
             warnings.push(format!(
-                "credential {:?} is not saved here; add it with `aircall-dest credentials add {} --api-id ID` before `run`",
+                "credential {:?} is not saved here; add it with `aircall-dest credentials add {:?} --api-id ID` before `run`",
                 destination.credential, destination.credential
             ));
             crate::request::DEFAULT_BASE_URL.to_string()
