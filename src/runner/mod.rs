@@ -5,6 +5,11 @@ pub mod capture;
 pub mod dead_letter;
 pub mod in_doubt;
 pub mod outcome_log;
+mod pipeline;
+pub mod summary;
+
+pub use pipeline::{DryRun, Ending, ProgressFn, RunError, RunOptions, RunReport, StopRequest, default_state_dir, run};
+pub use summary::{Progress, Summary};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
