@@ -3,8 +3,10 @@
 
 pub mod http;
 pub mod limiter;
+pub mod ping;
 pub mod retry;
 
 pub use http::{ClientError, HttpClient, Response, SendError};
 pub use limiter::RateLimiter;
+pub use ping::{PingOutcome, ping};
 pub use retry::{Action, Answer, Next, RetryPolicy, TransportError, classify};

@@ -115,11 +115,24 @@ pub fn default_state_dir() -> PathBuf {
     crate::credentials::config_dir().join("state")
 }
 
-/// Called with live progress after every change.
-pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+/// What a run tells its watcher (the CLI's progress bar, the wizard) while it goes.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Counts after every change.
+    Progress(Progress),
+    /// A record that is not sent, with the reason.
+    Invalid(Invalid),
+    /// Records written to the dead-letter file.
+    DeadLettered { records: Vec<RecordNo>, message: String },
+    /// Records whose request may have been applied and that are not sent again.
+    InDoubt { records: Vec<RecordNo>, message: String },
+}
+
+/// Receives [`Event`]s; called from the run's tasks, so it must be quick.
+pub type EventFn = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// Runs a destination to the end (or until stopped) and reports.
-pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, progress: ProgressFn) -> Result<RunReport, RunError> {
+pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events: EventFn) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let destination = &options.destination;
     let shown_path = options.destination_path.display().to_string();
@@ -253,6 +266,7 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, progre
         http_429: AtomicU64::new(0),
         dead_letters_written: AtomicU64::new(0),
         control: control_tx,
+        events: events.clone(),
     });
 
     let mut dispatcher = Dispatcher {
@@ -264,7 +278,7 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, progre
         on_invalid: delivery.on_invalid,
         records_per_request,
         total,
-        progress,
+        events: events.clone(),
         seed,
         next_task: 0,
         counts: Summary::default(),
@@ -436,6 +450,7 @@ struct Shared {
     http_429: AtomicU64,
     dead_letters_written: AtomicU64,
     control: mpsc::UnboundedSender<Control>,
+    events: EventFn,
 }
 
 /// What a delivery task tells the dispatcher besides its own end.
@@ -466,7 +481,7 @@ struct Dispatcher {
     on_invalid: OnInvalid,
     records_per_request: usize,
     total: Arc<AtomicU64>,
-    progress: ProgressFn,
+    events: EventFn,
     seed: u64,
     next_task: u64,
     counts: Summary,
@@ -591,11 +606,13 @@ impl Dispatcher {
                 let n = records.len() as u64;
                 self.counts.records_read += n;
                 self.counts.in_doubt += n;
+                let message = "sent by an earlier run whose outcome is unknown; not sent again".to_string();
+                (self.events)(Event::InDoubt { records, message });
             }
             Work::Invalid { invalid, value } => {
                 self.counts.records_read += 1;
                 self.counts.invalid += 1;
-                tracing::warn!("invalid: {invalid}");
+                (self.events)(Event::Invalid(invalid.clone()));
                 if !self.dry_run {
                     let reason = if value.is_some() { Reason::Invalid } else { Reason::Unreadable };
                     let mut letter = DeadLetter::new(reason, vec![invalid.record], invalid.reason.clone());
@@ -676,13 +693,13 @@ impl Dispatcher {
             let remaining = total.saturating_sub(summary.accounted() + self.would_send.records);
             eta(remaining, self.records_per_request, interval, per_sec)
         });
-        (self.progress)(&Progress {
+        (self.events)(Event::Progress(Progress {
             summary,
             total_records: total,
             in_flight: self.tasks.len(),
             records_per_minute: per_sec * 60.0,
             eta,
-        });
+        }));
     }
 }
 
@@ -779,7 +796,11 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 return;
             }
             Action::Reject => {
-                let message = format!("the API refused the request with {}", status.map_or("no status".into(), |s| s.to_string()));
+                let mut message = format!("the API refused the request with {}", status.map_or("no status".into(), |s| s.to_string()));
+                if let Some(reason) = result.as_ref().ok().and_then(|r| api_reason(&r.body)) {
+                    message.push_str(": ");
+                    message.push_str(&reason);
+                }
                 dead_letter(&shared, &job, &flight, Reason::Rejected, status, body, attempt, message).await;
                 if shared.on_rejected == OnRejected::Stop {
                     let _ = shared.control.send(Control::StopOnRejected);
@@ -796,10 +817,11 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             Action::InDoubt => match in_doubt::decide(method, shared.in_doubt, shared.resend_in_doubt) {
                 InDoubtAction::Report => {
                     flight.phase.store(IN_DOUBT, Ordering::Release);
-                    tracing::warn!(
-                        "records {records:?}: {}; the request may have been applied, so it is not sent again (in doubt)",
+                    let message = format!(
+                        "{}; the request may have been applied, so it is not sent again (use --resend-in-doubt to send it anyway)",
                         error_text.as_deref().unwrap_or("no answer")
                     );
+                    (shared.events)(Event::InDoubt { records: records.clone(), message });
                     return;
                 }
                 InDoubtAction::Resend => None,
@@ -818,7 +840,8 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             Next::GiveUp(reason) => {
                 if maybe_applied {
                     flight.phase.store(IN_DOUBT, Ordering::Release);
-                    tracing::warn!("records {records:?}: {reason}; the last attempt may have been applied (in doubt)");
+                    let message = format!("{reason}; the last attempt may have been applied");
+                    (shared.events)(Event::InDoubt { records: records.clone(), message });
                     return;
                 }
                 let message = match (&error_text, status) {
@@ -844,7 +867,7 @@ async fn dead_letter(
     attempts: u32,
     message: String,
 ) {
-    let mut letter = DeadLetter::new(reason, job.request.records.clone(), message);
+    let mut letter = DeadLetter::new(reason, job.request.records.clone(), message.clone());
     letter.line = job.line;
     letter.record_values = job.values.clone();
     letter.request = Some(job.request.preview_json(shared.auth_kind));
@@ -872,6 +895,7 @@ async fn dead_letter(
         }
     }
     flight.phase.store(DEAD, Ordering::Release);
+    (shared.events)(Event::DeadLettered { records: job.request.records.clone(), message });
     if let Err(message) = log_write(shared, &job.request.records, LogLine::Outcome(Outcome::DeadLettered)).await {
         let _ = shared.control.send(Control::Fatal(message));
     }
@@ -902,5 +926,38 @@ fn capture(shared: &Shared, request: &Request, attempt: u32, result: &Result<cra
     };
     if let Err(err) = shared.capture.record(&entry) {
         tracing::warn!("cannot write the response capture: {err}");
+    }
+}
+
+/// The reason an Aircall error body gives (`error`, `troubleshoot`, `message`, `errors`), in one line.
+fn api_reason(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object()?;
+    let mut parts = Vec::new();
+    for key in ["error", "message", "troubleshoot"] {
+        if let Some(text) = object.get(key).and_then(Value::as_str) {
+            parts.push(text.to_string());
+        }
+    }
+    if let Some(errors) = object.get("errors").filter(|e| !e.is_null()) {
+        parts.push(errors.to_string());
+    }
+    (!parts.is_empty()).then(|| parts.join(" — "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_reasons_read_every_aircall_error_shape() {
+        assert_eq!(api_reason(br#"{"error":"Not found","troubleshoot":"Check the id"}"#).as_deref(), Some("Not found — Check the id"));
+        assert_eq!(api_reason(br#"{"message":"Forbidden"}"#).as_deref(), Some("Forbidden"));
+        assert_eq!(
+            api_reason(br#"{"error":"Unprocessable Entity","errors":{"phone":["invalid"]}}"#).as_deref(),
+            Some(r#"Unprocessable Entity — {"phone":["invalid"]}"#)
+        );
+        assert_eq!(api_reason(b"<html>"), None);
+        assert_eq!(api_reason(b"{}"), None);
     }
 }
