@@ -19,7 +19,7 @@ use super::dead_letter::{DeadLetter, DeadLetterFile, Reason};
 use super::in_doubt::{self, InDoubtAction};
 use super::outcome_log::{InputIdentity, Outcome, OutcomeLog, PriorOutcomes, RecordState, StateError, log_path};
 use super::summary::{Progress, Summary, eta};
-use crate::client::{Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, classify};
+use crate::client::{Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, TransportError, classify};
 use crate::credentials::{AuthKind, Credential, CredentialError};
 use crate::destination::{Destination, InDoubtPolicy, OnInvalid, OnRejected, Status};
 use crate::records::{self, Input, OpenError, Record, RecordNo};
@@ -838,6 +838,25 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 }
             }
             Next::GiveUp(reason) => {
+                if let Err(err) = &result
+                    && err.kind == TransportError::Connect
+                {
+                    // An unreachable API is not the record's fault: dead-lettering it would mark it
+                    // done. The run stops and the next one sends it.
+                    flight.phase.store(if maybe_applied { IN_DOUBT } else { NOT_APPLIED }, Ordering::Release);
+                    if !maybe_applied {
+                        let _ = log_write(&shared, records, LogLine::Outcome(Outcome::NotApplied)).await;
+                    }
+                    let host = reqwest::Url::parse(&request.url)
+                        .ok()
+                        .and_then(|u| u.host_str().map(|h| format!("{h}{}", u.port().map(|p| format!(":{p}")).unwrap_or_default())))
+                        .unwrap_or_else(|| request.url.clone());
+                    let _ = shared.control.send(Control::Fatal(format!(
+                        "cannot reach {host} ({reason}; last: {}); stopping, the next run sends what is left",
+                        err.message
+                    )));
+                    return;
+                }
                 if maybe_applied {
                     flight.phase.store(IN_DOUBT, Ordering::Release);
                     let message = format!("{reason}; the last attempt may have been applied");
