@@ -31,7 +31,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "aircall-dest", version, about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless.")]
+#[command(
+    name = "aircall-dest",
+    version,
+    about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -177,7 +181,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            let code = if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            };
             let _ = err.print();
             return ExitCode::from(code);
         }
@@ -187,7 +195,9 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> u8 {
     let outcome = match &cli.command {
-        None => Err(Failure::usage("the wizard is not part of this build yet; see `aircall-dest --help`")),
+        None => Err(Failure::usage(
+            "the wizard is not part of this build yet; see `aircall-dest --help`",
+        )),
         Some(Command::Preview(args)) => preview::run(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::SendTest(args)) => send_test::run(args),
@@ -198,12 +208,21 @@ fn dispatch(cli: Cli) -> u8 {
         Some(Command::Templates(args)) => templates::run(args),
         Some(Command::Credentials(CredentialsCommand::List)) => credentials::list(),
         Some(Command::Credentials(CredentialsCommand::Add(args))) => credentials::add(args),
-        Some(Command::Credentials(CredentialsCommand::Remove { name })) => credentials::remove(name),
+        Some(Command::Credentials(CredentialsCommand::Remove { name })) => {
+            credentials::remove(name)
+        }
         Some(Command::Completions(args)) => {
-            clap_complete::generate(args.shell, &mut Cli::command(), "aircall-dest", &mut std::io::stdout());
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "aircall-dest",
+                &mut std::io::stdout(),
+            );
             Ok(exit::SUCCESS)
         }
-        Some(other) => Err(Failure::usage(format!("`{other:?}` is not part of this build yet"))),
+        Some(other) => Err(Failure::usage(format!(
+            "`{other:?}` is not part of this build yet"
+        ))),
     };
     match outcome {
         Ok(code) => code,

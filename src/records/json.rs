@@ -6,7 +6,9 @@
 
 use std::io::{self, BufRead};
 
-use super::{Numbering, Record, RecordError, STOPPED, Source, json_message, limit_text, object_record};
+use super::{
+    Numbering, Record, RecordError, STOPPED, Source, json_message, limit_text, object_record,
+};
 
 /// What the scanner found next.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,7 +35,10 @@ enum Expect {
 enum Mode {
     /// Outside any array: objects (or arrays of them) one after another.
     Top,
-    Array { opened_line: u64, expect: Expect },
+    Array {
+        opened_line: u64,
+        expect: Expect,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,9 @@
 
 use std::io::{self, BufRead};
 
-use super::{Numbering, Record, RecordError, STOPPED, Source, json_message, limit_text, object_record};
+use super::{
+    Numbering, Record, RecordError, STOPPED, Source, json_message, limit_text, object_record,
+};
 
 /// What [`read_line`] found.
 #[derive(Debug, PartialEq, Eq)]
@@ -16,7 +18,11 @@ pub(super) enum LineRead {
 }
 
 /// Reads one line into `buf` (cleared first) without ever holding more than `max` bytes of it.
-pub(super) fn read_line(source: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<LineRead> {
+pub(super) fn read_line(
+    source: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<LineRead> {
     buf.clear();
     let mut len: u64 = 0;
     let mut too_long = false;
@@ -130,7 +136,11 @@ impl JsonlReader {
             Err(e) => Err(RecordError {
                 no,
                 line,
-                message: format!("malformed JSON at column {}: {}", e.column(), json_message(&e)),
+                message: format!(
+                    "malformed JSON at column {}: {}",
+                    e.column(),
+                    json_message(&e)
+                ),
             }),
         }
     }

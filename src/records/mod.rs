@@ -293,11 +293,7 @@ impl Numbering {
 }
 
 /// Turns a parsed JSON value into a record, or says what was found instead of an object.
-fn object_record(
-    no: RecordNo,
-    line: u64,
-    value: serde_json::Value,
-) -> Result<Record, RecordError> {
+fn object_record(no: RecordNo, line: u64, value: serde_json::Value) -> Result<Record, RecordError> {
     match value {
         serde_json::Value::Object(value) => Ok(Record { no, line, value }),
         other => Err(RecordError {
