@@ -5,6 +5,7 @@ pub mod capture;
 pub mod dead_letter;
 pub mod in_doubt;
 pub mod outcome_log;
+pub mod reconcile;
 mod pipeline;
 pub mod summary;
 

@@ -16,8 +16,9 @@ use tokio::task::JoinSet;
 
 use super::capture::{CaptureEntry, ResponseCapture, capped_body, headers_object};
 use super::dead_letter::{DeadLetter, DeadLetterFile, Reason};
-use super::in_doubt::{self, InDoubtAction};
+use super::in_doubt::{self, AfterLookup, InDoubtAction};
 use super::outcome_log::{InputIdentity, Outcome, OutcomeLog, PriorOutcomes, RecordState, StateError, log_path};
+use super::reconcile::{self, Lookup, LookupKind, Lookups, Reconciled};
 use super::summary::{Progress, Summary, eta};
 use crate::client::{Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, TransportError, classify};
 use crate::credentials::{AuthKind, Credential, CredentialError};
@@ -185,11 +186,16 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
         let path = log_path(&options.state_dir, &options.destination_path, input_path);
         let (log, prior) = OutcomeLog::open(&path, &destination.name, identity.as_ref(), options.restart)?;
         if prior.in_doubt() > 0 {
+            let policy = destination.delivery.in_doubt;
             notes.push(format!(
                 "{} record(s) were sent by an earlier run that never learned their outcome (in doubt); {}",
                 prior.in_doubt(),
-                if options.resend_in_doubt || destination.delivery.in_doubt == InDoubtPolicy::Resend {
-                    "they are sent again as asked".to_string()
+                if policy == InDoubtPolicy::Resend {
+                    "they are sent again as the destination asks (in_doubt = \"resend\")".to_string()
+                } else if policy == InDoubtPolicy::Reconcile && LookupKind::of_destination(destination).is_some() {
+                    "each is looked up at Aircall first: found ones are recorded as delivered, the others sent again".to_string()
+                } else if options.resend_in_doubt {
+                    "they are sent again as asked (--resend-in-doubt)".to_string()
                 } else {
                     format!(
                         "idempotent ones are sent again, creates are reported (check them, then use --resend-in-doubt); see {}",
@@ -234,13 +240,15 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
     let (work_tx, work_rx) = mpsc::channel::<Work>(concurrency);
     let reader_stop = Arc::new(AtomicU8::new(READ_ON));
     let records_per_request = plan.records_per_request();
+    let lookup = LookupKind::of_destination(destination);
     {
         let reader_stop = reader_stop.clone();
         let in_doubt_policy = delivery.in_doubt;
         let resend = options.resend_in_doubt;
+        let can_look_up = lookup.is_some();
         std::thread::Builder::new()
             .name("records".into())
-            .spawn(move || read_records(reader, plan, prior, in_doubt_policy, resend, work_tx, reader_stop))
+            .spawn(move || read_records(reader, plan, prior, in_doubt_policy, resend, can_look_up, work_tx, reader_stop))
             .map_err(|source| RunError::Io { what: "cannot start the record reader".into(), source })?;
     }
 
@@ -260,8 +268,11 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
         auth_kind,
         in_doubt: delivery.in_doubt,
         resend_in_doubt: options.resend_in_doubt,
+        lookup,
         on_rejected: delivery.on_rejected,
         requests: AtomicU64::new(0),
+        reconciled_found: AtomicU64::new(0),
+        reconciled_missing: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         http_429: AtomicU64::new(0),
         dead_letters_written: AtomicU64::new(0),
@@ -298,6 +309,13 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
     counts.http_429 = shared.http_429.load(Ordering::Relaxed);
     counts.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     debug_assert_eq!(counts.records_read, counts.accounted() + if options.dry_run { would_send.records } else { 0 });
+    let (found, missing) = (shared.reconciled_found.load(Ordering::Relaxed), shared.reconciled_missing.load(Ordering::Relaxed));
+    if found + missing > 0 {
+        notes.push(format!(
+            "looked up {} in-doubt create(s) at the API: {found} already existed and were recorded as delivered, {missing} did not and were sent",
+            found + missing
+        ));
+    }
     if let Some(note) = shared.capture.close(Duration::from_secs(5)).await {
         notes.push(note);
     }
@@ -330,37 +348,46 @@ struct Job {
     request: Request,
     values: Vec<Map<String, Value>>,
     line: Option<u64>,
+    /// An earlier run sent it without learning the outcome: look it up before sending.
+    reconcile: bool,
 }
 
 /// The reader thread: records → skip/in-doubt decisions → builder → queue.
+#[allow(clippy::too_many_arguments)]
 fn read_records(
     reader: records::RecordReader,
     plan: Plan,
     prior: PriorOutcomes,
     in_doubt_policy: InDoubtPolicy,
     resend: bool,
+    can_look_up: bool,
     tx: mpsc::Sender<Work>,
     stop: Arc<AtomicU8>,
 ) {
     let mut builder = plan.builder();
     // Values of records inside open batches, kept for dead letters until their request is built.
     let mut pending: HashMap<RecordNo, Record> = HashMap::new();
+    // In-doubt records of earlier runs whose request is to be looked up before it is sent.
+    let mut reconciling: std::collections::HashSet<RecordNo> = std::collections::HashSet::new();
     let mut skipped = 0u64;
     let send = |work: Work| tx.blocking_send(work).is_ok();
-    let emit = |built: Built, pending: &mut HashMap<RecordNo, Record>| -> bool {
+    let emit = |built: Built, pending: &mut HashMap<RecordNo, Record>, reconciling: &mut std::collections::HashSet<RecordNo>| -> bool {
         match built {
             Built::Request(request) => {
                 let mut values = Vec::with_capacity(request.records.len());
                 let mut line = None;
+                let mut reconcile = false;
                 for no in &request.records {
                     if let Some(record) = pending.remove(no) {
                         line = line.or(Some(record.line));
                         values.push(record.value);
                     }
+                    reconcile |= reconciling.remove(no);
                 }
-                send(Work::Send(Job { request, values, line }))
+                send(Work::Send(Job { request, values, line, reconcile }))
             }
             Built::Invalid(invalid) => {
+                reconciling.remove(&invalid.record);
                 let value = pending.remove(&invalid.record).map(|r| r.value);
                 send(Work::Invalid { invalid, value })
             }
@@ -381,14 +408,18 @@ fn read_records(
                 skipped += 1;
                 continue;
             }
-            RecordState::InDoubt { method } => {
-                if in_doubt::decide(method, in_doubt_policy, resend) == InDoubtAction::Report {
+            RecordState::InDoubt { method } => match in_doubt::decide(method, in_doubt_policy, resend, can_look_up) {
+                InDoubtAction::Report => {
                     if !send(Work::InDoubt(vec![no])) {
                         return;
                     }
                     continue;
                 }
-            }
+                InDoubtAction::Reconcile => {
+                    reconciling.insert(no);
+                }
+                InDoubtAction::Resend => {}
+            },
             _ => {}
         }
         if skipped > 0 {
@@ -401,7 +432,7 @@ fn read_records(
             pending.insert(record.no, record.clone());
         }
         for built in builder.push(item) {
-            if !emit(built, &mut pending) {
+            if !emit(built, &mut pending, &mut reconciling) {
                 return;
             }
         }
@@ -410,7 +441,7 @@ fn read_records(
         return;
     }
     for built in builder.finish() {
-        if !emit(built, &mut pending) {
+        if !emit(built, &mut pending, &mut reconciling) {
             return;
         }
     }
@@ -444,8 +475,13 @@ struct Shared {
     auth_kind: Option<AuthKind>,
     in_doubt: InDoubtPolicy,
     resend_in_doubt: bool,
+    /// How this destination's creates can be looked up, if they can.
+    lookup: Option<LookupKind>,
     on_rejected: OnRejected,
     requests: AtomicU64,
+    /// In-doubt creates looked up and found (recorded as delivered) or not found (sent).
+    reconciled_found: AtomicU64,
+    reconciled_missing: AtomicU64,
     retries: AtomicU64,
     http_429: AtomicU64,
     dead_letters_written: AtomicU64,
@@ -740,6 +776,20 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
     let mut attempt = 0u32;
     // Once an attempt may have been applied, the request stays in doubt until an answer settles it.
     let mut maybe_applied = false;
+    if job.reconcile {
+        // An earlier run sent this create and never learned the outcome: look before sending.
+        flight.phase.store(IN_FLIGHT, Ordering::Release);
+        match in_doubt::after_lookup(look_up(&shared, request, &mut rng).await, shared.resend_in_doubt) {
+            AfterLookup::Delivered => return delivered(&shared, &flight).await,
+            AfterLookup::Send => flight.phase.store(NOT_SENT, Ordering::Release),
+            AfterLookup::Report(reason) => {
+                flight.phase.store(IN_DOUBT, Ordering::Release);
+                let message = format!("sent by an earlier run whose outcome is unknown, and the lookup could not tell: {reason}");
+                (shared.events)(Event::InDoubt { records: records.clone(), message });
+                return;
+            }
+        }
+    }
     loop {
         attempt += 1;
         shared.limiter.acquire().await;
@@ -788,13 +838,7 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             maybe_applied = false;
         }
         let after = match action {
-            Action::Success => {
-                flight.phase.store(DELIVERED, Ordering::Release);
-                if let Err(message) = log_write(&shared, records, LogLine::Outcome(Outcome::Delivered)).await {
-                    let _ = shared.control.send(Control::Fatal(message));
-                }
-                return;
-            }
+            Action::Success => return delivered(&shared, &flight).await,
             Action::Reject => {
                 let mut message = format!("the API refused the request with {}", status.map_or("no status".into(), |s| s.to_string()));
                 if let Some(reason) = result.as_ref().ok().and_then(|r| api_reason(&r.body)) {
@@ -814,7 +858,7 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 let _ = shared.control.send(Control::Fatal(message));
                 return;
             }
-            Action::InDoubt => match in_doubt::decide(method, shared.in_doubt, shared.resend_in_doubt) {
+            Action::InDoubt => match in_doubt::decide(method, shared.in_doubt, shared.resend_in_doubt, shared.lookup.is_some()) {
                 InDoubtAction::Report => {
                     flight.phase.store(IN_DOUBT, Ordering::Release);
                     let message = format!(
@@ -825,6 +869,31 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                     return;
                 }
                 InDoubtAction::Resend => None,
+                InDoubtAction::Reconcile => {
+                    // A server that gave no answer may still be applying the request: wait as a
+                    // retry would before looking, so the lookup sees a create that was landing.
+                    tokio::time::sleep(shared.policy.backoff(attempt, &mut rng)).await;
+                    let reconciled = look_up(&shared, request, &mut rng).await;
+                    let absent = reconciled == Reconciled::NotFound;
+                    match in_doubt::after_lookup(reconciled, shared.resend_in_doubt) {
+                        AfterLookup::Delivered => return delivered(&shared, &flight).await,
+                        AfterLookup::Send => {
+                            if absent {
+                                maybe_applied = false;
+                            }
+                            None
+                        }
+                        AfterLookup::Report(reason) => {
+                            flight.phase.store(IN_DOUBT, Ordering::Release);
+                            let message = format!(
+                                "{}; the request may have been applied and the lookup could not tell ({reason}), so it is not sent again",
+                                error_text.as_deref().unwrap_or("no answer")
+                            );
+                            (shared.events)(Event::InDoubt { records: records.clone(), message });
+                            return;
+                        }
+                    }
+                }
             },
             Action::Retry { after } => after,
         };
@@ -873,6 +942,47 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             }
         }
     }
+}
+
+/// Marks the request delivered, in memory and durably.
+async fn delivered(shared: &Arc<Shared>, flight: &Flight) {
+    flight.phase.store(DELIVERED, Ordering::Release);
+    if let Err(message) = log_write(shared, &flight.records, LogLine::Outcome(Outcome::Delivered)).await {
+        let _ = shared.control.send(Control::Fatal(message));
+    }
+}
+
+/// Looks an in-doubt create up through the run's client, limiter and retry policy; each lookup
+/// attempt is counted as a request and captured like any other call.
+async fn look_up(shared: &Arc<Shared>, request: &Request, rng: &mut StdRng) -> Reconciled {
+    let Some(lookup) = shared.lookup.and_then(|kind| Lookup::of_request(kind, request)) else {
+        return Reconciled::Unknown("its request holds nothing the API can look it up by".into());
+    };
+    let observe = |sent: &Request, attempt: u32, result: &Result<crate::client::Response, crate::client::SendError>| {
+        shared.requests.fetch_add(1, Ordering::Relaxed);
+        if attempt > 1 {
+            shared.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        if matches!(result, Ok(response) if response.status == 429) {
+            shared.http_429.fetch_add(1, Ordering::Relaxed);
+        }
+        capture(shared, sent, attempt, result);
+    };
+    let lookups = Lookups {
+        http: &shared.http,
+        limiter: &shared.limiter,
+        policy: &shared.policy,
+        credential: &shared.credential,
+        fallback: shared.fallback,
+        observe: &observe,
+    };
+    let reconciled = reconcile::reconcile(&lookups, &lookup, request, rng).await;
+    match &reconciled {
+        Reconciled::Found => shared.reconciled_found.fetch_add(1, Ordering::Relaxed),
+        Reconciled::NotFound => shared.reconciled_missing.fetch_add(1, Ordering::Relaxed),
+        Reconciled::Unknown(_) => 0,
+    };
+    reconciled
 }
 
 #[allow(clippy::too_many_arguments)]
