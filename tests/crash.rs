@@ -1,0 +1,103 @@
+//! Crash safety of `run`, end to end: the real binary SIGKILLed at random points against a
+//! sandbox that drops connections (some after applying the write), rerun until it finishes,
+//! and then every input record must exist at the "API" exactly once.
+
+mod crash_support;
+
+use std::time::Duration;
+
+use aircall_dest::sandbox::{self, FaultSpec, JournalStatus, SandboxConfig};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crash_support::{Bench, Program, Tally};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aircall-dest");
+
+/// A seed from `CRASH_SEED`, else a fixed one, so a failure can be replayed.
+fn seed() -> u64 {
+    std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_c0de)
+}
+
+#[test]
+fn sigkill_at_random_points_loses_and_duplicates_nothing() {
+    let seed = seed();
+    eprintln!("seed {seed} (replay with CRASH_SEED={seed})");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let faults: FaultSpec = "latency=20..60ms,apply_then_drop=0.05,drop=0.03,500=0.03"
+        .parse()
+        .expect("fault spec");
+    let sandbox = runtime
+        .block_on(sandbox::start(SandboxConfig {
+            rate_limit: 0,
+            faults,
+            seed: Some(seed),
+            ..SandboxConfig::default()
+        }))
+        .expect("sandbox starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let records = 400;
+    let mut bench = Bench::new(
+        dir.path(),
+        Program::new(BIN),
+        &sandbox.url(),
+        records,
+        "rate_limit_per_minute = 60000\nburst = 2\nconcurrency = 2\nmax_attempts = 30\n\
+         backoff_initial_ms = 5\nbackoff_max_ms = 50\nrequest_timeout_secs = 5\ndrain_timeout_secs = 5",
+    );
+    let mut rng = StdRng::seed_from_u64(seed);
+
+    let ended_early = bench.kill_runs(20, 30..300, &mut rng);
+    let before_last = Tally::of_state(&sandbox.state(), records);
+    assert!(
+        before_last.duplicated.is_empty() && before_last.strangers == 0,
+        "duplicates while being killed: {}",
+        before_last.describe()
+    );
+    assert!(
+        !before_last.lost.is_empty(),
+        "the kills left nothing to do: the bench needs more records"
+    );
+
+    let last = bench.rerun_until_done(5, Duration::from_secs(90));
+    let summary = last.summary().unwrap_or_else(|| panic!("no summary; stderr:\n{}", last.stderr));
+    assert!(last.status.success(), "the last run failed: {summary}\n{}", last.stderr);
+    assert_eq!(summary["records_read"], records as u64, "{summary}");
+    assert_eq!(summary["in_doubt"], 0, "{summary}");
+    assert_eq!(summary["dead_lettered"], 0, "{summary}");
+    assert_eq!(summary["invalid"], 0, "{summary}");
+    assert!(
+        summary["skipped_already_done"].as_u64().unwrap_or(0) > 0,
+        "the rerun skipped what the killed runs had delivered: {summary}"
+    );
+
+    let tally = Tally::of_state(&sandbox.state(), records);
+    assert!(
+        tally.exact(),
+        "{}",
+        tally.describe()
+    );
+    assert_eq!(tally.contacts, records);
+
+    // The bench did exercise what it claims to: writes applied without an answer, and lookups
+    // that settled them.
+    let journal = sandbox.journal();
+    let applied_unanswered = journal
+        .iter()
+        .filter(|e| e.method == "POST" && e.fault.as_deref() == Some("apply_then_drop"))
+        .count();
+    let lookups = journal
+        .iter()
+        .filter(|e| e.method == "GET" && e.path == "/v1/contacts/search" && e.status == JournalStatus::Answered(200))
+        .count();
+    assert!(applied_unanswered > 0, "no write was applied then dropped");
+    assert!(lookups >= applied_unanswered, "{lookups} lookup(s) for {applied_unanswered} unanswered write(s)");
+    eprintln!(
+        "{} runs ({} ended before their kill), {applied_unanswered} writes applied without an answer, {lookups} lookups; lost 0, duplicated 0",
+        20 + ended_early.len() + 1,
+        ended_early.len()
+    );
+}
