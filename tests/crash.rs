@@ -50,7 +50,12 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     );
     let mut rng = StdRng::seed_from_u64(seed);
 
-    let ended_early = bench.kill_runs(20, 30..300, &mut rng);
+    let kills = bench.kill_runs(20, 30..300, &mut rng);
+    assert!(
+        !kills.completed && kills.killed == 20,
+        "the input was delivered after {} kill(s): the bench needs more records",
+        kills.killed
+    );
     let before_last = Tally::of_state(&sandbox.state(), records);
     assert!(
         before_last.duplicated.is_empty() && before_last.strangers == 0,
@@ -97,7 +102,7 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     assert!(lookups >= applied_unanswered, "{lookups} lookup(s) for {applied_unanswered} unanswered write(s)");
     eprintln!(
         "{} runs ({} ended before their kill), {applied_unanswered} writes applied without an answer, {lookups} lookups; lost 0, duplicated 0",
-        20 + ended_early.len() + 1,
-        ended_early.len()
+        kills.killed + kills.ended.len() + 1,
+        kills.ended.len()
     );
 }
