@@ -47,7 +47,10 @@ fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
-        let number = |text: String| text.parse::<u64>().map_err(|_| format!("{flag}: {text:?} is not a number"));
+        let number = |text: String| {
+            text.parse::<u64>()
+                .map_err(|_| format!("{flag}: {text:?} is not a number"))
+        };
         match flag.as_str() {
             "--records" => options.records = number(value()?)? as usize,
             "--kills" => options.kills = number(value()?)? as usize,
@@ -56,7 +59,9 @@ fn options() -> Result<Options, String> {
             "--concurrency" => options.concurrency = number(value()?)? as usize,
             "--delays" => {
                 let text = value()?;
-                let (low, high) = text.split_once("..").ok_or(format!("--delays {text:?}: expected MIN..MAX in ms"))?;
+                let (low, high) = text
+                    .split_once("..")
+                    .ok_or(format!("--delays {text:?}: expected MIN..MAX in ms"))?;
                 options.delays = number(low.to_string())?..number(high.to_string())?;
                 if options.delays.is_empty() {
                     return Err(format!("--delays {text:?}: MIN must be below MAX"));
@@ -91,7 +96,10 @@ fn main() -> ExitCode {
 
 fn soak(options: &Options) -> Result<bool, String> {
     let started = Instant::now();
-    let faults: FaultSpec = options.faults.parse().map_err(|e| format!("--faults: {e}"))?;
+    let faults: FaultSpec = options
+        .faults
+        .parse()
+        .map_err(|e| format!("--faults: {e}"))?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let sandbox = runtime
         .block_on(sandbox::start(SandboxConfig {
@@ -112,10 +120,21 @@ fn soak(options: &Options) -> Result<bool, String> {
          backoff_max_ms = 100\nrate_limit_fallback_secs = 1\nrequest_timeout_secs = 5\ndrain_timeout_secs = 5",
         options.concurrency
     );
-    let mut bench = Bench::new(dir.path(), program, &sandbox.url(), options.records, &delivery);
+    let mut bench = Bench::new(
+        dir.path(),
+        program,
+        &sandbox.url(),
+        options.records,
+        &delivery,
+    );
     println!(
         "soak: {} records, {} kills at {}..{} ms, faults {}, seed {}",
-        options.records, options.kills, options.delays.start, options.delays.end, options.faults, options.seed
+        options.records,
+        options.kills,
+        options.delays.start,
+        options.delays.end,
+        options.faults,
+        options.seed
     );
 
     let mut rng = StdRng::seed_from_u64(options.seed);
@@ -144,24 +163,50 @@ fn soak(options: &Options) -> Result<bool, String> {
         .count();
     let dropped = journal
         .iter()
-        .filter(|e| e.method == "POST" && e.status == JournalStatus::Dropped && e.fault.as_deref() == Some("drop"))
+        .filter(|e| {
+            e.method == "POST"
+                && e.status == JournalStatus::Dropped
+                && e.fault.as_deref() == Some("drop")
+        })
         .count();
-    let lookups = journal.iter().filter(|e| e.method == "GET" && e.path == "/v1/contacts/search").count();
+    let lookups = journal
+        .iter()
+        .filter(|e| e.method == "GET" && e.path == "/v1/contacts/search")
+        .count();
     let injected = journal
         .iter()
-        .filter(|e| e.fault.as_deref().is_some_and(|f| f.chars().all(|c| c.is_ascii_digit())))
+        .filter(|e| {
+            e.fault
+                .as_deref()
+                .is_some_and(|f| f.chars().all(|c| c.is_ascii_digit()))
+        })
         .count();
 
-    println!("requests received:   {} ({posts} creates, {lookups} lookups)", journal.len());
-    println!("faults injected:     {injected} error statuses, {dropped} creates dropped unapplied, {applied_unanswered} applied then dropped");
+    println!(
+        "requests received:   {} ({posts} creates, {lookups} lookups)",
+        journal.len()
+    );
+    println!(
+        "faults injected:     {injected} error statuses, {dropped} creates dropped unapplied, {applied_unanswered} applied then dropped"
+    );
     if kills.completed {
-        println!("kills:               {} (the input finished before the last kill was due)", kills.killed);
+        println!(
+            "kills:               {} (the input finished before the last kill was due)",
+            kills.killed
+        );
     } else {
         println!("kills:               {}", kills.killed);
     }
     match &summary {
-        Some(summary) => println!("last run:            exit {:?}, {summary}", last.status.code()),
-        None => println!("last run:            exit {:?}, no summary; stderr:\n{}", last.status.code(), last.stderr),
+        Some(summary) => println!(
+            "last run:            exit {:?}, {summary}",
+            last.status.code()
+        ),
+        None => println!(
+            "last run:            exit {:?}, no summary; stderr:\n{}",
+            last.status.code(),
+            last.stderr
+        ),
     }
     println!("contacts at sandbox: {}", tally.contacts);
     println!("lost = {}", tally.lost.len());
@@ -173,7 +218,10 @@ fn soak(options: &Options) -> Result<bool, String> {
     }
     let clean_end = last.status.success() && summary.is_some_and(|s| s["in_doubt"] == 0);
     if !clean_end {
-        println!("the last run did not finish cleanly; stderr:\n{}", last.stderr);
+        println!(
+            "the last run did not finish cleanly; stderr:\n{}",
+            last.stderr
+        );
     }
     Ok(tally.exact() && clean_end)
 }

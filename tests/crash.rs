@@ -68,8 +68,14 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     );
 
     let last = bench.rerun_until_done(5, Duration::from_secs(90));
-    let summary = last.summary().unwrap_or_else(|| panic!("no summary; stderr:\n{}", last.stderr));
-    assert!(last.status.success(), "the last run failed: {summary}\n{}", last.stderr);
+    let summary = last
+        .summary()
+        .unwrap_or_else(|| panic!("no summary; stderr:\n{}", last.stderr));
+    assert!(
+        last.status.success(),
+        "the last run failed: {summary}\n{}",
+        last.stderr
+    );
     assert_eq!(summary["records_read"], records as u64, "{summary}");
     assert_eq!(summary["in_doubt"], 0, "{summary}");
     assert_eq!(summary["dead_lettered"], 0, "{summary}");
@@ -80,11 +86,7 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     );
 
     let tally = Tally::of_state(&sandbox.state(), records);
-    assert!(
-        tally.exact(),
-        "{}",
-        tally.describe()
-    );
+    assert!(tally.exact(), "{}", tally.describe());
     assert_eq!(tally.contacts, records);
 
     // The bench did exercise what it claims to: writes applied without an answer, and lookups
@@ -96,10 +98,17 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         .count();
     let lookups = journal
         .iter()
-        .filter(|e| e.method == "GET" && e.path == "/v1/contacts/search" && e.status == JournalStatus::Answered(200))
+        .filter(|e| {
+            e.method == "GET"
+                && e.path == "/v1/contacts/search"
+                && e.status == JournalStatus::Answered(200)
+        })
         .count();
     assert!(applied_unanswered > 0, "no write was applied then dropped");
-    assert!(lookups >= applied_unanswered, "{lookups} lookup(s) for {applied_unanswered} unanswered write(s)");
+    assert!(
+        lookups >= applied_unanswered,
+        "{lookups} lookup(s) for {applied_unanswered} unanswered write(s)"
+    );
     eprintln!(
         "{} runs ({} ended before their kill), {applied_unanswered} writes applied without an answer, {lookups} lookups; lost 0, duplicated 0",
         kills.killed + kills.ended.len() + 1,

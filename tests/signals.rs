@@ -28,7 +28,9 @@ fn sandbox(runtime: &tokio::runtime::Runtime, faults: &str) -> Sandbox {
 }
 
 fn contacts(sandbox: &Sandbox) -> usize {
-    sandbox.state()["contacts"].as_object().map_or(0, |c| c.len())
+    sandbox.state()["contacts"]
+        .as_object()
+        .map_or(0, |c| c.len())
 }
 
 fn signal(child: &Child, name: &str) {
@@ -81,24 +83,42 @@ fn sigint_drains_in_flight_requests_and_a_rerun_sends_the_rest() {
     );
 
     let (mut child, out, err) = bench.start_run(&[]);
-    wait_for("20 contacts", Duration::from_secs(30), || contacts(&sandbox) >= 20);
+    wait_for("20 contacts", Duration::from_secs(30), || {
+        contacts(&sandbox) >= 20
+    });
     signal(&child, "INT");
     let first = end(&mut child, &out, &err);
     assert_eq!(first.status.code(), Some(130), "{}", first.stderr);
-    assert!(first.stderr.contains("interrupted: run the same command again"), "{}", first.stderr);
-    let summary = first.summary().unwrap_or_else(|| panic!("no summary on stdout: {:?}", first.stdout));
+    assert!(
+        first
+            .stderr
+            .contains("interrupted: run the same command again"),
+        "{}",
+        first.stderr
+    );
+    let summary = first
+        .summary()
+        .unwrap_or_else(|| panic!("no summary on stdout: {:?}", first.stdout));
     let delivered = count(&summary, "delivered");
     // Nothing in flight was cut off: every record the run took is delivered and stored.
     assert_eq!(count(&summary, "in_doubt"), 0, "{summary}");
     assert_eq!(count(&summary, "records_read"), delivered, "{summary}");
     assert!(delivered >= 20 && delivered < records as u64, "{summary}");
-    assert_eq!(contacts(&sandbox) as u64, delivered, "the store holds exactly what the summary says");
+    assert_eq!(
+        contacts(&sandbox) as u64,
+        delivered,
+        "the store holds exactly what the summary says"
+    );
 
     let second = bench.run(&[], Duration::from_secs(60));
     assert_eq!(second.status.code(), Some(0), "{}", second.stderr);
     let rest = second.summary().expect("summary");
     assert_eq!(count(&rest, "skipped_already_done"), delivered, "{rest}");
-    assert_eq!(count(&rest, "delivered"), records as u64 - delivered, "{rest}");
+    assert_eq!(
+        count(&rest, "delivered"),
+        records as u64 - delivered,
+        "{rest}"
+    );
     assert_eq!(count(&rest, "records_read"), records as u64, "{rest}");
     let tally = Tally::of_state(&sandbox.state(), records);
     assert!(tally.exact(), "{}", tally.describe());
@@ -120,7 +140,9 @@ fn a_second_signal_stops_at_once_and_a_rerun_settles_what_was_in_doubt() {
     );
 
     let (mut child, out, err) = bench.start_run(&[]);
-    wait_for("4 contacts", Duration::from_secs(30), || contacts(&sandbox) >= 4);
+    wait_for("4 contacts", Duration::from_secs(30), || {
+        contacts(&sandbox) >= 4
+    });
     signal(&child, "TERM");
     wait_for("the drain to begin", Duration::from_secs(10), || {
         std::fs::read_to_string(&err).is_ok_and(|e| e.contains("stopping: no new records"))
@@ -129,10 +151,19 @@ fn a_second_signal_stops_at_once_and_a_rerun_settles_what_was_in_doubt() {
     let first = end(&mut child, &out, &err);
     assert_eq!(first.status.code(), Some(130), "{}", first.stderr);
     assert!(first.stderr.contains("stopping now"), "{}", first.stderr);
-    let summary = first.summary().unwrap_or_else(|| panic!("no summary: {:?}", first.stdout));
+    let summary = first
+        .summary()
+        .unwrap_or_else(|| panic!("no summary: {:?}", first.stdout));
     let (delivered, in_doubt) = (count(&summary, "delivered"), count(&summary, "in_doubt"));
-    assert!(in_doubt >= 1, "requests in flight at the second signal are in doubt: {summary}");
-    assert_eq!(count(&summary, "records_read"), delivered + in_doubt, "{summary}");
+    assert!(
+        in_doubt >= 1,
+        "requests in flight at the second signal are in doubt: {summary}"
+    );
+    assert_eq!(
+        count(&summary, "records_read"),
+        delivered + in_doubt,
+        "{summary}"
+    );
     let stored_now = contacts(&sandbox) as u64;
     assert!(
         stored_now >= delivered && stored_now <= delivered + in_doubt,
@@ -143,10 +174,16 @@ fn a_second_signal_stops_at_once_and_a_rerun_settles_what_was_in_doubt() {
     assert_eq!(second.status.code(), Some(0), "{}", second.stderr);
     let rest = second.summary().expect("summary");
     assert_eq!(count(&rest, "skipped_already_done"), delivered, "{rest}");
-    assert_eq!(count(&rest, "delivered"), records as u64 - delivered, "{rest}");
+    assert_eq!(
+        count(&rest, "delivered"),
+        records as u64 - delivered,
+        "{rest}"
+    );
     assert_eq!(count(&rest, "in_doubt"), 0, "{rest}");
     assert!(
-        second.stderr.contains(&format!("looked up {in_doubt} in-doubt create(s)")),
+        second
+            .stderr
+            .contains(&format!("looked up {in_doubt} in-doubt create(s)")),
         "the rerun looks the in-doubt records up: {}",
         second.stderr
     );

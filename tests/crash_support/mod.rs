@@ -78,7 +78,13 @@ pub fn information(i: usize) -> String {
 impl Bench {
     /// Writes `records` contacts, a destination sending them to `base_url` with `delivery`
     /// (TOML lines for the `[delivery]` table), and a credential for the sandbox.
-    pub fn new(dir: &Path, program: Program, base_url: &str, records: usize, delivery: &str) -> Bench {
+    pub fn new(
+        dir: &Path,
+        program: Program,
+        base_url: &str,
+        records: usize,
+        delivery: &str,
+    ) -> Bench {
         let home = dir.join("home");
         let state = dir.join("state");
         let input = dir.join("contacts.csv");
@@ -152,7 +158,9 @@ from = "phone"
             "--base-url",
             base_url,
         ]);
-        add.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        add.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = add.spawn().expect("start `credentials add`");
         child
             .stdin
@@ -192,7 +200,13 @@ from = "phone"
         let err = self.dir.join(format!("run-{}.err", self.runs));
         let destination = self.destination.display().to_string();
         let state = self.state.display().to_string();
-        let mut args = vec!["run", destination.as_str(), "--state-dir", state.as_str(), "--json"];
+        let mut args = vec![
+            "run",
+            destination.as_str(),
+            "--state-dir",
+            state.as_str(),
+            "--json",
+        ];
         args.extend_from_slice(extra);
         let mut command = self.command(&args);
         command
@@ -223,7 +237,12 @@ from = "phone"
 
     /// Starts runs and SIGKILLs each after a random delay in `delays`, until `kills` of them were
     /// killed while still running, or a run delivered the whole input before its kill.
-    pub fn kill_runs(&mut self, kills: usize, delays: std::ops::Range<u64>, rng: &mut StdRng) -> Kills {
+    pub fn kill_runs(
+        &mut self,
+        kills: usize,
+        delays: std::ops::Range<u64>,
+        rng: &mut StdRng,
+    ) -> Kills {
         let mut result = Kills::default();
         while result.killed < kills {
             let (mut child, out, err) = self.start_run(&[]);
@@ -344,7 +363,12 @@ impl Tally {
     /// A short account for failure messages: counts, and the first few record numbers.
     pub fn describe(&self) -> String {
         let first: Vec<String> = self.lost.iter().take(10).map(|n| n.to_string()).collect();
-        let dup: Vec<String> = self.duplicated.iter().take(10).map(|(n, c)| format!("{n}×{c}")).collect();
+        let dup: Vec<String> = self
+            .duplicated
+            .iter()
+            .take(10)
+            .map(|(n, c)| format!("{n}×{c}"))
+            .collect();
         format!(
             "{} contact(s); lost {} [{}], duplicated {} [{}], {} of no record",
             self.contacts,
