@@ -65,7 +65,8 @@ fn generate(path: &Path, count: u64) {
 fn build(path: &Path) -> (u64, u64, u64, f64) {
     let destination = Destination::from_toml(DESTINATION, "bench.toml").expect("bench destination");
     let plan = Plan::new(&destination, DEFAULT_BASE_URL).expect("plan");
-    let reader = records::open(&Input::Path(path.to_path_buf()), Some(Format::Jsonl)).expect("open input");
+    let reader =
+        records::open(&Input::Path(path.to_path_buf()), Some(Format::Jsonl)).expect("open input");
     let started = Instant::now();
     let (mut read, mut requests, mut invalid, mut bytes) = (0u64, 0u64, 0u64, 0usize);
     let mut builder = plan.builder();
@@ -88,7 +89,11 @@ fn build(path: &Path) -> (u64, u64, u64, f64) {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
 }
@@ -103,13 +108,23 @@ fn main() {
         return;
     }
     let dir = tempfile_dir();
-    println!("{:>10} {:>10} {:>8} {:>9} {:>14} {:>12}", "records", "requests", "invalid", "seconds", "records/s", "peak RSS");
+    println!(
+        "{:>10} {:>10} {:>8} {:>9} {:>14} {:>12}",
+        "records", "requests", "invalid", "seconds", "records/s", "peak RSS"
+    );
     for count in [10_000u64, 100_000, 1_000_000] {
         let path = dir.join(format!("contacts-{count}.jsonl"));
         generate(&path, count);
-        let out = Command::new(&args[0]).arg("--child").arg(&path).output().expect("run child");
+        let out = Command::new(&args[0])
+            .arg("--child")
+            .arg(&path)
+            .output()
+            .expect("run child");
         let text = String::from_utf8_lossy(&out.stdout);
-        let fields: Vec<f64> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+        let fields: Vec<f64> = text
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
         let [read, requests, invalid, secs, rss] = fields[..] else {
             eprintln!("child failed: {}", String::from_utf8_lossy(&out.stderr));
             std::process::exit(1);

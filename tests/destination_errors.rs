@@ -230,3 +230,38 @@ fn every_example_loads_and_round_trips_through_save() {
     }
     assert!(seen >= 7, "only {seen} examples");
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Arbitrary text never panics the parser, and every error is located inside the text.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            if let Err(err) = Destination::from_toml(&text, "f.toml") {
+                for located in err.located() {
+                    prop_assert!(located.line >= 1 && located.line <= text.lines().count().max(1) + 1);
+                }
+            }
+        }
+
+        /// A valid file with one byte range replaced by junk: never a panic, always a located error
+        /// or a valid destination that saves and reloads unchanged.
+        #[test]
+        fn mutated_files_fail_cleanly(start in 0usize..GOOD.len(), len in 0usize..20, junk in "[\\[\\]{}=\"#., a-z0-9\n]{0,12}") {
+            let end = (start + len).min(GOOD.len());
+            let (start, end) = (GOOD.floor_char_boundary(start), GOOD.floor_char_boundary(end));
+            let text = format!("{}{}{}", &GOOD[..start], junk, &GOOD[end..]);
+            match Destination::from_toml(&text, "f.toml") {
+                Ok(destination) => {
+                    let again = Destination::from_toml(&destination.to_toml(), "again.toml").unwrap();
+                    prop_assert_eq!(destination, again);
+                }
+                Err(err) => prop_assert!(!err.located().is_empty(), "{}", err),
+            }
+        }
+    }
+}

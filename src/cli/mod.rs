@@ -204,6 +204,7 @@ fn dispatch(cli: Cli) -> u8 {
         Some(Command::Activate(args)) => status::activate(args),
         Some(Command::Pause(args)) => status::pause(args),
         Some(Command::Credentials(CredentialsCommand::Verify { name })) => verify::run(name),
+        Some(Command::Sandbox(args)) => sandbox(args),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Templates(args)) => templates::run(args),
         Some(Command::Credentials(CredentialsCommand::List)) => credentials::list(),
@@ -231,4 +232,13 @@ fn dispatch(cli: Cli) -> u8 {
             failure.code
         }
     }
+}
+
+fn sandbox(args: &crate::sandbox::SandboxArgs) -> Outcome {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(crate::sandbox::run_command(args.clone()))
+        .map_err(|err| Failure::error(format!("{err:#}")))?;
+    Ok(exit::SUCCESS)
 }

@@ -86,36 +86,20 @@ impl JsonlReader {
         }
     }
 
-    /// Counts the non-blank lines left: the number of items this reader would yield.
+    /// Counts the items left (non-blank lines, and lines too long to keep) without parsing.
     pub(super) fn count_rest(mut self) -> io::Result<u64> {
         let mut count = 0;
-        let mut blank = true;
         loop {
-            let chunk = match self.source.fill_buf() {
-                Ok(chunk) => chunk,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                break;
-            }
-            for &b in chunk {
-                if b == b'\n' {
-                    if !blank {
+            match read_line(&mut self.source, &mut self.buf, self.max)? {
+                LineRead::Eof => return Ok(count),
+                LineRead::TooLong { .. } => count += 1,
+                LineRead::Line => {
+                    if !self.buf.iter().all(u8::is_ascii_whitespace) {
                         count += 1;
                     }
-                    blank = true;
-                } else if !b.is_ascii_whitespace() {
-                    blank = false;
                 }
             }
-            let len = chunk.len();
-            self.source.consume(len);
         }
-        if !blank {
-            count += 1;
-        }
-        Ok(count)
     }
 
     fn parse(&mut self) -> Result<Record, RecordError> {

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::Prepared;
 use super::macros::scalar_text;
-use super::path::lookup;
 use crate::destination::{Algorithm, Batching, GroupShape};
+use crate::records::get_path as lookup;
 use crate::records::{Record, RecordNo};
 
 /// How many batches may wait at once; past it the oldest is sent, so memory stays bounded

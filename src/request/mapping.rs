@@ -2,9 +2,10 @@
 
 use serde_json::{Map, Value};
 
-use super::path::{Step, Tree, lookup, parse_target};
+use super::path::{Step, Tree, parse_target};
 use super::phone;
 use crate::destination::{FieldMapping, Transform};
+use crate::records::get_path as lookup;
 
 /// A mapping entry ready to apply.
 #[derive(Debug, Clone)]

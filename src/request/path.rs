@@ -1,25 +1,7 @@
-//! Paths into records and bodies: dotted attribute paths (`user.id`) and mapping targets
-//! with array indexes (`phone_numbers[0].value`).
+//! Paths into bodies: removing dotted attributes (`user.id`) and setting mapping targets with
+//! array indexes (`phone_numbers[0].value`). Lookups use `records::get_path`.
 
 use serde_json::{Map, Value};
-
-/// Looks up an attribute: the whole string as a key first (CSV headers such as `Phone 1` or
-/// `a.b` are literal keys), then a dotted descent into nested objects.
-pub fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    if let Some(value) = record.get(path) {
-        return Some(value);
-    }
-    let mut parts = path.split('.');
-    let mut current = record.get(parts.next()?)?;
-    for part in parts {
-        current = match current {
-            Value::Object(map) => map.get(part)?,
-            Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(current)
-}
 
 /// Removes an attribute (literal key first, then dotted path). Returns whether it was there.
 pub fn remove(record: &mut Map<String, Value>, path: &str) -> bool {
@@ -166,17 +148,6 @@ fn node_into_value(node: Node) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn lookup_prefers_literal_keys_then_descends() {
-        let record = json!({"Phone 1": "x", "a.b": 1, "user": {"id": 7, "tags": ["t0", "t1"]}});
-        let record = record.as_object().unwrap();
-        assert_eq!(lookup(record, "Phone 1"), Some(&json!("x")));
-        assert_eq!(lookup(record, "a.b"), Some(&json!(1)));
-        assert_eq!(lookup(record, "user.id"), Some(&json!(7)));
-        assert_eq!(lookup(record, "user.tags.1"), Some(&json!("t1")));
-        assert_eq!(lookup(record, "user.missing"), None);
-    }
 
     #[test]
     fn targets_parse_and_reject_malformed_paths() {
