@@ -19,7 +19,10 @@ use aircall_dest::secret::Secret;
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     let paced_records = if quick { 120 } else { 600 };
     let input = dir.path().join("contacts.csv");
@@ -34,7 +37,9 @@ fn main() {
     // The first request goes at once and each next one an interval later, so N requests span
     // (N - 1) intervals: the ideal rate over the run's own duration.
     let ideal_seconds = (summary.requests.saturating_sub(1)) as f64 * 60.0 / f64::from(rate);
-    println!("paced: {paced_records} records, sandbox limit {rate}/min, destination {rate}/min, burst 1, concurrency 8");
+    println!(
+        "paced: {paced_records} records, sandbox limit {rate}/min, destination {rate}/min, burst 1, concurrency 8"
+    );
     println!(
         "  delivered {}  requests {}  http_429 {}  {:.1}s (ideal {:.1}s)  achieved {:.1} requests/min = {:.1}% of the limit",
         summary.delivered,
@@ -49,9 +54,17 @@ fn main() {
     println!("\nunpaced: limit off, 6000 records, sandbox without a limit");
     println!("  concurrency   records/s   requests   seconds");
     for concurrency in [1, 8, 32] {
-        let (summary, seconds) = runtime.block_on(deliver(dir.path(), &input, 0, 1, concurrency, 0));
-        assert_eq!(summary.delivered, summary.records_read, "every record delivered");
-        println!("  {concurrency:>11}   {:>9.0}   {:>8}   {seconds:>7.2}", summary.delivered as f64 / seconds, summary.requests);
+        let (summary, seconds) =
+            runtime.block_on(deliver(dir.path(), &input, 0, 1, concurrency, 0));
+        assert_eq!(
+            summary.delivered, summary.records_read,
+            "every record delivered"
+        );
+        println!(
+            "  {concurrency:>11}   {:>9.0}   {:>8}   {seconds:>7.2}",
+            summary.delivered as f64 / seconds,
+            summary.requests
+        );
     }
 }
 
@@ -64,15 +77,27 @@ async fn deliver(
     concurrency: usize,
     sandbox_rate: u32,
 ) -> (runner::Summary, f64) {
-    let server = sandbox::start(SandboxConfig { rate_limit: sandbox_rate, seed: Some(1), ..SandboxConfig::default() })
-        .await
-        .expect("sandbox");
-    let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/contacts.toml")).expect("example");
+    let server = sandbox::start(SandboxConfig {
+        rate_limit: sandbox_rate,
+        seed: Some(1),
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/contacts.toml"),
+    )
+    .expect("example");
     let mut table: toml::Table = toml::from_str(&example).expect("example parses");
     table.insert("status".into(), "active".into());
-    let delivery = format!("rate_limit_per_minute = {rate}\nburst = {burst}\nconcurrency = {concurrency}\n");
-    table.insert("delivery".into(), toml::Value::Table(toml::from_str(&delivery).expect("delivery")));
-    let destination = Destination::from_toml(&toml::to_string(&table).expect("toml"), "bench").expect("destination");
+    let delivery =
+        format!("rate_limit_per_minute = {rate}\nburst = {burst}\nconcurrency = {concurrency}\n");
+    table.insert(
+        "delivery".into(),
+        toml::Value::Table(toml::from_str(&delivery).expect("delivery")),
+    );
+    let destination = Destination::from_toml(&toml::to_string(&table).expect("toml"), "bench")
+        .expect("destination");
     let state_dir = tempfile::tempdir_in(dir).expect("state dir");
     let options = RunOptions {
         destination,
@@ -94,7 +119,9 @@ async fn deliver(
     };
     let (_stop, stop_rx) = tokio::sync::watch::channel(StopRequest::None);
     let started = Instant::now();
-    let report = runner::run(options, stop_rx, Arc::new(|_| {})).await.expect("run");
+    let report = runner::run(options, stop_rx, Arc::new(|_| {}))
+        .await
+        .expect("run");
     let seconds = started.elapsed().as_secs_f64();
     server.shutdown().await;
     (report.summary, seconds)
@@ -102,7 +129,9 @@ async fn deliver(
 
 /// Writes `n` distinct contacts in the bundled CSV's layout.
 fn write_contacts(path: &Path, n: usize) {
-    let mut text = String::from("Index,Customer Id,First Name,Last Name,Company,City,Country,Phone 1,Phone 2,Email,Subscription Date,Website\n");
+    let mut text = String::from(
+        "Index,Customer Id,First Name,Last Name,Company,City,Country,Phone 1,Phone 2,Email,Subscription Date,Website\n",
+    );
     for i in 1..=n {
         text.push_str(&format!(
             "{i},C{i:09},First{i},Last{i},Company {i},City,Country,+1415555{:04},,person{i}@example.com,2024-01-01,http://example.com/\n",

@@ -58,7 +58,11 @@ impl Stub {
         let counter = Arc::new(AtomicU64::new(0));
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
                 let handler = move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                     let journal = journal.clone();
@@ -68,14 +72,25 @@ impl Stub {
                         let mut seen = Seen {
                             method: method.to_string(),
                             path: uri.path().to_string(),
-                            authorization: headers.get("authorization").map(|v| v.to_str().unwrap().to_string()),
+                            authorization: headers
+                                .get("authorization")
+                                .map(|v| v.to_str().unwrap().to_string()),
                             body: String::from_utf8(body.to_vec()).unwrap(),
                             applied: false,
                         };
                         match seen.authorization.as_deref() {
-                            None => return (StatusCode::UNAUTHORIZED, r#"{"message":"Unauthorized"}"#).into_response(),
+                            None => {
+                                return (StatusCode::UNAUTHORIZED, r#"{"message":"Unauthorized"}"#)
+                                    .into_response();
+                            }
                             Some(AUTH) => {}
-                            Some(_) => return (StatusCode::FORBIDDEN, r#"{"error":"Forbidden","troubleshoot":"Invalid API key"}"#).into_response(),
+                            Some(_) => {
+                                return (
+                                    StatusCode::FORBIDDEN,
+                                    r#"{"error":"Forbidden","troubleshoot":"Invalid API key"}"#,
+                                )
+                                    .into_response();
+                            }
                         }
                         if uri.path() == "/v1/ping" {
                             return (StatusCode::OK, r#"{"ping":"pong"}"#).into_response();
@@ -85,11 +100,21 @@ impl Stub {
                         seen.applied = matches!(reply, Reply::Apply(_) | Reply::ApplyThenStall(_));
                         journal.lock().unwrap().push(seen);
                         let response: Response = match reply {
-                            Reply::Apply(status) => {
-                                (StatusCode::from_u16(status).unwrap(), [("x-aircallapi-remaining", "59")], r#"{"contact":{"id":1}}"#).into_response()
+                            Reply::Apply(status) => (
+                                StatusCode::from_u16(status).unwrap(),
+                                [("x-aircallapi-remaining", "59")],
+                                r#"{"contact":{"id":1}}"#,
+                            )
+                                .into_response(),
+                            Reply::Refuse(status, body) => {
+                                (StatusCode::from_u16(status).unwrap(), body).into_response()
                             }
-                            Reply::Refuse(status, body) => (StatusCode::from_u16(status).unwrap(), body).into_response(),
-                            Reply::RateLimited => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")], r#"{"error":"Too Many Requests"}"#).into_response(),
+                            Reply::RateLimited => (
+                                StatusCode::TOO_MANY_REQUESTS,
+                                [("retry-after", "0")],
+                                r#"{"error":"Too Many Requests"}"#,
+                            )
+                                .into_response(),
                             Reply::ApplyThenStall(wait) => {
                                 tokio::time::sleep(wait).await;
                                 (StatusCode::CREATED, "{}").into_response()
@@ -105,7 +130,10 @@ impl Stub {
             });
         });
         let addr = rx.recv().unwrap();
-        Stub { base: format!("http://{addr}"), seen }
+        Stub {
+            base: format!("http://{addr}"),
+            seen,
+        }
     }
 
     fn seen(&self) -> Vec<Seen> {
@@ -133,11 +161,24 @@ impl Setup {
     fn with(base: &str, token: &str, edit: impl Fn(String) -> String) -> Setup {
         let home = tempfile::tempdir().unwrap();
         let out = cmd(home.path())
-            .args(["credentials", "add", "Local sandbox", "--api-id", "sandbox-id", "--token-stdin", "--base-url", base])
+            .args([
+                "credentials",
+                "add",
+                "Local sandbox",
+                "--api-id",
+                "sandbox-id",
+                "--token-stdin",
+                "--base-url",
+                base,
+            ])
             .write_stdin(token)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = std::fs::read_to_string(root().join("assets/examples/contacts.toml")).unwrap();
         let csv = root().join("assets/data/customers-100.csv");
         let text = text
@@ -172,25 +213,39 @@ impl Setup {
 
     fn preview_bodies(&self) -> Vec<Value> {
         let out = self.cmd().arg("preview").arg(&self.dest).output().unwrap();
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
 fn cmd(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("aircall-dest").unwrap();
-    cmd.env("AIRCALL_DEST_HOME", home).env("AIRCALL_DEST_SEED", "7").timeout(Duration::from_secs(120));
+    cmd.env("AIRCALL_DEST_HOME", home)
+        .env("AIRCALL_DEST_SEED", "7")
+        .timeout(Duration::from_secs(120));
     cmd
 }
 
 fn field(summary: &Value, name: &str) -> u64 {
-    summary[name].as_u64().unwrap_or_else(|| panic!("no {name} in {summary}"))
+    summary[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {name} in {summary}"))
 }
 
 fn assert_counts_add_up(summary: &Value) {
-    let parts: u64 = ["delivered", "dead_lettered", "invalid", "skipped_already_done", "in_doubt"]
-        .iter()
-        .map(|f| field(summary, f))
-        .sum();
+    let parts: u64 = [
+        "delivered",
+        "dead_lettered",
+        "invalid",
+        "skipped_already_done",
+        "in_doubt",
+    ]
+    .iter()
+    .map(|f| field(summary, f))
+    .sum();
     assert_eq!(field(summary, "records_read"), parts, "{summary}");
 }
 
@@ -215,24 +270,61 @@ fn the_contacts_example_sends_exactly_what_preview_prints_and_a_rerun_skips_it_a
     assert_eq!(field(&summary, "requests"), 100);
     assert_eq!(field(&summary, "retries"), 0);
     assert_counts_add_up(&summary);
-    let keys: Vec<&str> = summary.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = summary
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
-        ["records_read", "delivered", "dead_lettered", "invalid", "skipped_already_done", "in_doubt", "requests", "retries", "http_429", "duration_ms"]
+        [
+            "records_read",
+            "delivered",
+            "dead_lettered",
+            "invalid",
+            "skipped_already_done",
+            "in_doubt",
+            "requests",
+            "retries",
+            "http_429",
+            "duration_ms"
+        ]
     );
 
     let seen = stub.seen();
-    assert_eq!(seen.len(), preview.len(), "as many requests as preview shows");
-    let mut sent: Vec<(String, String, String)> =
-        seen.iter().map(|s| (s.method.clone(), format!("{}{}", stub.base, s.path), s.body.clone())).collect();
+    assert_eq!(
+        seen.len(),
+        preview.len(),
+        "as many requests as preview shows"
+    );
+    let mut sent: Vec<(String, String, String)> = seen
+        .iter()
+        .map(|s| {
+            (
+                s.method.clone(),
+                format!("{}{}", stub.base, s.path),
+                s.body.clone(),
+            )
+        })
+        .collect();
     let mut shown: Vec<(String, String, String)> = preview
         .iter()
-        .map(|p| (p["method"].as_str().unwrap().into(), p["url"].as_str().unwrap().into(), p["body"].as_str().unwrap().into()))
+        .map(|p| {
+            (
+                p["method"].as_str().unwrap().into(),
+                p["url"].as_str().unwrap().into(),
+                p["body"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     sent.sort();
     shown.sort();
     assert_eq!(sent, shown, "byte for byte the bodies preview printed");
-    assert!(seen.iter().all(|s| s.authorization.as_deref() == Some(AUTH)));
+    assert!(
+        seen.iter()
+            .all(|s| s.authorization.as_deref() == Some(AUTH))
+    );
 
     // A rerun sends nothing: every record is already done.
     let (code, summary, stderr) = setup.run(&[]);
@@ -247,7 +339,10 @@ fn the_contacts_example_sends_exactly_what_preview_prints_and_a_rerun_skips_it_a
 fn rejected_records_go_to_the_dead_letter_file_with_the_answer() {
     let behaviour: Behaviour = Arc::new(|_, seen: &Seen| {
         if seen.body.contains("\"last_name\":\"F") {
-            Reply::Refuse(422, r#"{"error":"Unprocessable Entity","troubleshoot":"phone_numbers already taken"}"#)
+            Reply::Refuse(
+                422,
+                r#"{"error":"Unprocessable Entity","troubleshoot":"phone_numbers already taken"}"#,
+            )
         } else {
             Reply::Apply(201)
         }
@@ -256,29 +351,60 @@ fn rejected_records_go_to_the_dead_letter_file_with_the_answer() {
     let setup = Setup::new(&stub.base, "sandbox-token");
     let (code, summary, stderr) = setup.run(&[]);
     assert_eq!(code, Some(3), "{stderr}");
-    let rejected = stub.seen().iter().filter(|s| s.body.contains("\"last_name\":\"F")).count() as u64;
+    let rejected = stub
+        .seen()
+        .iter()
+        .filter(|s| s.body.contains("\"last_name\":\"F"))
+        .count() as u64;
     assert!(rejected > 0);
     assert_eq!(field(&summary, "dead_lettered"), rejected);
     assert_eq!(field(&summary, "delivered"), 100 - rejected);
     assert_counts_add_up(&summary);
-    assert!(stderr.contains("dead letter: record") && stderr.contains("phone_numbers already taken"), "{stderr}");
-    let path = setup.home.path().join("state").join("contacts.dead-letter.jsonl");
-    let letters: Vec<Value> =
-        std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        stderr.contains("dead letter: record") && stderr.contains("phone_numbers already taken"),
+        "{stderr}"
+    );
+    let path = setup
+        .home
+        .path()
+        .join("state")
+        .join("contacts.dead-letter.jsonl");
+    let letters: Vec<Value> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(letters.len() as u64, rejected);
     let letter = &letters[0];
     assert_eq!(letter["reason"], "rejected");
     assert_eq!(letter["status"], 422);
     assert_eq!(letter["attempts"], 1);
-    assert!(letter["response_body"].as_str().unwrap().contains("already taken"));
-    assert!(letter["record_values"][0]["Last Name"].as_str().unwrap().starts_with('F'));
+    assert!(
+        letter["response_body"]
+            .as_str()
+            .unwrap()
+            .contains("already taken")
+    );
+    assert!(
+        letter["record_values"][0]["Last Name"]
+            .as_str()
+            .unwrap()
+            .starts_with('F')
+    );
     assert_eq!(letter["request"]["headers"]["Authorization"], "Basic •••");
-    assert!(!std::fs::read_to_string(&path).unwrap().contains("sandbox-token"));
+    assert!(
+        !std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("sandbox-token")
+    );
     assert!(!std::fs::read_to_string(&path).unwrap().contains(&AUTH[6..]));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // Dead-lettered records are done: a rerun does not send them again.
     let (code, summary, _) = setup.run(&[]);
@@ -301,7 +427,10 @@ fn with_faults_every_record_ends_somewhere_and_none_is_created_twice_unless_in_d
     let (code, summary, stderr) = setup.run(&[]);
     assert_counts_add_up(&summary);
     assert_eq!(field(&summary, "records_read"), 100, "{stderr}");
-    assert!(field(&summary, "retries") > 0 && field(&summary, "http_429") > 0, "{summary}");
+    assert!(
+        field(&summary, "retries") > 0 && field(&summary, "http_429") > 0,
+        "{summary}"
+    );
     let in_doubt = field(&summary, "in_doubt");
     assert!(in_doubt > 0, "stalled creates are in doubt: {summary}");
     assert_eq!(code, Some(3), "{stderr}");
@@ -311,8 +440,15 @@ fn with_faults_every_record_ends_somewhere_and_none_is_created_twice_unless_in_d
     for seen in stub.seen().iter().filter(|s| s.applied) {
         *created.entry(customer(&seen.body)).or_default() += 1;
     }
-    assert!(created.values().all(|&n| n == 1), "no contact created twice: {created:?}");
-    assert_eq!(created.len() as u64, field(&summary, "delivered") + in_doubt, "delivered and in-doubt ones exist");
+    assert!(
+        created.values().all(|&n| n == 1),
+        "no contact created twice: {created:?}"
+    );
+    assert_eq!(
+        created.len() as u64,
+        field(&summary, "delivered") + in_doubt,
+        "delivered and in-doubt ones exist"
+    );
 
     // A rerun does not resend the in-doubt creates (they were in fact created) and says so.
     let (code, summary, stderr) = setup.run(&[]);
@@ -327,16 +463,41 @@ fn with_faults_every_record_ends_somewhere_and_none_is_created_twice_unless_in_d
 #[test]
 fn in_doubt_creates_are_resent_only_when_asked() {
     // The first request is applied but answered after the client gave up.
-    let behaviour: Behaviour = Arc::new(|n, _| if n == 0 { Reply::ApplyThenStall(Duration::from_secs(4)) } else { Reply::Apply(201) });
+    let behaviour: Behaviour = Arc::new(|n, _| {
+        if n == 0 {
+            Reply::ApplyThenStall(Duration::from_secs(4))
+        } else {
+            Reply::Apply(201)
+        }
+    });
     let stub = Stub::start(behaviour);
-    let setup = Setup::with(&stub.base, "sandbox-token", |t| t.replace("concurrency = 4", "concurrency = 1"));
+    let setup = Setup::with(&stub.base, "sandbox-token", |t| {
+        t.replace("concurrency = 4", "concurrency = 1")
+    });
     let (code, summary, _) = setup.run(&[]);
     assert_eq!(code, Some(3));
-    assert_eq!((field(&summary, "in_doubt"), field(&summary, "delivered")), (1, 99));
+    assert_eq!(
+        (field(&summary, "in_doubt"), field(&summary, "delivered")),
+        (1, 99)
+    );
     let (_, summary, _) = setup.run(&["--resend-in-doubt"]);
-    assert_eq!((field(&summary, "delivered"), field(&summary, "skipped_already_done"), field(&summary, "requests")), (1, 99, 1));
+    assert_eq!(
+        (
+            field(&summary, "delivered"),
+            field(&summary, "skipped_already_done"),
+            field(&summary, "requests")
+        ),
+        (1, 99, 1)
+    );
     let first = customer(&stub.seen()[0].body);
-    assert_eq!(stub.seen().iter().filter(|s| customer(&s.body) == first).count(), 2, "sent again as asked");
+    assert_eq!(
+        stub.seen()
+            .iter()
+            .filter(|s| customer(&s.body) == first)
+            .count(),
+        2,
+        "sent again as asked"
+    );
 }
 
 #[test]
@@ -352,7 +513,10 @@ fn a_changed_input_is_refused_unless_restart() {
     std::fs::write(&input, csv.lines().take(6).collect::<Vec<_>>().join("\n")).unwrap();
     let (code, _, stderr) = setup.run(&["--input", &input_arg]);
     assert_eq!(code, Some(1));
-    assert!(stderr.contains("changed since an earlier run") && stderr.contains("--restart"), "{stderr}");
+    assert!(
+        stderr.contains("changed since an earlier run") && stderr.contains("--restart"),
+        "{stderr}"
+    );
     let (code, summary, _) = setup.run(&["--input", &input_arg, "--restart"]);
     assert_eq!((code, field(&summary, "delivered")), (Some(0), 5));
 }
@@ -363,13 +527,23 @@ fn bad_credentials_stop_the_run_with_a_message_naming_them() {
     let setup = Setup::new(&stub.base, "wrong-token");
     let (code, summary, stderr) = setup.run(&[]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("403") && stderr.contains("\"Local sandbox\""), "{stderr}");
+    assert!(
+        stderr.contains("403") && stderr.contains("\"Local sandbox\""),
+        "{stderr}"
+    );
     assert_counts_add_up(&summary);
     assert_eq!(field(&summary, "delivered"), 0);
-    assert!(field(&summary, "requests") <= 4, "the run stops at once: {summary}");
+    assert!(
+        field(&summary, "requests") <= 4,
+        "the run stops at once: {summary}"
+    );
     assert!(stub.seen().is_empty(), "nothing was applied");
 
-    let out = setup.cmd().args(["credentials", "verify", "Local sandbox"]).output().unwrap();
+    let out = setup
+        .cmd()
+        .args(["credentials", "verify", "Local sandbox"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("answered 403"));
 }
@@ -378,24 +552,52 @@ fn bad_credentials_stop_the_run_with_a_message_naming_them() {
 fn credentials_verify_tells_the_cases_apart() {
     let stub = Stub::start(always(201));
     let setup = Setup::new(&stub.base, "sandbox-token");
-    let out = setup.cmd().args(["credentials", "verify", "Local sandbox"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = setup
+        .cmd()
+        .args(["credentials", "verify", "Local sandbox"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("works"));
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let unreachable = Setup::new(&format!("http://{closed}"), "sandbox-token");
-    let out = unreachable.cmd().args(["credentials", "verify", "Local sandbox"]).output().unwrap();
+    let out = unreachable
+        .cmd()
+        .args(["credentials", "verify", "Local sandbox"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot reach"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn an_unreachable_host_stops_the_run_without_dead_lettering_anything() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let setup = Setup::with(&format!("http://{closed}"), "sandbox-token", |t| t.replace("max_attempts = 5", "max_attempts = 2"));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let setup = Setup::with(&format!("http://{closed}"), "sandbox-token", |t| {
+        t.replace("max_attempts = 5", "max_attempts = 2")
+    });
     let (code, summary, stderr) = setup.run(&[]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("cannot reach {closed}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot reach {closed}")),
+        "{stderr}"
+    );
     assert_eq!(field(&summary, "dead_lettered"), 0);
     assert_counts_add_up(&summary);
 }
@@ -403,17 +605,33 @@ fn an_unreachable_host_stops_the_run_without_dead_lettering_anything() {
 #[test]
 fn a_paused_destination_is_not_run_until_activated() {
     let stub = Stub::start(always(201));
-    let setup = Setup::with(&stub.base, "sandbox-token", |t| t.replace("status = \"active\"", "status = \"paused\"  # not yet"));
+    let setup = Setup::with(&stub.base, "sandbox-token", |t| {
+        t.replace("status = \"active\"", "status = \"paused\"  # not yet")
+    });
     let (code, _, stderr) = setup.run(&[]);
     assert_eq!(code, Some(1));
-    assert!(stderr.contains("is paused") && stderr.contains("aircall-dest activate"), "{stderr}");
+    assert!(
+        stderr.contains("is paused") && stderr.contains("aircall-dest activate"),
+        "{stderr}"
+    );
     assert!(stub.seen().is_empty());
 
-    let out = setup.cmd().arg("activate").arg(&setup.dest).output().unwrap();
+    let out = setup
+        .cmd()
+        .arg("activate")
+        .arg(&setup.dest)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = std::fs::read_to_string(&setup.dest).unwrap();
-    assert!(text.contains("status = \"active\"  # not yet"), "only the value changed: {text}");
-    assert!(text.contains("# Create one Aircall contact per row"), "comments are kept");
+    assert!(
+        text.contains("status = \"active\"  # not yet"),
+        "only the value changed: {text}"
+    );
+    assert!(
+        text.contains("# Create one Aircall contact per row"),
+        "comments are kept"
+    );
     let (code, summary, _) = setup.run(&[]);
     assert_eq!((code, field(&summary, "delivered")), (Some(0), 100));
 
@@ -425,10 +643,15 @@ fn a_paused_destination_is_not_run_until_activated() {
 #[test]
 fn an_invalid_destination_file_or_input_gives_a_located_message() {
     let stub = Stub::start(always(201));
-    let setup = Setup::with(&stub.base, "sandbox-token", |t| t.replace("concurrency = 4", "concurrency = \"four\""));
+    let setup = Setup::with(&stub.base, "sandbox-token", |t| {
+        t.replace("concurrency = 4", "concurrency = \"four\"")
+    });
     let (code, _, stderr) = setup.run(&[]);
     assert_eq!(code, Some(1));
-    assert!(stderr.contains("contacts.toml") && stderr.contains("concurrency"), "{stderr}");
+    assert!(
+        stderr.contains("contacts.toml") && stderr.contains("concurrency"),
+        "{stderr}"
+    );
 
     let setup = Setup::new(&stub.base, "sandbox-token");
     let (code, _, stderr) = setup.run(&["--input", "/nonexistent/customers.csv"]);
@@ -472,15 +695,32 @@ fn batched_requests_are_the_ones_preview_shows() {
     ];
     for batching in batchings {
         let stub = Stub::start(always(200));
-        let setup = Setup::with(&stub.base, "sandbox-token", |t| t.replace("[delivery]", &format!("{batching}\n[delivery]")));
+        let setup = Setup::with(&stub.base, "sandbox-token", |t| {
+            t.replace("[delivery]", &format!("{batching}\n[delivery]"))
+        });
         let preview = setup.preview_bodies();
         let (code, summary, stderr) = setup.run(&[]);
         assert_eq!(code, Some(0), "{batching}: {stderr}");
         assert_eq!(field(&summary, "delivered"), 100);
-        assert_eq!(field(&summary, "requests") as usize, preview.len(), "{batching}");
-        let mut sent: Vec<(String, String)> = stub.seen().iter().map(|s| (format!("{}{}", stub.base, s.path), s.body.clone())).collect();
-        let mut shown: Vec<(String, String)> =
-            preview.iter().map(|p| (p["url"].as_str().unwrap().into(), p["body"].as_str().unwrap().into())).collect();
+        assert_eq!(
+            field(&summary, "requests") as usize,
+            preview.len(),
+            "{batching}"
+        );
+        let mut sent: Vec<(String, String)> = stub
+            .seen()
+            .iter()
+            .map(|s| (format!("{}{}", stub.base, s.path), s.body.clone()))
+            .collect();
+        let mut shown: Vec<(String, String)> = preview
+            .iter()
+            .map(|p| {
+                (
+                    p["url"].as_str().unwrap().into(),
+                    p["body"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
         sent.sort();
         shown.sort();
         assert_eq!(sent, shown, "{batching}");
@@ -492,22 +732,56 @@ fn batched_requests_are_the_ones_preview_shows() {
 fn send_test_prints_the_answer_and_exits_by_status() {
     let stub = Stub::start(always(201));
     let setup = Setup::new(&stub.base, "sandbox-token");
-    let out = setup.cmd().arg("send-test").arg(&setup.dest).args(["--sample", "2"]).output().unwrap();
+    let out = setup
+        .cmd()
+        .arg("send-test")
+        .arg(&setup.dest)
+        .args(["--sample", "2"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("status: 201 Created") && stdout.contains("latency:") && stdout.contains("x-aircallapi-remaining: 59"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("status: 201 Created")
+            && stdout.contains("latency:")
+            && stdout.contains("x-aircallapi-remaining: 59"),
+        "{stdout}"
+    );
     let preview = setup.preview_bodies();
-    assert_eq!(stub.seen()[0].body, preview[1]["body"].as_str().unwrap(), "sample 2 is preview's second request");
+    assert_eq!(
+        stub.seen()[0].body,
+        preview[1]["body"].as_str().unwrap(),
+        "sample 2 is preview's second request"
+    );
 
     let body = setup.home.path().join("body.json");
     std::fs::write(&body, "{\"first_name\":\"Edited\"}").unwrap();
-    let out = setup.cmd().arg("send-test").arg(&setup.dest).arg("--body").arg(&body).output().unwrap();
+    let out = setup
+        .cmd()
+        .arg("send-test")
+        .arg(&setup.dest)
+        .arg("--body")
+        .arg(&body)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stub.seen()[1].body, "{\"first_name\":\"Edited\"}");
 
-    let refusing = Stub::start(Arc::new(|_, _| Reply::Refuse(422, r#"{"error":"Unprocessable Entity"}"#)));
+    let refusing = Stub::start(Arc::new(|_, _| {
+        Reply::Refuse(422, r#"{"error":"Unprocessable Entity"}"#)
+    }));
     let setup = Setup::new(&refusing.base, "sandbox-token");
-    let out = setup.cmd().arg("send-test").arg(&setup.dest).output().unwrap();
+    let out = setup
+        .cmd()
+        .arg("send-test")
+        .arg(&setup.dest)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("status: 422"));
 }
@@ -519,7 +793,9 @@ fn sigint_drains_in_flight_requests_exits_130_and_a_rerun_finishes() {
     // Slow answers and a low rate keep the run going long enough to interrupt it.
     let behaviour: Behaviour = Arc::new(|_, _| Reply::Apply(201));
     let stub = Stub::start(behaviour);
-    let setup = Setup::with(&stub.base, "sandbox-token", |t| t.replace("rate_limit_per_minute = 0", "rate_limit_per_minute = 600"));
+    let setup = Setup::with(&stub.base, "sandbox-token", |t| {
+        t.replace("rate_limit_per_minute = 0", "rate_limit_per_minute = 600")
+    });
     let binary = assert_cmd::cargo::cargo_bin("aircall-dest");
     let child = std::process::Command::new(binary)
         .env("AIRCALL_DEST_HOME", setup.home.path())
@@ -534,18 +810,33 @@ fn sigint_drains_in_flight_requests_exits_130_and_a_rerun_finishes() {
     while stub.seen().len() < 10 {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let status = std::process::Command::new("kill").arg("-INT").arg(child.id().to_string()).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("stopping") && stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        stderr.contains("stopping") && stderr.contains("interrupted"),
+        "{stderr}"
+    );
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_counts_add_up(&summary);
     let first = field(&summary, "delivered");
-    assert_eq!(field(&summary, "in_doubt"), 0, "the drain let in-flight requests finish");
+    assert_eq!(
+        field(&summary, "in_doubt"),
+        0,
+        "the drain let in-flight requests finish"
+    );
     assert!(first < 100, "{summary}");
-    assert_eq!(stub.seen().len() as u64, first, "every request sent was counted");
+    assert_eq!(
+        stub.seen().len() as u64,
+        first,
+        "every request sent was counted"
+    );
 
     let (code, summary, _) = setup.run(&[]);
     assert_eq!(code, Some(0));
@@ -556,5 +847,8 @@ fn sigint_drains_in_flight_requests_exits_130_and_a_rerun_finishes() {
         *created.entry(customer(&seen.body)).or_default() += 1;
     }
     assert_eq!(created.len(), 100);
-    assert!(created.values().all(|&n| n == 1), "no duplicates across the interruption");
+    assert!(
+        created.values().all(|&n| n == 1),
+        "no duplicates across the interruption"
+    );
 }

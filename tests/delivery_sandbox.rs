@@ -21,7 +21,11 @@ struct Running {
 }
 
 fn sandbox(rate_limit: u32, fault: &str, seed: u64) -> Running {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let config = SandboxConfig {
         rate_limit,
         faults: fault.parse().unwrap(),
@@ -29,7 +33,10 @@ fn sandbox(rate_limit: u32, fault: &str, seed: u64) -> Running {
         ..SandboxConfig::default()
     };
     let sandbox = runtime.block_on(sandbox::start(config)).unwrap();
-    Running { sandbox, _runtime: runtime }
+    Running {
+        sandbox,
+        _runtime: runtime,
+    }
 }
 
 struct Setup {
@@ -41,18 +48,36 @@ struct Setup {
 fn setup(base: &str, example: &str, delivery: &str) -> Setup {
     let home = tempfile::tempdir().unwrap();
     let out = cmd(home.path())
-        .args(["credentials", "add", "Local sandbox", "--api-id", "sandbox-id", "--token-stdin", "--base-url", base])
+        .args([
+            "credentials",
+            "add",
+            "Local sandbox",
+            "--api-id",
+            "sandbox-id",
+            "--token-stdin",
+            "--base-url",
+            base,
+        ])
         .write_stdin("sandbox-token")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(root().join("assets/examples").join(example)).unwrap();
     let mut destination: toml::Table = toml::from_str(&text).unwrap();
     destination.insert("status".into(), "active".into());
     let source = destination["source"].as_table_mut().unwrap();
-    let path = root().join("assets/examples").join(source["path"].as_str().unwrap());
+    let path = root()
+        .join("assets/examples")
+        .join(source["path"].as_str().unwrap());
     source.insert("path".into(), path.display().to_string().into());
-    destination.insert("delivery".into(), toml::Value::Table(toml::from_str(delivery).unwrap()));
+    destination.insert(
+        "delivery".into(),
+        toml::Value::Table(toml::from_str(delivery).unwrap()),
+    );
     let dest = home.path().join(example);
     std::fs::write(&dest, toml::to_string(&destination).unwrap()).unwrap();
     Setup { home, dest }
@@ -60,33 +85,57 @@ fn setup(base: &str, example: &str, delivery: &str) -> Setup {
 
 fn cmd(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("aircall-dest").unwrap();
-    cmd.env("AIRCALL_DEST_HOME", home).env("AIRCALL_DEST_SEED", "11").timeout(Duration::from_secs(180));
+    cmd.env("AIRCALL_DEST_HOME", home)
+        .env("AIRCALL_DEST_SEED", "11")
+        .timeout(Duration::from_secs(180));
     cmd
 }
 
 impl Setup {
     fn run(&self, extra: &[&str]) -> (Option<i32>, Value, String) {
-        let out = cmd(self.home.path()).arg("run").arg(&self.dest).arg("--json").args(extra).output().unwrap();
+        let out = cmd(self.home.path())
+            .arg("run")
+            .arg(&self.dest)
+            .arg("--json")
+            .args(extra)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let summary = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
         (out.status.code(), summary, stderr)
     }
 
     fn preview(&self) -> Vec<Value> {
-        let out = cmd(self.home.path()).arg("preview").arg(&self.dest).output().unwrap();
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        let out = cmd(self.home.path())
+            .arg("preview")
+            .arg(&self.dest)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
 fn field(summary: &Value, name: &str) -> u64 {
-    summary[name].as_u64().unwrap_or_else(|| panic!("no {name} in {summary}"))
+    summary[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {name} in {summary}"))
 }
 
 fn assert_counts_add_up(summary: &Value) {
-    let parts: u64 = ["delivered", "dead_lettered", "invalid", "skipped_already_done", "in_doubt"]
-        .iter()
-        .map(|f| field(summary, f))
-        .sum();
+    let parts: u64 = [
+        "delivered",
+        "dead_lettered",
+        "invalid",
+        "skipped_already_done",
+        "in_doubt",
+    ]
+    .iter()
+    .map(|f| field(summary, f))
+    .sum();
     assert_eq!(field(summary, "records_read"), parts, "{summary}");
 }
 
@@ -94,7 +143,13 @@ fn assert_counts_add_up(summary: &Value) {
 fn requests_from_preview(preview: &[Value]) -> Vec<(String, String, String)> {
     let mut list: Vec<_> = preview
         .iter()
-        .map(|p| (p["method"].as_str().unwrap().to_string(), p["url"].as_str().unwrap().to_string(), p["body"].as_str().unwrap_or("").to_string()))
+        .map(|p| {
+            (
+                p["method"].as_str().unwrap().to_string(),
+                p["url"].as_str().unwrap().to_string(),
+                p["body"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     list.sort();
     list
@@ -117,7 +172,14 @@ fn contacts_by_customer(running: &Running) -> HashMap<String, usize> {
     let state = running.sandbox.state();
     let mut counts = HashMap::new();
     for contact in state["contacts"].as_object().unwrap().values() {
-        *counts.entry(contact["information"].as_str().unwrap_or_default().to_string()).or_insert(0) += 1;
+        *counts
+            .entry(
+                contact["information"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+            .or_insert(0) += 1;
     }
     counts
 }
@@ -135,7 +197,11 @@ fn the_contacts_example_lands_in_the_sandbox_byte_for_byte() {
     assert_eq!(field(&summary, "records_read"), 100);
     assert_eq!(field(&summary, "delivered"), 100);
     assert_counts_add_up(&summary);
-    assert_eq!(requests_from_journal(&running), requests_from_preview(&preview), "the bodies preview printed, byte for byte");
+    assert_eq!(
+        requests_from_journal(&running),
+        requests_from_preview(&preview),
+        "the bodies preview printed, byte for byte"
+    );
     let contacts = contacts_by_customer(&running);
     assert_eq!(contacts.len(), 100, "every contact exists");
     assert!(contacts.values().all(|&n| n == 1));
@@ -149,13 +215,24 @@ fn group_by_batches_reach_the_sandbox_as_preview_shows_them() {
     assert!(!preview.is_empty());
     let (_, summary, stderr) = setup.run(&[]);
     assert_counts_add_up(&summary);
-    assert_eq!(field(&summary, "requests") as usize, preview.len(), "{stderr}");
-    assert_eq!(requests_from_journal(&running), requests_from_preview(&preview));
+    assert_eq!(
+        field(&summary, "requests") as usize,
+        preview.len(),
+        "{stderr}"
+    );
+    assert_eq!(
+        requests_from_journal(&running),
+        requests_from_preview(&preview)
+    );
 }
 
 #[test]
 fn with_faults_and_a_fixed_seed_no_record_is_lost_or_created_twice_unless_in_doubt() {
-    let running = sandbox(0, "500=0.1,429=0.05,drop=0.03,apply_then_drop=0.03,latency=1..5ms", 42);
+    let running = sandbox(
+        0,
+        "500=0.1,429=0.05,drop=0.03,apply_then_drop=0.03,latency=1..5ms",
+        42,
+    );
     let setup = setup(&running.sandbox.url(), "contacts.toml", QUICK);
     let (code, summary, stderr) = setup.run(&[]);
     assert_counts_add_up(&summary);
@@ -167,16 +244,31 @@ fn with_faults_and_a_fixed_seed_no_record_is_lost_or_created_twice_unless_in_dou
     assert!(matches!(code, Some(0) | Some(3)), "{stderr}");
 
     let contacts = contacts_by_customer(&running);
-    assert!(contacts.values().all(|&n| n == 1), "no contact created twice: {contacts:?}");
+    assert!(
+        contacts.values().all(|&n| n == 1),
+        "no contact created twice: {contacts:?}"
+    );
     // Every delivered record exists; in-doubt ones may or may not (dropped before or after the write).
-    assert!(contacts.len() as u64 >= delivered && contacts.len() as u64 <= delivered + in_doubt, "{summary} vs {}", contacts.len());
+    assert!(
+        contacts.len() as u64 >= delivered && contacts.len() as u64 <= delivered + in_doubt,
+        "{summary} vs {}",
+        contacts.len()
+    );
 
     // Rerunning does not duplicate anything either, and accounts for all 100 again.
     let (_, again, _) = setup.run(&[]);
     assert_counts_add_up(&again);
     assert_eq!(field(&again, "records_read"), 100);
-    assert_eq!(field(&again, "in_doubt"), in_doubt, "in-doubt creates are reported, not resent: {again}");
-    assert_eq!(field(&again, "skipped_already_done"), 100 - in_doubt, "{again}");
+    assert_eq!(
+        field(&again, "in_doubt"),
+        in_doubt,
+        "in-doubt creates are reported, not resent: {again}"
+    );
+    assert_eq!(
+        field(&again, "skipped_already_done"),
+        100 - in_doubt,
+        "{again}"
+    );
     assert!(contacts_by_customer(&running).values().all(|&n| n == 1));
 }
 

@@ -8,7 +8,10 @@ pub mod outcome_log;
 mod pipeline;
 pub mod summary;
 
-pub use pipeline::{DryRun, Ending, Event, EventFn, RunError, RunOptions, RunReport, StopRequest, default_state_dir, run};
+pub use pipeline::{
+    DryRun, Ending, Event, EventFn, RunError, RunOptions, RunReport, StopRequest,
+    default_state_dir, run,
+};
 pub use summary::{Progress, Summary};
 
 use std::time::{SystemTime, UNIX_EPOCH};
