@@ -281,6 +281,12 @@ pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
     writeln!(stdout, "listening on {}", sandbox.url())?;
     stdout.flush()?;
     drop(stdout);
+    if !sandbox.addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening beyond loopback on {}; the sandbox credentials are public test values",
+            sandbox.addr
+        );
+    }
     if !faults.is_empty() {
         eprintln!(
             "faults: {faults} (seed {}; repeat with --seed {})",
