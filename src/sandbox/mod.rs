@@ -272,7 +272,26 @@ impl SandboxArgs {
     }
 }
 
-/// `aircall-dest sandbox`: prints `listening on http://HOST:PORT` first, serves until Ctrl-C.
+/// Ctrl-C, or SIGTERM on Unix (a container or service manager stopping the sandbox).
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot wait for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")
+    }
+}
+
+/// `aircall-dest sandbox`: prints `listening on http://HOST:PORT` first, serves until Ctrl-C or SIGTERM.
 pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
     let config = args.into_config().await?;
     let faults = config.faults.clone();
@@ -294,9 +313,7 @@ pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
             sandbox.seed()
         );
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    stop_signal().await?;
     sandbox.shutdown().await;
     eprintln!("sandbox stopped");
     Ok(())
