@@ -3,7 +3,19 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+mod context;
+mod credentials;
+mod preview;
+mod run;
+mod send_test;
+mod status;
+mod templates;
+mod validate;
+mod verify;
+
+pub use context::{Failure, Outcome};
 
 /// Exit codes every command keeps to.
 pub mod exit {
@@ -182,18 +194,51 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> u8 {
-    // Sandbox dispatch added by the sandbox branch; the lead owns the rest of this function.
-    if let Some(Command::Sandbox(args)) = cli.command {
-        let outcome = tokio::runtime::Runtime::new()
-            .map_err(anyhow::Error::from)
-            .and_then(|runtime| runtime.block_on(crate::sandbox::run_command(args)));
-        return match outcome {
-            Ok(()) => exit::SUCCESS,
-            Err(err) => {
-                eprintln!("error: {err:#}");
-                exit::ERROR
-            }
-        };
+    let outcome = match &cli.command {
+        None => Err(Failure::usage(
+            "the wizard is not part of this build yet; see `aircall-dest --help`",
+        )),
+        Some(Command::Preview(args)) => preview::run(args),
+        Some(Command::Sandbox(args)) => sandbox(args),
+        Some(Command::Run(args)) => run::run(args),
+        Some(Command::SendTest(args)) => send_test::run(args),
+        Some(Command::Activate(args)) => status::activate(args),
+        Some(Command::Pause(args)) => status::pause(args),
+        Some(Command::Credentials(CredentialsCommand::Verify { name })) => verify::run(name),
+        Some(Command::Validate(args)) => validate::run(args),
+        Some(Command::Templates(args)) => templates::run(args),
+        Some(Command::Credentials(CredentialsCommand::List)) => credentials::list(),
+        Some(Command::Credentials(CredentialsCommand::Add(args))) => credentials::add(args),
+        Some(Command::Credentials(CredentialsCommand::Remove { name })) => {
+            credentials::remove(name)
+        }
+        Some(Command::Completions(args)) => {
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "aircall-dest",
+                &mut std::io::stdout(),
+            );
+            Ok(exit::SUCCESS)
+        }
+        Some(other) => Err(Failure::usage(format!(
+            "`{other:?}` is not part of this build yet"
+        ))),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.code
+        }
     }
-    exit::SUCCESS
+}
+
+fn sandbox(args: &crate::sandbox::SandboxArgs) -> Outcome {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(crate::sandbox::run_command(args.clone()))
+        .map_err(|err| Failure::error(format!("{err:#}")))?;
+    Ok(exit::SUCCESS)
 }

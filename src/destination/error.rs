@@ -80,7 +80,12 @@ impl DestinationError {
             .map(|s| line_column(text, s.start))
             .unwrap_or((1, 1));
         let message = err.message().trim().replace('\n', " ");
-        let key = key_at(text, err.span());
+        // A missing key has no line of its own; naming the key found at the span would mislead.
+        let key = if message.starts_with("missing field") {
+            None
+        } else {
+            key_at(text, err.span())
+        };
         Self::Invalid {
             origin: origin.to_string(),
             errors: vec![Located {

@@ -272,30 +272,14 @@ impl SandboxArgs {
     }
 }
 
-/// Ctrl-C, or SIGTERM on Unix (a container or service manager stopping the sandbox).
-async fn stop_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-        tokio::select! {
-            interrupted = tokio::signal::ctrl_c() => interrupted.context("cannot wait for Ctrl-C"),
-            _ = term.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")
-    }
-}
-
 /// `aircall-dest sandbox`: prints `listening on http://HOST:PORT` first, serves until Ctrl-C or SIGTERM.
 pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
     let config = args.into_config().await?;
     let faults = config.faults.clone();
     let sandbox = start(config).await?;
+    // Listen for signals before announcing the address: a client that reads the address and
+    // signals at once must find the handler in place, not the default action.
+    let stop = stop_signal()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on {}", sandbox.url())?;
     stdout.flush()?;
@@ -313,8 +297,29 @@ pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
             sandbox.seed()
         );
     }
-    stop_signal().await?;
+    stop.await;
     sandbox.shutdown().await;
     eprintln!("sandbox stopped");
     Ok(())
+}
+
+/// A future that completes on SIGINT or SIGTERM, with both handlers registered on return.
+#[cfg(unix)]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
