@@ -423,7 +423,9 @@ fn with_faults_every_record_ends_somewhere_and_none_is_created_twice_unless_in_d
         _ => Reply::Apply(201),
     });
     let stub = Stub::start(behaviour);
-    let setup = Setup::with(&stub.base, "sandbox-token", |t| format!("{t}\n[capture]\nfile = \"responses.jsonl\"\n"));
+    let setup = Setup::with(&stub.base, "sandbox-token", |t| {
+        format!("{t}\n[capture]\nfile = \"responses.jsonl\"\n")
+    });
     let (code, summary, stderr) = setup.run(&[]);
     assert_counts_add_up(&summary);
     assert_eq!(field(&summary, "records_read"), 100, "{stderr}");
@@ -434,9 +436,21 @@ fn with_faults_every_record_ends_somewhere_and_none_is_created_twice_unless_in_d
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(captured.len() as u64, field(&summary, "requests"));
-    assert!(captured.iter().any(|c| c["status"] == 429 && c["response_headers"]["retry-after"] == "0"));
-    assert!(captured.iter().any(|c| c["status"].is_null() && c["error"].as_str().unwrap().contains("timed out")));
-    assert!(captured.iter().all(|c| c["records"].as_array().unwrap().len() == 1 && c["latency_ms"].is_u64()));
+    assert!(
+        captured
+            .iter()
+            .any(|c| c["status"] == 429 && c["response_headers"]["retry-after"] == "0")
+    );
+    assert!(
+        captured
+            .iter()
+            .any(|c| c["status"].is_null() && c["error"].as_str().unwrap().contains("timed out"))
+    );
+    assert!(
+        captured
+            .iter()
+            .all(|c| c["records"].as_array().unwrap().len() == 1 && c["latency_ms"].is_u64())
+    );
     assert!(captured.iter().any(|c| c["attempt"].as_u64().unwrap() > 1));
     assert!(
         field(&summary, "retries") > 0 && field(&summary, "http_429") > 0,
@@ -870,9 +884,16 @@ fn a_second_sigint_stops_at_once_and_leaves_in_flight_records_in_doubt() {
     use std::io::{BufRead, BufReader, Read};
     use std::process::Stdio;
     // The first four requests are applied, then answered only after 20 s: in flight when stopped.
-    let stub = Stub::start(Arc::new(|n, _| if n < 4 { Reply::ApplyThenStall(Duration::from_secs(20)) } else { Reply::Apply(201) }));
+    let stub = Stub::start(Arc::new(|n, _| {
+        if n < 4 {
+            Reply::ApplyThenStall(Duration::from_secs(20))
+        } else {
+            Reply::Apply(201)
+        }
+    }));
     let setup = Setup::with(&stub.base, "sandbox-token", |t| {
-        t.replace("request_timeout_secs = 2", "request_timeout_secs = 60").replace("drain_timeout_secs = 5", "drain_timeout_secs = 60")
+        t.replace("request_timeout_secs = 2", "request_timeout_secs = 60")
+            .replace("drain_timeout_secs = 5", "drain_timeout_secs = 60")
     });
     let binary = assert_cmd::cargo::cargo_bin("aircall-dest");
     let mut child = std::process::Command::new(binary)
@@ -887,32 +908,57 @@ fn a_second_sigint_stops_at_once_and_leaves_in_flight_records_in_doubt() {
     while stub.seen().len() < 4 {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let interrupt = |pid: u32| assert!(std::process::Command::new("kill").arg("-INT").arg(pid.to_string()).status().unwrap().success());
+    let interrupt = |pid: u32| {
+        assert!(
+            std::process::Command::new("kill")
+                .arg("-INT")
+                .arg(pid.to_string())
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
     interrupt(child.id());
     // The second signal only after the first was handled (the drain message is printed).
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     while !line.contains("stopping:") {
         line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "stderr ended before the drain message");
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "stderr ended before the drain message"
+        );
     }
     interrupt(child.id());
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     let mut stdout = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{rest}");
     assert!(rest.contains("stopping now"), "{rest}");
     let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_counts_add_up(&summary);
-    assert_eq!(field(&summary, "in_doubt"), 4, "the four requests in flight: {summary}");
+    assert_eq!(
+        field(&summary, "in_doubt"),
+        4,
+        "the four requests in flight: {summary}"
+    );
     assert_eq!(field(&summary, "delivered"), 0);
 
     // They were in fact applied: a rerun reports them and does not create them again.
     let (code, again, stderr) = setup.run(&[]);
     assert_eq!(code, Some(3), "{stderr}");
-    assert_eq!((field(&again, "in_doubt"), field(&again, "delivered")), (4, 96), "{again}");
+    assert_eq!(
+        (field(&again, "in_doubt"), field(&again, "delivered")),
+        (4, 96),
+        "{again}"
+    );
     let mut created: HashMap<String, usize> = HashMap::new();
     for seen in stub.seen() {
         *created.entry(customer(&seen.body)).or_default() += 1;
