@@ -95,10 +95,12 @@ impl TextInput {
     pub fn visible_items(&self) -> Vec<&str> {
         let Some(completion) = &self.completion else { return Vec::new() };
         let typed = self.value.get(completion.anchor..self.cursor).unwrap_or("").to_lowercase();
+        // Macro braces and the `record.` prefix are typed by habit; match on what follows them.
+        let needle = typed.trim_start_matches('{').trim_start_matches("record.");
         completion
             .items
             .iter()
-            .filter(|item| item.to_lowercase().contains(&typed))
+            .filter(|item| item.to_lowercase().contains(needle))
             .map(String::as_str)
             .collect()
     }
