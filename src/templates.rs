@@ -1,6 +1,487 @@
-//! templates
+//! Endpoint templates, kept as data under `assets/templates/` and embedded in the binary.
+//!
+//! A template names an Aircall operation (create, update, delete, …) and the resources it
+//! applies to, with each resource's path, the fields it takes and which are required, and the
+//! field mapping to suggest from a dataset's attribute names.
 
-/// Checks a destination's template reference.
-pub fn check_reference(_template: &crate::destination::TemplateRef) -> Result<(), String> {
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::destination::{
+    Batching, BodyMode, ContentFormat, FieldMapping, Method, RequestSettings, TemplateRef, Transform,
+};
+
+const SOURCES: &[(&str, &str)] = &[
+    ("create_records", include_str!("../assets/templates/create_records.toml")),
+    ("update_records", include_str!("../assets/templates/update_records.toml")),
+    ("delete_records", include_str!("../assets/templates/delete_records.toml")),
+    ("add_team_members", include_str!("../assets/templates/add_team_members.toml")),
+    ("call_comments", include_str!("../assets/templates/call_comments.toml")),
+    ("dialer_campaign_numbers", include_str!("../assets/templates/dialer_campaign_numbers.toml")),
+];
+
+/// The resource id that lets a person type any resource path.
+pub const CUSTOM: &str = "custom";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub method: Method,
+    #[serde(default)]
+    pub parameters: Vec<Parameter>,
+    pub resources: Vec<Resource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    pub name: String,
+    pub default: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    pub id: String,
+    pub name: String,
+    /// Overrides the template's method (Aircall updates contacts with POST).
+    #[serde(default)]
+    pub method: Option<Method>,
+    /// The URL path; `${param}` is replaced by a template parameter.
+    pub path: String,
+    #[serde(default)]
+    pub body: BodyMode,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// A parameter naming an attribute that only addresses the object and leaves the body.
+    #[serde(default)]
+    pub exclude_parameter: Option<String>,
+    /// How a create whose outcome is unknown can be looked up: `contact` or `user`.
+    #[serde(default)]
+    pub reconcile: Option<String>,
+    #[serde(default)]
+    pub batching: Option<Batching>,
+    #[serde(default)]
+    pub fields: Vec<FieldSpec>,
+    #[serde(default)]
+    pub suggest: Vec<Suggestion>,
+}
+
+/// A field the resource takes, and what makes a value acceptable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub name: String,
+    #[serde(default)]
+    pub required: bool,
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub min_items: Option<usize>,
+    #[serde(default)]
+    pub max_items: Option<usize>,
+    /// When present, the value must not be blank (Aircall's "Can't be blank if defined").
+    #[serde(default)]
+    pub not_blank: bool,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    String,
+    Integer,
+    Email,
+    E164,
+    HexColor,
+    /// `[{label, value}]` with E.164 values.
+    PhoneList,
+    /// `[{label, value}]` with email values.
+    EmailList,
+}
+
+/// A mapping entry to propose when the dataset has a matching attribute.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suggestion {
+    pub target: String,
+    #[serde(default)]
+    pub candidates: Vec<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub transform: Transform,
+    #[serde(default)]
+    pub optional: bool,
+    /// For constants: include only when the suggestion for that target found an attribute.
+    #[serde(default)]
+    pub companion_of: Option<String>,
+}
+
+/// Every template, parsed once from the embedded data.
+pub fn all() -> &'static [Template] {
+    static TEMPLATES: OnceLock<Vec<Template>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|(name, text)| match toml::from_str::<Template>(text) {
+                Ok(template) => template,
+                // The data is part of the binary and covered by tests; a broken file is a build bug.
+                Err(err) => panic!("embedded template {name} is invalid: {err}"),
+            })
+            .collect()
+    })
+}
+
+pub fn get(id: &str) -> Option<&'static Template> {
+    all().iter().find(|t| t.id == id)
+}
+
+impl Template {
+    pub fn resource(&self, id: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.id == id)
+    }
+
+    /// Whether the template offers a "custom…" resource (creating and updating do).
+    pub fn allows_custom(&self) -> bool {
+        matches!(self.id.as_str(), "create_records" | "update_records" | "delete_records")
+    }
+
+    /// The value of a parameter in `reference`, else its default.
+    pub fn parameter(&self, reference: &TemplateRef, name: &str) -> Option<String> {
+        let default = self.parameters.iter().find(|p| p.name == name)?.default.clone();
+        Some(reference.parameters.get(name).and_then(|v| v.as_str()).map(str::to_string).unwrap_or(default))
+    }
+
+    fn substitute(&self, reference: &TemplateRef, text: &str) -> String {
+        let mut out = text.to_string();
+        for parameter in &self.parameters {
+            if let Some(value) = self.parameter(reference, &parameter.name) {
+                out = out.replace(&format!("${{{}}}", parameter.name), &value);
+            }
+        }
+        out
+    }
+}
+
+/// The request settings, batching and field rules a template reference stands for.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub request: RequestSettings,
+    pub batching: Option<Batching>,
+    pub fields: Vec<FieldSpec>,
+}
+
+/// Checks a destination's template reference: the template, the resource and the parameters.
+pub fn check_reference(reference: &TemplateRef) -> Result<(), String> {
+    resolve(reference).map(|_| ())
+}
+
+/// Resolves a template reference to the settings the wizard writes into the destination.
+pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
+    let template = get(&reference.id).ok_or_else(|| {
+        let ids: Vec<&str> = all().iter().map(|t| t.id.as_str()).collect();
+        format!("unknown template {:?}: expected one of {}", reference.id, ids.join(", "))
+    })?;
+    for key in reference.parameters.keys() {
+        if !template.parameters.iter().any(|p| &p.name == key) {
+            let known: Vec<&str> = template.parameters.iter().map(|p| p.name.as_str()).collect();
+            return Err(format!(
+                "template {} has no parameter {key:?} (it takes: {})",
+                template.id,
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ));
+        }
+    }
+    if reference.resource == CUSTOM {
+        if !template.allows_custom() {
+            return Err(format!("template {} has no custom resource", template.id));
+        }
+        let path = reference
+            .custom_path
+            .as_deref()
+            .filter(|p| p.starts_with('/'))
+            .ok_or_else(|| "resource = \"custom\" needs custom_path, a path such as \"/v1/tags\"".to_string())?;
+        let url = match template.id.as_str() {
+            "create_records" => path.to_string(),
+            _ => format!(
+                "{}/{{record.{}}}",
+                path.trim_end_matches('/'),
+                template.parameter(reference, "id_attribute").unwrap_or_else(|| "id".into())
+            ),
+        };
+        let exclude = match template.id.as_str() {
+            "update_records" => vec![template.parameter(reference, "id_attribute").unwrap_or_else(|| "id".into())],
+            _ => Vec::new(),
+        };
+        return Ok(Resolved { request: settings(template.method, url, BodyMode::Auto, exclude), batching: None, fields: Vec::new() });
+    }
+    let resource = template.resource(&reference.resource).ok_or_else(|| {
+        let mut ids: Vec<&str> = template.resources.iter().map(|r| r.id.as_str()).collect();
+        if template.allows_custom() {
+            ids.push(CUSTOM);
+        }
+        format!("template {} has no resource {:?}: expected one of {}", template.id, reference.resource, ids.join(", "))
+    })?;
+    let url = template.substitute(reference, &resource.path);
+    let exclude = resource
+        .exclude_parameter
+        .as_deref()
+        .and_then(|p| template.parameter(reference, p))
+        .into_iter()
+        .collect();
+    let batching = resource.batching.clone().map(|mut b| {
+        b.group_by = b.group_by.map(|g| template.substitute(reference, &g));
+        b
+    });
+    Ok(Resolved {
+        request: settings(resource.method.unwrap_or(template.method), url, resource.body, exclude),
+        batching,
+        fields: resource.fields.clone(),
+    })
+}
+
+fn settings(method: Method, url: String, body: BodyMode, exclude: Vec<String>) -> RequestSettings {
+    RequestSettings {
+        method,
+        content_format: ContentFormat::Json,
+        url,
+        headers: toml::Table::new(),
+        exclude,
+        body,
+        xml_root: "record".into(),
+        allow_credential_hosts: Vec::new(),
+    }
+}
+
+/// The field mapping to propose for `resource` given a dataset's attribute paths: each
+/// suggestion takes the first candidate present (compared without case, spaces or `_`).
+pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldMapping> {
+    let normal = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let found = |candidates: &[String]| {
+        candidates.iter().find_map(|c| attributes.iter().find(|a| normal(a) == normal(c)).cloned())
+    };
+    let mut mapping = Vec::new();
+    for suggestion in &resource.suggest {
+        if let Some(value) = &suggestion.value {
+            let mut if_present = None;
+            if let Some(companion) = &suggestion.companion_of {
+                let Some(partner) = resource.suggest.iter().find(|s| &s.target == companion) else { continue };
+                let Some(attribute) = found(&partner.candidates) else { continue };
+                if partner.optional {
+                    if_present = Some(attribute);
+                }
+            }
+            mapping.push(FieldMapping {
+                target: suggestion.target.clone(),
+                from: None,
+                value: Some(toml::Value::String(value.clone())),
+                transform: Transform::None,
+                default_country: None,
+                optional: false,
+                if_present,
+            });
+        } else if let Some(attribute) = found(&suggestion.candidates) {
+            mapping.push(FieldMapping {
+                target: suggestion.target.clone(),
+                from: Some(attribute),
+                value: None,
+                transform: suggestion.transform,
+                default_country: None,
+                optional: suggestion.optional,
+                if_present: None,
+            });
+        }
+    }
+    mapping
+}
+
+/// Checks one body against a resource's fields; the error is the reason the record is invalid.
+pub fn check_fields(fields: &[FieldSpec], body: &serde_json::Map<String, Value>) -> Result<(), String> {
+    for field in fields {
+        let value = body.get(&field.name);
+        let blank = match value {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.trim().is_empty(),
+            Some(Value::Array(items)) => items.is_empty(),
+            _ => false,
+        };
+        if blank {
+            if field.required {
+                return Err(format!("required field `{}` is missing or empty", field.name));
+            }
+            if field.not_blank && value.is_some() {
+                return Err(format!("`{}` can't be blank if defined", field.name));
+            }
+            continue;
+        }
+        let Some(value) = value else { continue };
+        check_kind(field, value)?;
+    }
     Ok(())
+}
+
+fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
+    let name = &field.name;
+    match field.kind {
+        FieldKind::String => {
+            if !value.is_string() {
+                return Err(format!("`{name}` must be a string"));
+            }
+        }
+        FieldKind::Integer => {
+            let ok = value.is_i64() || value.as_str().is_some_and(|s| s.trim().parse::<i64>().is_ok());
+            if !ok {
+                return Err(format!("`{name}` must be a whole number"));
+            }
+        }
+        FieldKind::Email => check_email(name, value)?,
+        FieldKind::E164 => check_e164(name, value)?,
+        FieldKind::HexColor => {
+            let ok = value.as_str().is_some_and(|s| {
+                let hex = s.strip_prefix('#').unwrap_or("");
+                (hex.len() == 6 || hex.len() == 3) && hex.chars().all(|c| c.is_ascii_hexdigit())
+            });
+            if !ok {
+                return Err(format!("`{name}` must be a hex colour such as #00B388"));
+            }
+        }
+        FieldKind::PhoneList | FieldKind::EmailList => {
+            let items = value.as_array().ok_or_else(|| format!("`{name}` must be a list of {{label, value}}"))?;
+            if let Some(min) = field.min_items
+                && items.len() < min
+            {
+                return Err(format!("`{name}` needs at least {min} entries"));
+            }
+            if let Some(max) = field.max_items
+                && items.len() > max
+            {
+                return Err(format!("`{name}` has {} entries; Aircall accepts at most {max}", items.len()));
+            }
+            for (i, item) in items.iter().enumerate() {
+                let entry = format!("{name}[{i}]");
+                let object = item.as_object().ok_or_else(|| format!("`{entry}` must be an object {{label, value}}"))?;
+                for key in ["label", "value"] {
+                    if object.get(key).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+                        return Err(format!("`{entry}.{key}` is required"));
+                    }
+                }
+                let inner = &object["value"];
+                if field.kind == FieldKind::PhoneList {
+                    check_e164(&format!("{entry}.value"), inner)?;
+                } else {
+                    check_email(&format!("{entry}.value"), inner)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_email(name: &str, value: &Value) -> Result<(), String> {
+    let ok = value.as_str().is_some_and(|s| {
+        let s = s.trim();
+        s.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !s.contains(' '))
+    });
+    if ok { Ok(()) } else { Err(format!("`{name}` must be an email address, found {value}")) }
+}
+
+fn check_e164(name: &str, value: &Value) -> Result<(), String> {
+    let ok = value.as_str().is_some_and(is_e164);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{name}` must be an E.164 phone number such as +14155550100, found {value} (map it with transform = \"e164\")"))
+    }
+}
+
+/// `+` then 7 to 15 digits, the first not 0.
+pub fn is_e164(text: &str) -> bool {
+    text.strip_prefix('+').is_some_and(|digits| {
+        (7..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reference(id: &str, resource: &str) -> TemplateRef {
+        TemplateRef { id: id.into(), resource: resource.into(), custom_path: None, parameters: toml::Table::new() }
+    }
+
+    #[test]
+    fn every_embedded_template_parses_and_resolves() {
+        assert!(all().len() >= 6);
+        for template in all() {
+            for resource in &template.resources {
+                let resolved = resolve(&reference(&template.id, &resource.id)).unwrap();
+                assert!(resolved.request.url.starts_with('/'), "{}:{}", template.id, resource.id);
+                assert!(!resolved.request.url.contains("${"), "unsubstituted parameter in {}", resolved.request.url);
+                crate::request::check_url_template(&resolved.request.url).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn parameters_and_custom_paths_shape_the_url() {
+        let mut r = reference("update_records", "contacts");
+        r.parameters.insert("id_attribute".into(), toml::Value::String("aircall_id".into()));
+        let resolved = resolve(&r).unwrap();
+        assert_eq!(resolved.request.method, Method::Post);
+        assert_eq!(resolved.request.url, "/v1/contacts/{record.aircall_id}");
+        assert_eq!(resolved.request.exclude, vec!["aircall_id".to_string()]);
+
+        let mut custom = reference("create_records", CUSTOM);
+        assert!(resolve(&custom).unwrap_err().contains("custom_path"));
+        custom.custom_path = Some("/v1/webhooks".into());
+        assert_eq!(resolve(&custom).unwrap().request.url, "/v1/webhooks");
+
+        assert!(resolve(&reference("create_records", "calls")).unwrap_err().contains("expected one of"));
+        assert!(resolve(&reference("nope", "contacts")).unwrap_err().contains("unknown template"));
+    }
+
+    #[test]
+    fn suggestions_follow_the_sample_csv_headers() {
+        let attributes: Vec<String> = ["Index", "First Name", "Last Name", "Company", "Phone 1", "Phone 2", "Email"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let resource = get("create_records").unwrap().resource("contacts").unwrap();
+        let mapping = suggest_mapping(resource, &attributes);
+        let targets: Vec<&str> = mapping.iter().map(|m| m.target.as_str()).collect();
+        assert_eq!(
+            targets,
+            ["first_name", "last_name", "company_name", "phone_numbers[0].label", "phone_numbers[0].value",
+             "phone_numbers[1].label", "phone_numbers[1].value", "emails[0].label", "emails[0].value"]
+        );
+        let second_label = &mapping[5];
+        assert_eq!(second_label.if_present.as_deref(), Some("Phone 2"));
+        assert_eq!(mapping[4].transform, Transform::E164);
+    }
+
+    #[test]
+    fn field_checks_name_the_field_and_the_rule() {
+        let fields = &get("create_records").unwrap().resource("contacts").unwrap().fields;
+        let ok = json!({"phone_numbers": [{"label": "Work", "value": "+14155550100"}]});
+        assert!(check_fields(fields, ok.as_object().unwrap()).is_ok());
+        let cases = [
+            (json!({}), "required field `phone_numbers`"),
+            (json!({"phone_numbers": [{"label": "Work", "value": "415"}]}), "E.164"),
+            (json!({"phone_numbers": [{"value": "+14155550100"}]}), "`phone_numbers[0].label` is required"),
+            (json!({"phone_numbers": vec![json!({"label": "W", "value": "+14155550100"}); 21]}), "at most 20"),
+            (json!({"phone_numbers": [{"label": "W", "value": "+14155550100"}], "emails": [{"label": "W", "value": "nope"}]}), "email"),
+        ];
+        for (body, want) in cases {
+            let err = check_fields(fields, body.as_object().unwrap()).unwrap_err();
+            assert!(err.contains(want), "{body}: {err}");
+        }
+    }
 }

@@ -3,7 +3,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+mod context;
+mod credentials;
+mod preview;
+mod templates;
+mod validate;
+
+pub use context::{Failure, Outcome};
 
 /// Exit codes every command keeps to.
 pub mod exit {
@@ -174,6 +182,25 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> u8 {
-    let _ = cli;
-    exit::SUCCESS
+    let outcome = match &cli.command {
+        None => Err(Failure::usage("the wizard is not part of this build yet; see `aircall-dest --help`")),
+        Some(Command::Preview(args)) => preview::run(args),
+        Some(Command::Validate(args)) => validate::run(args),
+        Some(Command::Templates(args)) => templates::run(args),
+        Some(Command::Credentials(CredentialsCommand::List)) => credentials::list(),
+        Some(Command::Credentials(CredentialsCommand::Add(args))) => credentials::add(args),
+        Some(Command::Credentials(CredentialsCommand::Remove { name })) => credentials::remove(name),
+        Some(Command::Completions(args)) => {
+            clap_complete::generate(args.shell, &mut Cli::command(), "aircall-dest", &mut std::io::stdout());
+            Ok(exit::SUCCESS)
+        }
+        Some(other) => Err(Failure::usage(format!("`{other:?}` is not part of this build yet"))),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.code
+        }
+    }
 }

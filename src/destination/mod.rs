@@ -6,7 +6,7 @@
 mod error;
 mod model;
 
-pub use error::{DestinationError, Problem};
+pub use error::{DestinationError, Located, Problem, line_column};
 pub use model::*;
 
 use std::path::Path;

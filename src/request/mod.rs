@@ -1,18 +1,366 @@
 //! The one request builder: turns (destination, records) into the exact HTTP requests to send.
+//!
+//! The wizard's sample pane, `preview`, `send-test` and `run` all go through [`Plan`] and
+//! [`Builder`]; nothing else makes bodies. The builder is pure: it never sees a secret. It marks
+//! each request with whether the credential goes with it, and the client adds the real header.
 
+mod batch;
+pub mod encode;
+pub mod macros;
+pub mod mapping;
+pub mod path;
 pub mod phone;
 
-/// Checks a URL template's macros.
-pub fn check_url_template(_url: &str) -> Result<(), String> {
-    Ok(())
+use serde_json::{Map, Value, json};
+
+use crate::credentials::AuthKind;
+use crate::destination::{ContentFormat, Destination, Method, Mode};
+use crate::records::{Record, RecordError, RecordNo};
+use crate::secret::MASK;
+use crate::templates::{self, FieldSpec};
+
+pub use batch::BatchSettings;
+
+/// The base URL `/` URLs are shown against when no credential is at hand.
+pub const DEFAULT_BASE_URL: &str = "https://api.aircall.io";
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("aircall-dest/", env!("CARGO_PKG_VERSION"));
+
+/// One HTTP request, exactly as it will be sent (less the credential's `Authorization` header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers in send order; none of them is secret.
+    pub headers: Vec<(String, String)>,
+    /// Whether the credential's `Authorization` header goes with this request.
+    pub auth: bool,
+    /// The exact body, when the request has one.
+    pub body: Option<String>,
+    /// The input records this request carries.
+    pub records: Vec<RecordNo>,
 }
 
-/// Checks a header name and value template.
-pub fn check_header(_name: &str, _value: &str) -> Result<(), String> {
-    Ok(())
+impl Request {
+    /// Headers as shown to a person: the credential's header is included, its secret masked.
+    pub fn display_headers(&self, auth_kind: Option<AuthKind>) -> Vec<(String, String)> {
+        let mut headers = Vec::with_capacity(self.headers.len() + 1);
+        if self.auth
+            && let Some(kind) = auth_kind
+        {
+            headers.push(("Authorization".to_string(), format!("{} {MASK}", kind.scheme())));
+        }
+        headers.extend(self.headers.iter().cloned());
+        headers
+    }
+
+    /// The object `preview` prints for this request.
+    pub fn preview_json(&self, auth_kind: Option<AuthKind>) -> Value {
+        let headers: Map<String, Value> =
+            self.display_headers(auth_kind).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        json!({
+            "method": self.method.as_str(),
+            "url": self.url,
+            "headers": headers,
+            "body": self.body,
+            "records": self.records,
+        })
+    }
+}
+
+/// A record that will not be sent, with the reason. Unreadable input records are invalid too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub record: RecordNo,
+    pub line: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "record {} (line {}): {}", self.record, self.line, self.reason)
+    }
+}
+
+/// What the builder makes of its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Built {
+    Request(Request),
+    Invalid(Invalid),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanError(pub String);
+
+/// A destination compiled for building requests against one base URL.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    method: Method,
+    content_format: ContentFormat,
+    xml_root: String,
+    sends_body: bool,
+    base_url: String,
+    url: macros::Template,
+    headers: Vec<(String, macros::Template)>,
+    exclude: Vec<String>,
+    mapping: Option<Vec<mapping::Entry>>,
+    fields: Vec<FieldSpec>,
+    batching: Option<BatchSettings>,
+    auth: bool,
+    warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Compiles `destination` for requests whose `/` URLs are joined to `base_url`.
+    pub fn new(destination: &Destination, base_url: &str) -> Result<Self, PlanError> {
+        let settings = &destination.request;
+        let url = macros::Template::url(settings.url.trim()).map_err(|e| PlanError(format!("request.url: {e}")))?;
+        let base_url = base_url.trim_end_matches('/').to_string();
+        let mut headers = Vec::new();
+        for (name, value) in &settings.headers {
+            let value = value.as_str().ok_or_else(|| PlanError(format!("request.headers.{name}: expected a string")))?;
+            check_header(name, value).map_err(|e| PlanError(format!("request.headers.{name}: {e}")))?;
+            let template = macros::Template::header(value).map_err(|e| PlanError(format!("request.headers.{name}: {e}")))?;
+            headers.push((name.clone(), template));
+        }
+        let mapping = if destination.mapping.is_empty() {
+            None
+        } else {
+            Some(mapping::compile(&destination.mapping).map_err(PlanError)?)
+        };
+        let fields = match (&destination.mode, &destination.template) {
+            (Mode::Template, Some(reference)) => templates::resolve(reference).map_err(|e| PlanError(format!("template: {e}")))?.fields,
+            _ => Vec::new(),
+        };
+        let batching = destination.batching.enabled.then(|| BatchSettings::from(&destination.batching));
+        let sends_body = settings.body.sends_body(settings.method);
+        if batching.is_some() && !sends_body {
+            return Err(PlanError(format!("batching needs a request body, but {} requests here carry none", settings.method)));
+        }
+        let mut plan = Self {
+            method: settings.method,
+            content_format: settings.content_format,
+            xml_root: settings.xml_root.clone(),
+            sends_body,
+            base_url,
+            url,
+            headers,
+            exclude: settings.exclude.clone(),
+            mapping,
+            fields,
+            batching,
+            auth: true,
+            warnings: Vec::new(),
+        };
+        plan.check_origin(&settings.allow_credential_hosts)?;
+        Ok(plan)
+    }
+
+    /// Decides whether the credential may go with these requests, and refuses plain HTTP to
+    /// anything but loopback.
+    fn check_origin(&mut self, allowed_hosts: &[String]) -> Result<(), PlanError> {
+        let base = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| PlanError(format!("the credential's base URL {:?} is not a URL: {e}", self.base_url)))?;
+        // The host part of a URL template has no macros, so filling them with a placeholder
+        // gives the real scheme, host and port.
+        let sample = self.join(&self.url.source().replace("{record.", "{").replace(['{', '}'], "x"));
+        let target = reqwest::Url::parse(&sample).map_err(|e| PlanError(format!("request.url gives {sample:?}, which is not a URL: {e}")))?;
+        for url in [&base, &target] {
+            if url.scheme() == "http" && !is_loopback(url) {
+                return Err(PlanError(format!(
+                    "{} uses plain http:// to a host that is not loopback; use https://",
+                    url.origin().ascii_serialization()
+                )));
+            }
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(PlanError(format!("{url} is not an http(s) URL")));
+            }
+        }
+        if base.origin() != target.origin() {
+            let host = target.host_str().unwrap_or_default();
+            let host_port = format!("{host}:{}", target.port_or_known_default().unwrap_or(0));
+            let allowed = allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(&host_port));
+            if !allowed {
+                self.auth = false;
+                self.warnings.push(format!(
+                    "requests go to {}, not to the credential's {}: they are sent without the credential \
+                     (list the host in request.allow_credential_hosts to send it)",
+                    target.origin().ascii_serialization(),
+                    base.origin().ascii_serialization()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn join(&self, url: &str) -> String {
+        if url.starts_with('/') { format!("{}{url}", self.base_url) } else { url.to_string() }
+    }
+
+    /// Things a person should know before sending (e.g. the credential will not be sent).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// Whether requests carry the credential.
+    pub fn sends_credential(&self) -> bool {
+        self.auth
+    }
+
+    /// The largest number of records one request carries.
+    pub fn records_per_request(&self) -> usize {
+        self.batching.as_ref().map_or(1, |b| b.max_records)
+    }
+
+    pub fn builder(&self) -> Builder<'_> {
+        Builder { plan: self, batches: batch::Batches::default() }
+    }
+
+    /// Turns one record into its URL, headers and body (not yet encoded).
+    fn prepare(&self, record: &Record) -> Result<Prepared, String> {
+        let url = self.join(&self.url.render(&record.value)?);
+        let mut headers = Vec::with_capacity(self.headers.len() + 3);
+        headers.push(("Accept".to_string(), "application/json".to_string()));
+        if self.sends_body {
+            headers.push(("Content-Type".to_string(), self.content_format.content_type().to_string()));
+        }
+        headers.push(("User-Agent".to_string(), USER_AGENT.to_string()));
+        for (name, template) in &self.headers {
+            let value = template.render(&record.value).map_err(|e| format!("header {name}: {e}"))?;
+            match headers.iter_mut().find(|(existing, _)| existing.eq_ignore_ascii_case(name)) {
+                Some(slot) => slot.1 = value,
+                None => headers.push((name.clone(), value)),
+            }
+        }
+        let body = if self.sends_body {
+            let mut body = match &self.mapping {
+                Some(entries) => mapping::apply(entries, &record.value)?,
+                None => record.value.clone(),
+            };
+            for path in &self.exclude {
+                path::remove(&mut body, path);
+            }
+            templates::check_fields(&self.fields, &body)?;
+            Some(body)
+        } else {
+            None
+        };
+        Ok(Prepared { url, headers, body })
+    }
+
+    fn request(&self, prepared: Prepared, records: Vec<RecordNo>, body: Option<String>) -> Request {
+        Request { method: self.method, url: prepared.url, headers: prepared.headers, auth: self.auth, body, records }
+    }
+}
+
+struct Prepared {
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Map<String, Value>>,
+}
+
+/// Streams records into requests. With batching, records wait in open batches until a batch is
+/// full, too big, or [`Builder::finish`] is called.
+pub struct Builder<'p> {
+    plan: &'p Plan,
+    batches: batch::Batches,
+}
+
+impl Builder<'_> {
+    /// Adds one record (or an unreadable one) and returns whatever is ready.
+    pub fn push(&mut self, record: Result<Record, RecordError>) -> Vec<Built> {
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => return vec![Built::Invalid(Invalid { record: err.no, line: err.line, reason: err.message })],
+        };
+        let invalid = |reason: String| Built::Invalid(Invalid { record: record.no, line: record.line, reason });
+        let prepared = match self.plan.prepare(&record) {
+            Ok(prepared) => prepared,
+            Err(reason) => return vec![invalid(reason)],
+        };
+        let Some(settings) = &self.plan.batching else {
+            let body = prepared
+                .body
+                .as_ref()
+                .map(|b| encode::encode(b, self.plan.content_format, &self.plan.xml_root));
+            return vec![Built::Request(self.plan.request(prepared, vec![record.no], body))];
+        };
+        match self.batches.add(settings, &record, prepared) {
+            Ok(ready) => ready.into_iter().map(|b| Built::Request(self.finish_batch(b))).collect(),
+            Err(reason) => vec![invalid(reason)],
+        }
+    }
+
+    /// Sends out every batch still open.
+    pub fn finish(&mut self) -> Vec<Built> {
+        self.batches.drain().into_iter().map(|b| Built::Request(self.finish_batch(b))).collect()
+    }
+
+    fn finish_batch(&self, batch: batch::Batch) -> Request {
+        let (prepared, records, body) = batch.into_parts();
+        self.plan.request(prepared, records, Some(body))
+    }
+}
+
+/// Builds every request for `records` (for previews and tests; `run` streams with a [`Builder`]).
+pub fn build_all(plan: &Plan, records: impl IntoIterator<Item = Result<Record, RecordError>>) -> Vec<Built> {
+    let mut builder = plan.builder();
+    let mut out = Vec::new();
+    for record in records {
+        out.extend(builder.push(record));
+    }
+    out.extend(builder.finish());
+    out
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks a URL template's macros and shape.
+pub fn check_url_template(url: &str) -> Result<(), String> {
+    macros::Template::url(url.trim()).map(|_| ())
+}
+
+/// Header names that carry credentials: they belong in the credentials store, not in a file.
+const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
+const SECRET_WORDS: &[&str] = &["token", "secret", "password", "api-key", "apikey", "api_key"];
+
+/// Checks a header: a valid name, no control characters, and no literal secrets.
+pub fn check_header(name: &str, value: &str) -> Result<(), String> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+        return Err(format!("{name:?} is not a valid header name (letters, digits and -_.!#$%&'*+^`|~ only)"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(format!("the value of {name} holds the control character {c:?}"));
+    }
+    let lower = name.to_ascii_lowercase();
+    let literal = !value.contains("{record.");
+    if SECRET_HEADERS.contains(&lower.as_str()) || (literal && SECRET_WORDS.iter().any(|w| lower.contains(w))) {
+        return Err(format!(
+            "{name} would put a secret in the destination file; save it in a credential \
+             (`aircall-dest credentials add`) and the credential's header is added when sending"
+        ));
+    }
+    macros::Template::header(value).map(|_| ())
 }
 
 /// Checks a mapping target path.
-pub fn check_target_path(_path: &str) -> Result<(), String> {
-    Ok(())
+pub fn check_target_path(target: &str) -> Result<(), String> {
+    path::parse_target(target).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests;

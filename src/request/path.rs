@@ -1,0 +1,201 @@
+//! Paths into records and bodies: dotted attribute paths (`user.id`) and mapping targets
+//! with array indexes (`phone_numbers[0].value`).
+
+use serde_json::{Map, Value};
+
+/// Looks up an attribute: the whole string as a key first (CSV headers such as `Phone 1` or
+/// `a.b` are literal keys), then a dotted descent into nested objects.
+pub fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(value) = record.get(path) {
+        return Some(value);
+    }
+    let mut parts = path.split('.');
+    let mut current = record.get(parts.next()?)?;
+    for part in parts {
+        current = match current {
+            Value::Object(map) => map.get(part)?,
+            Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+/// Removes an attribute (literal key first, then dotted path). Returns whether it was there.
+pub fn remove(record: &mut Map<String, Value>, path: &str) -> bool {
+    if record.shift_remove(path).is_some() {
+        return true;
+    }
+    let Some((head, rest)) = path.split_once('.') else { return false };
+    match record.get_mut(head) {
+        Some(Value::Object(inner)) => remove(inner, rest),
+        _ => false,
+    }
+}
+
+/// One step of a mapping target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses `phone_numbers[0].value` into steps. Keys are non-empty; indexes are below 1,000.
+pub fn parse_target(path: &str) -> Result<Vec<Step>, String> {
+    if path.trim().is_empty() {
+        return Err("expected a field name such as `first_name` or `phone_numbers[0].value`".into());
+    }
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if key.is_empty() && (steps.is_empty() || rest.is_empty()) {
+            return Err(format!("empty name in {path:?}"));
+        }
+        if !key.is_empty() {
+            steps.push(Step::Key(key.to_string()));
+        }
+        while !rest.is_empty() {
+            let close = rest.find(']').ok_or_else(|| format!("unclosed `[` in {path:?}"))?;
+            let index: usize = rest[1..close]
+                .parse()
+                .map_err(|_| format!("expected an array index such as [0] in {path:?}"))?;
+            if index >= 1000 {
+                return Err(format!("array index {index} is too large in {path:?}"));
+            }
+            steps.push(Step::Index(index));
+            rest = &rest[close + 1..];
+            if !rest.is_empty() && !rest.starts_with('[') {
+                return Err(format!("unexpected {rest:?} after `]` in {path:?}"));
+            }
+        }
+    }
+    if matches!(steps.first(), Some(Step::Index(_))) {
+        return Err(format!("{path:?} must start with a field name"));
+    }
+    Ok(steps)
+}
+
+/// A body under construction. Arrays are sparse while mapping entries are applied and become
+/// dense (holes dropped) when the body is finished, so optional entries can leave gaps.
+#[derive(Debug, Default)]
+pub struct Tree {
+    root: Vec<(String, Node)>,
+}
+
+#[derive(Debug)]
+enum Node {
+    Leaf(Value),
+    Object(Vec<(String, Node)>),
+    Array(std::collections::BTreeMap<usize, Node>),
+}
+
+impl Tree {
+    /// Sets the value at `steps`, replacing whatever stood there.
+    pub fn set(&mut self, steps: &[Step], value: Value) {
+        let Some((Step::Key(first), rest)) = steps.split_first() else { return };
+        let slot = object_slot(&mut self.root, first);
+        set_node(slot, rest, value);
+    }
+
+    pub fn into_value(self) -> Map<String, Value> {
+        object_into_map(self.root)
+    }
+}
+
+fn object_slot<'a>(entries: &'a mut Vec<(String, Node)>, key: &str) -> &'a mut Node {
+    let index = match entries.iter().position(|(k, _)| k == key) {
+        Some(i) => i,
+        None => {
+            entries.push((key.to_string(), Node::Leaf(Value::Null)));
+            entries.len() - 1
+        }
+    };
+    &mut entries[index].1
+}
+
+fn set_node(node: &mut Node, steps: &[Step], value: Value) {
+    match steps.split_first() {
+        None => *node = Node::Leaf(value),
+        Some((Step::Key(key), rest)) => {
+            if !matches!(node, Node::Object(_)) {
+                *node = Node::Object(Vec::new());
+            }
+            if let Node::Object(entries) = node {
+                set_node(object_slot(entries, key), rest, value);
+            }
+        }
+        Some((Step::Index(index), rest)) => {
+            if !matches!(node, Node::Array(_)) {
+                *node = Node::Array(Default::default());
+            }
+            if let Node::Array(items) = node {
+                let slot = items.entry(*index).or_insert(Node::Leaf(Value::Null));
+                set_node(slot, rest, value);
+            }
+        }
+    }
+}
+
+fn object_into_map(entries: Vec<(String, Node)>) -> Map<String, Value> {
+    entries.into_iter().map(|(k, node)| (k, node_into_value(node))).collect()
+}
+
+fn node_into_value(node: Node) -> Value {
+    match node {
+        Node::Leaf(value) => value,
+        Node::Object(entries) => Value::Object(object_into_map(entries)),
+        Node::Array(items) => Value::Array(items.into_values().map(node_into_value).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lookup_prefers_literal_keys_then_descends() {
+        let record = json!({"Phone 1": "x", "a.b": 1, "user": {"id": 7, "tags": ["t0", "t1"]}});
+        let record = record.as_object().unwrap();
+        assert_eq!(lookup(record, "Phone 1"), Some(&json!("x")));
+        assert_eq!(lookup(record, "a.b"), Some(&json!(1)));
+        assert_eq!(lookup(record, "user.id"), Some(&json!(7)));
+        assert_eq!(lookup(record, "user.tags.1"), Some(&json!("t1")));
+        assert_eq!(lookup(record, "user.missing"), None);
+    }
+
+    #[test]
+    fn targets_parse_and_reject_malformed_paths() {
+        assert_eq!(
+            parse_target("phone_numbers[0].value").unwrap(),
+            vec![Step::Key("phone_numbers".into()), Step::Index(0), Step::Key("value".into())]
+        );
+        for bad in ["", "[0]", "a[", "a[x]", "a..b", "a[0]b", "a[5000]"] {
+            assert!(parse_target(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn sparse_arrays_become_dense_in_index_order() {
+        let mut tree = Tree::default();
+        tree.set(&parse_target("phones[2].value").unwrap(), json!("+2"));
+        tree.set(&parse_target("name").unwrap(), json!("n"));
+        tree.set(&parse_target("phones[0].value").unwrap(), json!("+0"));
+        tree.set(&parse_target("phones[0].label").unwrap(), json!("Work"));
+        let body = Value::Object(tree.into_value());
+        assert_eq!(body, json!({"phones": [{"value": "+0", "label": "Work"}, {"value": "+2"}], "name": "n"}));
+        assert_eq!(body.to_string(), r#"{"phones":[{"value":"+0","label":"Work"},{"value":"+2"}],"name":"n"}"#);
+    }
+
+    #[test]
+    fn remove_handles_literal_and_nested_paths() {
+        let mut record = json!({"a": {"b": 1, "c": 2}, "x.y": 3}).as_object().unwrap().clone();
+        assert!(remove(&mut record, "a.b"));
+        assert!(remove(&mut record, "x.y"));
+        assert!(!remove(&mut record, "a.zzz"));
+        assert_eq!(Value::Object(record), json!({"a": {"c": 2}}));
+    }
+}
