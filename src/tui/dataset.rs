@@ -9,9 +9,6 @@ use crate::records::{self, Format, Record, RecordError};
 /// of the default size, small enough to read instantly from the start of any file.
 pub const SAMPLE_RECORDS: usize = 200;
 
-/// Files up to this size are counted in the background; larger ones are not, to spare the disk.
-pub const COUNT_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     pub path: PathBuf,
@@ -48,31 +45,19 @@ pub fn inspect(path: &Path, format: Option<Format>) -> Result<Dataset, String> {
         }
         samples.push(item);
     }
-    let columns = reader.columns().map(<[String]>::to_vec);
-    let mut attributes = columns.unwrap_or_default();
-    for record in samples.iter().flatten() {
-        collect_paths(&record.value, "", &mut attributes);
+    let mut attributes = reader.columns().map(<[String]>::to_vec).unwrap_or_default();
+    for attribute in records::discover(samples.iter().flatten()) {
+        if !attributes.contains(&attribute.path) {
+            attributes.push(attribute.path);
+        }
     }
     Ok(Dataset { path: path.to_path_buf(), format, attributes, samples, size_bytes, complete })
 }
 
-/// Counts every record of `path`. Blocking and proportional to the file: run it in the background.
-pub fn count(path: &Path, format: Option<Format>) -> Result<u64, String> {
-    let reader = records::open(&records::Input::Path(path.to_path_buf()), format).map_err(|e| e.to_string())?;
-    Ok(reader.count() as u64)
-}
-
-/// Adds the attribute paths of `value` not yet in `out`, nested objects as `a.b`, in first-seen order.
-fn collect_paths(value: &serde_json::Map<String, serde_json::Value>, prefix: &str, out: &mut Vec<String>) {
-    for (key, child) in value {
-        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-        if !out.contains(&path) {
-            out.push(path.clone());
-        }
-        if let serde_json::Value::Object(inner) = child {
-            collect_paths(inner, &path, out);
-        }
-    }
+/// Counts every record of `path` when that is cheap (`None` for large files). Blocking and
+/// proportional to the file: run it in the background.
+pub fn count(path: &Path, format: Option<Format>) -> Option<u64> {
+    records::count_records(&records::Input::Path(path.to_path_buf()), format)
 }
 
 /// File-system completions for a partly typed path: the entries of its folder starting with the
@@ -124,10 +109,13 @@ mod tests {
 
     #[test]
     fn nested_attributes_become_dotted_paths() {
-        let value: serde_json::Value = serde_json::json!({"id": 1, "user": {"id": 2, "email": "a@b"}});
-        let mut out = Vec::new();
-        collect_paths(value.as_object().unwrap(), "", &mut out);
-        assert_eq!(out, vec!["id", "user", "user.id", "user.email"]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("people.jsonl");
+        std::fs::write(&path, "{\"id\": 1, \"user\": {\"id\": 2, \"email\": \"a@b\"}}\n").unwrap();
+        let dataset = inspect(&path, None).unwrap();
+        assert_eq!(dataset.attributes, vec!["id", "user", "user.id", "user.email"]);
+        assert_eq!(dataset.known_count(), Some(1));
+        assert_eq!(dataset.format, Format::Jsonl);
     }
 
     #[test]

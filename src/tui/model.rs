@@ -271,7 +271,8 @@ pub struct Model {
     pub ephemeral_credential: Option<String>,
 }
 
-/// A destination for a newcomer: create contacts from the dataset with the template's mapping.
+/// A destination for a newcomer: create contacts from the dataset, mapping suggested later
+/// from the dataset's attributes.
 pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Destination {
     let template = TemplateRef {
         id: "create_records".into(),
@@ -279,22 +280,21 @@ pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Desti
         custom_path: None,
         parameters: toml::Table::new(),
     };
-    let (request, mapping) = crate::templates::apply(&template).unwrap_or_else(|_| {
-        (
-            crate::destination::RequestSettings {
-                method: Method::Post,
-                content_format: ContentFormat::Json,
-                url: "/v1/contacts".into(),
-                headers: toml::Table::new(),
-                exclude: Vec::new(),
-                body: Default::default(),
-                xml_root: "record".into(),
-                allow_credential_hosts: Vec::new(),
-            },
-            Vec::new(),
-        )
-    });
-    let ok = crate::templates::get(&template.id).is_some();
+    let resolved = crate::templates::resolve(&template);
+    let request = match &resolved {
+        Ok(resolved) => resolved.request.clone(),
+        Err(_) => crate::destination::RequestSettings {
+            method: Method::Post,
+            content_format: ContentFormat::Json,
+            url: "/v1/contacts".into(),
+            headers: toml::Table::new(),
+            exclude: Vec::new(),
+            body: Default::default(),
+            xml_root: "record".into(),
+            allow_credential_hosts: Vec::new(),
+        },
+    };
+    let ok = resolved.is_ok();
     Destination {
         version: crate::destination::VERSION,
         name: dataset.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "aircall".into()),
@@ -305,7 +305,7 @@ pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Desti
         mode: if ok { Mode::Template } else { Mode::Manual },
         template: ok.then_some(template),
         request,
-        mapping,
+        mapping: Vec::new(),
         batching: Default::default(),
         capture: Default::default(),
         delivery: Default::default(),
@@ -534,6 +534,16 @@ impl Model {
         self.template()?.resources.iter().find(|r| r.id == reference.resource)
     }
 
+    /// The fields the chosen template resource takes (none in manual mode or for a custom path).
+    pub fn resource_fields(&self) -> Vec<crate::templates::FieldSpec> {
+        self.dest
+            .template
+            .as_ref()
+            .and_then(|t| crate::templates::resolve(t).ok())
+            .map(|r| r.fields)
+            .unwrap_or_default()
+    }
+
     /// Sets every step-2 widget from the destination (at start, and after a template change
     /// rewrote the request settings).
     pub fn load_configure_widgets(&mut self) {
@@ -579,14 +589,11 @@ impl Model {
     pub fn refresh_attribute_widgets(&mut self) {
         let attributes = self.attributes();
         self.configure.exclude.set_items(attributes.clone());
-        let resource = self.resource();
+        let mut fields = self.resource_fields();
+        fields.sort_by_key(|f| !f.required);
         let mut rows = Vec::new();
-        if let Some(resource) = resource {
-            let mut fields: Vec<_> = resource.fields.iter().collect();
-            fields.sort_by_key(|f| !f.required);
-            for field in fields {
-                rows.push(self.mapping_row(&field.name, field.required, &field.description, &attributes));
-            }
+        for field in &fields {
+            rows.push(self.mapping_row(&field.name, field.required, &field.description, &attributes));
         }
         // Entries of the file that the resource does not list stay editable too.
         for entry in &self.dest.mapping {

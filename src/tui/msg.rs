@@ -20,7 +20,7 @@ pub enum Msg {
     /// Animation tick (spinners, progress).
     Tick,
     DatasetInspected { id: TaskId, result: Result<Dataset, String> },
-    RecordsCounted { id: TaskId, count: Result<u64, String> },
+    RecordsCounted { id: TaskId, count: Option<u64> },
     PathCompletions { id: TaskId, items: Vec<String> },
     Verified { id: TaskId, outcome: VerifyOutcome },
     TestSent { id: TaskId, result: Result<TestResponse, String> },

@@ -31,8 +31,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
         Msg::RecordsCounted { id, count } => {
             if model.source.count == Count::Counting(id) {
                 model.source.count = match count {
-                    Ok(n) => Count::Known(n),
-                    Err(e) => Count::Failed(e),
+                    Some(n) => Count::Known(n),
+                    None => Count::Skipped,
                 };
             }
             Vec::new()
@@ -242,6 +242,50 @@ pub fn go_to(model: &mut Model, index: usize) -> Vec<Cmd> {
         pane::rebuild(model);
     }
     Vec::new()
+}
+
+/// Read-only twin of [`text_input_mut`], for drawing.
+pub fn text_input_ref(model: &Model, field: Field) -> Option<&TextInput> {
+    let c = &model.configure;
+    Some(match field {
+        Field::DatasetPath => &model.source.path,
+        Field::CredName => &model.credential.name,
+        Field::CredDescription => &model.credential.description,
+        Field::CredApiId => &model.credential.api_id,
+        Field::CredToken => &model.credential.token,
+        Field::CredBaseUrl => &model.credential.base_url,
+        Field::CustomPath => &c.custom_path,
+        Field::MapConstant(i) => &c.mapping.get(i)?.constant,
+        Field::Url => &c.url,
+        Field::Headers => &c.headers,
+        Field::BatchSize => &c.batch_size,
+        Field::WrapKey => &c.wrap_key,
+        Field::GroupBy => &c.group_by,
+        Field::Pluck => &c.pluck,
+        Field::CaptureFile => &c.capture_file,
+        Field::Webhook => &c.webhook,
+        Field::DestName => &model.save.name,
+        Field::SavePath => &model.save.path,
+        _ => return None,
+    })
+}
+
+/// Read-only twin of [`pulldown_mut`], for drawing.
+pub fn pulldown_mut_ref(model: &Model, field: Field) -> Option<&Pulldown> {
+    let c = &model.configure;
+    Some(match field {
+        Field::Credential => &model.credential.pick,
+        Field::CredKind => &model.credential.kind,
+        Field::Endpoint => &c.endpoint,
+        Field::Resource => &c.resource,
+        Field::MapSource(i) => &c.mapping.get(i)?.source,
+        Field::MapTransform(i) => &c.mapping.get(i)?.transform,
+        Field::Method => &c.method,
+        Field::ContentFormat => &c.content,
+        Field::Algorithm => &c.algorithm,
+        Field::GroupShape => &c.group_shape,
+        _ => return None,
+    })
 }
 
 pub fn text_input_mut(model: &mut Model, field: Field) -> Option<&mut TextInput> {
@@ -503,14 +547,21 @@ fn on_inspected(model: &mut Model, id: crate::tui::msg::TaskId, result: Result<d
             let mut cmds = Vec::new();
             model.source.count = match dataset.known_count() {
                 Some(n) => Count::Known(n),
-                None if dataset.size_bytes <= dataset::COUNT_LIMIT_BYTES => {
+                None => {
                     let id = model.next_task();
                     cmds.push(Cmd::CountRecords { id, path: dataset.path.clone() });
                     Count::Counting(id)
                 }
-                None => Count::Skipped,
             };
             model.source.dataset = Some(dataset);
+            // A destination started here (not loaded) gets the template's suggested mapping as
+            // soon as the dataset's attributes are known.
+            if model.dest_path.is_none()
+                && model.dest.mapping.is_empty()
+                && let Some(resource) = model.resource()
+            {
+                model.dest.mapping = crate::templates::suggest_mapping(resource, &model.attributes());
+            }
             model.refresh_attribute_widgets();
             pane::rebuild(model);
             cmds
@@ -667,14 +718,17 @@ fn apply_template(model: &mut Model, reference: TemplateRef) {
     model.load_configure_widgets();
 }
 
-/// Resolves a template choice into request settings and mapping, as the file will store them.
+/// Resolves a template choice into request settings, batching and a suggested mapping, as the
+/// file will store them.
 fn apply_template_keep_widgets(model: &mut Model, reference: TemplateRef) {
-    match crate::templates::apply(&reference) {
-        Ok((request, mapping)) => {
-            model.dest.request = request;
-            model.dest.mapping = mapping;
+    match crate::templates::resolve(&reference) {
+        Ok(resolved) => {
+            model.dest.request = resolved.request;
+            model.dest.batching = resolved.batching.unwrap_or_default();
             model.dest.mode = Mode::Template;
             model.dest.template = Some(reference);
+            let attributes = model.attributes();
+            model.dest.mapping = model.resource().map(|r| crate::templates::suggest_mapping(r, &attributes)).unwrap_or_default();
             model.set_error(Field::Endpoint, None);
         }
         Err(e) => model.set_error(Field::Endpoint, Some(e)),
@@ -695,7 +749,7 @@ pub fn destination_to_save(model: &Model, activate: bool) -> Result<crate::desti
         }
     }
     dest.status = if activate { Status::Active } else { Status::Paused };
-    dest.check().map_err(|problems| problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))?;
+    dest.check().map_err(|problems| problems.iter().map(|p| format!("{}: {}", p.key(), p.message)).collect::<Vec<_>>().join("; "))?;
     crate::request::Plan::new(&dest, &model.base_url()).map_err(|e| e.to_string())?;
     Ok(dest)
 }
