@@ -82,13 +82,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {
         let mut init = prepare(&options)?;
-        let _sandbox = if init.credentials.is_empty() && init.destination.is_none() {
-            let sandbox = embedded::start_sandbox().await?;
-            init.sandbox = Some(sandbox_credential(&embedded::url(&sandbox)));
-            Some(sandbox)
-        } else {
-            None
-        };
+        // SANDBOX-PENDING: the in-process sandbox is wired in once `sandbox::start` is on main.
+        let _ = &mut init;
         runtime::run_in_terminal(Model::new(init)).await?;
         Ok(())
     })
