@@ -98,7 +98,7 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
 }
 
 /// Whether something on screen animates, so ticks are worth a redraw.
-fn animating(model: &Model) -> bool {
+pub fn animating(model: &Model) -> bool {
     matches!(model.source.inspect, Inspect::Running(_))
         || matches!(model.source.count, crate::tui::model::Count::Counting(_))
         || matches!(model.credential.verify, Verify::Running(_))

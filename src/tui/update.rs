@@ -741,6 +741,23 @@ pub fn destination_to_save(model: &Model, activate: bool) -> Result<crate::desti
         return Err(format!("{}: {error}", crate::tui::view::field_label(model, *field)));
     }
     let mut dest = model.dest.clone();
+    let target = PathBuf::from(model.save.path.value().trim());
+    let same_folder = |a: Option<&std::path::Path>, b: Option<&std::path::Path>| {
+        let canonical = |p: Option<&std::path::Path>| {
+            let p = p.filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+        };
+        canonical(a) == canonical(b)
+    };
+    if !model.source_edited
+        && dest.source.path.is_relative()
+        && let Some(original) = &model.dest_path
+        && !same_folder(original.parent(), target.parent())
+    {
+        // Saved elsewhere, a relative source path would point at another file: keep the dataset.
+        let resolved = resolve_source(&dest.source.path, Some(original));
+        dest.source.path = std::path::absolute(&resolved).unwrap_or(resolved);
+    }
     if model.source_edited && dest.source.path.is_relative() {
         // A path typed relative to where the wizard runs would break once the file is used from
         // elsewhere; an absolute one keeps meaning the same dataset.
