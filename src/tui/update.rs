@@ -758,7 +758,7 @@ pub fn destination_to_save(model: &Model, activate: bool) -> Result<crate::desti
         let resolved = resolve_source(&dest.source.path, Some(original));
         dest.source.path = std::path::absolute(&resolved).unwrap_or(resolved);
     }
-    if model.source_edited && dest.source.path.is_relative() {
+    if (model.source_edited || model.dest_path.is_none()) && dest.source.path.is_relative() {
         // A path typed relative to where the wizard runs would break once the file is used from
         // elsewhere; an absolute one keeps meaning the same dataset.
         if let Ok(absolute) = std::path::absolute(&dest.source.path) {
