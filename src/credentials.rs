@@ -67,7 +67,9 @@ pub struct Credential {
 pub enum CredentialError {
     #[error("{path}: {message}")]
     Store { path: String, message: String },
-    #[error("no credential named {name:?} (saved: {known}); add one with `aircall-dest credentials add {name} --api-id ID`")]
+    #[error(
+        "no credential named {name:?} (saved: {known}); add one with `aircall-dest credentials add {name} --api-id ID`"
+    )]
     NotFound { name: String, known: String },
     #[error("credential {name:?}: {message}")]
     Token { name: String, message: String },
@@ -78,7 +80,10 @@ pub enum CredentialError {
 impl Credential {
     /// The token, resolved now.
     pub fn token(&self) -> Result<Secret, CredentialError> {
-        let fail = |message: String| CredentialError::Token { name: self.name.clone(), message };
+        let fail = |message: String| CredentialError::Token {
+            name: self.name.clone(),
+            message,
+        };
         let token = match &self.token {
             TokenSource::Stored(secret) => secret.clone(),
             TokenSource::Env(var) => match std::env::var(var) {
@@ -94,9 +99,13 @@ impl Credential {
                     .output()
                     .map_err(|e| fail(format!("cannot run the token command: {e}")))?;
                 if !output.status.success() {
-                    return Err(fail(format!("the token command failed ({})", output.status)));
+                    return Err(fail(format!(
+                        "the token command failed ({})",
+                        output.status
+                    )));
                 }
-                let text = String::from_utf8(output.stdout).map_err(|_| fail("the token command printed invalid UTF-8".into()))?;
+                let text = String::from_utf8(output.stdout)
+                    .map_err(|_| fail("the token command printed invalid UTF-8".into()))?;
                 Secret::new(text.trim().to_string())
             }
         };
@@ -112,7 +121,10 @@ impl Credential {
         Ok(match self.kind {
             AuthKind::Basic => {
                 let pair = format!("{}:{}", self.api_id, token.expose());
-                Secret::new(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+                Secret::new(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                ))
             }
             AuthKind::Bearer => Secret::new(format!("Bearer {}", token.expose())),
         })
@@ -129,7 +141,10 @@ impl Credential {
 
     /// Checks the name, the API ID and the base URL (https, or http to loopback only).
     pub fn check(&self) -> Result<(), CredentialError> {
-        let invalid = |message: String| CredentialError::Invalid { name: self.name.clone(), message };
+        let invalid = |message: String| CredentialError::Invalid {
+            name: self.name.clone(),
+            message,
+        };
         if self.name.trim().is_empty() {
             return Err(invalid("a credential needs a name".into()));
         }
@@ -147,7 +162,10 @@ impl Credential {
         match url.scheme() {
             "https" => Ok(()),
             "http" if loopback => Ok(()),
-            "http" => Err(invalid(format!("base URL {} uses plain http:// to a host that is not loopback; use https://", self.base_url))),
+            "http" => Err(invalid(format!(
+                "base URL {} uses plain http:// to a host that is not loopback; use https://",
+                self.base_url
+            ))),
             other => Err(invalid(format!("base URL scheme {other:?} is not http(s)"))),
         }
     }
@@ -189,7 +207,9 @@ pub struct CredentialStore {
 impl CredentialStore {
     /// The store in `home` (the file need not exist yet).
     pub fn open(home: &Path) -> Self {
-        Self { path: home.join(STORE_FILE) }
+        Self {
+            path: home.join(STORE_FILE),
+        }
     }
 
     /// The store in [`config_dir`].
@@ -202,13 +222,18 @@ impl CredentialStore {
     }
 
     fn error(&self, message: String) -> CredentialError {
-        CredentialError::Store { path: self.path.display().to_string(), message }
+        CredentialError::Store {
+            path: self.path.display().to_string(),
+            message,
+        }
     }
 
     fn read(&self) -> Result<StoreFile, CredentialError> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(StoreFile::default()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(StoreFile::default());
+            }
             Err(err) => return Err(self.error(format!("cannot read: {err}"))),
         };
         toml::from_str(&text).map_err(|err| {
@@ -216,19 +241,29 @@ impl CredentialStore {
                 .span()
                 .map(|s| crate::destination::line_column(&text, s.start))
                 .unwrap_or((1, 1));
-            self.error(format!("line {line}, column {column}: {}", err.message().trim()))
+            self.error(format!(
+                "line {line}, column {column}: {}",
+                err.message().trim()
+            ))
         })
     }
 
     fn write(&self, file: &StoreFile) -> Result<(), CredentialError> {
-        let text = toml::to_string_pretty(file).map_err(|e| self.error(format!("cannot encode: {e}")))?;
-        let text = format!("# aircall-dest credentials. Keep this file private (mode 0600).\n\n{text}");
-        crate::files::write_private_atomic(&self.path, text.as_bytes()).map_err(|e| self.error(format!("cannot write: {e}")))
+        let text =
+            toml::to_string_pretty(file).map_err(|e| self.error(format!("cannot encode: {e}")))?;
+        let text =
+            format!("# aircall-dest credentials. Keep this file private (mode 0600).\n\n{text}");
+        crate::files::write_private_atomic(&self.path, text.as_bytes())
+            .map_err(|e| self.error(format!("cannot write: {e}")))
     }
 
     /// Every saved credential, in the order they were added.
     pub fn list(&self) -> Result<Vec<Credential>, CredentialError> {
-        self.read()?.credentials.into_iter().map(|entry| self.to_credential(entry)).collect()
+        self.read()?
+            .credentials
+            .into_iter()
+            .map(|entry| self.to_credential(entry))
+            .collect()
     }
 
     pub fn get(&self, name: &str) -> Result<Credential, CredentialError> {
@@ -236,11 +271,17 @@ impl CredentialStore {
         let known = if all.is_empty() {
             "none".to_string()
         } else {
-            all.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            all.iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         all.into_iter()
             .find(|c| c.name == name)
-            .ok_or_else(|| CredentialError::NotFound { name: name.to_string(), known })
+            .ok_or_else(|| CredentialError::NotFound {
+                name: name.to_string(),
+                known,
+            })
     }
 
     /// Saves a credential, replacing one of the same name.
@@ -275,7 +316,10 @@ impl CredentialStore {
         let before = file.credentials.len();
         file.credentials.retain(|e| e.name != name);
         if file.credentials.len() == before {
-            return Err(self.get(name).err().unwrap_or_else(|| self.error(format!("no credential named {name:?}"))));
+            return Err(self
+                .get(name)
+                .err()
+                .unwrap_or_else(|| self.error(format!("no credential named {name:?}"))));
         }
         self.write(&file)
     }
@@ -323,19 +367,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = CredentialStore::open(dir.path());
         assert!(store.list().unwrap().is_empty());
-        store.add(credential("prod", TokenSource::Stored(Secret::new("tok-canary")))).unwrap();
-        store.add(credential("ci", TokenSource::Env("AIRCALL_TEST_TOKEN_VAR".into()))).unwrap();
+        store
+            .add(credential(
+                "prod",
+                TokenSource::Stored(Secret::new("tok-canary")),
+            ))
+            .unwrap();
+        store
+            .add(credential(
+                "ci",
+                TokenSource::Env("AIRCALL_TEST_TOKEN_VAR".into()),
+            ))
+            .unwrap();
         let names: Vec<String> = store.list().unwrap().into_iter().map(|c| c.name).collect();
         assert_eq!(names, ["prod", "ci"]);
-        assert_eq!(store.get("prod").unwrap().token, TokenSource::Stored(Secret::new("tok-canary")));
+        assert_eq!(
+            store.get("prod").unwrap().token,
+            TokenSource::Stored(Secret::new("tok-canary"))
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(store.path()).unwrap().permissions().mode() & 0o777;
+            let mode = std::fs::metadata(store.path())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
             assert_eq!(mode, 0o600);
         }
         store.remove("prod").unwrap();
-        assert!(matches!(store.get("prod"), Err(CredentialError::NotFound { .. })));
+        assert!(matches!(
+            store.get("prod"),
+            Err(CredentialError::NotFound { .. })
+        ));
         assert!(store.remove("prod").is_err());
     }
 
@@ -343,12 +407,24 @@ mod tests {
     fn basic_and_bearer_headers_and_command_tokens() {
         let basic = credential("b", TokenSource::Stored(Secret::new("tok")));
         // base64("id-1:tok")
-        assert_eq!(basic.authorization().unwrap().expose(), "Basic aWQtMTp0b2s=");
+        assert_eq!(
+            basic.authorization().unwrap().expose(),
+            "Basic aWQtMTp0b2s="
+        );
         let mut bearer = credential("o", TokenSource::Command("printf ' from-cmd \\n'".into()));
         bearer.kind = AuthKind::Bearer;
         assert_eq!(bearer.authorization().unwrap().expose(), "Bearer from-cmd");
-        let missing = credential("e", TokenSource::Env("AIRCALL_DEST_SURELY_UNSET_VAR".into()));
-        assert!(missing.token().unwrap_err().to_string().contains("is not set"));
+        let missing = credential(
+            "e",
+            TokenSource::Env("AIRCALL_DEST_SURELY_UNSET_VAR".into()),
+        );
+        assert!(
+            missing
+                .token()
+                .unwrap_err()
+                .to_string()
+                .contains("is not set")
+        );
         let failing = credential("f", TokenSource::Command("exit 3".into()));
         assert!(failing.token().unwrap_err().to_string().contains("failed"));
     }
@@ -367,8 +443,15 @@ mod tests {
     #[test]
     fn a_broken_store_names_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(STORE_FILE), "[[credential]]\nname = \"x\"\nbase_url = 3\n").unwrap();
-        let err = CredentialStore::open(dir.path()).list().unwrap_err().to_string();
+        std::fs::write(
+            dir.path().join(STORE_FILE),
+            "[[credential]]\nname = \"x\"\nbase_url = 3\n",
+        )
+        .unwrap();
+        let err = CredentialStore::open(dir.path())
+            .list()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3"), "{err}");
     }
 }

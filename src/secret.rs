@@ -52,7 +52,10 @@ mod tests {
         let secret = Secret::new("canary-123");
         assert_eq!(format!("{secret}"), MASK);
         assert_eq!(format!("{secret:?}"), MASK);
-        assert_eq!(format!("{:?}", Some(secret.clone())), format!("Some({MASK})"));
+        assert_eq!(
+            format!("{:?}", Some(secret.clone())),
+            format!("Some({MASK})")
+        );
         assert_eq!(secret.expose(), "canary-123");
     }
 }

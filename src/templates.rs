@@ -10,16 +10,35 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::destination::{
-    Batching, BodyMode, ContentFormat, FieldMapping, Method, RequestSettings, TemplateRef, Transform,
+    Batching, BodyMode, ContentFormat, FieldMapping, Method, RequestSettings, TemplateRef,
+    Transform,
 };
 
 const SOURCES: &[(&str, &str)] = &[
-    ("create_records", include_str!("../assets/templates/create_records.toml")),
-    ("update_records", include_str!("../assets/templates/update_records.toml")),
-    ("delete_records", include_str!("../assets/templates/delete_records.toml")),
-    ("add_team_members", include_str!("../assets/templates/add_team_members.toml")),
-    ("call_comments", include_str!("../assets/templates/call_comments.toml")),
-    ("dialer_campaign_numbers", include_str!("../assets/templates/dialer_campaign_numbers.toml")),
+    (
+        "create_records",
+        include_str!("../assets/templates/create_records.toml"),
+    ),
+    (
+        "update_records",
+        include_str!("../assets/templates/update_records.toml"),
+    ),
+    (
+        "delete_records",
+        include_str!("../assets/templates/delete_records.toml"),
+    ),
+    (
+        "add_team_members",
+        include_str!("../assets/templates/add_team_members.toml"),
+    ),
+    (
+        "call_comments",
+        include_str!("../assets/templates/call_comments.toml"),
+    ),
+    (
+        "dialer_campaign_numbers",
+        include_str!("../assets/templates/dialer_campaign_numbers.toml"),
+    ),
 ];
 
 /// The resource id that lets a person type any resource path.
@@ -150,13 +169,28 @@ impl Template {
 
     /// Whether the template offers a "custom…" resource (creating and updating do).
     pub fn allows_custom(&self) -> bool {
-        matches!(self.id.as_str(), "create_records" | "update_records" | "delete_records")
+        matches!(
+            self.id.as_str(),
+            "create_records" | "update_records" | "delete_records"
+        )
     }
 
     /// The value of a parameter in `reference`, else its default.
     pub fn parameter(&self, reference: &TemplateRef, name: &str) -> Option<String> {
-        let default = self.parameters.iter().find(|p| p.name == name)?.default.clone();
-        Some(reference.parameters.get(name).and_then(|v| v.as_str()).map(str::to_string).unwrap_or(default))
+        let default = self
+            .parameters
+            .iter()
+            .find(|p| p.name == name)?
+            .default
+            .clone();
+        Some(
+            reference
+                .parameters
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .unwrap_or(default),
+        )
     }
 
     fn substitute(&self, reference: &TemplateRef, text: &str) -> String {
@@ -187,15 +221,27 @@ pub fn check_reference(reference: &TemplateRef) -> Result<(), String> {
 pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
     let template = get(&reference.id).ok_or_else(|| {
         let ids: Vec<&str> = all().iter().map(|t| t.id.as_str()).collect();
-        format!("unknown template {:?}: expected one of {}", reference.id, ids.join(", "))
+        format!(
+            "unknown template {:?}: expected one of {}",
+            reference.id,
+            ids.join(", ")
+        )
     })?;
     for key in reference.parameters.keys() {
         if !template.parameters.iter().any(|p| &p.name == key) {
-            let known: Vec<&str> = template.parameters.iter().map(|p| p.name.as_str()).collect();
+            let known: Vec<&str> = template
+                .parameters
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
             return Err(format!(
                 "template {} has no parameter {key:?} (it takes: {})",
                 template.id,
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             ));
         }
     }
@@ -207,27 +253,44 @@ pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
             .custom_path
             .as_deref()
             .filter(|p| p.starts_with('/'))
-            .ok_or_else(|| "resource = \"custom\" needs custom_path, a path such as \"/v1/tags\"".to_string())?;
+            .ok_or_else(|| {
+                "resource = \"custom\" needs custom_path, a path such as \"/v1/tags\"".to_string()
+            })?;
         let url = match template.id.as_str() {
             "create_records" => path.to_string(),
             _ => format!(
                 "{}/{{record.{}}}",
                 path.trim_end_matches('/'),
-                template.parameter(reference, "id_attribute").unwrap_or_else(|| "id".into())
+                template
+                    .parameter(reference, "id_attribute")
+                    .unwrap_or_else(|| "id".into())
             ),
         };
         let exclude = match template.id.as_str() {
-            "update_records" => vec![template.parameter(reference, "id_attribute").unwrap_or_else(|| "id".into())],
+            "update_records" => vec![
+                template
+                    .parameter(reference, "id_attribute")
+                    .unwrap_or_else(|| "id".into()),
+            ],
             _ => Vec::new(),
         };
-        return Ok(Resolved { request: settings(template.method, url, BodyMode::Auto, exclude), batching: None, fields: Vec::new() });
+        return Ok(Resolved {
+            request: settings(template.method, url, BodyMode::Auto, exclude),
+            batching: None,
+            fields: Vec::new(),
+        });
     }
     let resource = template.resource(&reference.resource).ok_or_else(|| {
         let mut ids: Vec<&str> = template.resources.iter().map(|r| r.id.as_str()).collect();
         if template.allows_custom() {
             ids.push(CUSTOM);
         }
-        format!("template {} has no resource {:?}: expected one of {}", template.id, reference.resource, ids.join(", "))
+        format!(
+            "template {} has no resource {:?}: expected one of {}",
+            template.id,
+            reference.resource,
+            ids.join(", ")
+        )
     })?;
     let url = template.substitute(reference, &resource.path);
     let exclude = resource
@@ -241,7 +304,12 @@ pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
         b
     });
     Ok(Resolved {
-        request: settings(resource.method.unwrap_or(template.method), url, resource.body, exclude),
+        request: settings(
+            resource.method.unwrap_or(template.method),
+            url,
+            resource.body,
+            exclude,
+        ),
         batching,
         fields: resource.fields.clone(),
     })
@@ -263,17 +331,28 @@ fn settings(method: Method, url: String, body: BodyMode, exclude: Vec<String>) -
 /// The field mapping to propose for `resource` given a dataset's attribute paths: each
 /// suggestion takes the first candidate present (compared without case, spaces or `_`).
 pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldMapping> {
-    let normal = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let normal = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
     let found = |candidates: &[String]| {
-        candidates.iter().find_map(|c| attributes.iter().find(|a| normal(a) == normal(c)).cloned())
+        candidates
+            .iter()
+            .find_map(|c| attributes.iter().find(|a| normal(a) == normal(c)).cloned())
     };
     let mut mapping = Vec::new();
     for suggestion in &resource.suggest {
         if let Some(value) = &suggestion.value {
             let mut if_present = None;
             if let Some(companion) = &suggestion.companion_of {
-                let Some(partner) = resource.suggest.iter().find(|s| &s.target == companion) else { continue };
-                let Some(attribute) = found(&partner.candidates) else { continue };
+                let Some(partner) = resource.suggest.iter().find(|s| &s.target == companion) else {
+                    continue;
+                };
+                let Some(attribute) = found(&partner.candidates) else {
+                    continue;
+                };
                 if partner.optional {
                     if_present = Some(attribute);
                 }
@@ -303,7 +382,10 @@ pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldM
 }
 
 /// Checks one body against a resource's fields; the error is the reason the record is invalid.
-pub fn check_fields(fields: &[FieldSpec], body: &serde_json::Map<String, Value>) -> Result<(), String> {
+pub fn check_fields(
+    fields: &[FieldSpec],
+    body: &serde_json::Map<String, Value>,
+) -> Result<(), String> {
     for field in fields {
         let value = body.get(&field.name);
         let blank = match value {
@@ -314,7 +396,10 @@ pub fn check_fields(fields: &[FieldSpec], body: &serde_json::Map<String, Value>)
         };
         if blank {
             if field.required {
-                return Err(format!("required field `{}` is missing or empty", field.name));
+                return Err(format!(
+                    "required field `{}` is missing or empty",
+                    field.name
+                ));
             }
             if field.not_blank && value.is_some() {
                 return Err(format!("`{}` can't be blank if defined", field.name));
@@ -336,7 +421,10 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
             }
         }
         FieldKind::Integer => {
-            let ok = value.is_i64() || value.as_str().is_some_and(|s| s.trim().parse::<i64>().is_ok());
+            let ok = value.is_i64()
+                || value
+                    .as_str()
+                    .is_some_and(|s| s.trim().parse::<i64>().is_ok());
             if !ok {
                 return Err(format!("`{name}` must be a whole number"));
             }
@@ -353,7 +441,9 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
             }
         }
         FieldKind::PhoneList | FieldKind::EmailList => {
-            let items = value.as_array().ok_or_else(|| format!("`{name}` must be a list of {{label, value}}"))?;
+            let items = value
+                .as_array()
+                .ok_or_else(|| format!("`{name}` must be a list of {{label, value}}"))?;
             if let Some(min) = field.min_items
                 && items.len() < min
             {
@@ -362,13 +452,22 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
             if let Some(max) = field.max_items
                 && items.len() > max
             {
-                return Err(format!("`{name}` has {} entries; Aircall accepts at most {max}", items.len()));
+                return Err(format!(
+                    "`{name}` has {} entries; Aircall accepts at most {max}",
+                    items.len()
+                ));
             }
             for (i, item) in items.iter().enumerate() {
                 let entry = format!("{name}[{i}]");
-                let object = item.as_object().ok_or_else(|| format!("`{entry}` must be an object {{label, value}}"))?;
+                let object = item
+                    .as_object()
+                    .ok_or_else(|| format!("`{entry}` must be an object {{label, value}}"))?;
                 for key in ["label", "value"] {
-                    if object.get(key).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+                    if object
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .is_none_or(|s| s.trim().is_empty())
+                    {
                         return Err(format!("`{entry}.{key}` is required"));
                     }
                 }
@@ -387,9 +486,15 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
 fn check_email(name: &str, value: &Value) -> Result<(), String> {
     let ok = value.as_str().is_some_and(|s| {
         let s = s.trim();
-        s.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !s.contains(' '))
+        s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !s.contains(' ')
+        })
     });
-    if ok { Ok(()) } else { Err(format!("`{name}` must be an email address, found {value}")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{name}` must be an email address, found {value}"))
+    }
 }
 
 fn check_e164(name: &str, value: &Value) -> Result<(), String> {
@@ -397,14 +502,18 @@ fn check_e164(name: &str, value: &Value) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{name}` must be an E.164 phone number such as +14155550100, found {value} (map it with transform = \"e164\")"))
+        Err(format!(
+            "`{name}` must be an E.164 phone number such as +14155550100, found {value} (map it with transform = \"e164\")"
+        ))
     }
 }
 
 /// `+` then 7 to 15 digits, the first not 0.
 pub fn is_e164(text: &str) -> bool {
     text.strip_prefix('+').is_some_and(|digits| {
-        (7..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0')
+        (7..=15).contains(&digits.len())
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && !digits.starts_with('0')
     })
 }
 
@@ -414,7 +523,12 @@ mod tests {
     use serde_json::json;
 
     fn reference(id: &str, resource: &str) -> TemplateRef {
-        TemplateRef { id: id.into(), resource: resource.into(), custom_path: None, parameters: toml::Table::new() }
+        TemplateRef {
+            id: id.into(),
+            resource: resource.into(),
+            custom_path: None,
+            parameters: toml::Table::new(),
+        }
     }
 
     #[test]
@@ -423,8 +537,17 @@ mod tests {
         for template in all() {
             for resource in &template.resources {
                 let resolved = resolve(&reference(&template.id, &resource.id)).unwrap();
-                assert!(resolved.request.url.starts_with('/'), "{}:{}", template.id, resource.id);
-                assert!(!resolved.request.url.contains("${"), "unsubstituted parameter in {}", resolved.request.url);
+                assert!(
+                    resolved.request.url.starts_with('/'),
+                    "{}:{}",
+                    template.id,
+                    resource.id
+                );
+                assert!(
+                    !resolved.request.url.contains("${"),
+                    "unsubstituted parameter in {}",
+                    resolved.request.url
+                );
                 crate::request::check_url_template(&resolved.request.url).unwrap();
             }
         }
@@ -433,7 +556,10 @@ mod tests {
     #[test]
     fn parameters_and_custom_paths_shape_the_url() {
         let mut r = reference("update_records", "contacts");
-        r.parameters.insert("id_attribute".into(), toml::Value::String("aircall_id".into()));
+        r.parameters.insert(
+            "id_attribute".into(),
+            toml::Value::String("aircall_id".into()),
+        );
         let resolved = resolve(&r).unwrap();
         assert_eq!(resolved.request.method, Method::Post);
         assert_eq!(resolved.request.url, "/v1/contacts/{record.aircall_id}");
@@ -444,23 +570,48 @@ mod tests {
         custom.custom_path = Some("/v1/webhooks".into());
         assert_eq!(resolve(&custom).unwrap().request.url, "/v1/webhooks");
 
-        assert!(resolve(&reference("create_records", "calls")).unwrap_err().contains("expected one of"));
-        assert!(resolve(&reference("nope", "contacts")).unwrap_err().contains("unknown template"));
+        assert!(
+            resolve(&reference("create_records", "calls"))
+                .unwrap_err()
+                .contains("expected one of")
+        );
+        assert!(
+            resolve(&reference("nope", "contacts"))
+                .unwrap_err()
+                .contains("unknown template")
+        );
     }
 
     #[test]
     fn suggestions_follow_the_sample_csv_headers() {
-        let attributes: Vec<String> = ["Index", "First Name", "Last Name", "Company", "Phone 1", "Phone 2", "Email"]
-            .into_iter()
-            .map(String::from)
-            .collect();
+        let attributes: Vec<String> = [
+            "Index",
+            "First Name",
+            "Last Name",
+            "Company",
+            "Phone 1",
+            "Phone 2",
+            "Email",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
         let resource = get("create_records").unwrap().resource("contacts").unwrap();
         let mapping = suggest_mapping(resource, &attributes);
         let targets: Vec<&str> = mapping.iter().map(|m| m.target.as_str()).collect();
         assert_eq!(
             targets,
-            ["first_name", "last_name", "company_name", "phone_numbers[0].label", "phone_numbers[0].value",
-             "phone_numbers[1].label", "phone_numbers[1].value", "emails[0].label", "emails[0].value"]
+            [
+                "first_name",
+                "last_name",
+                "company_name",
+                "phone_numbers[0].label",
+                "phone_numbers[0].value",
+                "phone_numbers[1].label",
+                "phone_numbers[1].value",
+                "emails[0].label",
+                "emails[0].value"
+            ]
         );
         let second_label = &mapping[5];
         assert_eq!(second_label.if_present.as_deref(), Some("Phone 2"));
@@ -469,15 +620,31 @@ mod tests {
 
     #[test]
     fn field_checks_name_the_field_and_the_rule() {
-        let fields = &get("create_records").unwrap().resource("contacts").unwrap().fields;
+        let fields = &get("create_records")
+            .unwrap()
+            .resource("contacts")
+            .unwrap()
+            .fields;
         let ok = json!({"phone_numbers": [{"label": "Work", "value": "+14155550100"}]});
         assert!(check_fields(fields, ok.as_object().unwrap()).is_ok());
         let cases = [
             (json!({}), "required field `phone_numbers`"),
-            (json!({"phone_numbers": [{"label": "Work", "value": "415"}]}), "E.164"),
-            (json!({"phone_numbers": [{"value": "+14155550100"}]}), "`phone_numbers[0].label` is required"),
-            (json!({"phone_numbers": vec![json!({"label": "W", "value": "+14155550100"}); 21]}), "at most 20"),
-            (json!({"phone_numbers": [{"label": "W", "value": "+14155550100"}], "emails": [{"label": "W", "value": "nope"}]}), "email"),
+            (
+                json!({"phone_numbers": [{"label": "Work", "value": "415"}]}),
+                "E.164",
+            ),
+            (
+                json!({"phone_numbers": [{"value": "+14155550100"}]}),
+                "`phone_numbers[0].label` is required",
+            ),
+            (
+                json!({"phone_numbers": vec![json!({"label": "W", "value": "+14155550100"}); 21]}),
+                "at most 20",
+            ),
+            (
+                json!({"phone_numbers": [{"label": "W", "value": "+14155550100"}], "emails": [{"label": "W", "value": "nope"}]}),
+                "email",
+            ),
         ];
         for (body, want) in cases {
             let err = check_fields(fields, body.as_object().unwrap()).unwrap_err();

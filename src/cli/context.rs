@@ -16,11 +16,17 @@ pub struct Failure {
 
 impl Failure {
     pub fn error(message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: super::exit::ERROR }
+        Self {
+            message: message.into(),
+            code: super::exit::ERROR,
+        }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { message: message.into(), code: super::exit::USAGE }
+        Self {
+            message: message.into(),
+            code: super::exit::USAGE,
+        }
     }
 }
 
@@ -77,7 +83,8 @@ pub fn preview_plan(destination: &Destination) -> Result<(Plan, Option<AuthKind>
         }
         Err(err) => return Err(err.into()),
     };
-    let plan = Plan::new(destination, &base_url).map_err(|e| Failure::error(format!("cannot build requests: {e}")))?;
+    let plan = Plan::new(destination, &base_url)
+        .map_err(|e| Failure::error(format!("cannot build requests: {e}")))?;
     for warning in plan.warnings() {
         eprintln!("warning: {warning}");
     }

@@ -14,10 +14,15 @@ pub fn list() -> Outcome {
     let credentials = store.list()?;
     if credentials.is_empty() {
         println!("No saved credentials in {}.", store.path().display());
-        println!("Add one with `aircall-dest credentials add NAME --api-id ID` (the token is prompted for).");
+        println!(
+            "Add one with `aircall-dest credentials add NAME --api-id ID` (the token is prompted for)."
+        );
         return Ok(exit::SUCCESS);
     }
-    println!("{:<20} {:<7} {:<20} {:<32} {:<14} DESCRIPTION", "NAME", "AUTH", "API ID", "BASE URL", "TOKEN");
+    println!(
+        "{:<20} {:<7} {:<20} {:<32} {:<14} DESCRIPTION",
+        "NAME", "AUTH", "API ID", "BASE URL", "TOKEN"
+    );
     for c in credentials {
         println!(
             "{:<20} {:<7} {:<20} {:<32} {:<14} {}",
@@ -33,19 +38,26 @@ pub fn list() -> Outcome {
 }
 
 pub fn add(args: &CredentialAddArgs) -> Outcome {
-    let kind = if args.bearer { AuthKind::Bearer } else { AuthKind::Basic };
+    let kind = if args.bearer {
+        AuthKind::Bearer
+    } else {
+        AuthKind::Basic
+    };
     let token = if let Some(var) = &args.token_env {
         TokenSource::Env(var.clone())
     } else if let Some(command) = &args.token_cmd {
         TokenSource::Command(command.clone())
     } else if args.token_stdin {
         let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::error(format!("cannot read the token from standard input: {e}")))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            Failure::error(format!("cannot read the token from standard input: {e}"))
+        })?;
         TokenSource::Stored(Secret::new(text.trim().to_string()))
     } else if std::io::stdin().is_terminal() {
-        TokenSource::Stored(prompt_hidden(&format!("API token for {:?} (not shown): ", args.name))?)
+        TokenSource::Stored(prompt_hidden(&format!(
+            "API token for {:?} (not shown): ",
+            args.name
+        ))?)
     } else {
         return Err(Failure::usage(
             "no token given: use --token-stdin, --token-env VAR or --token-cmd COMMAND, or run in a terminal to be prompted",
@@ -66,7 +78,11 @@ pub fn add(args: &CredentialAddArgs) -> Outcome {
     };
     let store = CredentialStore::open_default();
     store.add(credential)?;
-    println!("Saved credential {:?} in {}.", args.name, store.path().display());
+    println!(
+        "Saved credential {:?} in {}.",
+        args.name,
+        store.path().display()
+    );
     Ok(exit::SUCCESS)
 }
 
@@ -83,14 +99,18 @@ fn prompt_hidden(prompt: &str) -> Result<Secret, Failure> {
 
     eprint!("{prompt}");
     let _ = std::io::stderr().flush();
-    terminal::enable_raw_mode().map_err(|e| Failure::error(format!("cannot read from the terminal: {e}")))?;
+    terminal::enable_raw_mode()
+        .map_err(|e| Failure::error(format!("cannot read from the terminal: {e}")))?;
     let mut value = String::new();
     let result = loop {
         match event::read() {
             Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => match key.code {
                 KeyCode::Enter => break Ok(()),
                 KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    break Err(Failure { message: "cancelled".into(), code: super::exit::INTERRUPTED });
+                    break Err(Failure {
+                        message: "cancelled".into(),
+                        code: super::exit::INTERRUPTED,
+                    });
                 }
                 KeyCode::Char(c) => value.push(c),
                 KeyCode::Backspace => {
@@ -101,7 +121,11 @@ fn prompt_hidden(prompt: &str) -> Result<Secret, Failure> {
             },
             Ok(Event::Paste(text)) => value.push_str(&text),
             Ok(_) => {}
-            Err(e) => break Err(Failure::error(format!("cannot read from the terminal: {e}"))),
+            Err(e) => {
+                break Err(Failure::error(format!(
+                    "cannot read from the terminal: {e}"
+                )));
+            }
         }
     };
     let _ = terminal::disable_raw_mode();

@@ -27,7 +27,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "aircall-dest", version, about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless.")]
+#[command(
+    name = "aircall-dest",
+    version,
+    about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -173,7 +177,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+            let code = if err.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::SUCCESS
+            };
             let _ = err.print();
             return ExitCode::from(code);
         }
@@ -191,16 +199,26 @@ fn dispatch(cli: Cli) -> u8 {
         None => wizard(crate::tui::Options::default()),
         Some(Command::Setup(args)) => wizard(crate::tui::Options { dest: args.dest.clone(), input: args.input.clone() }),
         Some(Command::Preview(args)) => preview::run(args),
+        Some(Command::Sandbox(args)) => sandbox(args),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Templates(args)) => templates::run(args),
         Some(Command::Credentials(CredentialsCommand::List)) => credentials::list(),
         Some(Command::Credentials(CredentialsCommand::Add(args))) => credentials::add(args),
-        Some(Command::Credentials(CredentialsCommand::Remove { name })) => credentials::remove(name),
+        Some(Command::Credentials(CredentialsCommand::Remove { name })) => {
+            credentials::remove(name)
+        }
         Some(Command::Completions(args)) => {
-            clap_complete::generate(args.shell, &mut Cli::command(), "aircall-dest", &mut std::io::stdout());
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "aircall-dest",
+                &mut std::io::stdout(),
+            );
             Ok(exit::SUCCESS)
         }
-        Some(other) => Err(Failure::usage(format!("`{other:?}` is not part of this build yet"))),
+        Some(other) => Err(Failure::usage(format!(
+            "`{other:?}` is not part of this build yet"
+        ))),
     };
     match outcome {
         Ok(code) => code,
@@ -209,4 +227,13 @@ fn dispatch(cli: Cli) -> u8 {
             failure.code
         }
     }
+}
+
+fn sandbox(args: &crate::sandbox::SandboxArgs) -> Outcome {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(crate::sandbox::run_command(args.clone()))
+        .map_err(|err| Failure::error(format!("{err:#}")))?;
+    Ok(exit::SUCCESS)
 }

@@ -14,7 +14,13 @@ pub fn run(args: &PreviewArgs) -> Outcome {
     let reader = records::open(&input, destination.source.format)?;
     let limit = args.limit.unwrap_or(usize::MAX);
     let stdout = std::io::stdout();
-    let mut printer = Printer { out: std::io::BufWriter::new(stdout.lock()), limit, printed: 0, invalid: 0, auth_kind };
+    let mut printer = Printer {
+        out: std::io::BufWriter::new(stdout.lock()),
+        limit,
+        printed: 0,
+        invalid: 0,
+        auth_kind,
+    };
     let mut builder = plan.builder();
     let mut open = true;
     for record in reader {
@@ -59,7 +65,8 @@ impl<W: Write> Printer<W> {
                 }
                 self.printed += 1;
                 // A closed pipe (`| head`) ends the preview quietly.
-                writeln!(self.out, "{}", request.preview_json(self.auth_kind)).is_ok() && self.printed < self.limit
+                writeln!(self.out, "{}", request.preview_json(self.auth_kind)).is_ok()
+                    && self.printed < self.limit
             }
             Built::Invalid(problem) => {
                 self.invalid += 1;

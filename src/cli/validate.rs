@@ -32,13 +32,20 @@ pub fn run(args: &DestArg) -> Outcome {
         }
         Err(err) => return Err(err.into()),
     };
-    let plan = Plan::new(&destination, &base_url)
-        .map_err(|e| Failure::error(format!("{}: cannot build requests: {e}", args.dest.display())))?;
+    let plan = Plan::new(&destination, &base_url).map_err(|e| {
+        Failure::error(format!(
+            "{}: cannot build requests: {e}",
+            args.dest.display()
+        ))
+    })?;
     warnings.extend(plan.warnings().iter().cloned());
     if let Input::Path(path) = context::input(&destination, &args.dest, None)
         && !path.exists()
     {
-        warnings.push(format!("the dataset {} does not exist (yet); `run --input PATH` can name another", path.display()));
+        warnings.push(format!(
+            "the dataset {} does not exist (yet); `run --input PATH` can name another",
+            path.display()
+        ));
     }
     for warning in &warnings {
         eprintln!("warning: {warning}");

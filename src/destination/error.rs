@@ -15,7 +15,10 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(path: &[&str], message: String) -> Self {
-        Self { path: path.iter().map(|p| p.to_string()).collect(), message }
+        Self {
+            path: path.iter().map(|p| p.to_string()).collect(),
+            message,
+        }
     }
 
     /// The key path as a reader writes it: `request.url`, `mapping[2]`.
@@ -53,7 +56,10 @@ pub enum DestinationError {
         source: std::io::Error,
     },
     #[error("{}", render(.origin, .errors))]
-    Invalid { origin: String, errors: Vec<Located> },
+    Invalid {
+        origin: String,
+        errors: Vec<Located>,
+    },
 }
 
 fn render(origin: &str, errors: &[Located]) -> String {
@@ -69,10 +75,26 @@ fn render(origin: &str, errors: &[Located]) -> String {
 
 impl DestinationError {
     pub(super) fn parse(origin: &str, text: &str, err: &toml::de::Error) -> Self {
-        let (line, column) = err.span().map(|s| line_column(text, s.start)).unwrap_or((1, 1));
+        let (line, column) = err
+            .span()
+            .map(|s| line_column(text, s.start))
+            .unwrap_or((1, 1));
         let message = err.message().trim().replace('\n', " ");
-        let key = key_at(text, err.span());
-        Self::Invalid { origin: origin.to_string(), errors: vec![Located { line, column, key, message }] }
+        // A missing key has no line of its own; naming the key found at the span would mislead.
+        let key = if message.starts_with("missing field") {
+            None
+        } else {
+            key_at(text, err.span())
+        };
+        Self::Invalid {
+            origin: origin.to_string(),
+            errors: vec![Located {
+                line,
+                column,
+                key,
+                message,
+            }],
+        }
     }
 
     pub(super) fn invalid(origin: &str, text: &str, problems: Vec<Problem>) -> Self {
@@ -82,10 +104,18 @@ impl DestinationError {
                 let (line, column) = locate(text, &problem.path)
                     .map(|span| line_column(text, span.start))
                     .unwrap_or((1, 1));
-                Located { line, column, key: Some(problem.key()), message: problem.message }
+                Located {
+                    line,
+                    column,
+                    key: Some(problem.key()),
+                    message: problem.message,
+                }
             })
             .collect();
-        Self::Invalid { origin: origin.to_string(), errors }
+        Self::Invalid {
+            origin: origin.to_string(),
+            errors,
+        }
     }
 
     /// The located errors, for tests and the wizard.
@@ -137,7 +167,9 @@ fn locate(text: &str, path: &[String]) -> Option<Range<usize>> {
         match value.get_ref() {
             DeValue::Table(inner) => current = inner,
             DeValue::Array(items) => {
-                let Some(index) = iter.peek().and_then(|i| i.parse::<usize>().ok()) else { break };
+                let Some(index) = iter.peek().and_then(|i| i.parse::<usize>().ok()) else {
+                    break;
+                };
                 iter.next();
                 let item = items.get(index)?;
                 best = Some(item.span());

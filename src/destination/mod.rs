@@ -17,8 +17,8 @@ pub const VERSION: u32 = 1;
 impl Destination {
     /// Parses destination TOML. `origin` names the file in error messages.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, DestinationError> {
-        let destination: Destination = toml::from_str(text)
-            .map_err(|err| DestinationError::parse(origin, text, &err))?;
+        let destination: Destination =
+            toml::from_str(text).map_err(|err| DestinationError::parse(origin, text, &err))?;
         destination
             .check()
             .map_err(|problems| DestinationError::invalid(origin, text, problems))?;
@@ -49,13 +49,21 @@ impl Destination {
     pub fn save(&self, path: &Path) -> Result<(), DestinationError> {
         let text = self.to_toml();
         let origin = path.display().to_string();
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         let tmp = dir.join(format!(
             ".{}.tmp-{}",
-            path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
             std::process::id()
         ));
-        let io = |source| DestinationError::Io { path: origin.clone(), source };
+        let io = |source| DestinationError::Io {
+            path: origin.clone(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
         std::fs::write(&tmp, text).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)?;

@@ -112,7 +112,10 @@ pub struct RequestSettings {
     #[serde(default, skip_serializing_if = "BodyMode::is_auto")]
     pub body: BodyMode,
     /// Root element name for XML bodies.
-    #[serde(default = "default_xml_root", skip_serializing_if = "is_default_xml_root")]
+    #[serde(
+        default = "default_xml_root",
+        skip_serializing_if = "is_default_xml_root"
+    )]
     pub xml_root: String,
     /// Hosts (`host` or `host:port`) other than the credential's own that may receive the credential.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -138,7 +141,13 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete];
+    pub const ALL: [Method; 5] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -172,7 +181,8 @@ pub enum ContentFormat {
 }
 
 impl ContentFormat {
-    pub const ALL: [ContentFormat; 3] = [ContentFormat::Json, ContentFormat::Xml, ContentFormat::Form];
+    pub const ALL: [ContentFormat; 3] =
+        [ContentFormat::Json, ContentFormat::Xml, ContentFormat::Form];
 
     pub fn content_type(self) -> &'static str {
         match self {
@@ -533,20 +543,32 @@ impl Destination {
             problems.push(Problem::new(path, message));
         };
         if self.version != super::VERSION {
-            add(&["version"], format!("expected 1 (the only version this build reads), found {}", self.version));
+            add(
+                &["version"],
+                format!(
+                    "expected 1 (the only version this build reads), found {}",
+                    self.version
+                ),
+            );
         }
         if self.name.trim().is_empty() {
             add(&["name"], "expected a non-empty name".into());
         }
         if self.credential.trim().is_empty() {
-            add(&["credential"], "expected the name of a saved credential".into());
+            add(
+                &["credential"],
+                "expected the name of a saved credential".into(),
+            );
         }
         if self.source.path.as_os_str().is_empty() {
             add(&["source", "path"], "expected a dataset path".into());
         }
         let url = self.request.url.trim();
         if !(url.starts_with('/') || url.starts_with("https://") || url.starts_with("http://")) {
-            add(&["request", "url"], format!("expected a URL starting with `/`, `https://` or `http://`, found {url:?}"));
+            add(
+                &["request", "url"],
+                format!("expected a URL starting with `/`, `https://` or `http://`, found {url:?}"),
+            );
         }
         if let Err(message) = crate::request::check_url_template(&self.request.url) {
             add(&["request", "url"], message);
@@ -554,7 +576,10 @@ impl Destination {
         for (name, value) in &self.request.headers {
             let path = ["request", "headers", name.as_str()];
             match value.as_str() {
-                None => add(&path, format!("expected a string value for header {name:?}")),
+                None => add(
+                    &path,
+                    format!("expected a string value for header {name:?}"),
+                ),
                 Some(value) => {
                     if let Err(message) = crate::request::check_header(name, value) {
                         add(&path, message);
@@ -566,17 +591,37 @@ impl Destination {
             let index = i.to_string();
             let path = ["mapping", index.as_str()];
             match (&entry.from, &entry.value) {
-                (None, None) => add(&path, format!("mapping for {:?}: expected `from` (an attribute) or `value` (a constant)", entry.target)),
-                (Some(_), Some(_)) => add(&path, format!("mapping for {:?}: expected either `from` or `value`, not both", entry.target)),
+                (None, None) => add(
+                    &path,
+                    format!(
+                        "mapping for {:?}: expected `from` (an attribute) or `value` (a constant)",
+                        entry.target
+                    ),
+                ),
+                (Some(_), Some(_)) => add(
+                    &path,
+                    format!(
+                        "mapping for {:?}: expected either `from` or `value`, not both",
+                        entry.target
+                    ),
+                ),
                 _ => {}
             }
             if let Err(message) = crate::request::check_target_path(&entry.target) {
-                add(&path, format!("mapping target {:?}: {message}", entry.target));
+                add(
+                    &path,
+                    format!("mapping target {:?}: {message}", entry.target),
+                );
             }
             if let Some(country) = &entry.default_country
                 && crate::request::phone::country_code(country).is_none()
             {
-                add(&path, format!("unknown default_country {country:?}: expected an ISO 3166 alpha-2 code such as US, GB or FR"));
+                add(
+                    &path,
+                    format!(
+                        "unknown default_country {country:?}: expected an ISO 3166 alpha-2 code such as US, GB or FR"
+                    ),
+                );
             }
         }
         let batching = &self.batching;
@@ -585,24 +630,45 @@ impl Destination {
                 add(&["batching", "max_records"], "expected at least 1".into());
             }
             if batching.max_bytes < 2 {
-                add(&["batching", "max_bytes"], "expected at least 2 bytes".into());
+                add(
+                    &["batching", "max_bytes"],
+                    "expected at least 2 bytes".into(),
+                );
             }
             if self.request.content_format != ContentFormat::Json {
-                add(&["batching", "enabled"], "batching needs content_format = \"json\"".into());
+                add(
+                    &["batching", "enabled"],
+                    "batching needs content_format = \"json\"".into(),
+                );
             }
             let needs_key = batching.algorithm == Algorithm::Wrap
-                || (batching.algorithm == Algorithm::GroupBy && batching.group_shape == GroupShape::Wrap);
+                || (batching.algorithm == Algorithm::GroupBy
+                    && batching.group_shape == GroupShape::Wrap);
             if needs_key && batching.wrap_key.trim().is_empty() {
-                add(&["batching", "wrap_key"], "expected a key name for the wrapped array".into());
+                add(
+                    &["batching", "wrap_key"],
+                    "expected a key name for the wrapped array".into(),
+                );
             }
-            if batching.algorithm == Algorithm::GroupBy && batching.group_by.as_deref().is_none_or(|g| g.trim().is_empty()) {
-                add(&["batching", "algorithm"], "group_by needs `group_by = \"<attribute>\"`".into());
+            if batching.algorithm == Algorithm::GroupBy
+                && batching
+                    .group_by
+                    .as_deref()
+                    .is_none_or(|g| g.trim().is_empty())
+            {
+                add(
+                    &["batching", "algorithm"],
+                    "group_by needs `group_by = \"<attribute>\"`".into(),
+                );
             }
         }
         if let Some(url) = &self.capture.webhook_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
-            add(&["capture", "webhook_url"], format!("expected an http(s) URL, found {url:?}"));
+            add(
+                &["capture", "webhook_url"],
+                format!("expected an http(s) URL, found {url:?}"),
+            );
         }
         let delivery = &self.delivery;
         if delivery.concurrency == 0 {
@@ -615,16 +681,26 @@ impl Destination {
             add(&["delivery", "burst"], "expected at least 1".into());
         }
         if delivery.request_timeout_secs == 0 {
-            add(&["delivery", "request_timeout_secs"], "expected at least 1 second".into());
+            add(
+                &["delivery", "request_timeout_secs"],
+                "expected at least 1 second".into(),
+            );
         }
         if self.mode == Mode::Template && self.template.is_none() {
-            add(&["mode"], "mode = \"template\" needs a [template] table (or set mode = \"manual\")".into());
+            add(
+                &["mode"],
+                "mode = \"template\" needs a [template] table (or set mode = \"manual\")".into(),
+            );
         }
         if let Some(template) = &self.template
             && let Err(message) = crate::templates::check_reference(template)
         {
             add(&["template"], message);
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }

@@ -195,7 +195,10 @@ impl CsvReader {
     /// record can be such, and a closed quoted field there would end with `"`.
     fn ends_inside_quote(&mut self) -> bool {
         let end = self.reader.position().byte();
-        let spans_lines = self.row.iter().any(|cell| cell.contains(&b'\n') || cell.contains(&b'\r'));
+        let spans_lines = self
+            .row
+            .iter()
+            .any(|cell| cell.contains(&b'\n') || cell.contains(&b'\r'));
         let bounded = self.reader.get_mut();
         spans_lines && bounded.eof && end == bounded.delivered && bounded.last_visible != Some(b'"')
     }
@@ -246,7 +249,8 @@ fn start_line(reader: &mut ::csv::Reader<Bounded>, earliest: u64, fields: &[u8])
 }
 
 fn is_too_large(e: &io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| inner.is::<RecordTooLarge>())
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<RecordTooLarge>())
 }
 
 impl Iterator for CsvReader {

@@ -107,9 +107,18 @@ mod tests {
     #[test]
     fn extensions_pick_formats_case_insensitively() {
         assert_eq!(format_from_extension(Path::new("a.CSV")), Some(Format::Csv));
-        assert_eq!(format_from_extension(Path::new("a.ndjson")), Some(Format::Jsonl));
-        assert_eq!(format_from_extension(Path::new("a.jsonl")), Some(Format::Jsonl));
-        assert_eq!(format_from_extension(Path::new("a.json")), Some(Format::Json));
+        assert_eq!(
+            format_from_extension(Path::new("a.ndjson")),
+            Some(Format::Jsonl)
+        );
+        assert_eq!(
+            format_from_extension(Path::new("a.jsonl")),
+            Some(Format::Jsonl)
+        );
+        assert_eq!(
+            format_from_extension(Path::new("a.json")),
+            Some(Format::Json)
+        );
         assert_eq!(format_from_extension(Path::new("a.txt")), None);
         assert_eq!(format_from_extension(Path::new("json")), None);
     }
@@ -119,7 +128,10 @@ mod tests {
         assert_eq!(sniff_bytes(b"  [ {\"a\":1} ]"), Format::Json);
         assert_eq!(sniff_bytes(b"{\"a\":1}\n{\"a\":2}\n"), Format::Jsonl);
         assert_eq!(sniff_bytes(b"{\n  \"a\": 1\n}\n"), Format::Json);
-        assert_eq!(sniff_bytes(b"\xEF\xBB\xBFname,phone\r\nA,1\r\n"), Format::Csv);
+        assert_eq!(
+            sniff_bytes(b"\xEF\xBB\xBFname,phone\r\nA,1\r\n"),
+            Format::Csv
+        );
         assert_eq!(sniff_bytes(b"\xEF\xBB\xBF[]"), Format::Json);
         assert_eq!(sniff_bytes(b""), Format::Jsonl);
     }

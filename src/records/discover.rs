@@ -189,12 +189,18 @@ mod tests {
     #[test]
     fn nested_paths_kinds_and_presence() {
         let records = [
-            record(1, json!({"id": 1, "user": {"id": "u1", "tags": ["a"]}, "note": null})),
+            record(
+                1,
+                json!({"id": 1, "user": {"id": "u1", "tags": ["a"]}, "note": null}),
+            ),
             record(2, json!({"id": "2", "user": {"id": "u2"}, "extra": true})),
         ];
         let found = discover(&records);
         let paths: Vec<&str> = found.iter().map(|a| a.path.as_str()).collect();
-        assert_eq!(paths, ["id", "user", "user.id", "user.tags", "note", "extra"]);
+        assert_eq!(
+            paths,
+            ["id", "user", "user.id", "user.tags", "note", "extra"]
+        );
         assert_eq!(found[0].kinds, [JsonKind::Number, JsonKind::String]);
         assert_eq!(found[0].present_in, 2);
         assert_eq!(found[0].example.as_deref(), Some("1"));

@@ -6,10 +6,12 @@
 
 use std::io::{self, BufRead};
 
-use super::{Numbering, Record, RecordError, STOPPED, Source, json_message, limit_text, object_record};
+use super::{
+    Numbering, Record, RecordError, STOPPED, Source, json_message, limit_text, object_record,
+};
 
 /// What the scanner found next.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) enum Scanned {
     /// One whole element is in the scanner's buffer; it starts at `line`, `col`.
     Element { line: u64, col: u64 },
@@ -17,6 +19,8 @@ pub(super) enum Scanned {
     TooLarge { line: u64, len: u64 },
     /// The input cannot be followed any further.
     Fatal { line: u64, message: String },
+    /// The source failed; nothing more can be read.
+    ReadFailed { line: u64, error: io::Error },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +37,10 @@ enum Expect {
 enum Mode {
     /// Outside any array: objects (or arrays of them) one after another.
     Top,
-    Array { opened_line: u64, expect: Expect },
+    Array {
+        opened_line: u64,
+        expect: Expect,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +119,19 @@ impl Scanner {
             self.buf.clear();
         } else {
             self.buf.push(b);
+        }
+    }
+
+    fn keep_run(&mut self, elem: &mut Elem, run: &[u8]) {
+        elem.len += run.len() as u64;
+        if elem.too_large {
+            return;
+        }
+        if self.buf.len() + run.len() > self.max {
+            elem.too_large = true;
+            self.buf.clear();
+        } else {
+            self.buf.extend_from_slice(run);
         }
     }
 
@@ -299,7 +319,13 @@ impl Scanner {
             let chunk = match source.fill_buf() {
                 Ok(chunk) => chunk,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Some(self.fatal(format!("read error: {e}"))),
+                Err(error) => {
+                    self.done = true;
+                    return Some(Scanned::ReadFailed {
+                        line: self.line,
+                        error,
+                    });
+                }
             };
             if chunk.is_empty() {
                 return self.at_eof(elem);
@@ -309,6 +335,33 @@ impl Scanner {
             while used < chunk.len() {
                 let b = chunk[used];
                 match elem.as_mut() {
+                    Some(current) if current.in_string && !current.escape => {
+                        // Inside a string only `"`, `\` and newlines matter: take the run of
+                        // ordinary bytes before them in one go.
+                        let run = chunk[used..]
+                            .iter()
+                            .position(|&c| matches!(c, b'"' | b'\\' | b'\n'))
+                            .unwrap_or(chunk.len() - used);
+                        if run == 0 {
+                            // `feed` handles the special byte.
+                            match self.feed(current, b) {
+                                Feed::DoneWith => {
+                                    self.advance(b);
+                                    used += 1;
+                                    outcome = elem.take().map(|e| self.finish(e));
+                                    break;
+                                }
+                                _ => {
+                                    self.advance(b);
+                                    used += 1;
+                                }
+                            }
+                        } else {
+                            self.keep_run(current, &chunk[used..used + run]);
+                            self.col += run as u64;
+                            used += run;
+                        }
+                    }
                     Some(current) => match self.feed(current, b) {
                         Feed::More => {
                             self.advance(b);
@@ -381,10 +434,8 @@ impl JsonReader {
     pub(super) fn count_rest(mut self) -> io::Result<u64> {
         let mut count = 0;
         while let Some(item) = self.scanner.next_item(&mut self.source) {
-            if let Scanned::Fatal { message, .. } = &item {
-                if let Some(e) = message.strip_prefix("read error: ") {
-                    return Err(io::Error::other(e.to_string()));
-                }
+            if let Scanned::ReadFailed { error, .. } = item {
+                return Err(error);
             }
             count += 1;
         }
@@ -451,6 +502,11 @@ impl Iterator for JsonReader {
                 no,
                 line,
                 message: format!("{STOPPED}{message}"),
+            }),
+            Scanned::ReadFailed { line, error } => Err(RecordError {
+                no,
+                line,
+                message: format!("{STOPPED}read error: {error}"),
             }),
         })
     }

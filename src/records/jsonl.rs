@@ -2,7 +2,9 @@
 
 use std::io::{self, BufRead};
 
-use super::{Numbering, Record, RecordError, STOPPED, Source, json_message, limit_text, object_record};
+use super::{
+    Numbering, Record, RecordError, STOPPED, Source, json_message, limit_text, object_record,
+};
 
 /// What [`read_line`] found.
 #[derive(Debug, PartialEq, Eq)]
@@ -16,7 +18,11 @@ pub(super) enum LineRead {
 }
 
 /// Reads one line into `buf` (cleared first) without ever holding more than `max` bytes of it.
-pub(super) fn read_line(source: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<LineRead> {
+pub(super) fn read_line(
+    source: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<LineRead> {
     buf.clear();
     let mut len: u64 = 0;
     let mut too_long = false;
@@ -80,36 +86,20 @@ impl JsonlReader {
         }
     }
 
-    /// Counts the non-blank lines left: the number of items this reader would yield.
+    /// Counts the items left (non-blank lines, and lines too long to keep) without parsing.
     pub(super) fn count_rest(mut self) -> io::Result<u64> {
         let mut count = 0;
-        let mut blank = true;
         loop {
-            let chunk = match self.source.fill_buf() {
-                Ok(chunk) => chunk,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                break;
-            }
-            for &b in chunk {
-                if b == b'\n' {
-                    if !blank {
+            match read_line(&mut self.source, &mut self.buf, self.max)? {
+                LineRead::Eof => return Ok(count),
+                LineRead::TooLong { .. } => count += 1,
+                LineRead::Line => {
+                    if !self.buf.iter().all(u8::is_ascii_whitespace) {
                         count += 1;
                     }
-                    blank = true;
-                } else if !b.is_ascii_whitespace() {
-                    blank = false;
                 }
             }
-            let len = chunk.len();
-            self.source.consume(len);
         }
-        if !blank {
-            count += 1;
-        }
-        Ok(count)
     }
 
     fn parse(&mut self) -> Result<Record, RecordError> {
@@ -130,7 +120,11 @@ impl JsonlReader {
             Err(e) => Err(RecordError {
                 no,
                 line,
-                message: format!("malformed JSON at column {}: {}", e.column(), json_message(&e)),
+                message: format!(
+                    "malformed JSON at column {}: {}",
+                    e.column(),
+                    json_message(&e)
+                ),
             }),
         }
     }

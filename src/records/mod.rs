@@ -120,6 +120,12 @@ impl Input {
     }
 }
 
+impl From<PathBuf> for Input {
+    fn from(path: PathBuf) -> Input {
+        Input::Path(path)
+    }
+}
+
 impl fmt::Display for Input {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -293,11 +299,7 @@ impl Numbering {
 }
 
 /// Turns a parsed JSON value into a record, or says what was found instead of an object.
-fn object_record(
-    no: RecordNo,
-    line: u64,
-    value: serde_json::Value,
-) -> Result<Record, RecordError> {
+fn object_record(no: RecordNo, line: u64, value: serde_json::Value) -> Result<Record, RecordError> {
     match value {
         serde_json::Value::Object(value) => Ok(Record { no, line, value }),
         other => Err(RecordError {
@@ -327,7 +329,7 @@ fn json_message(error: &serde_json::Error) -> String {
 }
 
 fn limit_text(bytes: usize) -> String {
-    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
         format!("{} MiB", bytes / (1024 * 1024))
     } else {
         format!("{bytes} bytes")

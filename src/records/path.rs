@@ -66,7 +66,10 @@ mod tests {
         }));
         assert_eq!(get_path(&record, "user.id"), Some(&json!(7)));
         assert_eq!(get_path(&record, "user.x.y.z"), Some(&json!(true)));
-        assert_eq!(get_path(&record, "phone_numbers.1.value"), Some(&json!("+2")));
+        assert_eq!(
+            get_path(&record, "phone_numbers.1.value"),
+            Some(&json!("+2"))
+        );
         assert_eq!(get_path(&record, "phone_numbers.2.value"), None);
         assert_eq!(get_path(&record, "user.missing"), None);
         assert_eq!(get_path(&record, "user.id.deeper"), None);

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::Prepared;
 use super::macros::scalar_text;
-use super::path::lookup;
 use crate::destination::{Algorithm, Batching, GroupShape};
+use crate::records::get_path as lookup;
 use crate::records::{Record, RecordNo};
 
 /// How many batches may wait at once; past it the oldest is sent, so memory stays bounded
@@ -88,7 +88,12 @@ pub struct Batches {
 impl Batches {
     /// Adds a prepared record; returns the batches that became ready. The error makes the
     /// record invalid (it is too big alone, or lacks its group value).
-    pub fn add(&mut self, settings: &BatchSettings, record: &Record, prepared: Prepared) -> Result<Vec<Batch>, String> {
+    pub fn add(
+        &mut self,
+        settings: &BatchSettings,
+        record: &Record,
+        prepared: Prepared,
+    ) -> Result<Vec<Batch>, String> {
         let Some(body) = &prepared.body else {
             return Err("batching needs a request body".into());
         };
@@ -98,7 +103,9 @@ impl Batches {
                 let value = lookup(&record.value, attribute)
                     .or_else(|| lookup(body, attribute))
                     .ok_or_else(|| format!("group_by attribute `{attribute}` is missing"))?;
-                Some(scalar_text(value).ok_or_else(|| format!("group_by attribute `{attribute}` is not a single value"))?)
+                Some(scalar_text(value).ok_or_else(|| {
+                    format!("group_by attribute `{attribute}` is not a single value")
+                })?)
             }
         };
         let item = match &settings.pluck {
@@ -142,7 +149,12 @@ impl Batches {
         Ok(ready)
     }
 
-    fn start(&mut self, settings: &BatchSettings, key: (String, Vec<(String, String)>, Option<String>), first: Prepared) -> usize {
+    fn start(
+        &mut self,
+        settings: &BatchSettings,
+        key: (String, Vec<(String, String)>, Option<String>),
+        first: Prepared,
+    ) -> usize {
         self.open.push(Batch {
             key,
             first,

@@ -75,7 +75,13 @@ fn xml_escape_into(out: &mut String, text: &str) {
 pub fn xml_name(key: &str) -> String {
     let mut name: String = key
         .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let needs_prefix = name.is_empty()
         || name.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
@@ -133,8 +139,12 @@ mod tests {
 
     #[test]
     fn json_keeps_order_and_exact_numbers() {
-        let b: Value = serde_json::from_str(r#"{"z":1,"a":123456789012345678901234567890,"f":1.10}"#).unwrap();
-        assert_eq!(json(&body(b)), r#"{"z":1,"a":123456789012345678901234567890,"f":1.10}"#);
+        let b: Value =
+            serde_json::from_str(r#"{"z":1,"a":123456789012345678901234567890,"f":1.10}"#).unwrap();
+        assert_eq!(
+            json(&body(b)),
+            r#"{"z":1,"a":123456789012345678901234567890,"f":1.10}"#
+        );
     }
 
     #[test]
@@ -149,7 +159,11 @@ mod tests {
 
     #[test]
     fn form_uses_brackets_and_encodes_every_value() {
-        let b = body(json!({"a": "x&y=z", "list": [{"label": "Work", "value": "+1 2"}], "n": null}));
-        assert_eq!(form(&b), "a=x%26y%3Dz&list%5B0%5D%5Blabel%5D=Work&list%5B0%5D%5Bvalue%5D=%2B1+2&n=");
+        let b =
+            body(json!({"a": "x&y=z", "list": [{"label": "Work", "value": "+1 2"}], "n": null}));
+        assert_eq!(
+            form(&b),
+            "a=x%26y%3Dz&list%5B0%5D%5Blabel%5D=Work&list%5B0%5D%5Bvalue%5D=%2B1+2&n="
+        );
     }
 }

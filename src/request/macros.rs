@@ -6,10 +6,14 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-use super::path::lookup;
+use crate::records::get_path as lookup;
 
 /// Everything but RFC 3986 unreserved characters is encoded.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -37,7 +41,10 @@ impl Template {
     pub fn url(text: &str) -> Result<Self, String> {
         let parts = parse(text, Place::PathSegment)?;
         let template = Self { parts };
-        if let Some(rest) = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) {
+        if let Some(rest) = text
+            .strip_prefix("https://")
+            .or_else(|| text.strip_prefix("http://"))
+        {
             let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
             if rest[..authority_end].contains('{') {
                 return Err("record macros may not stand in the host of the URL".into());
@@ -51,7 +58,9 @@ impl Template {
 
     /// Parses a header value template.
     pub fn header(text: &str) -> Result<Self, String> {
-        Ok(Self { parts: parse(text, Place::Header)? })
+        Ok(Self {
+            parts: parse(text, Place::Header)?,
+        })
     }
 
     /// The attribute paths the template uses, in order.
@@ -74,17 +83,27 @@ impl Template {
             match part {
                 Part::Literal(text) => out.push_str(text),
                 Part::Field { path, place } => {
-                    let value = lookup(record, path)
-                        .ok_or_else(|| format!("attribute `{path}` is missing (used as {{record.{path}}})"))?;
-                    let text = scalar_text(value)
-                        .ok_or_else(|| format!("attribute `{path}` is {} and cannot be put into {}", kind(value), place.name()))?;
+                    let value = lookup(record, path).ok_or_else(|| {
+                        format!("attribute `{path}` is missing (used as {{record.{path}}})")
+                    })?;
+                    let text = scalar_text(value).ok_or_else(|| {
+                        format!(
+                            "attribute `{path}` is {} and cannot be put into {}",
+                            kind(value),
+                            place.name()
+                        )
+                    })?;
                     match place {
                         Place::PathSegment => {
                             if text.is_empty() {
-                                return Err(format!("attribute `{path}` is empty and would leave an empty path segment"));
+                                return Err(format!(
+                                    "attribute `{path}` is empty and would leave an empty path segment"
+                                ));
                             }
                             if text == "." || text == ".." {
-                                return Err(format!("attribute `{path}` is {text:?}, which would change the URL path"));
+                                return Err(format!(
+                                    "attribute `{path}` is {text:?}, which would change the URL path"
+                                ));
                             }
                             out.extend(utf8_percent_encode(&text, COMPONENT));
                         }
@@ -133,18 +152,27 @@ fn parse(text: &str, first_place: Place) -> Result<Vec<Part>, String> {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '{' {
-            let close = rest.find('}').ok_or_else(|| format!("unclosed `{{` in {text:?}"))?;
+            let close = rest
+                .find('}')
+                .ok_or_else(|| format!("unclosed `{{` in {text:?}"))?;
             let inner = &rest[1..close];
             let path = inner.strip_prefix("record.").ok_or_else(|| {
-                format!("unknown macro `{{{inner}}}` in {text:?}: expected `{{record.<attribute>}}`")
+                format!(
+                    "unknown macro `{{{inner}}}` in {text:?}: expected `{{record.<attribute>}}`"
+                )
             })?;
             if path.is_empty() || path.contains('{') {
-                return Err(format!("empty or malformed macro `{{{inner}}}` in {text:?}"));
+                return Err(format!(
+                    "empty or malformed macro `{{{inner}}}` in {text:?}"
+                ));
             }
             if !literal.is_empty() {
                 parts.push(Part::Literal(std::mem::take(&mut literal)));
             }
-            parts.push(Part::Field { path: path.to_string(), place });
+            parts.push(Part::Field {
+                path: path.to_string(),
+                place,
+            });
             rest = &rest[close + 1..];
             continue;
         }
@@ -191,40 +219,82 @@ mod tests {
     use serde_json::json;
 
     fn record(id: Value) -> Map<String, Value> {
-        json!({"id": id, "user": {"id": 42}}).as_object().unwrap().clone()
+        json!({"id": id, "user": {"id": 42}})
+            .as_object()
+            .unwrap()
+            .clone()
     }
 
     #[test]
     fn renders_nested_fields_and_encodes_segments() {
-        let t = Template::url("/v1/users/{record.user.id}/contacts/{record.id}?q={record.id}").unwrap();
-        assert_eq!(t.render(&record(json!("a/b?c#d"))).unwrap(), "/v1/users/42/contacts/a%2Fb%3Fc%23d?q=a%2Fb%3Fc%23d");
+        let t =
+            Template::url("/v1/users/{record.user.id}/contacts/{record.id}?q={record.id}").unwrap();
+        assert_eq!(
+            t.render(&record(json!("a/b?c#d"))).unwrap(),
+            "/v1/users/42/contacts/a%2Fb%3Fc%23d?q=a%2Fb%3Fc%23d"
+        );
     }
 
     #[test]
     fn hostile_values_stay_inside_one_segment() {
         let t = Template::url("/v1/contacts/{record.id}").unwrap();
-        for hostile in ["../../v2/users", "a/b", "?x=1", "#f", "%2F", "é ü 漢", "a b"] {
+        for hostile in [
+            "../../v2/users",
+            "a/b",
+            "?x=1",
+            "#f",
+            "%2F",
+            "é ü 漢",
+            "a b",
+        ] {
             let url = t.render(&record(json!(hostile))).unwrap();
             let tail = url.strip_prefix("/v1/contacts/").unwrap();
-            assert!(!tail.contains(['/', '?', '#', ' ']), "{hostile:?} became {url:?}");
+            assert!(
+                !tail.contains(['/', '?', '#', ' ']),
+                "{hostile:?} became {url:?}"
+            );
         }
         let long = "x".repeat(10_000);
-        assert_eq!(t.render(&record(json!(long))).unwrap().len(), "/v1/contacts/".len() + 10_000);
+        assert_eq!(
+            t.render(&record(json!(long))).unwrap().len(),
+            "/v1/contacts/".len() + 10_000
+        );
     }
 
     #[test]
     fn dot_segments_empty_and_missing_values_are_refused() {
         let t = Template::url("/v1/contacts/{record.id}").unwrap();
-        for bad in [json!("."), json!(".."), json!(""), json!(null), json!({"a": 1})] {
-            assert!(t.render(&record(bad.clone())).is_err(), "{bad} should be refused");
+        for bad in [
+            json!("."),
+            json!(".."),
+            json!(""),
+            json!(null),
+            json!({"a": 1}),
+        ] {
+            assert!(
+                t.render(&record(bad.clone())).is_err(),
+                "{bad} should be refused"
+            );
         }
         let missing = Template::url("/v1/contacts/{record.nope}").unwrap();
-        assert!(missing.render(&record(json!(1))).unwrap_err().contains("`nope` is missing"));
+        assert!(
+            missing
+                .render(&record(json!(1)))
+                .unwrap_err()
+                .contains("`nope` is missing")
+        );
     }
 
     #[test]
     fn malformed_templates_are_errors() {
-        for bad in ["/v1/{record.id", "/v1/{id}", "/v1/}", "https://{record.host}/x", "/v1/x#frag", "/v1/{record.}"] {
+        for bad in [
+            "/v1/{record.id",
+            "/v1/{id}",
+            "/v1/}",
+            "https://{record.host}/x",
+            "/v1/x#frag",
+            "/v1/{record.}",
+        ] {
             assert!(Template::url(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -233,7 +303,11 @@ mod tests {
     fn header_values_refuse_control_characters() {
         let t = Template::header("Bearer {record.id}").unwrap();
         assert!(t.render(&record(json!("ok"))).is_ok());
-        assert!(t.render(&record(json!("a\r\nX-Evil: 1"))).unwrap_err().contains("control character"));
+        assert!(
+            t.render(&record(json!("a\r\nX-Evil: 1")))
+                .unwrap_err()
+                .contains("control character")
+        );
     }
 
     proptest! {

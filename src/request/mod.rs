@@ -50,7 +50,10 @@ impl Request {
         if self.auth
             && let Some(kind) = auth_kind
         {
-            headers.push(("Authorization".to_string(), format!("{} {MASK}", kind.scheme())));
+            headers.push((
+                "Authorization".to_string(),
+                format!("{} {MASK}", kind.scheme()),
+            ));
         }
         headers.extend(self.headers.iter().cloned());
         headers
@@ -58,8 +61,11 @@ impl Request {
 
     /// The object `preview` prints for this request.
     pub fn preview_json(&self, auth_kind: Option<AuthKind>) -> Value {
-        let headers: Map<String, Value> =
-            self.display_headers(auth_kind).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let headers: Map<String, Value> = self
+            .display_headers(auth_kind)
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
         json!({
             "method": self.method.as_str(),
             "url": self.url,
@@ -80,7 +86,11 @@ pub struct Invalid {
 
 impl std::fmt::Display for Invalid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "record {} (line {}): {}", self.record, self.line, self.reason)
+        write!(
+            f,
+            "record {} (line {}): {}",
+            self.record, self.line, self.reason
+        )
     }
 }
 
@@ -117,13 +127,18 @@ impl Plan {
     /// Compiles `destination` for requests whose `/` URLs are joined to `base_url`.
     pub fn new(destination: &Destination, base_url: &str) -> Result<Self, PlanError> {
         let settings = &destination.request;
-        let url = macros::Template::url(settings.url.trim()).map_err(|e| PlanError(format!("request.url: {e}")))?;
+        let url = macros::Template::url(settings.url.trim())
+            .map_err(|e| PlanError(format!("request.url: {e}")))?;
         let base_url = base_url.trim_end_matches('/').to_string();
         let mut headers = Vec::new();
         for (name, value) in &settings.headers {
-            let value = value.as_str().ok_or_else(|| PlanError(format!("request.headers.{name}: expected a string")))?;
-            check_header(name, value).map_err(|e| PlanError(format!("request.headers.{name}: {e}")))?;
-            let template = macros::Template::header(value).map_err(|e| PlanError(format!("request.headers.{name}: {e}")))?;
+            let value = value
+                .as_str()
+                .ok_or_else(|| PlanError(format!("request.headers.{name}: expected a string")))?;
+            check_header(name, value)
+                .map_err(|e| PlanError(format!("request.headers.{name}: {e}")))?;
+            let template = macros::Template::header(value)
+                .map_err(|e| PlanError(format!("request.headers.{name}: {e}")))?;
             headers.push((name.clone(), template));
         }
         let mapping = if destination.mapping.is_empty() {
@@ -132,13 +147,23 @@ impl Plan {
             Some(mapping::compile(&destination.mapping).map_err(PlanError)?)
         };
         let fields = match (&destination.mode, &destination.template) {
-            (Mode::Template, Some(reference)) => templates::resolve(reference).map_err(|e| PlanError(format!("template: {e}")))?.fields,
+            (Mode::Template, Some(reference)) => {
+                templates::resolve(reference)
+                    .map_err(|e| PlanError(format!("template: {e}")))?
+                    .fields
+            }
             _ => Vec::new(),
         };
-        let batching = destination.batching.enabled.then(|| BatchSettings::from(&destination.batching));
+        let batching = destination
+            .batching
+            .enabled
+            .then(|| BatchSettings::from(&destination.batching));
         let sends_body = settings.body.sends_body(settings.method);
         if batching.is_some() && !sends_body {
-            return Err(PlanError(format!("batching needs a request body, but {} requests here carry none", settings.method)));
+            return Err(PlanError(format!(
+                "batching needs a request body, but {} requests here carry none",
+                settings.method
+            )));
         }
         let mut plan = Self {
             method: settings.method,
@@ -162,12 +187,26 @@ impl Plan {
     /// Decides whether the credential may go with these requests, and refuses plain HTTP to
     /// anything but loopback.
     fn check_origin(&mut self, allowed_hosts: &[String]) -> Result<(), PlanError> {
-        let base = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| PlanError(format!("the credential's base URL {:?} is not a URL: {e}", self.base_url)))?;
+        let base = reqwest::Url::parse(&self.base_url).map_err(|e| {
+            PlanError(format!(
+                "the credential's base URL {:?} is not a URL: {e}",
+                self.base_url
+            ))
+        })?;
         // The host part of a URL template has no macros, so filling them with a placeholder
         // gives the real scheme, host and port.
-        let sample = self.join(&self.url.source().replace("{record.", "{").replace(['{', '}'], "x"));
-        let target = reqwest::Url::parse(&sample).map_err(|e| PlanError(format!("request.url gives {sample:?}, which is not a URL: {e}")))?;
+        let sample = self.join(
+            &self
+                .url
+                .source()
+                .replace("{record.", "{")
+                .replace(['{', '}'], "x"),
+        );
+        let target = reqwest::Url::parse(&sample).map_err(|e| {
+            PlanError(format!(
+                "request.url gives {sample:?}, which is not a URL: {e}"
+            ))
+        })?;
         for url in [&base, &target] {
             if url.scheme() == "http" && !is_loopback(url) {
                 return Err(PlanError(format!(
@@ -182,7 +221,9 @@ impl Plan {
         if base.origin() != target.origin() {
             let host = target.host_str().unwrap_or_default();
             let host_port = format!("{host}:{}", target.port_or_known_default().unwrap_or(0));
-            let allowed = allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(&host_port));
+            let allowed = allowed_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(&host_port));
             if !allowed {
                 self.auth = false;
                 self.warnings.push(format!(
@@ -197,7 +238,11 @@ impl Plan {
     }
 
     fn join(&self, url: &str) -> String {
-        if url.starts_with('/') { format!("{}{url}", self.base_url) } else { url.to_string() }
+        if url.starts_with('/') {
+            format!("{}{url}", self.base_url)
+        } else {
+            url.to_string()
+        }
     }
 
     /// Things a person should know before sending (e.g. the credential will not be sent).
@@ -220,7 +265,10 @@ impl Plan {
     }
 
     pub fn builder(&self) -> Builder<'_> {
-        Builder { plan: self, batches: batch::Batches::default() }
+        Builder {
+            plan: self,
+            batches: batch::Batches::default(),
+        }
     }
 
     /// Turns one record into its URL, headers and body (not yet encoded).
@@ -229,12 +277,20 @@ impl Plan {
         let mut headers = Vec::with_capacity(self.headers.len() + 3);
         headers.push(("Accept".to_string(), "application/json".to_string()));
         if self.sends_body {
-            headers.push(("Content-Type".to_string(), self.content_format.content_type().to_string()));
+            headers.push((
+                "Content-Type".to_string(),
+                self.content_format.content_type().to_string(),
+            ));
         }
         headers.push(("User-Agent".to_string(), USER_AGENT.to_string()));
         for (name, template) in &self.headers {
-            let value = template.render(&record.value).map_err(|e| format!("header {name}: {e}"))?;
-            match headers.iter_mut().find(|(existing, _)| existing.eq_ignore_ascii_case(name)) {
+            let value = template
+                .render(&record.value)
+                .map_err(|e| format!("header {name}: {e}"))?;
+            match headers
+                .iter_mut()
+                .find(|(existing, _)| existing.eq_ignore_ascii_case(name))
+            {
                 Some(slot) => slot.1 = value,
                 None => headers.push((name.clone(), value)),
             }
@@ -256,7 +312,14 @@ impl Plan {
     }
 
     fn request(&self, prepared: Prepared, records: Vec<RecordNo>, body: Option<String>) -> Request {
-        Request { method: self.method, url: prepared.url, headers: prepared.headers, auth: self.auth, body, records }
+        Request {
+            method: self.method,
+            url: prepared.url,
+            headers: prepared.headers,
+            auth: self.auth,
+            body,
+            records,
+        }
     }
 }
 
@@ -278,9 +341,21 @@ impl Builder<'_> {
     pub fn push(&mut self, record: Result<Record, RecordError>) -> Vec<Built> {
         let record = match record {
             Ok(record) => record,
-            Err(err) => return vec![Built::Invalid(Invalid { record: err.no, line: err.line, reason: err.message })],
+            Err(err) => {
+                return vec![Built::Invalid(Invalid {
+                    record: err.no,
+                    line: err.line,
+                    reason: err.message,
+                })];
+            }
         };
-        let invalid = |reason: String| Built::Invalid(Invalid { record: record.no, line: record.line, reason });
+        let invalid = |reason: String| {
+            Built::Invalid(Invalid {
+                record: record.no,
+                line: record.line,
+                reason,
+            })
+        };
         let prepared = match self.plan.prepare(&record) {
             Ok(prepared) => prepared,
             Err(reason) => return vec![invalid(reason)],
@@ -290,17 +365,28 @@ impl Builder<'_> {
                 .body
                 .as_ref()
                 .map(|b| encode::encode(b, self.plan.content_format, &self.plan.xml_root));
-            return vec![Built::Request(self.plan.request(prepared, vec![record.no], body))];
+            return vec![Built::Request(self.plan.request(
+                prepared,
+                vec![record.no],
+                body,
+            ))];
         };
         match self.batches.add(settings, &record, prepared) {
-            Ok(ready) => ready.into_iter().map(|b| Built::Request(self.finish_batch(b))).collect(),
+            Ok(ready) => ready
+                .into_iter()
+                .map(|b| Built::Request(self.finish_batch(b)))
+                .collect(),
             Err(reason) => vec![invalid(reason)],
         }
     }
 
     /// Sends out every batch still open.
     pub fn finish(&mut self) -> Vec<Built> {
-        self.batches.drain().into_iter().map(|b| Built::Request(self.finish_batch(b))).collect()
+        self.batches
+            .drain()
+            .into_iter()
+            .map(|b| Built::Request(self.finish_batch(b)))
+            .collect()
     }
 
     fn finish_batch(&self, batch: batch::Batch) -> Request {
@@ -310,7 +396,10 @@ impl Builder<'_> {
 }
 
 /// Builds every request for `records` (for previews and tests; `run` streams with a [`Builder`]).
-pub fn build_all(plan: &Plan, records: impl IntoIterator<Item = Result<Record, RecordError>>) -> Vec<Built> {
+pub fn build_all(
+    plan: &Plan,
+    records: impl IntoIterator<Item = Result<Record, RecordError>>,
+) -> Vec<Built> {
     let mut builder = plan.builder();
     let mut out = Vec::new();
     for record in records {
@@ -336,19 +425,31 @@ pub fn check_url_template(url: &str) -> Result<(), String> {
 
 /// Header names that carry credentials: they belong in the credentials store, not in a file.
 const SECRET_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie"];
-const SECRET_WORDS: &[&str] = &["token", "secret", "password", "api-key", "apikey", "api_key"];
+const SECRET_WORDS: &[&str] = &[
+    "token", "secret", "password", "api-key", "apikey", "api_key",
+];
 
 /// Checks a header: a valid name, no control characters, and no literal secrets.
 pub fn check_header(name: &str, value: &str) -> Result<(), String> {
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
-        return Err(format!("{name:?} is not a valid header name (letters, digits and -_.!#$%&'*+^`|~ only)"));
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(format!(
+            "{name:?} is not a valid header name (letters, digits and -_.!#$%&'*+^`|~ only)"
+        ));
     }
     if let Some(c) = value.chars().find(|c| c.is_control()) {
-        return Err(format!("the value of {name} holds the control character {c:?}"));
+        return Err(format!(
+            "the value of {name} holds the control character {c:?}"
+        ));
     }
     let lower = name.to_ascii_lowercase();
     let literal = !value.contains("{record.");
-    if SECRET_HEADERS.contains(&lower.as_str()) || (literal && SECRET_WORDS.iter().any(|w| lower.contains(w))) {
+    if SECRET_HEADERS.contains(&lower.as_str())
+        || (literal && SECRET_WORDS.iter().any(|w| lower.contains(w)))
+    {
         return Err(format!(
             "{name} would put a secret in the destination file; save it in a credential \
              (`aircall-dest credentials add`) and the credential's header is added when sending"

@@ -1,32 +1,16 @@
-//! Paths into records and bodies: dotted attribute paths (`user.id`) and mapping targets
-//! with array indexes (`phone_numbers[0].value`).
+//! Paths into bodies: removing dotted attributes (`user.id`) and setting mapping targets with
+//! array indexes (`phone_numbers[0].value`). Lookups use `records::get_path`.
 
 use serde_json::{Map, Value};
-
-/// Looks up an attribute: the whole string as a key first (CSV headers such as `Phone 1` or
-/// `a.b` are literal keys), then a dotted descent into nested objects.
-pub fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
-    if let Some(value) = record.get(path) {
-        return Some(value);
-    }
-    let mut parts = path.split('.');
-    let mut current = record.get(parts.next()?)?;
-    for part in parts {
-        current = match current {
-            Value::Object(map) => map.get(part)?,
-            Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(current)
-}
 
 /// Removes an attribute (literal key first, then dotted path). Returns whether it was there.
 pub fn remove(record: &mut Map<String, Value>, path: &str) -> bool {
     if record.shift_remove(path).is_some() {
         return true;
     }
-    let Some((head, rest)) = path.split_once('.') else { return false };
+    let Some((head, rest)) = path.split_once('.') else {
+        return false;
+    };
     match record.get_mut(head) {
         Some(Value::Object(inner)) => remove(inner, rest),
         _ => false,
@@ -43,7 +27,9 @@ pub enum Step {
 /// Parses `phone_numbers[0].value` into steps. Keys are non-empty; indexes are below 1,000.
 pub fn parse_target(path: &str) -> Result<Vec<Step>, String> {
     if path.trim().is_empty() {
-        return Err("expected a field name such as `first_name` or `phone_numbers[0].value`".into());
+        return Err(
+            "expected a field name such as `first_name` or `phone_numbers[0].value`".into(),
+        );
     }
     let mut steps = Vec::new();
     for part in path.split('.') {
@@ -58,7 +44,9 @@ pub fn parse_target(path: &str) -> Result<Vec<Step>, String> {
             steps.push(Step::Key(key.to_string()));
         }
         while !rest.is_empty() {
-            let close = rest.find(']').ok_or_else(|| format!("unclosed `[` in {path:?}"))?;
+            let close = rest
+                .find(']')
+                .ok_or_else(|| format!("unclosed `[` in {path:?}"))?;
             let index: usize = rest[1..close]
                 .parse()
                 .map_err(|_| format!("expected an array index such as [0] in {path:?}"))?;
@@ -95,7 +83,9 @@ enum Node {
 impl Tree {
     /// Sets the value at `steps`, replacing whatever stood there.
     pub fn set(&mut self, steps: &[Step], value: Value) {
-        let Some((Step::Key(first), rest)) = steps.split_first() else { return };
+        let Some((Step::Key(first), rest)) = steps.split_first() else {
+            return;
+        };
         let slot = object_slot(&mut self.root, first);
         set_node(slot, rest, value);
     }
@@ -140,7 +130,10 @@ fn set_node(node: &mut Node, steps: &[Step], value: Value) {
 }
 
 fn object_into_map(entries: Vec<(String, Node)>) -> Map<String, Value> {
-    entries.into_iter().map(|(k, node)| (k, node_into_value(node))).collect()
+    entries
+        .into_iter()
+        .map(|(k, node)| (k, node_into_value(node)))
+        .collect()
 }
 
 fn node_into_value(node: Node) -> Value {
@@ -157,21 +150,14 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn lookup_prefers_literal_keys_then_descends() {
-        let record = json!({"Phone 1": "x", "a.b": 1, "user": {"id": 7, "tags": ["t0", "t1"]}});
-        let record = record.as_object().unwrap();
-        assert_eq!(lookup(record, "Phone 1"), Some(&json!("x")));
-        assert_eq!(lookup(record, "a.b"), Some(&json!(1)));
-        assert_eq!(lookup(record, "user.id"), Some(&json!(7)));
-        assert_eq!(lookup(record, "user.tags.1"), Some(&json!("t1")));
-        assert_eq!(lookup(record, "user.missing"), None);
-    }
-
-    #[test]
     fn targets_parse_and_reject_malformed_paths() {
         assert_eq!(
             parse_target("phone_numbers[0].value").unwrap(),
-            vec![Step::Key("phone_numbers".into()), Step::Index(0), Step::Key("value".into())]
+            vec![
+                Step::Key("phone_numbers".into()),
+                Step::Index(0),
+                Step::Key("value".into())
+            ]
         );
         for bad in ["", "[0]", "a[", "a[x]", "a..b", "a[0]b", "a[5000]"] {
             assert!(parse_target(bad).is_err(), "{bad:?} should be refused");
@@ -186,13 +172,22 @@ mod tests {
         tree.set(&parse_target("phones[0].value").unwrap(), json!("+0"));
         tree.set(&parse_target("phones[0].label").unwrap(), json!("Work"));
         let body = Value::Object(tree.into_value());
-        assert_eq!(body, json!({"phones": [{"value": "+0", "label": "Work"}, {"value": "+2"}], "name": "n"}));
-        assert_eq!(body.to_string(), r#"{"phones":[{"value":"+0","label":"Work"},{"value":"+2"}],"name":"n"}"#);
+        assert_eq!(
+            body,
+            json!({"phones": [{"value": "+0", "label": "Work"}, {"value": "+2"}], "name": "n"})
+        );
+        assert_eq!(
+            body.to_string(),
+            r#"{"phones":[{"value":"+0","label":"Work"},{"value":"+2"}],"name":"n"}"#
+        );
     }
 
     #[test]
     fn remove_handles_literal_and_nested_paths() {
-        let mut record = json!({"a": {"b": 1, "c": 2}, "x.y": 3}).as_object().unwrap().clone();
+        let mut record = json!({"a": {"b": 1, "c": 2}, "x.y": 3})
+            .as_object()
+            .unwrap()
+            .clone();
         assert!(remove(&mut record, "a.b"));
         assert!(remove(&mut record, "x.y"));
         assert!(!remove(&mut record, "a.zzz"));

@@ -7,19 +7,70 @@
 
 /// Countries by ISO 3166 alpha-2: (calling code, national trunk prefix).
 const COUNTRIES: &[(&str, &str, &str)] = &[
-    ("US", "1", "1"), ("CA", "1", "1"), ("PR", "1", "1"), ("GB", "44", "0"), ("IE", "353", "0"),
-    ("FR", "33", "0"), ("DE", "49", "0"), ("ES", "34", ""), ("IT", "39", ""), ("PT", "351", ""),
-    ("NL", "31", "0"), ("BE", "32", "0"), ("LU", "352", ""), ("CH", "41", "0"), ("AT", "43", "0"),
-    ("DK", "45", ""), ("NO", "47", ""), ("SE", "46", "0"), ("FI", "358", "0"), ("IS", "354", ""),
-    ("PL", "48", ""), ("CZ", "420", ""), ("SK", "421", ""), ("HU", "36", "06"), ("RO", "40", "0"),
-    ("BG", "359", "0"), ("GR", "30", ""), ("HR", "385", "0"), ("SI", "386", "0"), ("RS", "381", "0"),
-    ("UA", "380", "0"), ("TR", "90", "0"), ("IL", "972", "0"), ("AE", "971", "0"), ("SA", "966", "0"),
-    ("EG", "20", "0"), ("MA", "212", "0"), ("ZA", "27", "0"), ("NG", "234", "0"), ("KE", "254", "0"),
-    ("IN", "91", "0"), ("PK", "92", "0"), ("BD", "880", "0"), ("CN", "86", "0"), ("HK", "852", ""),
-    ("TW", "886", "0"), ("JP", "81", "0"), ("KR", "82", "0"), ("SG", "65", ""), ("MY", "60", "0"),
-    ("TH", "66", "0"), ("VN", "84", "0"), ("PH", "63", "0"), ("ID", "62", "0"), ("AU", "61", "0"),
-    ("NZ", "64", "0"), ("MX", "52", ""), ("BR", "55", "0"), ("AR", "54", "0"), ("CL", "56", ""),
-    ("CO", "57", ""), ("PE", "51", "0"), ("RU", "7", "8"), ("KZ", "7", "8"),
+    ("US", "1", "1"),
+    ("CA", "1", "1"),
+    ("PR", "1", "1"),
+    ("GB", "44", "0"),
+    ("IE", "353", "0"),
+    ("FR", "33", "0"),
+    ("DE", "49", "0"),
+    ("ES", "34", ""),
+    ("IT", "39", ""),
+    ("PT", "351", ""),
+    ("NL", "31", "0"),
+    ("BE", "32", "0"),
+    ("LU", "352", ""),
+    ("CH", "41", "0"),
+    ("AT", "43", "0"),
+    ("DK", "45", ""),
+    ("NO", "47", ""),
+    ("SE", "46", "0"),
+    ("FI", "358", "0"),
+    ("IS", "354", ""),
+    ("PL", "48", ""),
+    ("CZ", "420", ""),
+    ("SK", "421", ""),
+    ("HU", "36", "06"),
+    ("RO", "40", "0"),
+    ("BG", "359", "0"),
+    ("GR", "30", ""),
+    ("HR", "385", "0"),
+    ("SI", "386", "0"),
+    ("RS", "381", "0"),
+    ("UA", "380", "0"),
+    ("TR", "90", "0"),
+    ("IL", "972", "0"),
+    ("AE", "971", "0"),
+    ("SA", "966", "0"),
+    ("EG", "20", "0"),
+    ("MA", "212", "0"),
+    ("ZA", "27", "0"),
+    ("NG", "234", "0"),
+    ("KE", "254", "0"),
+    ("IN", "91", "0"),
+    ("PK", "92", "0"),
+    ("BD", "880", "0"),
+    ("CN", "86", "0"),
+    ("HK", "852", ""),
+    ("TW", "886", "0"),
+    ("JP", "81", "0"),
+    ("KR", "82", "0"),
+    ("SG", "65", ""),
+    ("MY", "60", "0"),
+    ("TH", "66", "0"),
+    ("VN", "84", "0"),
+    ("PH", "63", "0"),
+    ("ID", "62", "0"),
+    ("AU", "61", "0"),
+    ("NZ", "64", "0"),
+    ("MX", "52", ""),
+    ("BR", "55", "0"),
+    ("AR", "54", "0"),
+    ("CL", "56", ""),
+    ("CO", "57", ""),
+    ("PE", "51", "0"),
+    ("RU", "7", "8"),
+    ("KZ", "7", "8"),
 ];
 
 /// Every assigned country calling code (ITU-T E.164), used to check international numbers.
@@ -53,14 +104,16 @@ pub fn countries() -> impl Iterator<Item = &'static str> {
 }
 
 fn country(iso: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
-    COUNTRIES.iter().find(|(code, _, _)| code.eq_ignore_ascii_case(iso.trim()))
+    COUNTRIES
+        .iter()
+        .find(|(code, _, _)| code.eq_ignore_ascii_case(iso.trim()))
 }
 
 /// Normalises `raw` to E.164, reading numbers without an international prefix as numbers of
 /// `default_country`. The error says what is wrong with the number.
 pub fn normalise(raw: &str, default_country: &str) -> Result<String, String> {
-    let (_, home_code, trunk) =
-        country(default_country).ok_or_else(|| format!("unknown default country {default_country:?}"))?;
+    let (_, home_code, trunk) = country(default_country)
+        .ok_or_else(|| format!("unknown default country {default_country:?}"))?;
     let text = strip_extension(raw.trim());
     if text.is_empty() {
         return Err("the phone number is empty".into());
@@ -74,7 +127,11 @@ pub fn normalise(raw: &str, default_country: &str) -> Result<String, String> {
         match c {
             '0'..='9' => digits.push(c),
             ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
-            other => return Err(format!("{raw:?} holds {other:?}, which is not part of a phone number")),
+            other => {
+                return Err(format!(
+                    "{raw:?} holds {other:?}, which is not part of a phone number"
+                ));
+            }
         }
     }
     if digits.is_empty() {
@@ -124,7 +181,10 @@ fn strip_extension(text: &str) -> &str {
 
 fn check(e164: &str, raw: &str) -> Result<(), String> {
     if !(7..=15).contains(&e164.len()) {
-        return Err(format!("{raw:?} gives {} digits; an E.164 number has 7 to 15", e164.len()));
+        return Err(format!(
+            "{raw:?} gives {} digits; an E.164 number has 7 to 15",
+            e164.len()
+        ));
     }
     let code = (1..=3)
         .map(|n| &e164[..n])
@@ -133,11 +193,15 @@ fn check(e164: &str, raw: &str) -> Result<(), String> {
     if code == "1" {
         let national = &e164[1..];
         if national.len() != 10 {
-            return Err(format!("{raw:?}: a North American number has 10 digits after +1"));
+            return Err(format!(
+                "{raw:?}: a North American number has 10 digits after +1"
+            ));
         }
         let bytes = national.as_bytes();
         if bytes[0] < b'2' || bytes[3] < b'2' {
-            return Err(format!("{raw:?}: North American area codes and exchanges cannot start with 0 or 1"));
+            return Err(format!(
+                "{raw:?}: North American area codes and exchanges cannot start with 0 or 1"
+            ));
         }
     }
     Ok(())
@@ -168,20 +232,49 @@ mod tests {
 
     #[test]
     fn national_numbers_use_the_default_country_and_its_trunk_prefix() {
-        assert_eq!(normalise("01 23 45 67 89", "FR").as_deref(), Ok("+33123456789"));
-        assert_eq!(normalise("020 7946 0958", "gb").as_deref(), Ok("+442079460958"));
-        assert_eq!(normalise("0044 20 7946 0958", "FR").as_deref(), Ok("+442079460958"));
+        assert_eq!(
+            normalise("01 23 45 67 89", "FR").as_deref(),
+            Ok("+33123456789")
+        );
+        assert_eq!(
+            normalise("020 7946 0958", "gb").as_deref(),
+            Ok("+442079460958")
+        );
+        assert_eq!(
+            normalise("0044 20 7946 0958", "FR").as_deref(),
+            Ok("+442079460958")
+        );
     }
 
     #[test]
     fn impossible_numbers_are_errors_that_say_why() {
         assert!(normalise("", "US").unwrap_err().contains("empty"));
-        assert!(normalise("call me", "US").unwrap_err().contains("not part of a phone number"));
-        assert!(normalise("555-0100", "US").unwrap_err().contains("10 digits"));
-        assert!(normalise("(023)456-7890", "US").unwrap_err().contains("cannot start with 0 or 1"));
-        assert!(normalise("+999 123 4567", "US").unwrap_err().contains("calling code"));
+        assert!(
+            normalise("call me", "US")
+                .unwrap_err()
+                .contains("not part of a phone number")
+        );
+        assert!(
+            normalise("555-0100", "US")
+                .unwrap_err()
+                .contains("10 digits")
+        );
+        assert!(
+            normalise("(023)456-7890", "US")
+                .unwrap_err()
+                .contains("cannot start with 0 or 1")
+        );
+        assert!(
+            normalise("+999 123 4567", "US")
+                .unwrap_err()
+                .contains("calling code")
+        );
         assert!(normalise("+1234567890123456", "US").is_err());
-        assert!(normalise("4155550100", "ZZ").unwrap_err().contains("unknown default country"));
+        assert!(
+            normalise("4155550100", "ZZ")
+                .unwrap_err()
+                .contains("unknown default country")
+        );
     }
 
     #[test]

@@ -25,7 +25,11 @@ url = "/v1/contacts"
 }
 
 fn record(no: u64, value: Value) -> Result<Record, RecordError> {
-    Ok(Record { no: RecordNo(no), line: no, value: value.as_object().unwrap().clone() })
+    Ok(Record {
+        no: RecordNo(no),
+        line: no,
+        value: value.as_object().unwrap().clone(),
+    })
 }
 
 fn requests(built: Vec<Built>) -> Vec<Request> {
@@ -40,12 +44,25 @@ fn requests(built: Vec<Built>) -> Vec<Request> {
 
 #[test]
 fn one_request_per_record_with_headers_in_order() {
-    let dest = destination("headers = { \"X-Source\" = \"crm-{record.id}\" }\nexclude = [\"secret_note\", \"nested.drop\"]");
+    let dest = destination(
+        "headers = { \"X-Source\" = \"crm-{record.id}\" }\nexclude = [\"secret_note\", \"nested.drop\"]",
+    );
     let plan = Plan::new(&dest, "https://api.aircall.io/").unwrap();
-    let built = build_all(&plan, [record(1, json!({"id": 7, "name": "a", "secret_note": "x", "nested": {"drop": 1, "keep": 2}}))]);
-    let [Built::Request(request)] = built.as_slice() else { panic!("{built:?}") };
+    let built = build_all(
+        &plan,
+        [record(
+            1,
+            json!({"id": 7, "name": "a", "secret_note": "x", "nested": {"drop": 1, "keep": 2}}),
+        )],
+    );
+    let [Built::Request(request)] = built.as_slice() else {
+        panic!("{built:?}")
+    };
     assert_eq!(request.url, "https://api.aircall.io/v1/contacts");
-    assert_eq!(request.body.as_deref(), Some(r#"{"id":7,"name":"a","nested":{"keep":2}}"#));
+    assert_eq!(
+        request.body.as_deref(),
+        Some(r#"{"id":7,"name":"a","nested":{"keep":2}}"#)
+    );
     assert_eq!(
         request.headers,
         vec![
@@ -81,11 +98,24 @@ fn credentials_stay_with_their_own_origin() {
     assert!(!plan.sends_credential());
     assert!(plan.warnings()[0].contains("without the credential"));
     dest.request.allow_credential_hosts = vec!["hooks.example.com".into()];
-    assert!(Plan::new(&dest, "https://api.aircall.io").unwrap().sends_credential());
+    assert!(
+        Plan::new(&dest, "https://api.aircall.io")
+            .unwrap()
+            .sends_credential()
+    );
     dest.request.url = "http://hooks.example.com/in".into();
-    assert!(Plan::new(&dest, "https://api.aircall.io").unwrap_err().to_string().contains("plain http"));
+    assert!(
+        Plan::new(&dest, "https://api.aircall.io")
+            .unwrap_err()
+            .to_string()
+            .contains("plain http")
+    );
     dest.request.url = "/v1/ping".into();
-    assert!(Plan::new(&dest, "http://127.0.0.1:9000").unwrap().sends_credential());
+    assert!(
+        Plan::new(&dest, "http://127.0.0.1:9000")
+            .unwrap()
+            .sends_credential()
+    );
 }
 
 #[test]
@@ -93,13 +123,25 @@ fn invalid_records_carry_their_number_line_and_reason() {
     let mut dest = destination("");
     dest.request.url = "/v1/contacts/{record.id}".into();
     let plan = Plan::new(&dest, DEFAULT_BASE_URL).unwrap();
-    let unreadable = Err(RecordError { no: RecordNo(2), line: 3, message: "malformed JSON".into() });
+    let unreadable = Err(RecordError {
+        no: RecordNo(2),
+        line: 3,
+        message: "malformed JSON".into(),
+    });
     let built = build_all(&plan, [record(1, json!({"name": "x"})), unreadable]);
     assert_eq!(
         built,
         vec![
-            Built::Invalid(Invalid { record: RecordNo(1), line: 1, reason: "attribute `id` is missing (used as {record.id})".into() }),
-            Built::Invalid(Invalid { record: RecordNo(2), line: 3, reason: "malformed JSON".into() }),
+            Built::Invalid(Invalid {
+                record: RecordNo(1),
+                line: 1,
+                reason: "attribute `id` is missing (used as {record.id})".into()
+            }),
+            Built::Invalid(Invalid {
+                record: RecordNo(2),
+                line: 3,
+                reason: "malformed JSON".into()
+            }),
         ]
     );
 }
@@ -127,26 +169,55 @@ transform = "e164"
 "#;
     let dest = Destination::from_toml(text, "t.toml").unwrap();
     let plan = Plan::new(&dest, DEFAULT_BASE_URL).unwrap();
-    let built = build_all(&plan, [record(1, json!({"Phone": "(818)877-7517"})), record(2, json!({"Phone": "12"}))]);
-    let Built::Request(ok) = &built[0] else { panic!() };
-    assert_eq!(ok.body.as_deref(), Some(r#"{"phone_numbers":[{"label":"Work","value":"+18188777517"}]}"#));
-    let Built::Invalid(bad) = &built[1] else { panic!() };
+    let built = build_all(
+        &plan,
+        [
+            record(1, json!({"Phone": "(818)877-7517"})),
+            record(2, json!({"Phone": "12"})),
+        ],
+    );
+    let Built::Request(ok) = &built[0] else {
+        panic!()
+    };
+    assert_eq!(
+        ok.body.as_deref(),
+        Some(r#"{"phone_numbers":[{"label":"Work","value":"+18188777517"}]}"#)
+    );
+    let Built::Invalid(bad) = &built[1] else {
+        panic!()
+    };
     assert_eq!(bad.record, RecordNo(2));
-    assert!(bad.reason.contains("phone_numbers[0].value"), "{}", bad.reason);
+    assert!(
+        bad.reason.contains("phone_numbers[0].value"),
+        "{}",
+        bad.reason
+    );
 }
 
 #[test]
 fn xml_and_form_bodies_get_their_content_type() {
     for (format, content_type, body) in [
-        (ContentFormat::Xml, "application/xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><record><a>x&amp;y</a></record>"),
-        (ContentFormat::Form, "application/x-www-form-urlencoded", "a=x%26y"),
+        (
+            ContentFormat::Xml,
+            "application/xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><record><a>x&amp;y</a></record>",
+        ),
+        (
+            ContentFormat::Form,
+            "application/x-www-form-urlencoded",
+            "a=x%26y",
+        ),
     ] {
         let mut dest = destination("");
         dest.request.content_format = format;
         let plan = Plan::new(&dest, DEFAULT_BASE_URL).unwrap();
         let request = &requests(build_all(&plan, [record(1, json!({"a": "x&y"}))]))[0];
         assert_eq!(request.body.as_deref(), Some(body));
-        assert!(request.headers.contains(&("Content-Type".to_string(), content_type.to_string())));
+        assert!(
+            request
+                .headers
+                .contains(&("Content-Type".to_string(), content_type.to_string()))
+        );
     }
 }
 
@@ -163,18 +234,30 @@ fn batched(algorithm: Algorithm, max_records: usize, max_bytes: usize) -> Destin
 fn array_and_wrap_batches() {
     let records = || (1..=5).map(|i| record(i, json!({"n": i})));
     let plan = Plan::new(&batched(Algorithm::Array, 2, 1000), DEFAULT_BASE_URL).unwrap();
-    let bodies: Vec<_> = requests(build_all(&plan, records())).into_iter().map(|r| (r.body.unwrap(), r.records)).collect();
+    let bodies: Vec<_> = requests(build_all(&plan, records()))
+        .into_iter()
+        .map(|r| (r.body.unwrap(), r.records))
+        .collect();
     assert_eq!(
         bodies,
         vec![
-            (r#"[{"n":1},{"n":2}]"#.to_string(), vec![RecordNo(1), RecordNo(2)]),
-            (r#"[{"n":3},{"n":4}]"#.to_string(), vec![RecordNo(3), RecordNo(4)]),
+            (
+                r#"[{"n":1},{"n":2}]"#.to_string(),
+                vec![RecordNo(1), RecordNo(2)]
+            ),
+            (
+                r#"[{"n":3},{"n":4}]"#.to_string(),
+                vec![RecordNo(3), RecordNo(4)]
+            ),
             (r#"[{"n":5}]"#.to_string(), vec![RecordNo(5)]),
         ]
     );
     let plan = Plan::new(&batched(Algorithm::Wrap, 10, 1000), DEFAULT_BASE_URL).unwrap();
     let request = &requests(build_all(&plan, records()))[0];
-    assert_eq!(request.body.as_deref(), Some(r#"{"items":[{"n":1},{"n":2},{"n":3},{"n":4},{"n":5}]}"#));
+    assert_eq!(
+        request.body.as_deref(),
+        Some(r#"{"items":[{"n":1},{"n":2},{"n":3},{"n":4},{"n":5}]}"#)
+    );
 }
 
 #[test]
@@ -186,14 +269,32 @@ fn group_by_with_pluck_puts_the_group_in_the_url() {
     dest.batching.wrap_key = "phone_numbers".into();
     dest.batching.pluck = Some("phone".into());
     let plan = Plan::new(&dest, DEFAULT_BASE_URL).unwrap();
-    let input = [(1, 10, "+33100000001"), (2, 20, "+33100000002"), (3, 10, "+33100000003")];
-    let built = requests(build_all(&plan, input.map(|(no, user, phone)| record(no, json!({"user_id": user, "phone": phone})))));
-    let summary: Vec<_> = built.iter().map(|r| (r.url.as_str(), r.body.as_deref().unwrap(), r.records.len())).collect();
+    let input = [
+        (1, 10, "+33100000001"),
+        (2, 20, "+33100000002"),
+        (3, 10, "+33100000003"),
+    ];
+    let built = requests(build_all(
+        &plan,
+        input.map(|(no, user, phone)| record(no, json!({"user_id": user, "phone": phone}))),
+    ));
+    let summary: Vec<_> = built
+        .iter()
+        .map(|r| (r.url.as_str(), r.body.as_deref().unwrap(), r.records.len()))
+        .collect();
     assert_eq!(
         summary,
         vec![
-            ("https://api.aircall.io/v1/users/10/dialer_campaign/phone_numbers", r#"{"phone_numbers":["+33100000001","+33100000003"]}"#, 2),
-            ("https://api.aircall.io/v1/users/20/dialer_campaign/phone_numbers", r#"{"phone_numbers":["+33100000002"]}"#, 1),
+            (
+                "https://api.aircall.io/v1/users/10/dialer_campaign/phone_numbers",
+                r#"{"phone_numbers":["+33100000001","+33100000003"]}"#,
+                2
+            ),
+            (
+                "https://api.aircall.io/v1/users/20/dialer_campaign/phone_numbers",
+                r#"{"phone_numbers":["+33100000002"]}"#,
+                1
+            ),
         ]
     );
 }
@@ -201,8 +302,16 @@ fn group_by_with_pluck_puts_the_group_in_the_url() {
 #[test]
 fn a_record_bigger_than_max_bytes_is_invalid_not_dropped() {
     let plan = Plan::new(&batched(Algorithm::Array, 10, 20), DEFAULT_BASE_URL).unwrap();
-    let built = build_all(&plan, [record(1, json!({"n": 1})), record(2, json!({"long": "x".repeat(50)}))]);
-    assert!(matches!(&built[0], Built::Invalid(i) if i.record == RecordNo(2) && i.reason.contains("max_bytes")));
+    let built = build_all(
+        &plan,
+        [
+            record(1, json!({"n": 1})),
+            record(2, json!({"long": "x".repeat(50)})),
+        ],
+    );
+    assert!(
+        matches!(&built[0], Built::Invalid(i) if i.record == RecordNo(2) && i.reason.contains("max_bytes"))
+    );
     assert!(matches!(&built[1], Built::Request(r) if r.records == vec![RecordNo(1)]));
 }
 

@@ -2,6 +2,7 @@
 //! network work runs in background tasks that report back as messages.
 
 pub mod dataset;
+pub mod embedded;
 pub mod focus;
 pub mod keys;
 pub mod model;
@@ -82,8 +83,14 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async move {
         let mut init = prepare(&options)?;
-        // SANDBOX-PENDING: the in-process sandbox is wired in once `sandbox::start` is on main.
-        let _ = &mut init;
+        // Nothing configured: a newcomer gets the bundled dataset and a sandbox in this process.
+        let _sandbox = if init.credentials.is_empty() && init.destination.is_none() {
+            let sandbox = embedded::start_sandbox().await?;
+            init.sandbox = Some(sandbox_credential(&sandbox.url()));
+            Some(sandbox)
+        } else {
+            None
+        };
         runtime::run_in_terminal(Model::new(init)).await?;
         Ok(())
     })
