@@ -11,7 +11,7 @@ use aircall_dest::destination::{Destination, Method, Status};
 use aircall_dest::tui::model::{Field, Init, Run, Sample, Step, TestState, Verify};
 use aircall_dest::tui::msg::VerifyOutcome;
 use crossterm::event::KeyCode;
-use tui_common::{Harness, api_server, embedded_init};
+use tui_common::{Harness, embedded_init, sandbox};
 
 /// Saving writes the shared credentials store; one test at a time does, so their writes never
 /// race on the store's temporary file.
@@ -43,8 +43,8 @@ fn validate(path: &Path) {
 async fn embedded_default_to_a_saved_activated_destination() {
     home();
     let _store = STORE.lock().await;
-    let server = api_server().await;
-    let base = format!("http://{server}");
+    let sandbox = sandbox().await;
+    let base = sandbox.url();
     let mut h = Harness::start(embedded_init(&base)).await;
     assert_eq!(h.model.step, Step::Source);
     assert_eq!(h.model.source.dataset.as_ref().map(|d| d.attributes.len()), Some(12));
@@ -92,6 +92,10 @@ async fn embedded_default_to_a_saved_activated_destination() {
         Some(Sample::Request { request, .. }) => assert_eq!(request.records.len(), 100),
         other => panic!("expected one batched request, got {other:?}"),
     }
+    // Aircall creates contacts one at a time: turn it off again.
+    h.key(KeyCode::Char(' '));
+    assert!(!h.model.dest.batching.enabled);
+    assert_eq!(h.model.pane.samples.len(), aircall_dest::tui::model::PANE_REQUESTS);
 
     // Step 3: save and activate into a temp folder.
     let out = tempfile::tempdir().expect("temp dir");
@@ -108,35 +112,39 @@ async fn embedded_default_to_a_saved_activated_destination() {
     let saved = Destination::load(&path).expect("the saved file loads");
     assert_eq!(saved.status, Status::Active);
     assert_eq!(saved.credential, "Local sandbox");
-    assert!(saved.batching.enabled);
-    assert_eq!(saved.batching.max_records, 100);
+    assert!(!saved.batching.enabled);
     assert_eq!(saved.template.as_ref().map(|t| t.id.as_str()), Some("create_records"));
     assert!(saved.source.path.is_absolute(), "the bundled dataset is named so it is found from anywhere");
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains("sandbox-token"), "no secret in the destination file");
     validate(&path);
 
-    // Start the run: the batch goes out, then the run ends on its own.
+    // Start the run: contacts reach the sandbox, then the run is stopped cleanly.
     assert_eq!(h.model.focus, Field::StartRun);
     h.key(KeyCode::Enter);
     assert!(matches!(h.model.save.run, Run::Running { .. }));
+    h.until(|m| matches!(&m.save.run, Run::Running { progress, .. } if progress.delivered >= 1)).await;
+    assert_eq!(h.model.focus, Field::StopRun);
+    h.key(KeyCode::Enter);
     h.settle().await;
     match &h.model.save.run {
         Run::Finished(Ok(progress)) => {
-            assert!(progress.done);
-            assert_eq!(progress.delivered, 100);
-            assert_eq!(progress.sent, 1);
+            assert!(!progress.done);
+            assert!(progress.delivered >= 1 && progress.delivered < 100);
+            assert_eq!(progress.rejected, 0);
         }
-        other => panic!("expected a finished run, got {other:?}"),
+        other => panic!("expected a stopped run, got {other:?}"),
     }
+    let contacts = sandbox.journal().iter().filter(|e| e.method == "POST" && e.path == "/v1/contacts").count();
+    assert!(contacts >= 2, "Send Test and the run reached the sandbox ({contacts} creates)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_can_be_stopped_cleanly() {
     home();
     let _store = STORE.lock().await;
-    let server = api_server().await;
-    let mut h = Harness::start(embedded_init(&format!("http://{server}"))).await;
+    let sandbox = sandbox().await;
+    let mut h = Harness::start(embedded_init(&sandbox.url())).await;
     let out = tempfile::tempdir().expect("temp dir");
     let path = out.path().join("slow.toml");
     h.ctrl('n');

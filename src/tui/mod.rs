@@ -46,10 +46,13 @@ pub fn install_sample(config_dir: &Path) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
+/// The name of the embedded sandbox's credential.
+pub const SANDBOX_CREDENTIAL: &str = "Local sandbox";
+
 /// The "Local sandbox" credential for a sandbox listening at `base_url`.
 pub fn sandbox_credential(base_url: &str) -> Credential {
     Credential {
-        name: "Local sandbox".into(),
+        name: SANDBOX_CREDENTIAL.into(),
         description: "the sandbox started inside aircall-dest".into(),
         api_id: "sandbox-id".into(),
         token: TokenSource::Stored(Secret::new("sandbox-token")),
@@ -84,7 +87,10 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let mut init = prepare(&options)?;
         // Nothing configured: a newcomer gets the bundled dataset and a sandbox in this process.
-        let _sandbox = if init.credentials.is_empty() && init.destination.is_none() {
+        // A "Local sandbox" saved by an earlier session needs its sandbox again too.
+        let wanted = (init.credentials.is_empty() && init.destination.is_none())
+            || init.credentials.iter().any(|c| c.name == SANDBOX_CREDENTIAL);
+        let _sandbox = if wanted {
             let sandbox = embedded::start_sandbox().await?;
             init.sandbox = Some(sandbox_credential(&sandbox.url()));
             Some(sandbox)

@@ -2,8 +2,6 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
-
 use aircall_dest::credentials::{AuthKind, Credential, TokenSource};
 use aircall_dest::secret::Secret;
 use aircall_dest::tui::model::{Init, Model};
@@ -46,6 +44,15 @@ impl Harness {
         let cmds = update::update(&mut self.model, msg);
         self.run(cmds);
         while let Ok(msg) = self.rx.try_recv() {
+            let cmds = update::update(&mut self.model, msg);
+            self.run(cmds);
+        }
+    }
+
+    /// Applies messages as they come until `done` holds for the model.
+    pub async fn until(&mut self, done: impl Fn(&Model) -> bool) {
+        while !done(&self.model) {
+            let Some(msg) = self.rx.recv().await else { return };
             let cmds = update::update(&mut self.model, msg);
             self.run(cmds);
         }
@@ -130,38 +137,7 @@ pub fn embedded_init(base_url: &str) -> Init {
     }
 }
 
-/// A small HTTP server answering like the Aircall API for ping and contacts, for Verify and
-/// Send Test tests. Basic `sandbox-id:sandbox-token` is accepted; anything else gets 401.
-pub async fn api_server() -> SocketAddr {
-    use axum::Router;
-    use axum::http::{HeaderMap, StatusCode};
-    use axum::routing::{get, post};
-    fn authorised(headers: &HeaderMap) -> bool {
-        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Basic c2FuZGJveC1pZDpzYW5kYm94LXRva2Vu")
-    }
-    let app = Router::new()
-        .route(
-            "/v1/ping",
-            get(|headers: HeaderMap| async move {
-                if authorised(&headers) { (StatusCode::OK, "{\"ping\":\"pong\"}") } else { (StatusCode::UNAUTHORIZED, "{\"error\":\"Unauthorized\"}") }
-            }),
-        )
-        .route(
-            "/v1/contacts",
-            post(|headers: HeaderMap, body: String| async move {
-                if !authorised(&headers) {
-                    return (StatusCode::UNAUTHORIZED, "{\"error\":\"Unauthorized\"}".to_string());
-                }
-                match serde_json::from_str::<serde_json::Value>(&body) {
-                    Ok(value) => (StatusCode::CREATED, serde_json::json!({ "contact": value }).to_string()),
-                    Err(_) => (StatusCode::BAD_REQUEST, "{\"error\":\"invalid JSON\"}".to_string()),
-                }
-            }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
+/// A real sandbox on a free loopback port, as the embedded default starts one.
+pub async fn sandbox() -> aircall_dest::sandbox::Sandbox {
+    aircall_dest::sandbox::start(aircall_dest::sandbox::SandboxConfig::default()).await.expect("sandbox starts")
 }
