@@ -209,8 +209,9 @@ async fn run_inner(
                 },
                 Err(e) => return Err(format!("cannot reach {}: {}", request.url, error_chain(&e))),
             }
-            let minutes = started.elapsed().as_secs_f64() / 60.0;
-            progress.per_minute = if minutes > 0.0 { progress.sent as f64 / minutes } else { 0.0 };
+            // A rate over the first seconds says little: it is shown once there is a sample.
+            let elapsed = started.elapsed();
+            progress.per_minute = if elapsed >= Duration::from_secs(5) { progress.sent as f64 * 60.0 / elapsed.as_secs_f64() } else { 0.0 };
             if let Some(total) = progress.total {
                 let left = total.saturating_sub(progress.read) + builder_pending(&progress);
                 progress.eta_secs = Some((left as f64 * interval.as_secs_f64()) as u64);

@@ -188,12 +188,9 @@ fn on_escape(model: &mut Model) -> Vec<Cmd> {
     Vec::new()
 }
 
+/// Tab completes the dataset path only while it names nothing readable; otherwise it moves on.
 fn path_is_loaded(model: &Model) -> bool {
-    model
-        .source
-        .dataset
-        .as_ref()
-        .is_some_and(|d| d.path == PathBuf::from(model.source.path.value()))
+    !(model.source.path.value().trim().is_empty() || matches!(model.source.inspect, Inspect::Failed(_)))
 }
 
 fn request_completion(model: &mut Model) -> Vec<Cmd> {

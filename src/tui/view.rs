@@ -275,9 +275,10 @@ fn run_rows(model: &Model) -> Vec<Row> {
     let progress_line = |p: &crate::tui::msg::RunProgress| {
         let total = p.total.map(|n| format!("/{n}")).unwrap_or_default();
         let eta = p.eta_secs.map(|s| format!(" · ETA {}m{:02}s", s / 60, s % 60)).unwrap_or_default();
+        let rate = if p.per_minute > 0.0 { format!("{:.0}/min", p.per_minute) } else { "rate —".to_string() };
         format!(
-            "read {}{total} · sent {} · delivered {} · rejected {} · invalid {} · {:.0}/min{eta}",
-            p.read, p.sent, p.delivered, p.rejected, p.invalid, p.per_minute
+            "read {}{total} · sent {} · delivered {} · rejected {} · invalid {} · {rate}{eta}",
+            p.read, p.sent, p.delivered, p.rejected, p.invalid
         )
     };
     match &model.save.run {
