@@ -47,7 +47,10 @@ async fn embedded_default_to_a_saved_activated_destination() {
     let base = sandbox.url();
     let mut h = Harness::start(embedded_init(&base)).await;
     assert_eq!(h.model.step, Step::Source);
-    assert_eq!(h.model.source.dataset.as_ref().map(|d| d.attributes.len()), Some(12));
+    assert_eq!(
+        h.model.source.dataset.as_ref().map(|d| d.attributes.len()),
+        Some(12)
+    );
 
     // Step 1: verify the ready credential.
     h.focus(Field::Verify);
@@ -60,7 +63,9 @@ async fn embedded_default_to_a_saved_activated_destination() {
     assert_eq!(h.model.focus, Field::Next);
     h.key(KeyCode::Enter);
     assert_eq!(h.model.step, Step::Configure);
-    assert!(matches!(h.model.pane.samples.first(), Some(Sample::Request { request, .. }) if request.url == format!("{base}/v1/contacts")));
+    assert!(
+        matches!(h.model.pane.samples.first(), Some(Sample::Request { request, .. }) if request.url == format!("{base}/v1/contacts"))
+    );
     h.focus(Field::Pane);
     h.key(KeyCode::Char('t'));
     h.settle().await;
@@ -80,7 +85,12 @@ async fn embedded_default_to_a_saved_activated_destination() {
     h.type_text("}");
     h.ctrl('s');
     assert_eq!(h.model.pane.test, TestState::Editing);
-    assert!(h.model.notice.as_ref().is_some_and(|(_, text)| text.contains("invalid JSON")));
+    assert!(
+        h.model
+            .notice
+            .as_ref()
+            .is_some_and(|(_, text)| text.contains("invalid JSON"))
+    );
     h.key(KeyCode::Esc);
 
     // Turn batching on in the Advanced tab: one request carries the 100 records.
@@ -95,7 +105,10 @@ async fn embedded_default_to_a_saved_activated_destination() {
     // Aircall creates contacts one at a time: turn it off again.
     h.key(KeyCode::Char(' '));
     assert!(!h.model.dest.batching.enabled);
-    assert_eq!(h.model.pane.samples.len(), aircall_dest::tui::model::PANE_REQUESTS);
+    assert_eq!(
+        h.model.pane.samples.len(),
+        aircall_dest::tui::model::PANE_REQUESTS
+    );
 
     // Step 3: save and activate into a temp folder.
     let out = tempfile::tempdir().expect("temp dir");
@@ -108,22 +121,37 @@ async fn embedded_default_to_a_saved_activated_destination() {
     h.focus(Field::SaveActivate);
     h.key(KeyCode::Enter);
     h.settle().await;
-    assert_eq!(h.model.save.saved, Some((path.clone(), Status::Active)), "error: {:?}", h.model.save.error);
+    assert_eq!(
+        h.model.save.saved,
+        Some((path.clone(), Status::Active)),
+        "error: {:?}",
+        h.model.save.error
+    );
     let saved = Destination::load(&path).expect("the saved file loads");
     assert_eq!(saved.status, Status::Active);
     assert_eq!(saved.credential, "Local sandbox");
     assert!(!saved.batching.enabled);
-    assert_eq!(saved.template.as_ref().map(|t| t.id.as_str()), Some("create_records"));
-    assert!(saved.source.path.is_absolute(), "the bundled dataset is named so it is found from anywhere");
+    assert_eq!(
+        saved.template.as_ref().map(|t| t.id.as_str()),
+        Some("create_records")
+    );
+    assert!(
+        saved.source.path.is_absolute(),
+        "the bundled dataset is named so it is found from anywhere"
+    );
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains("sandbox-token"), "no secret in the destination file");
+    assert!(
+        !text.contains("sandbox-token"),
+        "no secret in the destination file"
+    );
     validate(&path);
 
     // Start the run: contacts reach the sandbox, then the run is stopped cleanly.
     assert_eq!(h.model.focus, Field::StartRun);
     h.key(KeyCode::Enter);
     assert!(matches!(h.model.save.run, Run::Running { .. }));
-    h.until(|m| matches!(&m.save.run, Run::Running { progress, .. } if progress.delivered >= 1)).await;
+    h.until(|m| matches!(&m.save.run, Run::Running { progress, .. } if progress.delivered >= 1))
+        .await;
     assert_eq!(h.model.focus, Field::StopRun);
     h.key(KeyCode::Enter);
     h.settle().await;
@@ -135,8 +163,15 @@ async fn embedded_default_to_a_saved_activated_destination() {
         }
         other => panic!("expected a stopped run, got {other:?}"),
     }
-    let contacts = sandbox.journal().iter().filter(|e| e.method == "POST" && e.path == "/v1/contacts").count();
-    assert!(contacts >= 2, "Send Test and the run reached the sandbox ({contacts} creates)");
+    let contacts = sandbox
+        .journal()
+        .iter()
+        .filter(|e| e.method == "POST" && e.path == "/v1/contacts")
+        .count();
+    assert!(
+        contacts >= 2,
+        "Send Test and the run reached the sandbox ({contacts} creates)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,7 +208,11 @@ fn copy_example(dir: &Path) -> PathBuf {
     let examples = dir.join("examples");
     std::fs::create_dir_all(&examples).unwrap();
     std::fs::create_dir_all(dir.join("data")).unwrap();
-    std::fs::copy("assets/data/customers-100.csv", dir.join("data/customers-100.csv")).unwrap();
+    std::fs::copy(
+        "assets/data/customers-100.csv",
+        dir.join("data/customers-100.csv"),
+    )
+    .unwrap();
     let path = examples.join("contacts.toml");
     std::fs::copy("assets/examples/contacts.toml", &path).unwrap();
     path
@@ -187,11 +226,23 @@ async fn editing_one_field_of_an_existing_file_changes_only_that_field() {
     let path = copy_example(dir.path());
     let original = Destination::load(&path).unwrap();
     assert_eq!(original.status, Status::Paused);
-    let mut h = Harness::start(Init { dest_path: Some(path.clone()), destination: Some(original.clone()), ..Init::default() }).await;
-    assert!(h.model.source.dataset.is_some(), "the file's relative source is found: {:?}", h.model.source.inspect);
+    let mut h = Harness::start(Init {
+        dest_path: Some(path.clone()),
+        destination: Some(original.clone()),
+        ..Init::default()
+    })
+    .await;
+    assert!(
+        h.model.source.dataset.is_some(),
+        "the file's relative source is found: {:?}",
+        h.model.source.inspect
+    );
     // The credential it names is not saved here: pick the New credential form and fill it.
-    h.focus(Field::CredName);
-    h.type_text("Local sandbox");
+    assert_eq!(
+        h.model.credential.name.value(),
+        "Local sandbox",
+        "the missing credential's name is offered"
+    );
     h.focus(Field::CredApiId);
     h.type_text("sandbox-id");
     h.focus(Field::CredToken);
@@ -207,7 +258,12 @@ async fn editing_one_field_of_an_existing_file_changes_only_that_field() {
     h.focus(Field::Save);
     h.key(KeyCode::Enter);
     h.settle().await;
-    assert_eq!(h.model.save.saved, Some((path.clone(), Status::Paused)), "error: {:?}", h.model.save.error);
+    assert_eq!(
+        h.model.save.saved,
+        Some((path.clone(), Status::Paused)),
+        "error: {:?}",
+        h.model.save.error
+    );
     let saved = Destination::load(&path).unwrap();
     let mut expected = original.clone();
     expected.request.method = Method::Put;
@@ -219,7 +275,12 @@ async fn the_pane_shows_what_preview_prints() {
     let empty_home = tempfile::tempdir().unwrap();
     let path = PathBuf::from("assets/examples/contacts.toml");
     let destination = Destination::load(&path).unwrap();
-    let h = Harness::start(Init { dest_path: Some(path.clone()), destination: Some(destination), ..Init::default() }).await;
+    let h = Harness::start(Init {
+        dest_path: Some(path.clone()),
+        destination: Some(destination),
+        ..Init::default()
+    })
+    .await;
     let pane: Vec<serde_json::Value> = h
         .model
         .pane

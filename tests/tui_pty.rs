@@ -62,7 +62,12 @@ impl Screen {
                 }
             }
         });
-        Screen { _process: process, input, output, raw: Vec::new() }
+        Screen {
+            _process: process,
+            input,
+            output,
+            raw: Vec::new(),
+        }
     }
 
     fn text_since(&self, start: usize) -> String {
@@ -81,7 +86,10 @@ impl Screen {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.output.recv_timeout(left) {
                 Ok(bytes) => self.raw.extend(bytes),
-                Err(_) => panic!("{needle:?} never appeared; screen text so far:\n{}", self.text_since(start)),
+                Err(_) => panic!(
+                    "{needle:?} never appeared; screen text so far:\n{}",
+                    self.text_since(start)
+                ),
             }
         }
     }
@@ -106,7 +114,9 @@ fn the_binary_completes_the_flow_in_a_terminal_and_restores_it() {
     let mut command = std::process::Command::new("sh");
     command
         .arg("-c")
-        .arg(format!("stty rows 30 cols 100; '{bin}'; echo \"EXIT=$?\"; stty -a"))
+        .arg(format!(
+            "stty rows 30 cols 100; '{bin}'; echo \"EXIT=$?\"; stty -a"
+        ))
         .env("AIRCALL_DEST_HOME", home.path())
         .env("TERM", "xterm-256color");
     let mut screen = Screen::spawn(command);
@@ -139,7 +149,10 @@ fn the_binary_completes_the_flow_in_a_terminal_and_restores_it() {
     let after = strip_ansi(&all[all.find("EXIT=0").unwrap_or(0)..]);
     let words: Vec<&str> = after.split_whitespace().collect();
     for flag in ["icanon", "isig", "icrnl", "opost"] {
-        assert!(words.contains(&flag), "{flag} restored (raw mode clears it):\n{after}");
+        assert!(
+            words.contains(&flag),
+            "{flag} restored (raw mode clears it):\n{after}"
+        );
     }
     assert!(all.contains("\x1b[?1049l"), "the alternate screen was left");
     assert!(all.contains("\x1b[?1000l"), "mouse capture was turned off");
@@ -148,5 +161,8 @@ fn the_binary_completes_the_flow_in_a_terminal_and_restores_it() {
     assert_eq!(saved.status, aircall_dest::destination::Status::Active);
     assert_eq!(saved.credential, "Local sandbox");
     let store = std::fs::read_to_string(home.path().join("credentials.toml")).unwrap();
-    assert!(store.contains("Local sandbox"), "the sandbox credential is saved for later runs");
+    assert!(
+        store.contains("Local sandbox"),
+        "the sandbox credential is saved for later runs"
+    );
 }

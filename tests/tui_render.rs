@@ -43,11 +43,19 @@ async fn source_step_filled_with_the_embedded_default() {
 
 #[tokio::test]
 async fn source_step_new_credential_with_a_validation_error() {
-    let mut h = Harness::start(Init { default_dataset: Some(SAMPLE.into()), ..Init::default() }).await;
+    let mut h = Harness::start(Init {
+        default_dataset: Some(SAMPLE.into()),
+        ..Init::default()
+    })
+    .await;
     h.focus(Field::CredName);
     h.type_text("prod");
     h.ctrl('n');
-    assert_eq!(h.model.step, aircall_dest::tui::model::Step::Source, "a credential without API ID stays on step 1");
+    assert_eq!(
+        h.model.step,
+        aircall_dest::tui::model::Step::Source,
+        "a credential without API ID stays on step 1"
+    );
     snap(&h, "source_validation_error");
 }
 
@@ -136,14 +144,20 @@ async fn configure_editing_an_invalid_body() {
 async fn configure_sending_and_response() {
     let mut h = configure().await;
     h.focus(Field::Pane);
-    h.model.pane.test = TestState::Sending { id: TaskId(7), started_tick: 0 };
+    h.model.pane.test = TestState::Sending {
+        id: TaskId(7),
+        started_tick: 0,
+    };
     snap(&h, "configure_sending");
     let body = r#"{"contact":{"id":1,"first_name":"Stephanie","phone_numbers":[{"label":"Work","value":"+19409863836"}]}}"#;
     h.model.pane.response.set_text(body, &h.model.theme);
     h.model.pane.test = TestState::Done(TestResponse {
         status: 201,
         elapsed_ms: 12,
-        headers: vec![("content-type".into(), "application/json".into()), ("x-aircallapi-remaining".into(), "59".into())],
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-aircallapi-remaining".into(), "59".into()),
+        ],
         body: body.into(),
     });
     snap(&h, "configure_response");
@@ -154,10 +168,24 @@ async fn save_step_and_run_progress() {
     let mut h = configure().await;
     h.ctrl('n');
     snap(&h, "save_step");
-    h.model.save.saved = Some(("customers-100.toml".into(), aircall_dest::destination::Status::Active));
+    h.model.save.saved = Some((
+        "customers-100.toml".into(),
+        aircall_dest::destination::Status::Active,
+    ));
     h.model.save.run = Run::Running {
         id: TaskId(9),
-        progress: RunProgress { read: 40, sent: 38, delivered: 37, rejected: 1, invalid: 2, total: Some(100), per_minute: 60.0, eta_secs: Some(62), done: false, note: None },
+        progress: RunProgress {
+            read: 40,
+            sent: 38,
+            delivered: 37,
+            rejected: 1,
+            invalid: 2,
+            total: Some(100),
+            per_minute: 60.0,
+            eta_secs: Some(62),
+            done: false,
+            note: None,
+        },
     };
     h.model.focus = Field::StopRun;
     snap(&h, "save_running");

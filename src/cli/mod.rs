@@ -191,13 +191,18 @@ pub fn main() -> ExitCode {
 
 /// Runs the set-up wizard; its errors (an unreadable destination file, no terminal) end here.
 fn wizard(options: crate::tui::Options) -> context::Outcome {
-    crate::tui::run(options).map(|()| exit::SUCCESS).map_err(|e| Failure::error(format!("{e:#}")))
+    crate::tui::run(options)
+        .map(|()| exit::SUCCESS)
+        .map_err(|e| Failure::error(format!("{e:#}")))
 }
 
 fn dispatch(cli: Cli) -> u8 {
     let outcome = match &cli.command {
         None => wizard(crate::tui::Options::default()),
-        Some(Command::Setup(args)) => wizard(crate::tui::Options { dest: args.dest.clone(), input: args.input.clone() }),
+        Some(Command::Setup(args)) => wizard(crate::tui::Options {
+            dest: args.dest.clone(),
+            input: args.input.clone(),
+        }),
         Some(Command::Preview(args)) => preview::run(args),
         Some(Command::Sandbox(args)) => sandbox(args),
         Some(Command::Validate(args)) => validate::run(args),

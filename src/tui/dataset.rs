@@ -33,8 +33,11 @@ impl Dataset {
 
 /// Reads the start of `path`. Blocking: run it off the UI loop.
 pub fn inspect(path: &Path, format: Option<Format>) -> Result<Dataset, String> {
-    let size_bytes = std::fs::metadata(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?.len();
-    let mut reader = records::open(&records::Input::Path(path.to_path_buf()), format).map_err(|e| e.to_string())?;
+    let size_bytes = std::fs::metadata(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?
+        .len();
+    let mut reader = records::open(&records::Input::Path(path.to_path_buf()), format)
+        .map_err(|e| e.to_string())?;
     let format = reader.format();
     let mut samples = Vec::new();
     let mut complete = true;
@@ -51,7 +54,14 @@ pub fn inspect(path: &Path, format: Option<Format>) -> Result<Dataset, String> {
             attributes.push(attribute.path);
         }
     }
-    Ok(Dataset { path: path.to_path_buf(), format, attributes, samples, size_bytes, complete })
+    Ok(Dataset {
+        path: path.to_path_buf(),
+        format,
+        attributes,
+        samples,
+        size_bytes,
+        complete,
+    })
 }
 
 /// Counts every record of `path` when that is cheap (`None` for large files). Blocking and
@@ -68,13 +78,17 @@ pub fn complete_path(typed: &str) -> Vec<String> {
         None => ("", typed),
     };
     let expanded_dir = if let Some(rest) = dir.strip_prefix("~/") {
-        directories::BaseDirs::new().map(|b| b.home_dir().join(rest)).unwrap_or_else(|| PathBuf::from(dir))
+        directories::BaseDirs::new()
+            .map(|b| b.home_dir().join(rest))
+            .unwrap_or_else(|| PathBuf::from(dir))
     } else if dir.is_empty() {
         PathBuf::from(".")
     } else {
         PathBuf::from(dir)
     };
-    let Ok(entries) = std::fs::read_dir(&expanded_dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(&expanded_dir) else {
+        return Vec::new();
+    };
     let mut items: Vec<String> = entries
         .flatten()
         .filter_map(|entry| {
@@ -92,10 +106,18 @@ pub fn complete_path(typed: &str) -> Vec<String> {
 
 /// The longest text every item starts with, for Tab completion of a unique prefix.
 pub fn common_prefix(items: &[String]) -> String {
-    let Some(first) = items.first() else { return String::new() };
+    let Some(first) = items.first() else {
+        return String::new();
+    };
     let mut end = first.len();
     for item in &items[1..] {
-        end = end.min(first.bytes().zip(item.bytes()).take_while(|(a, b)| a == b).count());
+        end = end.min(
+            first
+                .bytes()
+                .zip(item.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
     }
     while !first.is_char_boundary(end) {
         end -= 1;
@@ -111,9 +133,16 @@ mod tests {
     fn nested_attributes_become_dotted_paths() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("people.jsonl");
-        std::fs::write(&path, "{\"id\": 1, \"user\": {\"id\": 2, \"email\": \"a@b\"}}\n").unwrap();
+        std::fs::write(
+            &path,
+            "{\"id\": 1, \"user\": {\"id\": 2, \"email\": \"a@b\"}}\n",
+        )
+        .unwrap();
         let dataset = inspect(&path, None).unwrap();
-        assert_eq!(dataset.attributes, vec!["id", "user", "user.id", "user.email"]);
+        assert_eq!(
+            dataset.attributes,
+            vec!["id", "user", "user.id", "user.email"]
+        );
         assert_eq!(dataset.known_count(), Some(1));
         assert_eq!(dataset.format, Format::Jsonl);
     }
@@ -125,7 +154,16 @@ mod tests {
         std::fs::create_dir(dir.path().join("cont")).unwrap();
         let typed = format!("{}/con", dir.path().display());
         let items = complete_path(&typed);
-        assert_eq!(items, vec![format!("{}/cont/", dir.path().display()), format!("{}/contacts.csv", dir.path().display())]);
-        assert_eq!(common_prefix(&items), format!("{}/cont", dir.path().display()));
+        assert_eq!(
+            items,
+            vec![
+                format!("{}/cont/", dir.path().display()),
+                format!("{}/contacts.csv", dir.path().display())
+            ]
+        );
+        assert_eq!(
+            common_prefix(&items),
+            format!("{}/cont", dir.path().display())
+        );
     }
 }

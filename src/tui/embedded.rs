@@ -9,7 +9,10 @@ use crate::sandbox::{self, Sandbox, SandboxConfig};
 pub const PREFERRED_PORT: u16 = 47800;
 
 pub async fn start_sandbox() -> anyhow::Result<Sandbox> {
-    let preferred = SandboxConfig { addr: SocketAddr::from(([127, 0, 0, 1], PREFERRED_PORT)), ..SandboxConfig::default() };
+    let preferred = SandboxConfig {
+        addr: SocketAddr::from(([127, 0, 0, 1], PREFERRED_PORT)),
+        ..SandboxConfig::default()
+    };
     match sandbox::start(preferred).await {
         Ok(sandbox) => Ok(sandbox),
         Err(_) => Ok(sandbox::start(SandboxConfig::default()).await?),

@@ -29,7 +29,12 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                 fields.push(Field::Endpoint);
                 if model.dest.template.is_some() {
                     fields.push(Field::Resource);
-                    if model.dest.template.as_ref().is_some_and(|t| t.resource == "custom") {
+                    if model
+                        .dest
+                        .template
+                        .as_ref()
+                        .is_some_and(|t| t.resource == "custom")
+                    {
                         fields.push(Field::CustomPath);
                     }
                     for (i, row) in form.mapping.iter().enumerate() {
@@ -41,7 +46,14 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                     }
                 }
             } else {
-                fields.extend([Field::Method, Field::ContentFormat, Field::Url, Field::Headers, Field::Exclude, Field::Batching]);
+                fields.extend([
+                    Field::Method,
+                    Field::ContentFormat,
+                    Field::Url,
+                    Field::Headers,
+                    Field::Exclude,
+                    Field::Batching,
+                ]);
                 if form.batching.checked {
                     fields.extend([Field::BatchSize, Field::Algorithm]);
                     let algorithm = model.dest.batching.algorithm;
@@ -49,7 +61,9 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                         fields.extend([Field::GroupBy, Field::GroupShape, Field::Pluck]);
                     }
                     if algorithm == Algorithm::Wrap
-                        || (algorithm == Algorithm::GroupBy && model.dest.batching.group_shape == crate::destination::GroupShape::Wrap)
+                        || (algorithm == Algorithm::GroupBy
+                            && model.dest.batching.group_shape
+                                == crate::destination::GroupShape::Wrap)
                     {
                         fields.push(Field::WrapKey);
                     }
@@ -58,8 +72,17 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
             }
         }
         Step::Save => {
-            fields.extend([Field::DestName, Field::SavePath, Field::Save, Field::SaveActivate]);
-            let active = model.save.saved.as_ref().is_some_and(|(_, s)| *s == crate::destination::Status::Active);
+            fields.extend([
+                Field::DestName,
+                Field::SavePath,
+                Field::Save,
+                Field::SaveActivate,
+            ]);
+            let active = model
+                .save
+                .saved
+                .as_ref()
+                .is_some_and(|(_, s)| *s == crate::destination::Status::Active);
             match &model.save.run {
                 Run::Running { .. } => fields.push(Field::StopRun),
                 _ if active => fields.push(Field::StartRun),
@@ -74,7 +97,11 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
 pub fn order(model: &Model) -> Vec<Field> {
     let mut fields = form_fields(model);
     if model.step == Step::Configure {
-        fields.push(if model.pane.test == TestState::Editing { Field::Editor } else { Field::Pane });
+        fields.push(if model.pane.test == TestState::Editing {
+            Field::Editor
+        } else {
+            Field::Pane
+        });
     }
     if model.step != Step::Source {
         fields.push(Field::Back);
@@ -97,7 +124,11 @@ pub fn move_focus(model: &mut Model, forward: bool) {
     let order = order(model);
     let at = order.iter().position(|f| *f == model.focus).unwrap_or(0);
     let len = order.len();
-    let next = if forward { (at + 1) % len } else { (at + len - 1) % len };
+    let next = if forward {
+        (at + 1) % len
+    } else {
+        (at + len - 1) % len
+    };
     model.focus = order[next];
 }
 

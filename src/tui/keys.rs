@@ -33,7 +33,9 @@ pub fn live(model: &Model) -> Vec<Hint> {
     match model.focus {
         Field::Pane => match model.pane.test {
             TestState::Sending { .. } => hints.push(hint("Esc", "cancel")),
-            TestState::Done(_) | TestState::Failed(_) => hints.extend([hint("↑↓", "scroll"), hint("Esc", "close response")]),
+            TestState::Done(_) | TestState::Failed(_) => {
+                hints.extend([hint("↑↓", "scroll"), hint("Esc", "close response")])
+            }
             _ => hints.extend(PANE.iter().cloned()),
         },
         Field::Editor => {
@@ -45,9 +47,13 @@ pub fn live(model: &Model) -> Vec<Hint> {
         Field::Batching => hints.extend(model.configure.batching.hints()),
         Field::Tabs => hints.extend(model.configure.tabs.hints()),
         Field::Exclude => hints.extend(model.configure.exclude.hints()),
-        Field::Verify | Field::Back | Field::Next | Field::Save | Field::SaveActivate | Field::StartRun | Field::StopRun => {
-            hints.push(hint("Enter", "press"))
-        }
+        Field::Verify
+        | Field::Back
+        | Field::Next
+        | Field::Save
+        | Field::SaveActivate
+        | Field::StartRun
+        | Field::StopRun => hints.push(hint("Enter", "press")),
         Field::DatasetPath => {
             hints.push(hint("Tab", "complete path"));
             hints.extend(model.source.path.hints());
@@ -68,6 +74,10 @@ pub fn live(model: &Model) -> Vec<Hint> {
     } else {
         hints.push(hint("F1", "help"));
     }
-    hints.extend([hint("Tab", "next"), hint("Ctrl-N", "next step"), hint("Ctrl-C", "quit")]);
+    hints.extend([
+        hint("Tab", "next"),
+        hint("Ctrl-N", "next step"),
+        hint("Ctrl-C", "quit"),
+    ]);
     hints
 }

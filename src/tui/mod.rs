@@ -78,18 +78,31 @@ pub fn prepare(options: &Options) -> anyhow::Result<Init> {
     } else {
         None
     };
-    Ok(Init { dest_path: options.dest.clone(), destination, input: options.input.clone(), credentials, sandbox: None, default_dataset })
+    Ok(Init {
+        dest_path: options.dest.clone(),
+        destination,
+        input: options.input.clone(),
+        credentials,
+        sandbox: None,
+        default_dataset,
+    })
 }
 
 /// Runs the wizard. Blocks until the person quits; the terminal is restored in every case.
 pub fn run(options: Options) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let mut init = prepare(&options)?;
         // Nothing configured: a newcomer gets the bundled dataset and a sandbox in this process.
         // A "Local sandbox" saved by an earlier session needs its sandbox again too.
         let wanted = (init.credentials.is_empty() && init.destination.is_none())
-            || init.credentials.iter().any(|c| c.name == SANDBOX_CREDENTIAL);
+            || init
+                .credentials
+                .iter()
+                .any(|c| c.name == SANDBOX_CREDENTIAL);
         let _sandbox = if wanted {
             let sandbox = embedded::start_sandbox().await?;
             init.sandbox = Some(sandbox_credential(&sandbox.url()));

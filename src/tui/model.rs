@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use crate::credentials::{AuthKind, Credential, TokenSource};
 use crate::destination::{
-    Algorithm, ContentFormat, Destination, FieldMapping, GroupShape, Method, Mode, Status, TemplateRef, Transform,
+    Algorithm, ContentFormat, Destination, FieldMapping, GroupShape, Method, Mode, Status,
+    TemplateRef, Transform,
 };
 use crate::records::Format;
 use crate::secret::Secret;
@@ -193,8 +194,15 @@ pub struct ConfigureForm {
 /// One request of the sample pane, exactly as `preview` prints it, or a record that is invalid.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Sample {
-    Request { preview: serde_json::Value, request: crate::request::Request },
-    Invalid { record: u64, line: u64, reason: String },
+    Request {
+        preview: serde_json::Value,
+        request: crate::request::Request,
+    },
+    Invalid {
+        record: u64,
+        line: u64,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -297,11 +305,17 @@ pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Desti
     let ok = resolved.is_ok();
     Destination {
         version: crate::destination::VERSION,
-        name: dataset.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "aircall".into()),
+        name: dataset
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "aircall".into()),
         description: String::new(),
         status: Status::Paused,
         credential: credential.to_string(),
-        source: crate::destination::Source { path: dataset.to_path_buf(), format: None },
+        source: crate::destination::Source {
+            path: dataset.to_path_buf(),
+            format: None,
+        },
         mode: if ok { Mode::Template } else { Mode::Manual },
         template: ok.then_some(template),
         request,
@@ -323,7 +337,15 @@ pub fn method_index(method: Method) -> usize {
 pub fn headers_text(headers: &toml::Table) -> String {
     headers
         .iter()
-        .map(|(name, value)| format!("{name}:{}", value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string())))
+        .map(|(name, value)| {
+            format!(
+                "{name}:{}",
+                value
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| value.to_string())
+            )
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -347,13 +369,20 @@ pub fn parse_headers(text: &str) -> Result<toml::Table, String> {
             return Err(format!("expected name:value, found {piece:?}"));
         };
         let name = name.trim();
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        {
             return Err(format!("{name:?} is not a valid header name"));
         }
         if value.chars().any(|c| c.is_control()) {
             return Err(format!("the value of {name} holds a control character"));
         }
-        table.insert(name.to_string(), toml::Value::String(value.trim().to_string()));
+        table.insert(
+            name.to_string(),
+            toml::Value::String(value.trim().to_string()),
+        );
     }
     Ok(table)
 }
@@ -369,17 +398,34 @@ impl Model {
         let dataset_path = init
             .input
             .clone()
-            .or_else(|| init.destination.as_ref().map(|d| resolve_source(&d.source.path, init.dest_path.as_deref())))
+            .or_else(|| {
+                init.destination
+                    .as_ref()
+                    .map(|d| resolve_source(&d.source.path, init.dest_path.as_deref()))
+            })
             .or(init.default_dataset.clone())
             .unwrap_or_default();
         let dest = match &init.destination {
             Some(dest) => dest.clone(),
-            None => starter_destination(&dataset_path, credentials.first().map(|c| c.name.as_str()).unwrap_or("")),
+            None => starter_destination(
+                &dataset_path,
+                credentials.first().map(|c| c.name.as_str()).unwrap_or(""),
+            ),
         };
         let mut pick_options: Vec<String> = credentials.iter().map(|c| c.name.clone()).collect();
         pick_options.push(NEW_CREDENTIAL.into());
-        let pick = credentials.iter().position(|c| c.name == dest.credential).unwrap_or(if credentials.is_empty() { 0 } else { 0 });
-        let pick = if credentials.is_empty() { pick_options.len() - 1 } else { pick };
+        // A credential the destination names but this machine lacks is offered as a new one
+        // under that name, rather than silently swapped for another.
+        let new_index = pick_options.len() - 1;
+        let pick = credentials
+            .iter()
+            .position(|c| c.name == dest.credential)
+            .unwrap_or(new_index);
+        let missing_name = if pick == new_index {
+            dest.credential.clone()
+        } else {
+            String::new()
+        };
         let theme = Theme::default();
         let save_path = init
             .dest_path
@@ -399,7 +445,8 @@ impl Model {
             dest_path: init.dest_path.clone(),
             credentials,
             source: SourceForm {
-                path: TextInput::new(dataset_path.display().to_string()).with_placeholder("path to a CSV, JSON Lines or JSON file"),
+                path: TextInput::new(dataset_path.display().to_string())
+                    .with_placeholder("path to a CSV, JSON Lines or JSON file"),
                 dataset: None,
                 inspect: Inspect::Idle,
                 count: Count::Unknown,
@@ -407,11 +454,17 @@ impl Model {
             },
             credential: CredentialForm {
                 pick: Pulldown::new(pick_options, pick),
-                name: TextInput::default().with_placeholder("e.g. aircall-prod"),
+                name: TextInput::new(missing_name).with_placeholder("e.g. aircall-prod"),
                 description: TextInput::default().with_placeholder("optional"),
                 api_id: TextInput::default().with_placeholder("Company settings → API"),
                 token: TextInput::masked().with_placeholder("hidden while typed"),
-                kind: Pulldown::new(vec!["Basic (API ID + token)".into(), "Bearer (OAuth token)".into()], 0),
+                kind: Pulldown::new(
+                    vec![
+                        "Basic (API ID + token)".into(),
+                        "Bearer (OAuth token)".into(),
+                    ],
+                    0,
+                ),
                 advanced: Checkbox::new("advanced", false),
                 base_url: TextInput::new(DEFAULT_BASE_URL),
                 verify: Verify::Idle,
@@ -424,8 +477,12 @@ impl Model {
                 custom_path: TextInput::default().with_placeholder("/v1/tags"),
                 mapping: Vec::new(),
                 method: Pulldown::new(options(&Method::ALL, Method::as_str), 1),
-                content: Pulldown::new(vec!["JSON".into(), "XML".into(), "form-urlencoded".into()], 0),
-                url: TextInput::default().with_placeholder("/v1/contacts — type { for record macros"),
+                content: Pulldown::new(
+                    vec!["JSON".into(), "XML".into(), "form-urlencoded".into()],
+                    0,
+                ),
+                url: TextInput::default()
+                    .with_placeholder("/v1/contacts — type { for record macros"),
                 headers: TextInput::default().with_placeholder("name:value,name2:value2"),
                 exclude: MultiSelect::default(),
                 batching: Checkbox::new("send records in batches", false),
@@ -473,7 +530,11 @@ impl Model {
     }
 
     pub fn attributes(&self) -> Vec<String> {
-        self.source.dataset.as_ref().map(|d| d.attributes.clone()).unwrap_or_default()
+        self.source
+            .dataset
+            .as_ref()
+            .map(|d| d.attributes.clone())
+            .unwrap_or_default()
     }
 
     pub fn is_new_credential(&self) -> bool {
@@ -494,16 +555,27 @@ impl Model {
         if name.is_empty() {
             return Err("the new credential needs a name".into());
         }
-        let kind = if form.kind.selected() == 1 { AuthKind::Bearer } else { AuthKind::Basic };
+        let kind = if form.kind.selected() == 1 {
+            AuthKind::Bearer
+        } else {
+            AuthKind::Basic
+        };
         if kind == AuthKind::Basic && form.api_id.value().trim().is_empty() {
             return Err("Basic auth needs the API ID".into());
         }
         if form.token.value().is_empty() {
             return Err("the API token is empty".into());
         }
-        let base_url = form.base_url.value().trim().trim_end_matches('/').to_string();
+        let base_url = form
+            .base_url
+            .value()
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(format!("the base URL must start with https:// (found {base_url:?})"));
+            return Err(format!(
+                "the base URL must start with https:// (found {base_url:?})"
+            ));
         }
         Ok(Credential {
             name: name.to_string(),
@@ -517,7 +589,9 @@ impl Model {
 
     /// The base URL `/` request URLs are joined to: the chosen credential's, else Aircall's.
     pub fn base_url(&self) -> String {
-        self.chosen_credential().map(|c| c.base_url).unwrap_or_else(|_| DEFAULT_BASE_URL.to_string())
+        self.chosen_credential()
+            .map(|c| c.base_url)
+            .unwrap_or_else(|_| DEFAULT_BASE_URL.to_string())
     }
 
     pub fn auth_kind(&self) -> Option<AuthKind> {
@@ -526,12 +600,18 @@ impl Model {
 
     /// The template chosen on the Template tab, if any.
     pub fn template(&self) -> Option<&'static crate::templates::Template> {
-        self.dest.template.as_ref().and_then(|t| crate::templates::get(&t.id))
+        self.dest
+            .template
+            .as_ref()
+            .and_then(|t| crate::templates::get(&t.id))
     }
 
     pub fn resource(&self) -> Option<&'static crate::templates::Resource> {
         let reference = self.dest.template.as_ref()?;
-        self.template()?.resources.iter().find(|r| r.id == reference.resource)
+        self.template()?
+            .resources
+            .iter()
+            .find(|r| r.id == reference.resource)
     }
 
     /// The fields the chosen template resource takes (none in manual mode or for a custom path).
@@ -549,38 +629,83 @@ impl Model {
     pub fn load_configure_widgets(&mut self) {
         let dest = &self.dest;
         let form = &mut self.configure;
-        let mut endpoints: Vec<String> = crate::templates::all().iter().map(|t| t.name.clone()).collect();
+        let mut endpoints: Vec<String> = crate::templates::all()
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
         endpoints.push(MANUAL_ENDPOINT.into());
         let endpoint = match &dest.template {
-            Some(t) => crate::templates::all().iter().position(|x| x.id == t.id).unwrap_or(endpoints.len() - 1),
+            Some(t) => crate::templates::all()
+                .iter()
+                .position(|x| x.id == t.id)
+                .unwrap_or(endpoints.len() - 1),
             None => endpoints.len() - 1,
         };
         form.endpoint = Pulldown::new(endpoints, endpoint);
-        let template = dest.template.as_ref().and_then(|t| crate::templates::get(&t.id));
-        let mut resources: Vec<String> = template.map(|t| t.resources.iter().map(|r| r.name.clone()).collect()).unwrap_or_default();
+        let template = dest
+            .template
+            .as_ref()
+            .and_then(|t| crate::templates::get(&t.id));
+        let mut resources: Vec<String> = template
+            .map(|t| t.resources.iter().map(|r| r.name.clone()).collect())
+            .unwrap_or_default();
         if template.is_some() {
             resources.push(CUSTOM_RESOURCE.into());
         }
         let resource = match (&dest.template, template) {
-            (Some(reference), Some(t)) => t.resources.iter().position(|r| r.id == reference.resource).unwrap_or(resources.len() - 1),
+            (Some(reference), Some(t)) => t
+                .resources
+                .iter()
+                .position(|r| r.id == reference.resource)
+                .unwrap_or(resources.len() - 1),
             _ => 0,
         };
         form.resource = Pulldown::new(resources, resource);
-        form.custom_path.set_value(dest.template.as_ref().and_then(|t| t.custom_path.clone()).unwrap_or_default());
+        form.custom_path.set_value(
+            dest.template
+                .as_ref()
+                .and_then(|t| t.custom_path.clone())
+                .unwrap_or_default(),
+        );
         form.method.select(method_index(dest.request.method));
-        form.content.select(ContentFormat::ALL.iter().position(|c| *c == dest.request.content_format).unwrap_or(0));
+        form.content.select(
+            ContentFormat::ALL
+                .iter()
+                .position(|c| *c == dest.request.content_format)
+                .unwrap_or(0),
+        );
         form.url.set_value(dest.request.url.clone());
         form.headers.set_value(headers_text(&dest.request.headers));
         form.exclude = MultiSelect::new(Vec::new(), dest.request.exclude.clone());
         form.batching.checked = dest.batching.enabled;
-        form.batch_size.set_value(dest.batching.max_records.to_string());
-        form.algorithm.select(Algorithm::ALL.iter().position(|a| *a == dest.batching.algorithm).unwrap_or(0));
+        form.batch_size
+            .set_value(dest.batching.max_records.to_string());
+        form.algorithm.select(
+            Algorithm::ALL
+                .iter()
+                .position(|a| *a == dest.batching.algorithm)
+                .unwrap_or(0),
+        );
         form.wrap_key.set_value(dest.batching.wrap_key.clone());
-        form.group_by.set_value(dest.batching.group_by.clone().unwrap_or_default());
-        form.group_shape.select(if dest.batching.group_shape == GroupShape::Wrap { 1 } else { 0 });
-        form.pluck.set_value(dest.batching.pluck.clone().unwrap_or_default());
-        form.capture_file.set_value(dest.capture.file.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
-        form.webhook.set_value(dest.capture.webhook_url.clone().unwrap_or_default());
+        form.group_by
+            .set_value(dest.batching.group_by.clone().unwrap_or_default());
+        form.group_shape
+            .select(if dest.batching.group_shape == GroupShape::Wrap {
+                1
+            } else {
+                0
+            });
+        form.pluck
+            .set_value(dest.batching.pluck.clone().unwrap_or_default());
+        form.capture_file.set_value(
+            dest.capture
+                .file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        );
+        form.webhook
+            .set_value(dest.capture.webhook_url.clone().unwrap_or_default());
         form.errors.clear();
         self.refresh_attribute_widgets();
     }
@@ -593,7 +718,12 @@ impl Model {
         fields.sort_by_key(|f| !f.required);
         let mut rows = Vec::new();
         for field in &fields {
-            rows.push(self.mapping_row(&field.name, field.required, &field.description, &attributes));
+            rows.push(self.mapping_row(
+                &field.name,
+                field.required,
+                &field.description,
+                &attributes,
+            ));
         }
         // Entries of the file that the resource does not list stay editable too.
         for entry in &self.dest.mapping {
@@ -604,7 +734,13 @@ impl Model {
         self.configure.mapping = rows;
     }
 
-    fn mapping_row(&self, target: &str, required: bool, description: &str, attributes: &[String]) -> MappingRow {
+    fn mapping_row(
+        &self,
+        target: &str,
+        required: bool,
+        description: &str,
+        attributes: &[String],
+    ) -> MappingRow {
         let entry = self.dest.mapping.iter().find(|m| m.target == target);
         let mut sources = vec!["(not set)".to_string()];
         sources.extend(attributes.iter().cloned());
@@ -625,9 +761,20 @@ impl Model {
         };
         let constant = entry
             .and_then(|e| e.value.as_ref())
-            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
             .unwrap_or_default();
-        let transform = entry.map(|e| Transform::ALL.iter().position(|t| *t == e.transform).unwrap_or(0)).unwrap_or(0);
+        let transform = entry
+            .map(|e| {
+                Transform::ALL
+                    .iter()
+                    .position(|t| *t == e.transform)
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
         MappingRow {
             target: target.to_string(),
             required,
@@ -640,10 +787,19 @@ impl Model {
 
     /// Writes mapping row `index` back into the destination's mapping, touching only that entry.
     pub fn apply_mapping_row(&mut self, index: usize) {
-        let Some(row) = self.configure.mapping.get(index) else { return };
+        let Some(row) = self.configure.mapping.get(index) else {
+            return;
+        };
         let label = row.source.selected_label().to_string();
-        let transform = Transform::ALL.get(row.transform.selected()).copied().unwrap_or_default();
-        let position = self.dest.mapping.iter().position(|m| m.target == row.target);
+        let transform = Transform::ALL
+            .get(row.transform.selected())
+            .copied()
+            .unwrap_or_default();
+        let position = self
+            .dest
+            .mapping
+            .iter()
+            .position(|m| m.target == row.target);
         if row.source.selected() == 0 {
             if let Some(at) = position {
                 self.dest.mapping.remove(at);
@@ -681,7 +837,11 @@ impl Model {
     }
 
     pub fn error_for(&self, field: Field) -> Option<&str> {
-        self.configure.errors.iter().find(|(f, _)| *f == field).map(|(_, e)| e.as_str())
+        self.configure
+            .errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, e)| e.as_str())
     }
 
     pub fn set_error(&mut self, field: Field, error: Option<String>) {
@@ -697,7 +857,10 @@ pub fn resolve_source(path: &std::path::Path, dest_path: Option<&std::path::Path
     if path.is_absolute() {
         return path.to_path_buf();
     }
-    match dest_path.and_then(|p| p.parent()).filter(|p| !p.as_os_str().is_empty()) {
+    match dest_path
+        .and_then(|p| p.parent())
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         Some(dir) => dir.join(path),
         None => path.to_path_buf(),
     }

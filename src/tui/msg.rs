@@ -19,29 +19,78 @@ pub enum Msg {
     Resize(u16, u16),
     /// Animation tick (spinners, progress).
     Tick,
-    DatasetInspected { id: TaskId, result: Result<Dataset, String> },
-    RecordsCounted { id: TaskId, count: Option<u64> },
-    PathCompletions { id: TaskId, items: Vec<String> },
-    Verified { id: TaskId, outcome: VerifyOutcome },
-    TestSent { id: TaskId, result: Result<TestResponse, String> },
-    RunProgress { id: TaskId, progress: RunProgress },
-    RunFinished { id: TaskId, result: Result<RunProgress, String> },
-    Saved { result: Result<(PathBuf, crate::destination::Status), String> },
+    DatasetInspected {
+        id: TaskId,
+        result: Result<Dataset, String>,
+    },
+    RecordsCounted {
+        id: TaskId,
+        count: Option<u64>,
+    },
+    PathCompletions {
+        id: TaskId,
+        items: Vec<String>,
+    },
+    Verified {
+        id: TaskId,
+        outcome: VerifyOutcome,
+    },
+    TestSent {
+        id: TaskId,
+        result: Result<TestResponse, String>,
+    },
+    RunProgress {
+        id: TaskId,
+        progress: RunProgress,
+    },
+    RunFinished {
+        id: TaskId,
+        result: Result<RunProgress, String>,
+    },
+    Saved {
+        result: Result<(PathBuf, crate::destination::Status), String>,
+    },
 }
 
 /// What the wizard asks the runtime to do outside the pure update function.
 #[derive(Debug, Clone)]
 pub enum Cmd {
     Quit,
-    InspectDataset { id: TaskId, path: PathBuf },
-    CountRecords { id: TaskId, path: PathBuf },
-    CompletePath { id: TaskId, typed: String },
-    Verify { id: TaskId, base_url: String, authorization: crate::secret::Secret },
-    SendTest { id: TaskId, request: TestRequest },
-    Cancel { id: TaskId },
-    StartRun { id: TaskId, dest_path: PathBuf, credential: crate::credentials::Credential },
+    InspectDataset {
+        id: TaskId,
+        path: PathBuf,
+    },
+    CountRecords {
+        id: TaskId,
+        path: PathBuf,
+    },
+    CompletePath {
+        id: TaskId,
+        typed: String,
+    },
+    Verify {
+        id: TaskId,
+        base_url: String,
+        authorization: crate::secret::Secret,
+    },
+    SendTest {
+        id: TaskId,
+        request: TestRequest,
+    },
+    Cancel {
+        id: TaskId,
+    },
+    StartRun {
+        id: TaskId,
+        dest_path: PathBuf,
+        credential: crate::credentials::Credential,
+    },
     /// Write the destination file (and the credential it names, when that is new).
-    Save { path: PathBuf, destination: Box<crate::destination::Destination>, credential: Option<crate::credentials::Credential> },
+    Save {
+        path: PathBuf,
+        destination: Box<crate::destination::Destination>,
+        credential: Option<crate::credentials::Credential>,
+    },
 }
 
 /// The outcome of `GET /v1/ping`.

@@ -14,7 +14,11 @@ pub fn rebuild(model: &mut Model) {
     let auth_kind = model.auth_kind();
     match Plan::new(&model.dest, &model.base_url()) {
         Ok(plan) => {
-            model.pane.error = plan.warnings().first().cloned().map(|w| format!("warning: {w}"));
+            model.pane.error = plan
+                .warnings()
+                .first()
+                .cloned()
+                .map(|w| format!("warning: {w}"));
             model.pane.samples = samples(&plan, dataset.records(), auth_kind, PANE_REQUESTS);
         }
         Err(e) => {
@@ -44,11 +48,18 @@ pub fn samples(
                     break;
                 }
                 requests += 1;
-                out.push(Sample::Request { preview: request.preview_json(auth_kind), request });
+                out.push(Sample::Request {
+                    preview: request.preview_json(auth_kind),
+                    request,
+                });
             }
             Built::Invalid(invalid) => {
                 if out.len() < limit * 2 {
-                    out.push(Sample::Invalid { record: invalid.record.0, line: invalid.line, reason: invalid.reason });
+                    out.push(Sample::Invalid {
+                        record: invalid.record.0,
+                        line: invalid.line,
+                        reason: invalid.reason,
+                    });
                 }
             }
         }

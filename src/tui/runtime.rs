@@ -6,9 +6,14 @@ use std::io::{Stdout, stdout};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event, EventStream};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream,
+};
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend};
@@ -60,7 +65,11 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
                 let _ = tx.send(Msg::PathCompletions { id, items });
             });
         }
-        Cmd::Verify { id, base_url, authorization } => {
+        Cmd::Verify {
+            id,
+            base_url,
+            authorization,
+        } => {
             let tx = tx.clone();
             let handle = tokio::spawn(async move {
                 let outcome = tasks::verify(&base_url, &authorization).await;
@@ -84,11 +93,19 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
                 let _ = stop.send(true);
             }
         }
-        Cmd::Save { path, destination, credential } => {
+        Cmd::Save {
+            path,
+            destination,
+            credential,
+        } => {
             let result = tasks::save(&path, &destination, credential);
             let _ = tx.send(Msg::Saved { result });
         }
-        Cmd::StartRun { id, dest_path, credential } => {
+        Cmd::StartRun {
+            id,
+            dest_path,
+            credential,
+        } => {
             let (stop_tx, stop_rx) = watch::channel(false);
             tasks.stops.insert(id, stop_tx);
             tokio::spawn(tasks::run(id, dest_path, credential, tx.clone(), stop_rx));
@@ -169,7 +186,13 @@ where
 /// Puts the terminal back as it was: cooked mode, main screen, no mouse capture.
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = execute!(
+        stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<Stdout>>> {
@@ -179,7 +202,12 @@ fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<Stdout>>> {
         previous(info);
     }));
     enable_raw_mode()?;
-    execute!(stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste)?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )?;
     Ok(Terminal::new(CrosstermBackend::new(stdout()))?)
 }
 
@@ -189,7 +217,8 @@ fn start_logging() -> Option<PathBuf> {
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join("wizard.log");
     let file = crate::files::open_private_append(&path).ok()?;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("AIRCALL_DEST_LOG").unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AIRCALL_DEST_LOG")
+        .unwrap_or_else(|_| "info".into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

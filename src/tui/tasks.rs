@@ -31,7 +31,12 @@ pub async fn verify(base_url: &str, authorization: &Secret) -> VerifyOutcome {
         Err(e) => return VerifyOutcome::Unreachable(e),
     };
     let url = format!("{}/v1/ping", base_url.trim_end_matches('/'));
-    match client.get(&url).header("Authorization", authorization.expose()).send().await {
+    match client
+        .get(&url)
+        .header("Authorization", authorization.expose())
+        .send()
+        .await
+    {
         Ok(response) => match response.status().as_u16() {
             200..=299 => VerifyOutcome::Ok,
             401 => VerifyOutcome::Unauthorized,
@@ -56,7 +61,8 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// Sends one test request and reads the whole response.
 pub async fn send_test(request: TestRequest) -> Result<TestResponse, String> {
     let client = client(Duration::from_secs(request.timeout_secs))?;
-    let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| e.to_string())?;
+    let method =
+        reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| e.to_string())?;
     let mut builder = client.request(method, &request.url);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
@@ -68,24 +74,44 @@ pub async fn send_test(request: TestRequest) -> Result<TestResponse, String> {
         builder = builder.body(body);
     }
     let started = Instant::now();
-    let response = builder.send().await.map_err(|e| format!("cannot reach {}: {}", request.url, error_chain(&e)))?;
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {}: {}", request.url, error_chain(&e)))?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
         .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("(not text)").to_string()))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.to_str().unwrap_or("(not text)").to_string(),
+            )
+        })
         .collect();
-    let bytes = response.bytes().await.map_err(|e| format!("reading the response: {}", error_chain(&e)))?;
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| format!("reading the response: {}", error_chain(&e)))?;
     let elapsed_ms = started.elapsed().as_millis();
     let mut body = String::from_utf8_lossy(&bytes[..bytes.len().min(BODY_LIMIT)]).to_string();
     if bytes.len() > BODY_LIMIT {
         body.push_str(&format!("\n… ({} bytes in all)", bytes.len()));
     }
-    Ok(TestResponse { status, elapsed_ms, headers, body })
+    Ok(TestResponse {
+        status,
+        elapsed_ms,
+        headers,
+        body,
+    })
 }
 
 /// Writes the destination file, saving first the credential it names when that is new here.
-pub fn save(path: &Path, destination: &Destination, credential: Option<Credential>) -> Result<(PathBuf, crate::destination::Status), String> {
+pub fn save(
+    path: &Path,
+    destination: &Destination,
+    credential: Option<Credential>,
+) -> Result<(PathBuf, crate::destination::Status), String> {
     if let Some(credential) = credential {
         let name = credential.name.clone();
         crate::credentials::CredentialStore::open_default()
@@ -99,7 +125,13 @@ pub fn save(path: &Path, destination: &Destination, credential: Option<Credentia
 /// Runs a saved, active destination from the wizard, reporting progress until done or `stop`.
 /// Requests go one at a time at the destination's rate limit; 2xx counts as delivered, other
 /// 4xx as rejected; 401/403 and network failures end the run with the reason.
-pub async fn run(id: TaskId, dest_path: PathBuf, credential: Credential, tx: UnboundedSender<Msg>, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    id: TaskId,
+    dest_path: PathBuf,
+    credential: Credential,
+    tx: UnboundedSender<Msg>,
+    mut stop: watch::Receiver<bool>,
+) {
     let result = run_inner(id, &dest_path, &credential, &tx, &mut stop).await;
     let _ = tx.send(Msg::RunFinished { id, result });
 }
@@ -119,7 +151,10 @@ async fn run_inner(
     let total = {
         let input = input.clone();
         let format = destination.source.format;
-        tokio::task::spawn_blocking(move || crate::records::count_records(&input, format)).await.ok().flatten()
+        tokio::task::spawn_blocking(move || crate::records::count_records(&input, format))
+            .await
+            .ok()
+            .flatten()
     };
     let (records_tx, mut records_rx) = tokio::sync::mpsc::channel(64);
     let format = destination.source.format;
@@ -137,12 +172,17 @@ async fn run_inner(
             }
         }
     });
-    let client = client(Duration::from_secs(destination.delivery.request_timeout_secs.max(1)))?;
+    let client = client(Duration::from_secs(
+        destination.delivery.request_timeout_secs.max(1),
+    ))?;
     let interval = match destination.delivery.rate_limit_per_minute {
         0 => Duration::ZERO,
         n => Duration::from_secs_f64(60.0 / n as f64),
     };
-    let mut progress = RunProgress { total, ..Default::default() };
+    let mut progress = RunProgress {
+        total,
+        ..Default::default()
+    };
     let started = Instant::now();
     let mut next_send = Instant::now();
     let mut builder = plan.builder();
@@ -188,7 +228,8 @@ async fn run_inner(
                 }
             }
             next_send = Instant::now() + interval;
-            let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).map_err(|e| e.to_string())?;
+            let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+                .map_err(|e| e.to_string())?;
             let mut call = client.request(method, &request.url);
             for (name, value) in &request.headers {
                 call = call.header(name, value);
@@ -204,19 +245,31 @@ async fn run_inner(
             match call.send().await {
                 Ok(response) => match response.status().as_u16() {
                     200..=299 => progress.delivered += count,
-                    401 | 403 => return Err(format!("the API answered {} : the credential was refused", response.status())),
+                    401 | 403 => {
+                        return Err(format!(
+                            "the API answered {} : the credential was refused",
+                            response.status()
+                        ));
+                    }
                     _ => progress.rejected += count,
                 },
                 Err(e) => return Err(format!("cannot reach {}: {}", request.url, error_chain(&e))),
             }
             // A rate over the first seconds says little: it is shown once there is a sample.
             let elapsed = started.elapsed();
-            progress.per_minute = if elapsed >= Duration::from_secs(5) { progress.sent as f64 * 60.0 / elapsed.as_secs_f64() } else { 0.0 };
+            progress.per_minute = if elapsed >= Duration::from_secs(5) {
+                progress.sent as f64 * 60.0 / elapsed.as_secs_f64()
+            } else {
+                0.0
+            };
             if let Some(total) = progress.total {
                 let left = total.saturating_sub(progress.read) + builder_pending(&progress);
                 progress.eta_secs = Some((left as f64 * interval.as_secs_f64()) as u64);
             }
-            let _ = tx.send(Msg::RunProgress { id, progress: progress.clone() });
+            let _ = tx.send(Msg::RunProgress {
+                id,
+                progress: progress.clone(),
+            });
         }
         if finished_input {
             break;
@@ -228,5 +281,7 @@ async fn run_inner(
 }
 
 fn builder_pending(progress: &RunProgress) -> u64 {
-    progress.read.saturating_sub(progress.delivered + progress.rejected + progress.invalid)
+    progress
+        .read
+        .saturating_sub(progress.delivered + progress.rejected + progress.invalid)
 }

@@ -42,10 +42,14 @@ impl Default for Theme {
             focused_border: Style::new().fg(Color::Cyan),
             border: Style::new().fg(Color::DarkGray),
             input: Style::new().fg(Color::White),
-            placeholder: Style::new().fg(Color::DarkGray).add_modifier(Modifier::ITALIC),
+            placeholder: Style::new()
+                .fg(Color::DarkGray)
+                .add_modifier(Modifier::ITALIC),
             selected: Style::new().fg(Color::Black).bg(Color::Cyan),
             step_done: Style::new().fg(Color::Green),
-            step_current: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            step_current: Style::new()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
             step_todo: Style::new().fg(Color::DarkGray),
             ok: Style::new().fg(Color::Green),
             warn: Style::new().fg(Color::Yellow),
@@ -58,7 +62,10 @@ impl Default for Theme {
             json_punct: Style::new().fg(Color::Gray),
             method: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
             button: Style::new().fg(Color::White).bg(Color::DarkGray),
-            focused_button: Style::new().fg(Color::Black).bg(Color::Cyan).add_modifier(Modifier::BOLD),
+            focused_button: Style::new()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
         }
     }
 }

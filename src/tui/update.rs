@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 
 use crate::destination::{Algorithm, ContentFormat, GroupShape, Method, Mode, Status, TemplateRef};
 use crate::tui::dataset;
@@ -68,7 +70,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::RunProgress { id, progress } => {
-            if let Run::Running { id: running, progress: current } = &mut model.save.run
+            if let Run::Running {
+                id: running,
+                progress: current,
+            } = &mut model.save.run
                 && *running == id
             {
                 *current = progress;
@@ -103,7 +108,10 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         return cmds;
     }
     if model.help {
-        if matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter | KeyCode::Char('q')) {
+        if matches!(
+            key.code,
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter | KeyCode::Char('q')
+        ) {
             model.help = false;
         }
         return Vec::new();
@@ -190,13 +198,17 @@ fn on_escape(model: &mut Model) -> Vec<Cmd> {
 
 /// Tab completes the dataset path only while it names nothing readable; otherwise it moves on.
 fn path_is_loaded(model: &Model) -> bool {
-    !(model.source.path.value().trim().is_empty() || matches!(model.source.inspect, Inspect::Failed(_)))
+    !(model.source.path.value().trim().is_empty()
+        || matches!(model.source.inspect, Inspect::Failed(_)))
 }
 
 fn request_completion(model: &mut Model) -> Vec<Cmd> {
     let id = model.next_task();
     model.source.completion = Some(id);
-    vec![Cmd::CompletePath { id, typed: model.source.path.value().to_string() }]
+    vec![Cmd::CompletePath {
+        id,
+        typed: model.source.path.value().to_string(),
+    }]
 }
 
 fn complete_path(model: &mut Model, items: Vec<String>) -> Vec<Cmd> {
@@ -219,10 +231,15 @@ fn complete_path(model: &mut Model, items: Vec<String>) -> Vec<Cmd> {
 
 /// Moves to step `index` (0-based). Leaving step 1 needs a readable dataset and a credential.
 pub fn go_to(model: &mut Model, index: usize) -> Vec<Cmd> {
-    let Some(&target) = Step::ALL.get(index) else { return Vec::new() };
+    let Some(&target) = Step::ALL.get(index) else {
+        return Vec::new();
+    };
     if target > Step::Source && model.step == Step::Source {
         if model.source.dataset.is_none() {
-            model.notice = Some((Level::Error, "choose a dataset that can be read before going on".into()));
+            model.notice = Some((
+                Level::Error,
+                "choose a dataset that can be read before going on".into(),
+            ));
             model.focus = Field::DatasetPath;
             return Vec::new();
         }
@@ -334,7 +351,11 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         let outcome = input.handle_key(key);
         // Typing `{` in the URL offers the dataset's attributes as record macros.
         if field == Field::Url && key.code == KeyCode::Char('{') && outcome == Outcome::Changed {
-            let items: Vec<String> = model.attributes().iter().map(|a| format!("{{record.{a}}}")).collect();
+            let items: Vec<String> = model
+                .attributes()
+                .iter()
+                .map(|a| format!("{{record.{a}}}"))
+                .collect();
             let anchor = model.configure.url.cursor() - 1;
             model.configure.url.offer(items, anchor);
         }
@@ -349,7 +370,13 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
             Field::Exclude => model.configure.exclude.handle_key(key),
             Field::Pane => return pane_key(model, key),
             Field::Editor => return editor_key(model, key),
-            Field::Verify | Field::Back | Field::Next | Field::Save | Field::SaveActivate | Field::StartRun | Field::StopRun => {
+            Field::Verify
+            | Field::Back
+            | Field::Next
+            | Field::Save
+            | Field::SaveActivate
+            | Field::StartRun
+            | Field::StopRun => {
                 if matches!(key.code, KeyCode::Enter | KeyCode::Char(' ')) {
                     return press(model, field);
                 }
@@ -402,7 +429,11 @@ fn verify(model: &mut Model) -> Vec<Cmd> {
     };
     let id = model.next_task();
     model.credential.verify = Verify::Running(id);
-    vec![Cmd::Verify { id, base_url: credential.base_url, authorization }]
+    vec![Cmd::Verify {
+        id,
+        base_url: credential.base_url,
+        authorization,
+    }]
 }
 
 fn pane_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
@@ -415,7 +446,14 @@ fn pane_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         return Vec::new();
     }
     match key.code {
-        KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown | KeyCode::Home | KeyCode::End if pane.expanded => {
+        KeyCode::Up
+        | KeyCode::Down
+        | KeyCode::PageUp
+        | KeyCode::PageDown
+        | KeyCode::Home
+        | KeyCode::End
+            if pane.expanded =>
+        {
             pane.body.handle_key(key);
         }
         KeyCode::Up => {
@@ -441,7 +479,10 @@ fn pane_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
 
 fn start_editing(model: &mut Model) -> Vec<Cmd> {
     let Some(Sample::Request { request, .. }) = model.pane.samples.get(model.pane.selected) else {
-        model.notice = Some((Level::Error, "pick a request (not an invalid record) to edit".into()));
+        model.notice = Some((
+            Level::Error,
+            "pick a request (not an invalid record) to edit".into(),
+        ));
         return Vec::new();
     };
     let json = model.dest.request.content_format == ContentFormat::Json;
@@ -468,8 +509,13 @@ fn send_test(model: &mut Model) -> Vec<Cmd> {
     if matches!(model.pane.test, TestState::Sending { .. }) {
         return Vec::new();
     }
-    let Some(Sample::Request { request, .. }) = model.pane.samples.get(model.pane.selected).cloned() else {
-        model.notice = Some((Level::Error, "there is no request to send: pick a valid sample".into()));
+    let Some(Sample::Request { request, .. }) =
+        model.pane.samples.get(model.pane.selected).cloned()
+    else {
+        model.notice = Some((
+            Level::Error,
+            "there is no request to send: pick a valid sample".into(),
+        ));
         return Vec::new();
     };
     let body = match (&model.pane.editor, model.pane.test == TestState::Editing) {
@@ -501,7 +547,10 @@ fn send_test(model: &mut Model) -> Vec<Cmd> {
         None
     };
     let id = model.next_task();
-    model.pane.test = TestState::Sending { id, started_tick: model.tick };
+    model.pane.test = TestState::Sending {
+        id,
+        started_tick: model.tick,
+    };
     if model.focus == Field::Editor {
         model.focus = Field::Pane;
     }
@@ -534,7 +583,11 @@ fn on_paste(model: &mut Model, text: &str) -> Vec<Cmd> {
     Vec::new()
 }
 
-fn on_inspected(model: &mut Model, id: crate::tui::msg::TaskId, result: Result<dataset::Dataset, String>) -> Vec<Cmd> {
+fn on_inspected(
+    model: &mut Model,
+    id: crate::tui::msg::TaskId,
+    result: Result<dataset::Dataset, String>,
+) -> Vec<Cmd> {
     if model.source.inspect != Inspect::Running(id) {
         return Vec::new();
     }
@@ -546,7 +599,10 @@ fn on_inspected(model: &mut Model, id: crate::tui::msg::TaskId, result: Result<d
                 Some(n) => Count::Known(n),
                 None => {
                     let id = model.next_task();
-                    cmds.push(Cmd::CountRecords { id, path: dataset.path.clone() });
+                    cmds.push(Cmd::CountRecords {
+                        id,
+                        path: dataset.path.clone(),
+                    });
                     Count::Counting(id)
                 }
             };
@@ -557,7 +613,8 @@ fn on_inspected(model: &mut Model, id: crate::tui::msg::TaskId, result: Result<d
                 && model.dest.mapping.is_empty()
                 && let Some(resource) = model.resource()
             {
-                model.dest.mapping = crate::templates::suggest_mapping(resource, &model.attributes());
+                model.dest.mapping =
+                    crate::templates::suggest_mapping(resource, &model.attributes());
             }
             model.refresh_attribute_widgets();
             pane::rebuild(model);
@@ -596,13 +653,20 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             model.source_edited = true;
             cmds = inspect(model);
         }
-        Field::Credential | Field::CredName | Field::CredDescription | Field::CredApiId | Field::CredToken | Field::CredKind | Field::CredBaseUrl => {
+        Field::Credential
+        | Field::CredName
+        | Field::CredDescription
+        | Field::CredApiId
+        | Field::CredToken
+        | Field::CredKind
+        | Field::CredBaseUrl => {
             model.credential.verify = Verify::Idle;
             if let Ok(credential) = model.chosen_credential() {
                 if model.dest.credential != credential.name {
                     model.dest.credential = credential.name;
                 }
-            } else if model.is_new_credential() && !model.credential.name.value().trim().is_empty() {
+            } else if model.is_new_credential() && !model.credential.name.value().trim().is_empty()
+            {
                 model.dest.credential = model.credential.name.value().trim().to_string();
             }
         }
@@ -612,8 +676,20 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             let label = c.endpoint.selected_label().to_string();
             match crate::templates::all().iter().find(|t| t.name == label) {
                 Some(template) => {
-                    let resource = template.resources.first().map(|r| r.id.clone()).unwrap_or_else(|| "custom".into());
-                    apply_template(model, TemplateRef { id: template.id.clone(), resource, custom_path: None, parameters: toml::Table::new() });
+                    let resource = template
+                        .resources
+                        .first()
+                        .map(|r| r.id.clone())
+                        .unwrap_or_else(|| "custom".into());
+                    apply_template(
+                        model,
+                        TemplateRef {
+                            id: template.id.clone(),
+                            resource,
+                            custom_path: None,
+                            parameters: toml::Table::new(),
+                        },
+                    );
                 }
                 None => {
                     model.dest.mode = Mode::Manual;
@@ -631,7 +707,9 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
                     .map(|r| r.id.clone())
                     .unwrap_or_else(|| "custom".into());
                 reference.custom_path = if reference.resource == "custom" {
-                    Some(c.custom_path.value().to_string()).filter(|p| !p.is_empty()).or(Some("/v1/contacts".into()))
+                    Some(c.custom_path.value().to_string())
+                        .filter(|p| !p.is_empty())
+                        .or(Some("/v1/contacts".into()))
                 } else {
                     None
                 };
@@ -646,16 +724,26 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
                     model.set_error(Field::CustomPath, None);
                     apply_template_keep_widgets(model, reference);
                 } else {
-                    model.set_error(Field::CustomPath, Some("a resource path starts with /".into()));
+                    model.set_error(
+                        Field::CustomPath,
+                        Some("a resource path starts with /".into()),
+                    );
                 }
             }
         }
-        Field::MapSource(i) | Field::MapConstant(i) | Field::MapTransform(i) => model.apply_mapping_row(i),
+        Field::MapSource(i) | Field::MapConstant(i) | Field::MapTransform(i) => {
+            model.apply_mapping_row(i)
+        }
         Field::Method => model.dest.request.method = Method::ALL[c.method.selected().min(4)],
-        Field::ContentFormat => model.dest.request.content_format = ContentFormat::ALL[c.content.selected().min(2)],
+        Field::ContentFormat => {
+            model.dest.request.content_format = ContentFormat::ALL[c.content.selected().min(2)]
+        }
         Field::Url => {
             let url = c.url.value().trim().to_string();
-            let problem = if !(url.starts_with('/') || url.starts_with("https://") || url.starts_with("http://")) {
+            let problem = if !(url.starts_with('/')
+                || url.starts_with("https://")
+                || url.starts_with("http://"))
+            {
                 Some("a URL starts with /, https:// or http://".to_string())
             } else {
                 crate::request::check_url_template(&url).err()
@@ -679,14 +767,34 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
                 model.dest.batching.max_records = n;
                 model.set_error(Field::BatchSize, None);
             }
-            _ => model.set_error(Field::BatchSize, Some("expected a whole number of records, 1 or more".into())),
+            _ => model.set_error(
+                Field::BatchSize,
+                Some("expected a whole number of records, 1 or more".into()),
+            ),
         },
-        Field::Algorithm => model.dest.batching.algorithm = Algorithm::ALL[c.algorithm.selected().min(2)],
+        Field::Algorithm => {
+            model.dest.batching.algorithm = Algorithm::ALL[c.algorithm.selected().min(2)]
+        }
         Field::WrapKey => model.dest.batching.wrap_key = c.wrap_key.value().trim().to_string(),
-        Field::GroupBy => model.dest.batching.group_by = Some(c.group_by.value().trim().to_string()).filter(|s| !s.is_empty()),
-        Field::GroupShape => model.dest.batching.group_shape = if c.group_shape.selected() == 1 { GroupShape::Wrap } else { GroupShape::Array },
-        Field::Pluck => model.dest.batching.pluck = Some(c.pluck.value().trim().to_string()).filter(|s| !s.is_empty()),
-        Field::CaptureFile => model.dest.capture.file = Some(PathBuf::from(c.capture_file.value().trim())).filter(|p| !p.as_os_str().is_empty()),
+        Field::GroupBy => {
+            model.dest.batching.group_by =
+                Some(c.group_by.value().trim().to_string()).filter(|s| !s.is_empty())
+        }
+        Field::GroupShape => {
+            model.dest.batching.group_shape = if c.group_shape.selected() == 1 {
+                GroupShape::Wrap
+            } else {
+                GroupShape::Array
+            }
+        }
+        Field::Pluck => {
+            model.dest.batching.pluck =
+                Some(c.pluck.value().trim().to_string()).filter(|s| !s.is_empty())
+        }
+        Field::CaptureFile => {
+            model.dest.capture.file = Some(PathBuf::from(c.capture_file.value().trim()))
+                .filter(|p| !p.as_os_str().is_empty())
+        }
         Field::Webhook => {
             let url = c.webhook.value().trim().to_string();
             if url.is_empty() || url.starts_with("https://") || url.starts_with("http://") {
@@ -704,7 +812,12 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
         }
         _ => {}
     }
-    if model.step == Step::Configure || matches!(field, Field::Credential | Field::CredBaseUrl | Field::CredKind) {
+    if model.step == Step::Configure
+        || matches!(
+            field,
+            Field::Credential | Field::CredBaseUrl | Field::CredKind
+        )
+    {
         pane::rebuild(model);
     }
     cmds
@@ -725,7 +838,10 @@ fn apply_template_keep_widgets(model: &mut Model, reference: TemplateRef) {
             model.dest.mode = Mode::Template;
             model.dest.template = Some(reference);
             let attributes = model.attributes();
-            model.dest.mapping = model.resource().map(|r| crate::templates::suggest_mapping(r, &attributes)).unwrap_or_default();
+            model.dest.mapping = model
+                .resource()
+                .map(|r| crate::templates::suggest_mapping(r, &attributes))
+                .unwrap_or_default();
             model.set_error(Field::Endpoint, None);
         }
         Err(e) => model.set_error(Field::Endpoint, Some(e)),
@@ -733,15 +849,23 @@ fn apply_template_keep_widgets(model: &mut Model, reference: TemplateRef) {
 }
 
 /// The destination as it will be written, or what must be fixed first.
-pub fn destination_to_save(model: &Model, activate: bool) -> Result<crate::destination::Destination, String> {
+pub fn destination_to_save(
+    model: &Model,
+    activate: bool,
+) -> Result<crate::destination::Destination, String> {
     if let Some((field, error)) = model.configure.errors.first() {
-        return Err(format!("{}: {error}", crate::tui::view::field_label(model, *field)));
+        return Err(format!(
+            "{}: {error}",
+            crate::tui::view::field_label(model, *field)
+        ));
     }
     let mut dest = model.dest.clone();
     let target = PathBuf::from(model.save.path.value().trim());
     let same_folder = |a: Option<&std::path::Path>, b: Option<&std::path::Path>| {
         let canonical = |p: Option<&std::path::Path>| {
-            let p = p.filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let p = p
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
             std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
         };
         canonical(a) == canonical(b)
@@ -762,8 +886,18 @@ pub fn destination_to_save(model: &Model, activate: bool) -> Result<crate::desti
             dest.source.path = absolute;
         }
     }
-    dest.status = if activate { Status::Active } else { Status::Paused };
-    dest.check().map_err(|problems| problems.iter().map(|p| format!("{}: {}", p.key(), p.message)).collect::<Vec<_>>().join("; "))?;
+    dest.status = if activate {
+        Status::Active
+    } else {
+        Status::Paused
+    };
+    dest.check().map_err(|problems| {
+        problems
+            .iter()
+            .map(|p| format!("{}: {}", p.key(), p.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
     crate::request::Plan::new(&dest, &model.base_url()).map_err(|e| e.to_string())?;
     Ok(dest)
 }
@@ -781,9 +915,17 @@ fn save(model: &mut Model, activate: bool) -> Vec<Cmd> {
             return Vec::new();
         }
     };
-    let credential = if model.is_new_credential() || model.credential_is_ephemeral() { model.chosen_credential().ok() } else { None };
+    let credential = if model.is_new_credential() || model.credential_is_ephemeral() {
+        model.chosen_credential().ok()
+    } else {
+        None
+    };
     model.save.error = None;
-    vec![Cmd::Save { path, destination: Box::new(dest), credential }]
+    vec![Cmd::Save {
+        path,
+        destination: Box::new(dest),
+        credential,
+    }]
 }
 
 fn start_run(model: &mut Model) -> Vec<Cmd> {
@@ -799,9 +941,16 @@ fn start_run(model: &mut Model) -> Vec<Cmd> {
         }
     };
     let id = model.next_task();
-    model.save.run = Run::Running { id, progress: Default::default() };
+    model.save.run = Run::Running {
+        id,
+        progress: Default::default(),
+    };
     model.focus = Field::StopRun;
-    vec![Cmd::StartRun { id, dest_path: path, credential }]
+    vec![Cmd::StartRun {
+        id,
+        dest_path: path,
+        credential,
+    }]
 }
 
 fn cancel_all(model: &mut Model) -> Vec<Cmd> {
@@ -857,19 +1006,32 @@ fn on_mouse(model: &mut Model, mouse: MouseEvent) -> Vec<Cmd> {
             return go_to(model, index);
         }
     }
-    let Some(field) = layout.field_at(at) else { return Vec::new() };
+    let Some(field) = layout.field_at(at) else {
+        return Vec::new();
+    };
     model.focus = field;
     match field {
         Field::Tabs => {
-            let spans = model.configure.tabs.title_spans(layout.rect_of(Field::Tabs).map(|r| r.x).unwrap_or(0));
+            let spans = model
+                .configure
+                .tabs
+                .title_spans(layout.rect_of(Field::Tabs).map(|r| r.x).unwrap_or(0));
             if let Some(index) = spans.iter().position(|(a, b)| x >= *a && x < *b) {
                 model.configure.tabs.select(index);
             }
             Vec::new()
         }
         Field::CredAdvanced | Field::Batching => {
-            let outcome = if field == Field::Batching { model.configure.batching.toggle() } else { model.credential.advanced.toggle() };
-            if outcome == Outcome::Changed { on_changed(model, field) } else { Vec::new() }
+            let outcome = if field == Field::Batching {
+                model.configure.batching.toggle()
+            } else {
+                model.credential.advanced.toggle()
+            };
+            if outcome == Outcome::Changed {
+                on_changed(model, field)
+            } else {
+                Vec::new()
+            }
         }
         Field::Exclude => {
             let rect = layout.rect_of(Field::Exclude).unwrap_or_default();
@@ -889,7 +1051,13 @@ fn on_mouse(model: &mut Model, mouse: MouseEvent) -> Vec<Cmd> {
             }
             Vec::new()
         }
-        Field::Verify | Field::Back | Field::Next | Field::Save | Field::SaveActivate | Field::StartRun | Field::StopRun => press(model, field),
+        Field::Verify
+        | Field::Back
+        | Field::Next
+        | Field::Save
+        | Field::SaveActivate
+        | Field::StartRun
+        | Field::StopRun => press(model, field),
         _ => {
             if let Some(pulldown) = pulldown_mut(model, field) {
                 pulldown.open();
@@ -908,7 +1076,8 @@ impl Model {
     /// The chosen credential exists only in this process (the embedded sandbox's), so saving
     /// the destination also saves it, or the file would name a credential nobody has.
     pub fn credential_is_ephemeral(&self) -> bool {
-        !self.is_new_credential() && self.ephemeral_credential.as_deref() == Some(self.credential.pick.selected_label())
+        !self.is_new_credential()
+            && self.ephemeral_credential.as_deref() == Some(self.credential.pick.selected_label())
     }
 }
 
@@ -927,4 +1096,3 @@ pub fn saved(model: &mut Model, result: Result<(PathBuf, Status), String>) {
         Err(e) => model.save.error = Some(e),
     }
 }
-

@@ -21,7 +21,11 @@ const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 /// One row of a form: a field with its label, or lines of information.
 #[derive(Debug, Clone)]
 enum Row {
-    Field { field: Field, label: String, height: u16 },
+    Field {
+        field: Field,
+        label: String,
+        height: u16,
+    },
     Info(Vec<Line<'static>>),
 }
 
@@ -42,7 +46,10 @@ pub struct Layout {
 
 impl Layout {
     pub fn rect_of(&self, field: Field) -> Option<Rect> {
-        self.fields.iter().find(|(f, _)| *f == field).map(|(_, r)| *r)
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, r)| *r)
     }
 
     pub fn field_at(&self, at: Position) -> Option<Field> {
@@ -50,11 +57,17 @@ impl Layout {
             return Some(*field);
         }
         // A click on a label focuses its field too.
-        self.labels.iter().find(|(r, _, _)| r.contains(at)).map(|(_, f, _)| *f)
+        self.labels
+            .iter()
+            .find(|(r, _, _)| r.contains(at))
+            .map(|(_, f, _)| *f)
     }
 
     pub fn sample_at(&self, y: u16) -> Option<usize> {
-        self.samples.iter().find(|(_, a, b)| y >= *a && y < *b).map(|(i, _, _)| *i)
+        self.samples
+            .iter()
+            .find(|(_, a, b)| y >= *a && y < *b)
+            .map(|(i, _, _)| *i)
     }
 }
 
@@ -111,7 +124,11 @@ pub fn field_label(model: &Model, field: Field) -> String {
 
 fn field_row(model: &Model, field: Field) -> Row {
     let height = if field == Field::Exclude { 6 } else { 1 };
-    Row::Field { field, label: field_label(model, field), height }
+    Row::Field {
+        field,
+        label: field_label(model, field),
+        height,
+    }
 }
 
 fn info(model: &Model, text: impl Into<String>, style: ratatui::style::Style) -> Row {
@@ -131,7 +148,11 @@ fn rows(model: &Model) -> Vec<Row> {
                     && let Ok(c) = model.chosen_credential()
                 {
                     let kind = c.kind.scheme();
-                    rows.push(info(model, format!("  {} · {kind} · token {}", c.base_url, c.token_origin()), t.dim));
+                    rows.push(info(
+                        model,
+                        format!("  {} · {kind} · token {}", c.base_url, c.token_origin()),
+                        t.dim,
+                    ));
                 }
             }
             Field::Verify => {
@@ -154,7 +175,10 @@ fn rows(model: &Model) -> Vec<Row> {
                         Span::styled("(* required) ", t.dim),
                         Span::styled(format!("{valid} ok"), t.ok),
                         Span::styled(", ", t.dim),
-                        Span::styled(format!("{invalid} invalid"), if invalid > 0 { t.error } else { t.dim }),
+                        Span::styled(
+                            format!("{invalid} invalid"),
+                            if invalid > 0 { t.error } else { t.dim },
+                        ),
                         Span::styled(" in samples", t.dim),
                     ])]));
                 }
@@ -180,8 +204,15 @@ fn rows(model: &Model) -> Vec<Row> {
         if field == Field::Verify {
             rows.push(Row::Info(vec![verify_line(model)]));
         }
-        if field == Field::Tabs && model.configure.tabs.selected() == 0 && model.dest.mode == Mode::Manual {
-            rows.push(info(model, "Manual mode: the Advanced tab holds every setting.", t.dim));
+        if field == Field::Tabs
+            && model.configure.tabs.selected() == 0
+            && model.dest.mode == Mode::Manual
+        {
+            rows.push(info(
+                model,
+                "Manual mode: the Advanced tab holds every setting.",
+                t.dim,
+            ));
         }
         if field == Field::SavePath {
             rows.extend(summary_rows(model));
@@ -194,7 +225,12 @@ fn rows(model: &Model) -> Vec<Row> {
 }
 
 fn sample_counts(model: &Model) -> (usize, usize) {
-    let invalid = model.pane.samples.iter().filter(|s| matches!(s, Sample::Invalid { .. })).count();
+    let invalid = model
+        .pane
+        .samples
+        .iter()
+        .filter(|s| matches!(s, Sample::Invalid { .. }))
+        .count();
     (model.pane.samples.len() - invalid, invalid)
 }
 
@@ -202,7 +238,9 @@ fn dataset_rows(model: &Model) -> Vec<Row> {
     let t = &model.theme;
     let mut rows = Vec::new();
     match (&model.source.inspect, &model.source.dataset) {
-        (Inspect::Running(_), _) => rows.push(info(model, format!("  {} reading…", spinner(model)), t.dim)),
+        (Inspect::Running(_), _) => {
+            rows.push(info(model, format!("  {} reading…", spinner(model)), t.dim))
+        }
         (Inspect::Failed(e), _) => rows.push(info(model, format!("  ✗ {e}"), t.error)),
         (Inspect::Idle, Some(dataset)) => {
             let count = match &model.source.count {
@@ -220,7 +258,10 @@ fn dataset_rows(model: &Model) -> Vec<Row> {
                 Span::styled(format!(" · {} attributes", dataset.attributes.len()), t.dim),
             ])]));
             let list = dataset.attributes.join(", ");
-            rows.push(Row::Info(vec![Line::from(vec![Span::styled("  ", t.dim), Span::styled(list, t.dim)])]));
+            rows.push(Row::Info(vec![Line::from(vec![
+                Span::styled("  ", t.dim),
+                Span::styled(list, t.dim),
+            ])]));
         }
         (Inspect::Idle, None) => {}
     }
@@ -231,11 +272,24 @@ fn verify_line(model: &Model) -> Line<'static> {
     let t = &model.theme;
     match &model.credential.verify {
         Verify::Idle => Line::styled("  Verify calls GET /v1/ping with this credential.", t.dim),
-        Verify::Running(_) => Line::styled(format!("  {} calling GET /v1/ping…", spinner(model)), t.warn),
-        Verify::Done(VerifyOutcome::Ok) => Line::styled("  ✓ credential works (GET /v1/ping answered 200)", t.ok),
-        Verify::Done(VerifyOutcome::Unauthorized) => Line::styled("  ✗ 401 Unauthorized: the API ID or token is wrong", t.error),
-        Verify::Done(VerifyOutcome::Forbidden) => Line::styled("  ✗ 403 Forbidden: this credential may not use the API", t.error),
-        Verify::Done(VerifyOutcome::Status(code)) => Line::styled(format!("  ✗ unexpected status {code}"), t.error),
+        Verify::Running(_) => Line::styled(
+            format!("  {} calling GET /v1/ping…", spinner(model)),
+            t.warn,
+        ),
+        Verify::Done(VerifyOutcome::Ok) => {
+            Line::styled("  ✓ credential works (GET /v1/ping answered 200)", t.ok)
+        }
+        Verify::Done(VerifyOutcome::Unauthorized) => Line::styled(
+            "  ✗ 401 Unauthorized: the API ID or token is wrong",
+            t.error,
+        ),
+        Verify::Done(VerifyOutcome::Forbidden) => Line::styled(
+            "  ✗ 403 Forbidden: this credential may not use the API",
+            t.error,
+        ),
+        Verify::Done(VerifyOutcome::Status(code)) => {
+            Line::styled(format!("  ✗ unexpected status {code}"), t.error)
+        }
         Verify::Done(VerifyOutcome::Unreachable(e)) => Line::styled(format!("  ✗ {e}"), t.error),
     }
 }
@@ -248,13 +302,25 @@ fn summary_rows(model: &Model) -> Vec<Row> {
         None => "manual settings".into(),
     };
     let batching = if d.batching.enabled {
-        format!("batches of {} ({})", d.batching.max_records, d.batching.algorithm.as_str())
+        format!(
+            "batches of {} ({})",
+            d.batching.max_records,
+            d.batching.algorithm.as_str()
+        )
     } else {
         "one request per record".into()
     };
     vec![
-        info(model, format!("  {} {} · {what}", d.request.method, d.request.url), t.dim),
-        info(model, format!("  credential {:?} · {batching}", d.credential), t.dim),
+        info(
+            model,
+            format!("  {} {} · {what}", d.request.method, d.request.url),
+            t.dim,
+        ),
+        info(
+            model,
+            format!("  credential {:?} · {batching}", d.credential),
+            t.dim,
+        ),
     ]
 }
 
@@ -265,7 +331,11 @@ fn save_status_rows(model: &Model) -> Vec<Row> {
         rows.push(Row::Info(vec![Line::styled(format!("✗ {e}"), t.error)]));
     }
     if let Some((path, status)) = &model.save.saved {
-        rows.push(info(model, format!("✓ saved {} as {status}", path.display()), t.ok));
+        rows.push(info(
+            model,
+            format!("✓ saved {} as {status}", path.display()),
+            t.ok,
+        ));
     }
     rows
 }
@@ -274,8 +344,15 @@ fn run_rows(model: &Model) -> Vec<Row> {
     let t = &model.theme;
     let progress_line = |p: &crate::tui::msg::RunProgress| {
         let total = p.total.map(|n| format!("/{n}")).unwrap_or_default();
-        let eta = p.eta_secs.map(|s| format!(" · ETA {}m{:02}s", s / 60, s % 60)).unwrap_or_default();
-        let rate = if p.per_minute > 0.0 { format!("{:.0}/min", p.per_minute) } else { "rate —".to_string() };
+        let eta = p
+            .eta_secs
+            .map(|s| format!(" · ETA {}m{:02}s", s / 60, s % 60))
+            .unwrap_or_default();
+        let rate = if p.per_minute > 0.0 {
+            format!("{:.0}/min", p.per_minute)
+        } else {
+            "rate —".to_string()
+        };
         format!(
             "read {}{total} · sent {} · delivered {} · rejected {} · invalid {} · {rate}{eta}",
             p.read, p.sent, p.delivered, p.rejected, p.invalid
@@ -288,7 +365,18 @@ fn run_rows(model: &Model) -> Vec<Row> {
             info(model, progress_line(progress), t.text),
         ],
         Run::Finished(Ok(p)) => {
-            let mut rows = vec![info(model, if p.done { "✓ run finished" } else { "■ run stopped" }, t.ok), info(model, progress_line(p), t.text)];
+            let mut rows = vec![
+                info(
+                    model,
+                    if p.done {
+                        "✓ run finished"
+                    } else {
+                        "■ run stopped"
+                    },
+                    t.ok,
+                ),
+                info(model, progress_line(p), t.text),
+            ];
             if let Some(note) = &p.note {
                 rows.push(info(model, note.clone(), t.dim));
             }
@@ -314,7 +402,10 @@ pub fn layout(model: &Model) -> Layout {
     for step in Step::ALL {
         let text = step_text(step, screen.width);
         let width = text.chars().count() as u16;
-        layout.steps.push((Rect::new(x, 0, width.min(screen.width.saturating_sub(x)), 1), step));
+        layout.steps.push((
+            Rect::new(x, 0, width.min(screen.width.saturating_sub(x)), 1),
+            step,
+        ));
         x = (x + width + 3).min(screen.width);
     }
     layout.help_bar = Rect::new(0, screen.height - 1, screen.width, 1);
@@ -322,8 +413,20 @@ pub fn layout(model: &Model) -> Layout {
     let body = Rect::new(0, 2, screen.width, screen.height.saturating_sub(5));
     let buttons_y = screen.height - 3;
     let (form, pane) = if model.step == Step::Configure {
-        let form_width = if screen.width >= 120 { screen.width * 45 / 100 } else { screen.width / 2 };
-        (Rect::new(body.x, body.y, form_width, body.height), Some(Rect::new(form_width + 1, body.y, screen.width - form_width - 1, body.height + 1)))
+        let form_width = if screen.width >= 120 {
+            screen.width * 45 / 100
+        } else {
+            screen.width / 2
+        };
+        (
+            Rect::new(body.x, body.y, form_width, body.height),
+            Some(Rect::new(
+                form_width + 1,
+                body.y,
+                screen.width - form_width - 1,
+                body.height + 1,
+            )),
+        )
     } else {
         (body, None)
     };
@@ -335,7 +438,9 @@ pub fn layout(model: &Model) -> Layout {
         if focus::order(model).contains(&field) {
             let width = field_label(model, field).chars().count() as u16 + 4;
             bx = bx.saturating_sub(width);
-            layout.fields.push((field, Rect::new(bx, buttons_y, width, 1)));
+            layout
+                .fields
+                .push((field, Rect::new(bx, buttons_y, width, 1)));
             bx = bx.saturating_sub(2);
         }
     }
@@ -347,7 +452,11 @@ pub fn layout(model: &Model) -> Layout {
     for row in &rows {
         heights.push(match row {
             Row::Field { height, .. } => *height,
-            Row::Info(lines) => lines.iter().map(|l| (l.width().max(1).div_ceil(info_width)) as u16).sum::<u16>().min(4),
+            Row::Info(lines) => lines
+                .iter()
+                .map(|l| (l.width().max(1).div_ceil(info_width)) as u16)
+                .sum::<u16>()
+                .min(4),
         });
     }
     let mut focus_bottom = 0;
@@ -370,29 +479,71 @@ pub fn layout(model: &Model) -> Layout {
         }
         let ry = form.y + top - scroll;
         match row {
-            Row::Field { field, label, height } => {
-                let is_button = matches!(field, Field::Verify | Field::Save | Field::SaveActivate | Field::StartRun | Field::StopRun | Field::Tabs | Field::CredAdvanced | Field::Batching);
+            Row::Field {
+                field,
+                label,
+                height,
+            } => {
+                let is_button = matches!(
+                    field,
+                    Field::Verify
+                        | Field::Save
+                        | Field::SaveActivate
+                        | Field::StartRun
+                        | Field::StopRun
+                        | Field::Tabs
+                        | Field::CredAdvanced
+                        | Field::Batching
+                );
                 if is_button {
                     let width = match field {
-                        Field::Tabs | Field::CredAdvanced | Field::Batching => form.width.saturating_sub(1),
+                        Field::Tabs | Field::CredAdvanced | Field::Batching => {
+                            form.width.saturating_sub(1)
+                        }
                         _ => button_text(model, field).chars().count() as u16,
                     };
-                    let x = if matches!(field, Field::Batching) { form.x + 1 + label_width } else { form.x + 1 };
+                    let x = if matches!(field, Field::Batching) {
+                        form.x + 1 + label_width
+                    } else {
+                        form.x + 1
+                    };
                     if field == Field::Batching {
-                        layout.labels.push((Rect::new(form.x + 1, ry, label_width, 1), field, label));
+                        layout.labels.push((
+                            Rect::new(form.x + 1, ry, label_width, 1),
+                            field,
+                            label,
+                        ));
                     }
-                    layout.fields.push((field, Rect::new(x, ry, width.min(form.right().saturating_sub(x)), height)));
+                    layout.fields.push((
+                        field,
+                        Rect::new(x, ry, width.min(form.right().saturating_sub(x)), height),
+                    ));
                 } else {
-                    layout.labels.push((Rect::new(form.x + 1, ry, label_width, 1), field, label));
+                    layout
+                        .labels
+                        .push((Rect::new(form.x + 1, ry, label_width, 1), field, label));
                     let x = form.x + 1 + label_width + 1;
-                    layout.fields.push((field, Rect::new(x, ry, form.right().saturating_sub(x + 1), height)));
+                    layout.fields.push((
+                        field,
+                        Rect::new(x, ry, form.right().saturating_sub(x + 1), height),
+                    ));
                 }
             }
-            Row::Info(lines) => layout.infos.push((Rect::new(form.x + 1, ry, form.width.saturating_sub(2), h), lines)),
+            Row::Info(lines) => layout.infos.push((
+                Rect::new(form.x + 1, ry, form.width.saturating_sub(2), h),
+                lines,
+            )),
         }
     }
     if let Some(pane) = pane {
-        layout.fields.push((if model.pane.test == TestState::Editing { Field::Editor } else { Field::Pane }, pane));
+        layout.fields.push((
+            if model.pane.test == TestState::Editing {
+                Field::Editor
+            } else {
+                Field::Pane
+            },
+            pane,
+        ));
         layout.samples = sample_rows(model, pane);
     }
     layout
@@ -400,7 +551,11 @@ pub fn layout(model: &Model) -> Layout {
 
 fn step_text(step: Step, width: u16) -> String {
     let n = step.index() + 1;
-    if width >= 100 { format!("{n} {}", step.title()) } else { format!("{n} {}", step.title().split(' ').next().unwrap_or("")) }
+    if width >= 100 {
+        format!("{n} {}", step.title())
+    } else {
+        format!("{n} {}", step.title().split(' ').next().unwrap_or(""))
+    }
 }
 
 fn button_text(model: &Model, field: Field) -> String {
@@ -435,23 +590,50 @@ pub fn view(model: &Model, frame: &mut Frame) {
     let model = model_at_size.as_ref();
     let layout = layout(model);
     // Title and steps.
-    let mut spans = vec![Span::styled(" aircall-dest ", t.label.add_modifier(Modifier::BOLD))];
+    let mut spans = vec![Span::styled(
+        " aircall-dest ",
+        t.label.add_modifier(Modifier::BOLD),
+    )];
     for (i, (_, step)) in layout.steps.iter().enumerate() {
-        let style = if *step == model.step { t.step_current } else if *step < model.step { t.step_done } else { t.step_todo };
+        let style = if *step == model.step {
+            t.step_current
+        } else if *step < model.step {
+            t.step_done
+        } else {
+            t.step_todo
+        };
         spans.push(Span::styled(step_text(*step, screen.width), style));
         if i + 1 < layout.steps.len() {
             spans.push(Span::styled(" › ", t.dim));
         }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), Rect::new(0, 0, screen.width, 1));
-    frame.render_widget(Block::default().borders(ratatui::widgets::Borders::TOP).border_style(t.border), Rect::new(0, 1, screen.width, 1));
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)),
+        Rect::new(0, 0, screen.width, 1),
+    );
+    frame.render_widget(
+        Block::default()
+            .borders(ratatui::widgets::Borders::TOP)
+            .border_style(t.border),
+        Rect::new(0, 1, screen.width, 1),
+    );
     // Labels, infos, fields.
     for (rect, field, label) in &layout.labels {
-        let style = if *field == model.focus { t.focused_label } else { t.label };
-        frame.render_widget(Paragraph::new(Span::styled(clip(label, rect.width as usize), style)), *rect);
+        let style = if *field == model.focus {
+            t.focused_label
+        } else {
+            t.label
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(clip(label, rect.width as usize), style)),
+            *rect,
+        );
     }
     for (rect, lines) in &layout.infos {
-        frame.render_widget(Paragraph::new(lines.clone()).wrap(Wrap { trim: false }), *rect);
+        frame.render_widget(
+            Paragraph::new(lines.clone()).wrap(Wrap { trim: false }),
+            *rect,
+        );
     }
     for (field, rect) in &layout.fields {
         draw_field(model, frame, *field, *rect);
@@ -463,9 +645,15 @@ pub fn view(model: &Model, frame: &mut Frame) {
             Level::Ok => t.ok,
             Level::Error => t.error,
         };
-        frame.render_widget(Paragraph::new(Span::styled(clip(text, screen.width as usize), style)), layout.notice);
+        frame.render_widget(
+            Paragraph::new(Span::styled(clip(text, screen.width as usize), style)),
+            layout.notice,
+        );
     }
-    frame.render_widget(Paragraph::new(help_bar(model, screen.width)), layout.help_bar);
+    frame.render_widget(
+        Paragraph::new(help_bar(model, screen.width)),
+        layout.help_bar,
+    );
     // Popups last, over everything.
     if let Some(rect) = layout.rect_of(model.focus) {
         if let Some(pulldown) = pulldown_mut_ref(model, model.focus) {
@@ -505,9 +693,18 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         Field::CredAdvanced => model.credential.advanced.render(frame, rect, focused, t),
         Field::Batching => model.configure.batching.render(frame, rect, focused, t),
         Field::Exclude => model.configure.exclude.render(frame, rect, focused, t),
-        Field::Verify | Field::Back | Field::Next | Field::Save | Field::SaveActivate | Field::StartRun | Field::StopRun => {
+        Field::Verify
+        | Field::Back
+        | Field::Next
+        | Field::Save
+        | Field::SaveActivate
+        | Field::StartRun
+        | Field::StopRun => {
             let style = if focused { t.focused_button } else { t.button };
-            frame.render_widget(Paragraph::new(Span::styled(button_text(model, field), style)), rect);
+            frame.render_widget(
+                Paragraph::new(Span::styled(button_text(model, field), style)),
+                rect,
+            );
         }
         _ => {
             if let Some(input) = text_input_ref(model, field) {
@@ -525,9 +722,16 @@ fn sample_rows(model: &Model, pane: Rect) -> Vec<(usize, u16, u16)> {
     let mut out = Vec::new();
     let detail = detail_height(model, inner);
     let mut y = inner.y;
-    let first = model.pane.selected.saturating_sub((inner.height.saturating_sub(detail) as usize).saturating_sub(1));
+    let first = model
+        .pane
+        .selected
+        .saturating_sub((inner.height.saturating_sub(detail) as usize).saturating_sub(1));
     for i in first..model.pane.samples.len() {
-        let h = if i == model.pane.selected { 1 + detail } else { 1 };
+        let h = if i == model.pane.selected {
+            1 + detail
+        } else {
+            1
+        };
         if y + h > inner.bottom() {
             break;
         }
@@ -549,14 +753,31 @@ fn detail_height(model: &Model, inner: Rect) -> u16 {
 fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
     let t = &model.theme;
     let focused = matches!(model.focus, Field::Pane | Field::Editor);
-    let requests = model.pane.samples.iter().filter(|s| matches!(s, Sample::Request { .. })).count();
+    let requests = model
+        .pane
+        .samples
+        .iter()
+        .filter(|s| matches!(s, Sample::Request { .. }))
+        .count();
     let title = match &model.pane.test {
         TestState::Editing => " Edit body, then Ctrl-S to send ".to_string(),
         TestState::Sending { .. } => " Send test ".to_string(),
         TestState::Done(_) | TestState::Failed(_) => " Test response ".to_string(),
-        TestState::Idle => format!(" Sample requests ({requests}{}) ", if model.pane.expanded { ", expanded" } else { "" }),
+        TestState::Idle => format!(
+            " Sample requests ({requests}{}) ",
+            if model.pane.expanded {
+                ", expanded"
+            } else {
+                ""
+            }
+        ),
     };
-    let block = Block::bordered().title(Line::styled(title, if focused { t.focused_label } else { t.label })).border_style(if focused { t.focused_border } else { t.border });
+    let block = Block::bordered()
+        .title(Line::styled(
+            title,
+            if focused { t.focused_label } else { t.label },
+        ))
+        .border_style(if focused { t.focused_border } else { t.border });
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
@@ -570,37 +791,73 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
         TestState::Sending { started_tick, .. } => {
             let seconds = model.tick.saturating_sub(*started_tick) / 10;
             let lines = vec![
-                Line::styled(format!("{} sending sample {}… {seconds}s", spinner(model), model.pane.selected + 1), t.warn),
+                Line::styled(
+                    format!(
+                        "{} sending sample {}… {seconds}s",
+                        spinner(model),
+                        model.pane.selected + 1
+                    ),
+                    t.warn,
+                ),
                 Line::styled("Esc cancels.", t.dim),
             ];
             frame.render_widget(Paragraph::new(lines), inner);
             return;
         }
         TestState::Failed(e) => {
-            frame.render_widget(Paragraph::new(vec![Line::styled(format!("✗ {e}"), t.error), Line::styled("Esc closes.", t.dim)]).wrap(Wrap { trim: false }), inner);
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::styled(format!("✗ {e}"), t.error),
+                    Line::styled("Esc closes.", t.dim),
+                ])
+                .wrap(Wrap { trim: false }),
+                inner,
+            );
             return;
         }
         TestState::Done(response) => {
-            let status_style = if (200..300).contains(&response.status) { t.ok } else { t.error };
+            let status_style = if (200..300).contains(&response.status) {
+                t.ok
+            } else {
+                t.error
+            };
             let mut lines = vec![Line::from(vec![
-                Span::styled(format!("{} ", response.status), status_style.add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!("{} ", response.status),
+                    status_style.add_modifier(Modifier::BOLD),
+                ),
                 Span::styled(reason(response.status).to_string(), status_style),
                 Span::styled(format!("  in {} ms", response.elapsed_ms), t.dim),
             ])];
             for (name, value) in response.headers.iter().take(6) {
-                lines.push(Line::from(vec![Span::styled(format!("{name}: "), t.label), Span::styled(clip(value, inner.width as usize), t.dim)]));
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{name}: "), t.label),
+                    Span::styled(clip(value, inner.width as usize), t.dim),
+                ]));
             }
             let head = lines.len() as u16;
             frame.render_widget(Paragraph::new(lines), inner);
-            let body = Rect::new(inner.x, inner.y + head.min(inner.height), inner.width, inner.height.saturating_sub(head));
+            let body = Rect::new(
+                inner.x,
+                inner.y + head.min(inner.height),
+                inner.width,
+                inner.height.saturating_sub(head),
+            );
             model.pane.response.render(frame, body);
             return;
         }
         TestState::Idle => {}
     }
     if model.pane.samples.is_empty() {
-        let text = model.pane.error.clone().unwrap_or_else(|| "no records to show".into());
-        frame.render_widget(Paragraph::new(Line::styled(text, t.error)).wrap(Wrap { trim: false }), inner);
+        let text = model
+            .pane
+            .error
+            .clone()
+            .unwrap_or_else(|| "no records to show".into());
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.error)).wrap(Wrap { trim: false }),
+            inner,
+        );
         return;
     }
     let mut y_end = inner.y;
@@ -615,16 +872,36 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
                 Span::styled(request.url.clone(), t.text),
                 Span::styled(format!("  rec {}", records_text(&request.records)), t.dim),
             ]),
-            Sample::Invalid { record, line, reason } => Line::from(vec![
+            Sample::Invalid {
+                record,
+                line,
+                reason,
+            } => Line::from(vec![
                 Span::styled(marker, t.focused_label),
                 Span::styled(format!("✗ record {record} (line {line}): "), t.error),
                 Span::styled(reason.clone(), t.error),
             ]),
         };
-        let header_style = if selected && focused { t.selected } else { t.text };
-        frame.render_widget(Paragraph::new(header).style(if selected && focused { header_style } else { t.text }), Rect::new(inner.x, top, inner.width, 1));
+        let header_style = if selected && focused {
+            t.selected
+        } else {
+            t.text
+        };
+        frame.render_widget(
+            Paragraph::new(header).style(if selected && focused {
+                header_style
+            } else {
+                t.text
+            }),
+            Rect::new(inner.x, top, inner.width, 1),
+        );
         if selected && bottom > top + 1 {
-            let area = Rect::new(inner.x + 2, top + 1, inner.width.saturating_sub(2), bottom - top - 1);
+            let area = Rect::new(
+                inner.x + 2,
+                top + 1,
+                inner.width.saturating_sub(2),
+                bottom - top - 1,
+            );
             draw_sample_detail(model, frame, sample, area);
         }
         y_end = bottom;
@@ -632,7 +909,10 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
     if let Some(e) = &model.pane.error
         && y_end < inner.bottom()
     {
-        frame.render_widget(Paragraph::new(Line::styled(clip(e, inner.width as usize), t.warn)), Rect::new(inner.x, inner.bottom() - 1, inner.width, 1));
+        frame.render_widget(
+            Paragraph::new(Line::styled(clip(e, inner.width as usize), t.warn)),
+            Rect::new(inner.x, inner.bottom() - 1, inner.width, 1),
+        );
     }
 }
 
@@ -654,12 +934,22 @@ fn draw_sample_detail(model: &Model, frame: &mut Frame, sample: &Sample, area: R
         for (name, value) in headers {
             let value = value.as_str().unwrap_or("");
             // The preview already masks the credential; keep any value holding the mask as is.
-            let shown = if value.contains(MASK) { value.to_string() } else { clip(value, area.width as usize) };
-            lines.push(Line::from(vec![Span::styled(format!("{name}: "), t.label), Span::styled(shown, t.dim)]));
+            let shown = if value.contains(MASK) {
+                value.to_string()
+            } else {
+                clip(value, area.width as usize)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{name}: "), t.label),
+                Span::styled(shown, t.dim),
+            ]));
         }
     }
     let head = (lines.len() as u16).min(area.height);
-    frame.render_widget(Paragraph::new(lines), Rect::new(area.x, area.y, area.width, head));
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect::new(area.x, area.y, area.width, head),
+    );
     let body = Rect::new(area.x, area.y + head, area.width, area.height - head);
     if body.height > 0 {
         if preview.get("body").is_none_or(|b| b.is_null()) {
@@ -693,22 +983,55 @@ fn draw_help(model: &Model, frame: &mut Frame) {
     let screen = frame.area();
     let width = screen.width.saturating_sub(4).min(72);
     let height = screen.height.saturating_sub(2).min(24);
-    let area = Rect::new((screen.width - width) / 2, (screen.height - height) / 2, width, height);
-    let mut lines = vec![Line::styled("Keys everywhere", t.label.add_modifier(Modifier::BOLD))];
+    let area = Rect::new(
+        (screen.width - width) / 2,
+        (screen.height - height) / 2,
+        width,
+        height,
+    );
+    let mut lines = vec![Line::styled(
+        "Keys everywhere",
+        t.label.add_modifier(Modifier::BOLD),
+    )];
     for hint in keys::GLOBAL {
-        lines.push(Line::from(vec![Span::styled(format!("  {:<15}", hint.keys), t.key), Span::styled(hint.action, t.text)]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<15}", hint.keys), t.key),
+            Span::styled(hint.action, t.text),
+        ]));
     }
     lines.push(Line::styled("Here", t.label.add_modifier(Modifier::BOLD)));
-    for hint in keys::live(model).into_iter().take_while(|h| h.keys != "?" && h.keys != "F1") {
-        lines.push(Line::from(vec![Span::styled(format!("  {:<15}", hint.keys), t.key), Span::styled(hint.action, t.text)]));
+    for hint in keys::live(model)
+        .into_iter()
+        .take_while(|h| h.keys != "?" && h.keys != "F1")
+    {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<15}", hint.keys), t.key),
+            Span::styled(hint.action, t.text),
+        ]));
     }
     if model.step == Step::Configure && model.focus != Field::Pane {
-        lines.push(Line::styled("Sample pane", t.label.add_modifier(Modifier::BOLD)));
+        lines.push(Line::styled(
+            "Sample pane",
+            t.label.add_modifier(Modifier::BOLD),
+        ));
         for hint in keys::PANE {
-            lines.push(Line::from(vec![Span::styled(format!("  {:<15}", hint.keys), t.key), Span::styled(hint.action, t.text)]));
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<15}", hint.keys), t.key),
+                Span::styled(hint.action, t.text),
+            ]));
         }
     }
-    lines.push(Line::styled("A focused text field takes every printable key. Esc closes this help.", t.dim));
+    lines.push(Line::styled(
+        "A focused text field takes every printable key. Esc closes this help.",
+        t.dim,
+    ));
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Help ").border_style(t.focused_border)), area);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(" Help ")
+                .border_style(t.focused_border),
+        ),
+        area,
+    );
 }

@@ -26,7 +26,12 @@ impl Harness {
     /// Starts the wizard as the runtime would, waiting for the dataset to be read.
     pub async fn start(init: Init) -> Self {
         let (tx, rx) = unbounded_channel();
-        let mut harness = Harness { model: Model::new(init), tx, rx, tasks: Tasks::default() };
+        let mut harness = Harness {
+            model: Model::new(init),
+            tx,
+            rx,
+            tasks: Tasks::default(),
+        };
         let cmds = update::start(&mut harness.model);
         harness.run(cmds);
         harness.settle().await;
@@ -52,7 +57,9 @@ impl Harness {
     /// Applies messages as they come until `done` holds for the model.
     pub async fn until(&mut self, done: impl Fn(&Model) -> bool) {
         while !done(&self.model) {
-            let Some(msg) = self.rx.recv().await else { return };
+            let Some(msg) = self.rx.recv().await else {
+                return;
+            };
             let cmds = update::update(&mut self.model, msg);
             self.run(cmds);
         }
@@ -68,7 +75,9 @@ impl Harness {
             if !animating(&self.model) {
                 return;
             }
-            let Some(msg) = self.rx.recv().await else { return };
+            let Some(msg) = self.rx.recv().await else {
+                return;
+            };
             let cmds = update::update(&mut self.model, msg);
             self.run(cmds);
         }
@@ -79,11 +88,17 @@ impl Harness {
     }
 
     pub fn ctrl(&mut self, c: char) {
-        self.send(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+        self.send(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )));
     }
 
     pub fn shift_tab(&mut self) {
-        self.send(Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)));
+        self.send(Msg::Key(KeyEvent::new(
+            KeyCode::BackTab,
+            KeyModifiers::SHIFT,
+        )));
     }
 
     pub fn type_text(&mut self, text: &str) {
@@ -100,7 +115,10 @@ impl Harness {
             }
             self.key(KeyCode::Tab);
         }
-        panic!("{field:?} never got the focus (order: {:?})", aircall_dest::tui::focus::order(&self.model));
+        panic!(
+            "{field:?} never got the focus (order: {:?})",
+            aircall_dest::tui::focus::order(&self.model)
+        );
     }
 
     pub fn render(&self, width: u16, height: u16) -> String {
@@ -108,7 +126,9 @@ impl Harness {
         model.width = width;
         model.height = height;
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-        terminal.draw(|frame| view::view(&model, frame)).expect("draw");
+        terminal
+            .draw(|frame| view::view(&model, frame))
+            .expect("draw");
         terminal.backend().to_string()
     }
 }
@@ -139,5 +159,7 @@ pub fn embedded_init(base_url: &str) -> Init {
 
 /// A real sandbox on a free loopback port, as the embedded default starts one.
 pub async fn sandbox() -> aircall_dest::sandbox::Sandbox {
-    aircall_dest::sandbox::start(aircall_dest::sandbox::SandboxConfig::default()).await.expect("sandbox starts")
+    aircall_dest::sandbox::start(aircall_dest::sandbox::SandboxConfig::default())
+        .await
+        .expect("sandbox starts")
 }

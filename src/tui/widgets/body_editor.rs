@@ -52,7 +52,12 @@ impl BodyEditor {
         }
         match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(value) => serde_json::to_string(&value).map_err(|e| e.to_string()),
-            Err(err) => Err(format!("invalid JSON at line {}, column {}: {}", err.line(), err.column(), err_message(&err))),
+            Err(err) => Err(format!(
+                "invalid JSON at line {}, column {}: {}",
+                err.line(),
+                err.column(),
+                err_message(&err)
+            )),
         }
     }
 
@@ -61,16 +66,28 @@ impl BodyEditor {
     }
 
     pub fn insert_str(&mut self, text: &str) -> Outcome {
-        if self.area.insert_str(text) { Outcome::Changed } else { Outcome::Handled }
+        if self.area.insert_str(text) {
+            Outcome::Changed
+        } else {
+            Outcome::Handled
+        }
     }
 
     /// Every key but Esc and Ctrl-S (handled by the screen) edits the text.
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
-        if self.area.input(key) { Outcome::Changed } else { Outcome::Handled }
+        if self.area.input(key) {
+            Outcome::Changed
+        } else {
+            Outcome::Handled
+        }
     }
 
     pub fn hints(&self) -> Vec<Hint> {
-        vec![hint("Ctrl-S", "send test"), hint("Esc", "stop editing"), hint("Ctrl-Z", "undo")]
+        vec![
+            hint("Ctrl-S", "send test"),
+            hint("Esc", "stop editing"),
+            hint("Ctrl-Z", "undo"),
+        ]
     }
 
     pub fn render(&self, frame: &mut Frame, area: Rect, focused: bool, theme: &Theme) {
@@ -79,7 +96,11 @@ impl BodyEditor {
             Some(err) => ratatui::text::Line::styled(format!(" {err} "), theme.error),
             None => ratatui::text::Line::styled(" body ", theme.ok),
         };
-        editor.set_block(Block::bordered().title(title).border_style(if focused { theme.focused_border } else { theme.border }));
+        editor.set_block(Block::bordered().title(title).border_style(if focused {
+            theme.focused_border
+        } else {
+            theme.border
+        }));
         if !focused {
             editor.set_cursor_style(ratatui::style::Style::default());
         }

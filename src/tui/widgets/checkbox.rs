@@ -17,7 +17,10 @@ pub struct Checkbox {
 
 impl Checkbox {
     pub fn new(label: impl Into<String>, checked: bool) -> Self {
-        Self { checked, label: label.into() }
+        Self {
+            checked,
+            label: label.into(),
+        }
     }
 
     pub fn toggle(&mut self) -> Outcome {
@@ -38,8 +41,15 @@ impl Checkbox {
 
     pub fn render(&self, frame: &mut Frame, area: Rect, focused: bool, theme: &Theme) {
         let mark = if self.checked { "[x] " } else { "[ ] " };
-        let style = if focused { theme.focused_label } else { theme.text };
-        let line = Line::from(vec![Span::styled(mark, style), Span::styled(self.label.clone(), style)]);
+        let style = if focused {
+            theme.focused_label
+        } else {
+            theme.text
+        };
+        let line = Line::from(vec![
+            Span::styled(mark, style),
+            Span::styled(self.label.clone(), style),
+        ]);
         frame.render_widget(Paragraph::new(line), area);
     }
 }

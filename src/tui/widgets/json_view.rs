@@ -22,7 +22,10 @@ pub struct JsonView {
 
 impl JsonView {
     pub fn new(text: &str, theme: &Theme) -> Self {
-        Self { lines: highlight(text, theme), scroll: 0 }
+        Self {
+            lines: highlight(text, theme),
+            scroll: 0,
+        }
     }
 
     pub fn set_text(&mut self, text: &str, theme: &Theme) {
@@ -62,11 +65,22 @@ impl JsonView {
 
     pub fn render(&self, frame: &mut Frame, area: Rect) {
         let height = area.height as usize;
-        let shown: Vec<Line> = self.lines.iter().skip(self.scroll).take(height).cloned().collect();
+        let shown: Vec<Line> = self
+            .lines
+            .iter()
+            .skip(self.scroll)
+            .take(height)
+            .cloned()
+            .collect();
         frame.render_widget(Paragraph::new(shown), area);
         if self.lines.len() > height && area.width > 1 {
-            let mut state = ScrollbarState::new(self.lines.len().saturating_sub(height)).position(self.scroll);
-            frame.render_stateful_widget(Scrollbar::new(ScrollbarOrientation::VerticalRight), area, &mut state);
+            let mut state =
+                ScrollbarState::new(self.lines.len().saturating_sub(height)).position(self.scroll);
+            frame.render_stateful_widget(
+                Scrollbar::new(ScrollbarOrientation::VerticalRight),
+                area,
+                &mut state,
+            );
         }
     }
 }
@@ -74,13 +88,21 @@ impl JsonView {
 /// Pretty-prints `text` when it is JSON (keeping key order and number spelling) and colours it.
 pub fn highlight(text: &str, theme: &Theme) -> Vec<Line<'static>> {
     let pretty = if text.len() <= PRETTY_LIMIT {
-        serde_json::from_str::<serde_json::Value>(text).ok().and_then(|v| serde_json::to_string_pretty(&v).ok())
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
     } else {
         None
     };
     match pretty {
-        Some(pretty) => pretty.lines().map(|line| highlight_line(line, theme)).collect(),
-        None => text.lines().map(|line| Line::styled(line.to_string(), theme.text)).collect(),
+        Some(pretty) => pretty
+            .lines()
+            .map(|line| highlight_line(line, theme))
+            .collect(),
+        None => text
+            .lines()
+            .map(|line| Line::styled(line.to_string(), theme.text))
+            .collect(),
     }
 }
 
@@ -90,7 +112,9 @@ pub fn highlight_line(line: &str, theme: &Theme) -> Line<'static> {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let chars: Vec<char> = line.chars().collect();
     let mut i = 0;
-    let push = |spans: &mut Vec<Span<'static>>, text: String, style: Style| spans.push(Span::styled(text, style));
+    let push = |spans: &mut Vec<Span<'static>>, text: String, style: Style| {
+        spans.push(Span::styled(text, style))
+    };
     while i < chars.len() {
         let c = chars[i];
         if c == '"' {
@@ -109,26 +133,50 @@ pub fn highlight_line(line: &str, theme: &Theme) -> Line<'static> {
             let i_end = i.min(chars.len());
             let token: String = chars[start..i_end].iter().collect();
             let is_key = chars[i_end..].iter().find(|c| !c.is_whitespace()) == Some(&':');
-            push(&mut spans, token, if is_key { theme.json_key } else { theme.json_string });
+            push(
+                &mut spans,
+                token,
+                if is_key {
+                    theme.json_key
+                } else {
+                    theme.json_string
+                },
+            );
             i = i_end;
         } else if c == '-' || c.is_ascii_digit() {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || matches!(chars[i], '-' | '+' | '.' | 'e' | 'E')) {
+            while i < chars.len()
+                && (chars[i].is_ascii_digit() || matches!(chars[i], '-' | '+' | '.' | 'e' | 'E'))
+            {
                 i += 1;
             }
-            push(&mut spans, chars[start..i].iter().collect(), theme.json_number);
+            push(
+                &mut spans,
+                chars[start..i].iter().collect(),
+                theme.json_number,
+            );
         } else if c.is_ascii_alphabetic() {
             let start = i;
             while i < chars.len() && chars[i].is_ascii_alphabetic() {
                 i += 1;
             }
-            push(&mut spans, chars[start..i].iter().collect(), theme.json_literal);
+            push(
+                &mut spans,
+                chars[start..i].iter().collect(),
+                theme.json_literal,
+            );
         } else {
             let start = i;
-            while i < chars.len() && !(chars[i] == '"' || chars[i] == '-' || chars[i].is_ascii_alphanumeric()) {
+            while i < chars.len()
+                && !(chars[i] == '"' || chars[i] == '-' || chars[i].is_ascii_alphanumeric())
+            {
                 i += 1;
             }
-            push(&mut spans, chars[start..i].iter().collect(), theme.json_punct);
+            push(
+                &mut spans,
+                chars[start..i].iter().collect(),
+                theme.json_punct,
+            );
         }
     }
     Line::from(spans)
@@ -144,10 +192,29 @@ mod tests {
         let lines = highlight(r#"{"a":"x:y","n":-1.5e3,"t":true}"#, &theme);
         assert_eq!(lines.len(), 5);
         let spans = &lines[1].spans;
-        assert_eq!(spans.iter().find(|s| s.content == "\"a\"").map(|s| s.style), Some(theme.json_key));
-        assert_eq!(spans.iter().find(|s| s.content == "\"x:y\"").map(|s| s.style), Some(theme.json_string));
-        assert!(lines[2].spans.iter().any(|s| s.content.contains("1.5") && s.style == theme.json_number));
-        assert!(lines[3].spans.iter().any(|s| s.content == "true" && s.style == theme.json_literal));
+        assert_eq!(
+            spans.iter().find(|s| s.content == "\"a\"").map(|s| s.style),
+            Some(theme.json_key)
+        );
+        assert_eq!(
+            spans
+                .iter()
+                .find(|s| s.content == "\"x:y\"")
+                .map(|s| s.style),
+            Some(theme.json_string)
+        );
+        assert!(
+            lines[2]
+                .spans
+                .iter()
+                .any(|s| s.content.contains("1.5") && s.style == theme.json_number)
+        );
+        assert!(
+            lines[3]
+                .spans
+                .iter()
+                .any(|s| s.content == "true" && s.style == theme.json_literal)
+        );
     }
 
     #[test]

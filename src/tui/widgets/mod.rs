@@ -53,7 +53,13 @@ pub const fn hint(keys: &'static str, action: &'static str) -> Hint {
 /// A printable character typed without Ctrl or Alt: what a focused text field takes as input.
 pub fn typed_char(key: &KeyEvent) -> Option<char> {
     match key.code {
-        KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => Some(c),
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
         _ => None,
     }
 }

@@ -23,7 +23,12 @@ pub struct MultiSelect {
 
 impl MultiSelect {
     pub fn new(items: Vec<String>, checked: impl IntoIterator<Item = String>) -> Self {
-        Self { items, checked: checked.into_iter().collect(), filter: String::new(), cursor: 0 }
+        Self {
+            items,
+            checked: checked.into_iter().collect(),
+            filter: String::new(),
+            cursor: 0,
+        }
     }
 
     pub fn set_items(&mut self, items: Vec<String>) {
@@ -33,8 +38,18 @@ impl MultiSelect {
 
     /// Ticked values in list order, then ticked values no longer in the list (kept, not dropped).
     pub fn checked(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.items.iter().filter(|i| self.checked.contains(*i)).cloned().collect();
-        out.extend(self.checked.iter().filter(|c| !self.items.contains(c)).cloned());
+        let mut out: Vec<String> = self
+            .items
+            .iter()
+            .filter(|i| self.checked.contains(*i))
+            .cloned()
+            .collect();
+        out.extend(
+            self.checked
+                .iter()
+                .filter(|c| !self.items.contains(c))
+                .cloned(),
+        );
         out
     }
 
@@ -44,7 +59,10 @@ impl MultiSelect {
 
     pub fn visible(&self) -> Vec<&String> {
         let filter = self.filter.to_lowercase();
-        self.items.iter().filter(|i| i.to_lowercase().contains(&filter)).collect()
+        self.items
+            .iter()
+            .filter(|i| i.to_lowercase().contains(&filter))
+            .collect()
     }
 
     pub fn cursor(&self) -> usize {
@@ -52,7 +70,9 @@ impl MultiSelect {
     }
 
     pub fn toggle_visible(&mut self, index: usize) -> Outcome {
-        let Some(item) = self.visible().get(index).map(|s| s.to_string()) else { return Outcome::Handled };
+        let Some(item) = self.visible().get(index).map(|s| s.to_string()) else {
+            return Outcome::Handled;
+        };
         self.cursor = index;
         if !self.checked.remove(&item) {
             self.checked.insert(item);
@@ -96,7 +116,11 @@ impl MultiSelect {
     }
 
     pub fn hints(&self) -> Vec<Hint> {
-        vec![hint("↑↓", "move"), hint("Space", "tick"), hint("type", "filter")]
+        vec![
+            hint("↑↓", "move"),
+            hint("Space", "tick"),
+            hint("type", "filter"),
+        ]
     }
 
     /// The row drawn first, so the cursor stays in view in `height` rows.
@@ -113,19 +137,41 @@ impl MultiSelect {
         let mut lines = Vec::new();
         let summary = format!("{} of {} ticked", self.checked.len(), self.items.len());
         let filter_line = if self.filter.is_empty() {
-            Line::from(vec![Span::styled("filter: (type)  ", theme.dim), Span::styled(summary, theme.dim)])
+            Line::from(vec![
+                Span::styled("filter: (type)  ", theme.dim),
+                Span::styled(summary, theme.dim),
+            ])
         } else {
-            Line::from(vec![Span::styled("filter: ", theme.dim), Span::styled(self.filter.clone(), theme.input), Span::styled(format!("  {summary}"), theme.dim)])
+            Line::from(vec![
+                Span::styled("filter: ", theme.dim),
+                Span::styled(self.filter.clone(), theme.input),
+                Span::styled(format!("  {summary}"), theme.dim),
+            ])
         };
         lines.push(filter_line);
         let rows = area.height.saturating_sub(1) as usize;
         let offset = self.offset(rows);
         if visible.is_empty() {
-            lines.push(Line::styled(if self.items.is_empty() { "(no attributes)" } else { "(nothing matches)" }, theme.dim));
+            lines.push(Line::styled(
+                if self.items.is_empty() {
+                    "(no attributes)"
+                } else {
+                    "(nothing matches)"
+                },
+                theme.dim,
+            ));
         }
         for (i, item) in visible.iter().enumerate().skip(offset).take(rows) {
-            let mark = if self.checked.contains(*item) { "[x] " } else { "[ ] " };
-            let style = if focused && i == self.cursor { theme.selected } else { theme.text };
+            let mark = if self.checked.contains(*item) {
+                "[x] "
+            } else {
+                "[ ] "
+            };
+            let style = if focused && i == self.cursor {
+                theme.selected
+            } else {
+                theme.text
+            };
             lines.push(Line::styled(format!("{mark}{item}"), style));
         }
         frame.render_widget(Paragraph::new(lines), area);
@@ -143,7 +189,8 @@ mod tests {
 
     #[test]
     fn filter_then_tick_keeps_ticks_across_filters() {
-        let mut select = MultiSelect::new(vec!["id".into(), "user.id".into(), "user.email".into()], []);
+        let mut select =
+            MultiSelect::new(vec!["id".into(), "user.id".into(), "user.email".into()], []);
         select.handle_key(key(KeyCode::Char('u')));
         select.handle_key(key(KeyCode::Char('s')));
         assert_eq!(select.visible().len(), 2);

@@ -21,7 +21,11 @@ pub struct Pulldown {
 impl Pulldown {
     pub fn new(options: Vec<String>, selected: usize) -> Self {
         let selected = selected.min(options.len().saturating_sub(1));
-        Self { options, selected, open: None }
+        Self {
+            options,
+            selected,
+            open: None,
+        }
     }
 
     pub fn selected(&self) -> usize {
@@ -29,7 +33,10 @@ impl Pulldown {
     }
 
     pub fn selected_label(&self) -> &str {
-        self.options.get(self.selected).map(String::as_str).unwrap_or("")
+        self.options
+            .get(self.selected)
+            .map(String::as_str)
+            .unwrap_or("")
     }
 
     pub fn options(&self) -> &[String] {
@@ -117,26 +124,51 @@ impl Pulldown {
 
     pub fn hints(&self) -> Vec<Hint> {
         if self.open.is_some() {
-            vec![hint("↑↓", "choose"), hint("Enter", "select"), hint("Esc", "close")]
+            vec![
+                hint("↑↓", "choose"),
+                hint("Enter", "select"),
+                hint("Esc", "close"),
+            ]
         } else {
             vec![hint("Enter", "open"), hint("←→", "change")]
         }
     }
 
     pub fn render(&self, frame: &mut Frame, area: Rect, focused: bool, theme: &Theme) {
-        let style = if focused { theme.focused_button } else { theme.input };
+        let style = if focused {
+            theme.focused_button
+        } else {
+            theme.input
+        };
         let width = area.width.saturating_sub(2) as usize;
-        let line = Line::from(vec![Span::styled(format!("{:<width$}", super::clip(self.selected_label(), width)), style), Span::styled(" ▾", style)]);
+        let line = Line::from(vec![
+            Span::styled(
+                format!("{:<width$}", super::clip(self.selected_label(), width)),
+                style,
+            ),
+            Span::styled(" ▾", style),
+        ]);
         frame.render_widget(Paragraph::new(line), area);
     }
 
     /// The area the open list covers when the field sits at `field`.
     pub fn popup_area(&self, field: Rect, screen: Rect) -> Rect {
-        let height = (self.options.len() as u16 + 2).min(screen.height.saturating_sub(2)).max(3);
-        let longest = self.options.iter().map(|o| o.chars().count()).max().unwrap_or(8) as u16;
+        let height = (self.options.len() as u16 + 2)
+            .min(screen.height.saturating_sub(2))
+            .max(3);
+        let longest = self
+            .options
+            .iter()
+            .map(|o| o.chars().count())
+            .max()
+            .unwrap_or(8) as u16;
         let width = (longest + 4).max(field.width).min(screen.width);
         let below = screen.bottom().saturating_sub(field.bottom());
-        let y = if below >= height { field.bottom() } else { screen.bottom().saturating_sub(height).min(field.y) };
+        let y = if below >= height {
+            field.bottom()
+        } else {
+            screen.bottom().saturating_sub(height).min(field.y)
+        };
         let x = field.x.min(screen.width.saturating_sub(width));
         Rect::new(x, y, width, height).intersection(screen)
     }

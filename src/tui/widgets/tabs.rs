@@ -17,7 +17,10 @@ pub struct Tabs {
 
 impl Tabs {
     pub fn new(titles: Vec<&'static str>) -> Self {
-        Self { titles, selected: 0 }
+        Self {
+            titles,
+            selected: 0,
+        }
     }
 
     pub fn selected(&self) -> usize {
@@ -36,7 +39,9 @@ impl Tabs {
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
         let count = self.titles.len();
         match key.code {
-            KeyCode::Right | KeyCode::Enter | KeyCode::Char(' ') => self.select((self.selected + 1) % count),
+            KeyCode::Right | KeyCode::Enter | KeyCode::Char(' ') => {
+                self.select((self.selected + 1) % count)
+            }
             KeyCode::Left => self.select((self.selected + count - 1) % count),
             _ => Outcome::Ignored,
         }

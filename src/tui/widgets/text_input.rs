@@ -35,19 +35,29 @@ pub struct TextInput {
 impl fmt::Debug for TextInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value: &str = if self.masked { MASK } else { &self.value };
-        f.debug_struct("TextInput").field("value", &value).field("cursor", &self.cursor).finish()
+        f.debug_struct("TextInput")
+            .field("value", &value)
+            .field("cursor", &self.cursor)
+            .finish()
     }
 }
 
 impl TextInput {
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();
-        Self { cursor: value.len(), value, ..Self::default() }
+        Self {
+            cursor: value.len(),
+            value,
+            ..Self::default()
+        }
     }
 
     /// A field whose content is never drawn: it shows `•••` whatever its length.
     pub fn masked() -> Self {
-        Self { masked: true, ..Self::default() }
+        Self {
+            masked: true,
+            ..Self::default()
+        }
     }
 
     pub fn with_placeholder(mut self, placeholder: impl Into<String>) -> Self {
@@ -83,7 +93,11 @@ impl TextInput {
         if items.is_empty() {
             self.completion = None;
         } else {
-            self.completion = Some(Completion { items, anchor, selected: 0 });
+            self.completion = Some(Completion {
+                items,
+                anchor,
+                selected: 0,
+            });
         }
     }
 
@@ -93,8 +107,14 @@ impl TextInput {
 
     /// The items of the open popup that match what was typed since the anchor.
     pub fn visible_items(&self) -> Vec<&str> {
-        let Some(completion) = &self.completion else { return Vec::new() };
-        let typed = self.value.get(completion.anchor..self.cursor).unwrap_or("").to_lowercase();
+        let Some(completion) = &self.completion else {
+            return Vec::new();
+        };
+        let typed = self
+            .value
+            .get(completion.anchor..self.cursor)
+            .unwrap_or("")
+            .to_lowercase();
         // Macro braces and the `record.` prefix are typed by habit; match on what follows them.
         let needle = typed.trim_start_matches('{').trim_start_matches("record.");
         completion
@@ -107,7 +127,10 @@ impl TextInput {
 
     /// Inserts pasted text at the cursor; line breaks become spaces in a single-line field.
     pub fn insert_str(&mut self, text: &str) -> Outcome {
-        let clean: String = text.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+        let clean: String = text
+            .chars()
+            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+            .collect();
         if clean.is_empty() {
             return Outcome::Ignored;
         }
@@ -123,7 +146,9 @@ impl TextInput {
     /// Accepts the selected completion, replacing the token being completed.
     pub fn accept_completion(&mut self) -> bool {
         let items = self.visible_items();
-        let Some(completion) = &self.completion else { return false };
+        let Some(completion) = &self.completion else {
+            return false;
+        };
         let Some(choice) = items.get(completion.selected.min(items.len().saturating_sub(1))) else {
             self.completion = None;
             return false;
@@ -142,15 +167,26 @@ impl TextInput {
             if let Some(completion) = self.completion.as_mut() {
                 match key.code {
                     KeyCode::Up => {
-                        completion.selected = completion.selected.checked_sub(1).unwrap_or(count.saturating_sub(1));
+                        completion.selected = completion
+                            .selected
+                            .checked_sub(1)
+                            .unwrap_or(count.saturating_sub(1));
                         return Outcome::Handled;
                     }
                     KeyCode::Down => {
-                        completion.selected = if completion.selected + 1 >= count { 0 } else { completion.selected + 1 };
+                        completion.selected = if completion.selected + 1 >= count {
+                            0
+                        } else {
+                            completion.selected + 1
+                        };
                         return Outcome::Handled;
                     }
                     KeyCode::Enter | KeyCode::Tab => {
-                        return if self.accept_completion() { Outcome::Changed } else { Outcome::Handled };
+                        return if self.accept_completion() {
+                            Outcome::Changed
+                        } else {
+                            Outcome::Handled
+                        };
                     }
                     KeyCode::Esc => {
                         self.completion = None;
@@ -252,7 +288,11 @@ impl TextInput {
 
     pub fn hints(&self) -> Vec<Hint> {
         if self.completion.is_some() {
-            vec![hint("↑↓", "choose"), hint("Enter", "insert"), hint("Esc", "close")]
+            vec![
+                hint("↑↓", "choose"),
+                hint("Enter", "insert"),
+                hint("Esc", "close"),
+            ]
         } else if self.masked {
             vec![hint("type", "token (hidden)"), hint("Ctrl-U", "clear")]
         } else {
@@ -266,10 +306,21 @@ impl TextInput {
         if area.width == 0 || area.height == 0 {
             return;
         }
-        let style = if focused { theme.input.patch(theme.focused_border).add_modifier(ratatui::style::Modifier::UNDERLINED) } else { theme.input };
+        let style = if focused {
+            theme
+                .input
+                .patch(theme.focused_border)
+                .add_modifier(ratatui::style::Modifier::UNDERLINED)
+        } else {
+            theme.input
+        };
         let width = area.width as usize;
         let (shown, cursor_col) = if self.masked {
-            let shown = if self.value.is_empty() { String::new() } else { MASK.to_string() };
+            let shown = if self.value.is_empty() {
+                String::new()
+            } else {
+                MASK.to_string()
+            };
             let col = shown.chars().count();
             (shown, col)
         } else {
@@ -280,10 +331,16 @@ impl TextInput {
             (shown, before - skip)
         };
         let line = if shown.is_empty() && !self.placeholder.is_empty() {
-            Line::from(Span::styled(super::clip(&self.placeholder, width), theme.placeholder))
+            Line::from(Span::styled(
+                super::clip(&self.placeholder, width),
+                theme.placeholder,
+            ))
         } else {
             let pad = width.saturating_sub(shown.chars().count());
-            Line::from(vec![Span::styled(shown, style), Span::styled(" ".repeat(if focused { pad } else { 0 }), style)])
+            Line::from(vec![
+                Span::styled(shown, style),
+                Span::styled(" ".repeat(if focused { pad } else { 0 }), style),
+            ])
         };
         frame.render_widget(Paragraph::new(line), area);
         if focused {
@@ -294,23 +351,32 @@ impl TextInput {
 
     /// Draws the completion popup under (or above) the field; called last so it overlays the form.
     pub fn render_popup(&self, frame: &mut Frame, field: Rect, theme: &Theme) {
-        let Some(completion) = &self.completion else { return };
+        let Some(completion) = &self.completion else {
+            return;
+        };
         let items = self.visible_items();
         if items.is_empty() {
             return;
         }
         let screen = frame.area();
         let longest = items.iter().map(|i| i.chars().count()).max().unwrap_or(10) as u16;
-        let width = (longest + 2).clamp(12, screen.width.saturating_sub(field.x).max(12)).min(screen.width);
+        let width = (longest + 2)
+            .clamp(12, screen.width.saturating_sub(field.x).max(12))
+            .min(screen.width);
         let height = (items.len() as u16 + 2).min(10);
         let below = screen.bottom().saturating_sub(field.bottom());
-        let y = if below >= height { field.bottom() } else { field.y.saturating_sub(height) };
+        let y = if below >= height {
+            field.bottom()
+        } else {
+            field.y.saturating_sub(height)
+        };
         let x = field.x.min(screen.width.saturating_sub(width));
         let area = Rect::new(x, y, width, height).intersection(screen);
         let list = List::new(items.iter().map(|i| ListItem::new(i.to_string())))
             .block(Block::bordered().border_style(theme.focused_border))
             .highlight_style(theme.selected);
-        let mut state = ListState::default().with_selected(Some(completion.selected.min(items.len() - 1)));
+        let mut state =
+            ListState::default().with_selected(Some(completion.selected.min(items.len() - 1)));
         frame.render_widget(Clear, area);
         frame.render_stateful_widget(list, area, &mut state);
     }
@@ -355,7 +421,14 @@ mod tests {
         let mut input = TextInput::new("/v1/users/");
         typed(&mut input, "{");
         let anchor = input.cursor() - 1;
-        input.offer(vec!["{record.id}".into(), "{record.user.id}".into(), "{record.name}".into()], anchor);
+        input.offer(
+            vec![
+                "{record.id}".into(),
+                "{record.user.id}".into(),
+                "{record.name}".into(),
+            ],
+            anchor,
+        );
         typed(&mut input, "us");
         assert_eq!(input.visible_items(), vec!["{record.user.id}"]);
         assert_eq!(input.handle_key(key(KeyCode::Enter)), Outcome::Changed);
