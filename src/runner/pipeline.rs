@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use rand::{RngCore, SeedableRng};
 use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -17,10 +17,14 @@ use tokio::task::JoinSet;
 use super::capture::{CaptureEntry, ResponseCapture, capped_body, headers_object};
 use super::dead_letter::{DeadLetter, DeadLetterFile, Reason};
 use super::in_doubt::{self, AfterLookup, InDoubtAction};
-use super::outcome_log::{InputIdentity, Outcome, OutcomeLog, PriorOutcomes, RecordState, StateError, log_path};
+use super::outcome_log::{
+    InputIdentity, Outcome, OutcomeLog, PriorOutcomes, RecordState, StateError, log_path,
+};
 use super::reconcile::{self, Lookup, LookupKind, Lookups, Reconciled};
 use super::summary::{Progress, Summary, eta};
-use crate::client::{Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, TransportError, classify};
+use crate::client::{
+    Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, TransportError, classify,
+};
 use crate::credentials::{AuthKind, Credential, CredentialError};
 use crate::destination::{Destination, InDoubtPolicy, OnInvalid, OnRejected, Status};
 use crate::records::{self, Input, OpenError, Record, RecordNo};
@@ -108,7 +112,10 @@ pub enum RunError {
     #[error("{0}")]
     Client(#[from] crate::client::ClientError),
     #[error("{what}: {source}")]
-    Io { what: String, source: std::io::Error },
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
 }
 
 /// The default state folder: `state/` in the configuration folder.
@@ -124,27 +131,48 @@ pub enum Event {
     /// A record that is not sent, with the reason.
     Invalid(Invalid),
     /// Records written to the dead-letter file.
-    DeadLettered { records: Vec<RecordNo>, message: String },
+    DeadLettered {
+        records: Vec<RecordNo>,
+        message: String,
+    },
     /// Records whose request may have been applied and that are not sent again.
-    InDoubt { records: Vec<RecordNo>, message: String },
+    InDoubt {
+        records: Vec<RecordNo>,
+        message: String,
+    },
 }
 
 /// Receives [`Event`]s; called from the run's tasks, so it must be quick.
 pub type EventFn = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// Runs a destination to the end (or until stopped) and reports.
-pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events: EventFn) -> Result<RunReport, RunError> {
+pub async fn run(
+    options: RunOptions,
+    stop: watch::Receiver<StopRequest>,
+    events: EventFn,
+) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let destination = &options.destination;
     let shown_path = options.destination_path.display().to_string();
     if destination.status == Status::Paused && !options.dry_run {
-        return Err(RunError::Paused { name: destination.name.clone(), path: shown_path });
+        return Err(RunError::Paused {
+            name: destination.name.clone(),
+            path: shown_path,
+        });
     }
     let (base_url, auth_kind, authorization) = match &options.credential {
         Some(credential) => {
             credential.check()?;
-            let authorization = if options.dry_run { None } else { Some(credential.authorization()?) };
-            (credential.base_url.clone(), Some(credential.kind), authorization)
+            let authorization = if options.dry_run {
+                None
+            } else {
+                Some(credential.authorization()?)
+            };
+            (
+                credential.base_url.clone(),
+                Some(credential.kind),
+                authorization,
+            )
         }
         None if options.dry_run => (DEFAULT_BASE_URL.to_string(), None, None),
         None => return Err(RunError::NoCredential),
@@ -184,7 +212,8 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
             }
         };
         let path = log_path(&options.state_dir, &options.destination_path, input_path);
-        let (log, prior) = OutcomeLog::open(&path, &destination.name, identity.as_ref(), options.restart)?;
+        let (log, prior) =
+            OutcomeLog::open(&path, &destination.name, identity.as_ref(), options.restart)?;
         if prior.in_doubt() > 0 {
             let policy = destination.delivery.in_doubt;
             notes.push(format!(
@@ -208,18 +237,32 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
     };
 
     let delivery = destination.delivery.clone();
-    let dead_letter_path = delivery.dead_letter_file.as_deref().map(relative).unwrap_or_else(|| {
-        let stem = options.destination_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "destination".into());
-        options.state_dir.join(format!("{stem}.dead-letter.jsonl"))
-    });
+    let dead_letter_path = delivery
+        .dead_letter_file
+        .as_deref()
+        .map(relative)
+        .unwrap_or_else(|| {
+            let stem = options
+                .destination_path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "destination".into());
+            options.state_dir.join(format!("{stem}.dead-letter.jsonl"))
+        });
     let dead_letters = DeadLetterFile::new(dead_letter_path.clone());
     let http = HttpClient::new(&delivery, authorization.as_ref())?;
     let capture = if options.dry_run {
         ResponseCapture::off()
     } else {
         let file = destination.capture.file.as_deref().map(relative);
-        ResponseCapture::open(file.as_deref(), destination.capture.webhook_url.as_deref(), http.reqwest().clone()).map_err(|source| {
-            RunError::Io { what: "cannot open the response capture file".into(), source }
+        ResponseCapture::open(
+            file.as_deref(),
+            destination.capture.webhook_url.as_deref(),
+            http.reqwest().clone(),
+        )
+        .map_err(|source| RunError::Io {
+            what: "cannot open the response capture file".into(),
+            source,
         })?
     };
 
@@ -248,11 +291,27 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
         let can_look_up = lookup.is_some();
         std::thread::Builder::new()
             .name("records".into())
-            .spawn(move || read_records(reader, plan, prior, in_doubt_policy, resend, can_look_up, work_tx, reader_stop))
-            .map_err(|source| RunError::Io { what: "cannot start the record reader".into(), source })?;
+            .spawn(move || {
+                read_records(
+                    reader,
+                    plan,
+                    prior,
+                    in_doubt_policy,
+                    resend,
+                    can_look_up,
+                    work_tx,
+                    reader_stop,
+                )
+            })
+            .map_err(|source| RunError::Io {
+                what: "cannot start the record reader".into(),
+                source,
+            })?;
     }
 
-    let seed = options.seed.unwrap_or_else(|| StdRng::from_os_rng().next_u64());
+    let seed = options
+        .seed
+        .unwrap_or_else(|| StdRng::from_os_rng().next_u64());
     let limiter = RateLimiter::new(delivery.rate_limit_per_minute, delivery.burst);
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
@@ -294,7 +353,10 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
         next_task: 0,
         counts: Summary::default(),
         abandoned: 0,
-        would_send: DryRun { records: 0, requests: 0 },
+        would_send: DryRun {
+            records: 0,
+            requests: 0,
+        },
         flights: HashMap::new(),
         tasks: JoinSet::new(),
         reader_stop,
@@ -302,14 +364,31 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
     };
     dispatcher.run(work_rx, control_rx, stop).await;
 
-    let Dispatcher { mut counts, abandoned, ending, would_send, .. } = dispatcher;
+    let Dispatcher {
+        mut counts,
+        abandoned,
+        ending,
+        would_send,
+        ..
+    } = dispatcher;
     counts.records_read = counts.records_read.saturating_sub(abandoned);
     counts.requests = shared.requests.load(Ordering::Relaxed);
     counts.retries = shared.retries.load(Ordering::Relaxed);
     counts.http_429 = shared.http_429.load(Ordering::Relaxed);
     counts.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    debug_assert_eq!(counts.records_read, counts.accounted() + if options.dry_run { would_send.records } else { 0 });
-    let (found, missing) = (shared.reconciled_found.load(Ordering::Relaxed), shared.reconciled_missing.load(Ordering::Relaxed));
+    debug_assert_eq!(
+        counts.records_read,
+        counts.accounted()
+            + if options.dry_run {
+                would_send.records
+            } else {
+                0
+            }
+    );
+    let (found, missing) = (
+        shared.reconciled_found.load(Ordering::Relaxed),
+        shared.reconciled_missing.load(Ordering::Relaxed),
+    );
     if found + missing > 0 {
         notes.push(format!(
             "looked up {} in-doubt create(s) at the API: {found} already existed and were recorded as delivered, {missing} did not and were sent",
@@ -324,7 +403,8 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
         ending: ending.unwrap_or(Ending::Finished),
         dry_run: options.dry_run.then_some(would_send),
         outcome_log: shared.log.as_ref().map(|l| l.path().to_path_buf()),
-        dead_letter_file: (shared.dead_letters_written.load(Ordering::Relaxed) > 0).then_some(dead_letter_path),
+        dead_letter_file: (shared.dead_letters_written.load(Ordering::Relaxed) > 0)
+            .then_some(dead_letter_path),
         notes,
     })
 }
@@ -336,7 +416,10 @@ const READ_HALT: u8 = 2;
 /// What the reader hands the dispatcher.
 enum Work {
     Send(Job),
-    Invalid { invalid: Invalid, value: Option<Map<String, Value>> },
+    Invalid {
+        invalid: Invalid,
+        value: Option<Map<String, Value>>,
+    },
     /// Records an earlier run finished.
     Skipped(u64),
     /// Records an earlier run left in doubt and that are not to be resent.
@@ -371,7 +454,10 @@ fn read_records(
     let mut reconciling: std::collections::HashSet<RecordNo> = std::collections::HashSet::new();
     let mut skipped = 0u64;
     let send = |work: Work| tx.blocking_send(work).is_ok();
-    let emit = |built: Built, pending: &mut HashMap<RecordNo, Record>, reconciling: &mut std::collections::HashSet<RecordNo>| -> bool {
+    let emit = |built: Built,
+                pending: &mut HashMap<RecordNo, Record>,
+                reconciling: &mut std::collections::HashSet<RecordNo>|
+     -> bool {
         match built {
             Built::Request(request) => {
                 let mut values = Vec::with_capacity(request.records.len());
@@ -384,7 +470,12 @@ fn read_records(
                     }
                     reconcile |= reconciling.remove(no);
                 }
-                send(Work::Send(Job { request, values, line, reconcile }))
+                send(Work::Send(Job {
+                    request,
+                    values,
+                    line,
+                    reconcile,
+                }))
             }
             Built::Invalid(invalid) => {
                 reconciling.remove(&invalid.record);
@@ -408,18 +499,20 @@ fn read_records(
                 skipped += 1;
                 continue;
             }
-            RecordState::InDoubt { method } => match in_doubt::decide(method, in_doubt_policy, resend, can_look_up) {
-                InDoubtAction::Report => {
-                    if !send(Work::InDoubt(vec![no])) {
-                        return;
+            RecordState::InDoubt { method } => {
+                match in_doubt::decide(method, in_doubt_policy, resend, can_look_up) {
+                    InDoubtAction::Report => {
+                        if !send(Work::InDoubt(vec![no])) {
+                            return;
+                        }
+                        continue;
                     }
-                    continue;
+                    InDoubtAction::Reconcile => {
+                        reconciling.insert(no);
+                    }
+                    InDoubtAction::Resend => {}
                 }
-                InDoubtAction::Reconcile => {
-                    reconciling.insert(no);
-                }
-                InDoubtAction::Resend => {}
-            },
+            }
             _ => {}
         }
         if skipped > 0 {
@@ -457,7 +550,10 @@ fn read_records(
             line: record.line,
             reason: "the request builder produced no request for this record".into(),
         };
-        send(Work::Invalid { invalid, value: Some(record.value) });
+        send(Work::Invalid {
+            invalid,
+            value: Some(record.value),
+        });
     }
 }
 
@@ -625,9 +721,17 @@ impl Dispatcher {
         self.report();
     }
 
-    fn begin_drain(&mut self, ending: Ending, flush: bool, deadline: &mut Option<tokio::time::Instant>) {
+    fn begin_drain(
+        &mut self,
+        ending: Ending,
+        flush: bool,
+        deadline: &mut Option<tokio::time::Instant>,
+    ) {
         self.ending.get_or_insert(ending);
-        self.reader_stop.store(if flush { READ_FLUSH } else { READ_HALT }, Ordering::Relaxed);
+        self.reader_stop.store(
+            if flush { READ_FLUSH } else { READ_HALT },
+            Ordering::Relaxed,
+        );
         *deadline = Some(tokio::time::Instant::now() + self.drain_timeout);
     }
 
@@ -642,7 +746,8 @@ impl Dispatcher {
                 let n = records.len() as u64;
                 self.counts.records_read += n;
                 self.counts.in_doubt += n;
-                let message = "sent by an earlier run whose outcome is unknown; not sent again".to_string();
+                let message =
+                    "sent by an earlier run whose outcome is unknown; not sent again".to_string();
                 (self.events)(Event::InDoubt { records, message });
             }
             Work::Invalid { invalid, value } => {
@@ -650,13 +755,20 @@ impl Dispatcher {
                 self.counts.invalid += 1;
                 (self.events)(Event::Invalid(invalid.clone()));
                 if !self.dry_run {
-                    let reason = if value.is_some() { Reason::Invalid } else { Reason::Unreadable };
-                    let mut letter = DeadLetter::new(reason, vec![invalid.record], invalid.reason.clone());
+                    let reason = if value.is_some() {
+                        Reason::Invalid
+                    } else {
+                        Reason::Unreadable
+                    };
+                    let mut letter =
+                        DeadLetter::new(reason, vec![invalid.record], invalid.reason.clone());
                     letter.line = Some(invalid.line);
                     letter.record_values = value.into_iter().collect();
                     match self.shared.dead_letters.write(&letter) {
                         Ok(()) => {
-                            self.shared.dead_letters_written.fetch_add(1, Ordering::Relaxed);
+                            self.shared
+                                .dead_letters_written
+                                .fetch_add(1, Ordering::Relaxed);
                         }
                         Err(err) => tracing::warn!("cannot write the dead-letter file: {err}"),
                     }
@@ -676,10 +788,15 @@ impl Dispatcher {
                     self.would_send.records += n;
                     self.would_send.requests += 1;
                 } else {
-                    let flight = Arc::new(Flight { records: job.request.records.clone(), phase: AtomicU8::new(NOT_SENT) });
+                    let flight = Arc::new(Flight {
+                        records: job.request.records.clone(),
+                        phase: AtomicU8::new(NOT_SENT),
+                    });
                     let rng = StdRng::seed_from_u64(self.seed.wrapping_add(self.next_task));
                     self.next_task += 1;
-                    let handle = self.tasks.spawn(deliver(self.shared.clone(), job, flight.clone(), rng));
+                    let handle =
+                        self.tasks
+                            .spawn(deliver(self.shared.clone(), job, flight.clone(), rng));
                     self.flights.insert(handle.id(), flight);
                 }
             }
@@ -690,7 +807,9 @@ impl Dispatcher {
 
     /// Counts a finished (or aborted) delivery by the phase it reached.
     fn settle(&mut self, id: tokio::task::Id, cancelled: bool) {
-        let Some(flight) = self.flights.remove(&id) else { return };
+        let Some(flight) = self.flights.remove(&id) else {
+            return;
+        };
         let n = flight.records.len() as u64;
         match flight.phase.load(Ordering::Acquire) {
             DELIVERED => self.counts.delivered += n,
@@ -723,8 +842,16 @@ impl Dispatcher {
         let total = self.total.load(Ordering::Relaxed);
         let total = (total != u64::MAX).then_some(total);
         let worked = summary.accounted() - summary.skipped_already_done + self.would_send.records;
-        let per_sec = if elapsed.as_secs_f64() > 0.0 { worked as f64 / elapsed.as_secs_f64() } else { 0.0 };
-        let interval = if self.dry_run { None } else { self.shared.interval };
+        let per_sec = if elapsed.as_secs_f64() > 0.0 {
+            worked as f64 / elapsed.as_secs_f64()
+        } else {
+            0.0
+        };
+        let interval = if self.dry_run {
+            None
+        } else {
+            self.shared.interval
+        };
         let eta = total.and_then(|total| {
             let remaining = total.saturating_sub(summary.accounted() + self.would_send.records);
             eta(remaining, self.records_per_request, interval, per_sec)
@@ -747,8 +874,14 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Writes to the outcome log off the async threads (each line is synced).
-async fn log_write(shared: &Arc<Shared>, records: &[RecordNo], line: LogLine) -> Result<(), String> {
-    let Some(log) = shared.log.clone() else { return Ok(()) };
+async fn log_write(
+    shared: &Arc<Shared>,
+    records: &[RecordNo],
+    line: LogLine,
+) -> Result<(), String> {
+    let Some(log) = shared.log.clone() else {
+        return Ok(());
+    };
     let records = records.to_vec();
     let result = tokio::task::spawn_blocking(move || match line {
         LogLine::Sent(method) => log.sent(&records, method),
@@ -779,13 +912,21 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
     if job.reconcile {
         // An earlier run sent this create and never learned the outcome: look before sending.
         flight.phase.store(IN_FLIGHT, Ordering::Release);
-        match in_doubt::after_lookup(look_up(&shared, request, &mut rng).await, shared.resend_in_doubt) {
+        match in_doubt::after_lookup(
+            look_up(&shared, request, &mut rng).await,
+            shared.resend_in_doubt,
+        ) {
             AfterLookup::Delivered => return delivered(&shared, &flight).await,
             AfterLookup::Send => flight.phase.store(NOT_SENT, Ordering::Release),
             AfterLookup::Report(reason) => {
                 flight.phase.store(IN_DOUBT, Ordering::Release);
-                let message = format!("sent by an earlier run whose outcome is unknown, and the lookup could not tell: {reason}");
-                (shared.events)(Event::InDoubt { records: records.clone(), message });
+                let message = format!(
+                    "sent by an earlier run whose outcome is unknown, and the lookup could not tell: {reason}"
+                );
+                (shared.events)(Event::InDoubt {
+                    records: records.clone(),
+                    message,
+                });
                 return;
             }
         }
@@ -816,20 +957,32 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                     shared.http_429.fetch_add(1, Ordering::Relaxed);
                 }
                 classify(
-                    Ok(Answer { status: response.status, headers: &response.headers }),
+                    Ok(Answer {
+                        status: response.status,
+                        headers: &response.headers,
+                    }),
                     method.is_idempotent(),
                     &shared.credential,
                     now,
                     shared.fallback,
                 )
             }
-            Err(err) => classify(Err(err.kind), method.is_idempotent(), &shared.credential, now, shared.fallback),
+            Err(err) => classify(
+                Err(err.kind),
+                method.is_idempotent(),
+                &shared.credential,
+                now,
+                shared.fallback,
+            ),
         };
         let (status, body) = match &result {
             Ok(response) => (Some(response.status), Some(capped_body(&response.body))),
             Err(_) => (None, None),
         };
-        let error_text = result.as_ref().err().map(|e| format!("{}: {}", e.kind.describe(), e.message));
+        let error_text = result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {}", e.kind.describe(), e.message));
         if let Err(err) = &result
             && err.kind.maybe_applied()
         {
@@ -840,12 +993,25 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
         let after = match action {
             Action::Success => return delivered(&shared, &flight).await,
             Action::Reject => {
-                let mut message = format!("the API refused the request with {}", status.map_or("no status".into(), |s| s.to_string()));
+                let mut message = format!(
+                    "the API refused the request with {}",
+                    status.map_or("no status".into(), |s| s.to_string())
+                );
                 if let Some(reason) = result.as_ref().ok().and_then(|r| api_reason(&r.body)) {
                     message.push_str(": ");
                     message.push_str(&reason);
                 }
-                dead_letter(&shared, &job, &flight, Reason::Rejected, status, body, attempt, message).await;
+                dead_letter(
+                    &shared,
+                    &job,
+                    &flight,
+                    Reason::Rejected,
+                    status,
+                    body,
+                    attempt,
+                    message,
+                )
+                .await;
                 if shared.on_rejected == OnRejected::Stop {
                     let _ = shared.control.send(Control::StopOnRejected);
                 }
@@ -858,14 +1024,22 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 let _ = shared.control.send(Control::Fatal(message));
                 return;
             }
-            Action::InDoubt => match in_doubt::decide(method, shared.in_doubt, shared.resend_in_doubt, shared.lookup.is_some()) {
+            Action::InDoubt => match in_doubt::decide(
+                method,
+                shared.in_doubt,
+                shared.resend_in_doubt,
+                shared.lookup.is_some(),
+            ) {
                 InDoubtAction::Report => {
                     flight.phase.store(IN_DOUBT, Ordering::Release);
                     let message = format!(
                         "{}; the request may have been applied, so it is not sent again (use --resend-in-doubt to send it anyway)",
                         error_text.as_deref().unwrap_or("no answer")
                     );
-                    (shared.events)(Event::InDoubt { records: records.clone(), message });
+                    (shared.events)(Event::InDoubt {
+                        records: records.clone(),
+                        message,
+                    });
                     return;
                 }
                 InDoubtAction::Resend => None,
@@ -889,7 +1063,10 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                                 "{}; the request may have been applied and the lookup could not tell ({reason}), so it is not sent again",
                                 error_text.as_deref().unwrap_or("no answer")
                             );
-                            (shared.events)(Event::InDoubt { records: records.clone(), message });
+                            (shared.events)(Event::InDoubt {
+                                records: records.clone(),
+                                message,
+                            });
                             return;
                         }
                     }
@@ -897,11 +1074,23 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             },
             Action::Retry { after } => after,
         };
-        match shared.policy.next(after, attempt, first.elapsed(), &mut rng) {
+        match shared
+            .policy
+            .next(after, attempt, first.elapsed(), &mut rng)
+        {
             Next::Wait { wait, pause } => {
-                flight.phase.store(if maybe_applied { IN_FLIGHT } else { NOT_APPLIED }, Ordering::Release);
+                flight.phase.store(
+                    if maybe_applied {
+                        IN_FLIGHT
+                    } else {
+                        NOT_APPLIED
+                    },
+                    Ordering::Release,
+                );
                 if pause {
-                    shared.limiter.pause_until(tokio::time::Instant::now() + wait);
+                    shared
+                        .limiter
+                        .pause_until(tokio::time::Instant::now() + wait);
                 } else {
                     tokio::time::sleep(wait).await;
                 }
@@ -912,13 +1101,24 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 {
                     // An unreachable API is not the record's fault: dead-lettering it would mark it
                     // done. The run stops and the next one sends it.
-                    flight.phase.store(if maybe_applied { IN_DOUBT } else { NOT_APPLIED }, Ordering::Release);
+                    flight.phase.store(
+                        if maybe_applied { IN_DOUBT } else { NOT_APPLIED },
+                        Ordering::Release,
+                    );
                     if !maybe_applied {
-                        let _ = log_write(&shared, records, LogLine::Outcome(Outcome::NotApplied)).await;
+                        let _ = log_write(&shared, records, LogLine::Outcome(Outcome::NotApplied))
+                            .await;
                     }
                     let host = reqwest::Url::parse(&request.url)
                         .ok()
-                        .and_then(|u| u.host_str().map(|h| format!("{h}{}", u.port().map(|p| format!(":{p}")).unwrap_or_default())))
+                        .and_then(|u| {
+                            u.host_str().map(|h| {
+                                format!(
+                                    "{h}{}",
+                                    u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                                )
+                            })
+                        })
                         .unwrap_or_else(|| request.url.clone());
                     let _ = shared.control.send(Control::Fatal(format!(
                         "cannot reach {host} ({reason}; last: {}); stopping, the next run sends what is left",
@@ -929,7 +1129,10 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 if maybe_applied {
                     flight.phase.store(IN_DOUBT, Ordering::Release);
                     let message = format!("{reason}; the last attempt may have been applied");
-                    (shared.events)(Event::InDoubt { records: records.clone(), message });
+                    (shared.events)(Event::InDoubt {
+                        records: records.clone(),
+                        message,
+                    });
                     return;
                 }
                 let message = match (&error_text, status) {
@@ -937,7 +1140,17 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                     (None, Some(status)) => format!("{reason}; last status {status}"),
                     (None, None) => reason,
                 };
-                dead_letter(&shared, &job, &flight, Reason::GaveUp, status, body, attempt, message).await;
+                dead_letter(
+                    &shared,
+                    &job,
+                    &flight,
+                    Reason::GaveUp,
+                    status,
+                    body,
+                    attempt,
+                    message,
+                )
+                .await;
                 return;
             }
         }
@@ -947,7 +1160,13 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
 /// Marks the request delivered, in memory and durably.
 async fn delivered(shared: &Arc<Shared>, flight: &Flight) {
     flight.phase.store(DELIVERED, Ordering::Release);
-    if let Err(message) = log_write(shared, &flight.records, LogLine::Outcome(Outcome::Delivered)).await {
+    if let Err(message) = log_write(
+        shared,
+        &flight.records,
+        LogLine::Outcome(Outcome::Delivered),
+    )
+    .await
+    {
         let _ = shared.control.send(Control::Fatal(message));
     }
 }
@@ -955,19 +1174,25 @@ async fn delivered(shared: &Arc<Shared>, flight: &Flight) {
 /// Looks an in-doubt create up through the run's client, limiter and retry policy; each lookup
 /// attempt is counted as a request and captured like any other call.
 async fn look_up(shared: &Arc<Shared>, request: &Request, rng: &mut StdRng) -> Reconciled {
-    let Some(lookup) = shared.lookup.and_then(|kind| Lookup::of_request(kind, request)) else {
+    let Some(lookup) = shared
+        .lookup
+        .and_then(|kind| Lookup::of_request(kind, request))
+    else {
         return Reconciled::Unknown("its request holds nothing the API can look it up by".into());
     };
-    let observe = |sent: &Request, attempt: u32, result: &Result<crate::client::Response, crate::client::SendError>| {
-        shared.requests.fetch_add(1, Ordering::Relaxed);
-        if attempt > 1 {
-            shared.retries.fetch_add(1, Ordering::Relaxed);
-        }
-        if matches!(result, Ok(response) if response.status == 429) {
-            shared.http_429.fetch_add(1, Ordering::Relaxed);
-        }
-        capture(shared, sent, attempt, result);
-    };
+    let observe =
+        |sent: &Request,
+         attempt: u32,
+         result: &Result<crate::client::Response, crate::client::SendError>| {
+            shared.requests.fetch_add(1, Ordering::Relaxed);
+            if attempt > 1 {
+                shared.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            if matches!(result, Ok(response) if response.status == 429) {
+                shared.http_429.fetch_add(1, Ordering::Relaxed);
+            }
+            capture(shared, sent, attempt, result);
+        };
     let lookups = Lookups {
         http: &shared.http,
         limiter: &shared.limiter,
@@ -1019,18 +1244,34 @@ async fn dead_letter(
             return;
         }
         Err(err) => {
-            let _ = shared.control.send(Control::Fatal(format!("cannot write the dead-letter file: {err}")));
+            let _ = shared.control.send(Control::Fatal(format!(
+                "cannot write the dead-letter file: {err}"
+            )));
             return;
         }
     }
     flight.phase.store(DEAD, Ordering::Release);
-    (shared.events)(Event::DeadLettered { records: job.request.records.clone(), message });
-    if let Err(message) = log_write(shared, &job.request.records, LogLine::Outcome(Outcome::DeadLettered)).await {
+    (shared.events)(Event::DeadLettered {
+        records: job.request.records.clone(),
+        message,
+    });
+    if let Err(message) = log_write(
+        shared,
+        &job.request.records,
+        LogLine::Outcome(Outcome::DeadLettered),
+    )
+    .await
+    {
         let _ = shared.control.send(Control::Fatal(message));
     }
 }
 
-fn capture(shared: &Shared, request: &Request, attempt: u32, result: &Result<crate::client::Response, crate::client::SendError>) {
+fn capture(
+    shared: &Shared,
+    request: &Request,
+    attempt: u32,
+    result: &Result<crate::client::Response, crate::client::SendError>,
+) {
     let (status, latency, headers, body, error) = match result {
         Ok(response) => (
             Some(response.status),
@@ -1039,7 +1280,13 @@ fn capture(shared: &Shared, request: &Request, attempt: u32, result: &Result<cra
             Some(capped_body(&response.body)),
             None,
         ),
-        Err(err) => (None, err.latency, Map::new(), None, Some(format!("{}: {}", err.kind.describe(), err.message))),
+        Err(err) => (
+            None,
+            err.latency,
+            Map::new(),
+            None,
+            Some(format!("{}: {}", err.kind.describe(), err.message)),
+        ),
     };
     let entry = CaptureEntry {
         time: super::timestamp(SystemTime::now()),
@@ -1080,10 +1327,17 @@ mod tests {
 
     #[test]
     fn api_reasons_read_every_aircall_error_shape() {
-        assert_eq!(api_reason(br#"{"error":"Not found","troubleshoot":"Check the id"}"#).as_deref(), Some("Not found — Check the id"));
-        assert_eq!(api_reason(br#"{"message":"Forbidden"}"#).as_deref(), Some("Forbidden"));
         assert_eq!(
-            api_reason(br#"{"error":"Unprocessable Entity","errors":{"phone":["invalid"]}}"#).as_deref(),
+            api_reason(br#"{"error":"Not found","troubleshoot":"Check the id"}"#).as_deref(),
+            Some("Not found — Check the id")
+        );
+        assert_eq!(
+            api_reason(br#"{"message":"Forbidden"}"#).as_deref(),
+            Some("Forbidden")
+        );
+        assert_eq!(
+            api_reason(br#"{"error":"Unprocessable Entity","errors":{"phone":["invalid"]}}"#)
+                .as_deref(),
             Some(r#"Unprocessable Entity — {"phone":["invalid"]}"#)
         );
         assert_eq!(api_reason(b"<html>"), None);
