@@ -5,8 +5,8 @@ pub mod capture;
 pub mod dead_letter;
 pub mod in_doubt;
 pub mod outcome_log;
-pub mod reconcile;
 mod pipeline;
+pub mod reconcile;
 pub mod summary;
 
 pub use pipeline::{

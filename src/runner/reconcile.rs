@@ -283,6 +283,9 @@ fn compact_phone(value: &str) -> String {
     format!("+{digits}")
 }
 
+/// Sees every lookup attempt: the request, its attempt number and what came back.
+pub type Observer<'a> = dyn Fn(&Request, u32, &Result<Response, SendError>) + Send + Sync + 'a;
+
 /// What lookups go through: the run's own client, rate limiter and retry policy.
 pub struct Lookups<'a> {
     pub http: &'a HttpClient,
@@ -293,7 +296,7 @@ pub struct Lookups<'a> {
     /// Pause after a 429 without reset headers.
     pub fallback: Duration,
     /// Sees every attempt (for counting and the response capture).
-    pub observe: &'a (dyn Fn(&Request, u32, &Result<Response, SendError>) + Send + Sync),
+    pub observe: &'a Observer<'a>,
 }
 
 /// Looks up the object `create` would make, reading every page of a contact search.
