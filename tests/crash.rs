@@ -115,3 +115,59 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         kills.ended.len()
     );
 }
+
+#[test]
+fn a_second_run_at_the_same_time_is_refused_instead_of_sending_everything_twice() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let faults: FaultSpec = "latency=30..60ms".parse().expect("fault spec");
+    let sandbox = runtime
+        .block_on(sandbox::start(SandboxConfig {
+            rate_limit: 0,
+            faults,
+            seed: Some(1),
+            ..SandboxConfig::default()
+        }))
+        .expect("sandbox starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let records = 60;
+    let mut bench = Bench::new(
+        dir.path(),
+        Program::new(BIN),
+        &sandbox.url(),
+        records,
+        "rate_limit_per_minute = 0\nconcurrency = 2",
+    );
+    let (mut first, out, err) = bench.start_run(&[]);
+    // Once a contact exists, the first run holds its outcome log.
+    let started = std::time::Instant::now();
+    while sandbox.state()["contacts"]
+        .as_object()
+        .is_none_or(|c| c.is_empty())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first run sent nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let second = bench.run(&[], Duration::from_secs(30));
+    assert_eq!(second.status.code(), Some(1), "{}", second.stderr);
+    assert!(
+        second.stderr.contains("another run of this destination"),
+        "{}",
+        second.stderr
+    );
+    let status =
+        crash_support::wait(&mut first, Duration::from_secs(60)).expect("the first run ends");
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(err).unwrap_or_default()
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(out).expect("stdout").trim())
+            .expect("summary");
+    assert_eq!(summary["delivered"], records as u64, "{summary}");
+    let tally = Tally::of_state(&sandbox.state(), records);
+    assert!(tally.exact(), "{}", tally.describe());
+}

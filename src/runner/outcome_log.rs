@@ -253,6 +253,11 @@ pub enum StateError {
         message: String,
     },
     #[error(
+        "another run of this destination over the same input is under way (it holds the outcome log {path}); \
+         wait for it to end: two runs at once would both send the records not yet done"
+    )]
+    Busy { path: String },
+    #[error(
         "the input {input} changed since an earlier run of this destination (outcome log {path}: {was}; now: {now}).\n\
          Records are known by their position, so mixing the two would skip or repeat the wrong ones.\n\
          Run again with --restart to forget the earlier run and send this input from the start."
@@ -279,6 +284,8 @@ fn describe(identity: &InputIdentity) -> String {
 pub struct OutcomeLog {
     path: PathBuf,
     file: Arc<Mutex<File>>,
+    /// Held for the log's lifetime: the OS drops the lock when the process ends, even by SIGKILL.
+    _lock: Arc<File>,
 }
 
 impl OutcomeLog {
@@ -299,6 +306,19 @@ impl OutcomeLog {
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io_error)?;
+        }
+        // Two runs of one destination and input at once would both send every record not yet
+        // done (a cron job overlapping a slow run): the second is refused.
+        let lock_path = path.with_extension("lock");
+        let lock = crate::files::open_private_append(&lock_path).map_err(io_error)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(StateError::Busy {
+                    path: path.display().to_string(),
+                });
+            }
+            Err(fs::TryLockError::Error(source)) => return Err(io_error(source)),
         }
         let mut prior = PriorOutcomes::default();
         let mut fresh = true;
@@ -331,6 +351,7 @@ impl OutcomeLog {
         let log = OutcomeLog {
             path: path.to_path_buf(),
             file: Arc::new(Mutex::new(file)),
+            _lock: Arc::new(lock),
         };
         if fresh {
             log.append(&Line::Header {
@@ -538,6 +559,21 @@ mod tests {
         assert_eq!(prior.state(RecordNo(6)), RecordState::Invalid);
         assert_eq!(prior.state(RecordNo(999)), RecordState::Fresh);
         assert_eq!((prior.done(), prior.in_doubt()), (3, 1));
+    }
+
+    #[test]
+    fn a_second_opener_is_refused_while_the_first_holds_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, identity) = input(dir.path(), "a\n1\n");
+        let path = dir.path().join("log.jsonl");
+        let (first, _) = OutcomeLog::open(&path, "d", Some(&identity), false).unwrap();
+        let err = OutcomeLog::open(&path, "d", Some(&identity), false).unwrap_err();
+        assert!(
+            matches!(err, StateError::Busy { .. }) && err.to_string().contains("another run"),
+            "{err}"
+        );
+        drop(first);
+        OutcomeLog::open(&path, "d", Some(&identity), false).expect("free again once the first ends");
     }
 
     #[test]
