@@ -46,7 +46,7 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         &sandbox.url(),
         records,
         "rate_limit_per_minute = 60000\nburst = 2\nconcurrency = 2\nmax_attempts = 30\n\
-         backoff_initial_ms = 5\nbackoff_max_ms = 50\nrequest_timeout_secs = 5\ndrain_timeout_secs = 5",
+         backoff_initial_ms = 5\nbackoff_max_ms = 50\nrequest_timeout_secs = 2\ndrain_timeout_secs = 5",
     );
     let mut rng = StdRng::seed_from_u64(seed);
 

@@ -136,7 +136,7 @@ fn a_second_signal_stops_at_once_and_a_rerun_settles_what_was_in_doubt() {
         Program::new(BIN),
         &sandbox.url(),
         records,
-        "rate_limit_per_minute = 0\nconcurrency = 4\ndrain_timeout_secs = 30",
+        "rate_limit_per_minute = 0\nconcurrency = 4\nrequest_timeout_secs = 5\ndrain_timeout_secs = 30",
     );
 
     let (mut child, out, err) = bench.start_run(&[]);

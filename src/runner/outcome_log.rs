@@ -134,6 +134,9 @@ enum Line {
     Sent {
         records: Vec<RecordNo>,
         method: Method,
+        /// When it was written, in milliseconds since the UNIX epoch (absent in older logs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<u64>,
     },
     Outcome {
         records: Vec<RecordNo>,
@@ -147,6 +150,7 @@ pub struct PriorOutcomes {
     states: Vec<u8>,
     done: u64,
     in_doubt: u64,
+    last_sent_ms: Option<u64>,
 }
 
 const FRESH: u8 = 0;
@@ -184,6 +188,13 @@ impl PriorOutcomes {
         self.in_doubt
     }
 
+    /// When an earlier run last sent a request, as far as its log says: a request of that run
+    /// may still be at the server until some time after it.
+    pub fn last_sent(&self) -> Option<std::time::SystemTime> {
+        self.last_sent_ms
+            .map(|ms| UNIX_EPOCH + std::time::Duration::from_millis(ms))
+    }
+
     fn set(&mut self, no: RecordNo, value: u8) -> Result<(), String> {
         let index =
             usize::try_from(no.0).map_err(|_| format!("record number {no} is out of range"))?;
@@ -200,7 +211,12 @@ impl PriorOutcomes {
     fn apply(&mut self, line: &Line) -> Result<(), String> {
         match line {
             Line::Header { .. } | Line::Run { .. } => {}
-            Line::Sent { records, method } => {
+            Line::Sent {
+                records,
+                method,
+                at_ms,
+            } => {
+                self.last_sent_ms = self.last_sent_ms.max(*at_ms);
                 let index = Method::ALL.iter().position(|m| m == method).unwrap_or(1);
                 for &no in records {
                     // A later resend of a record already done cannot undo "done".
@@ -375,9 +391,14 @@ impl OutcomeLog {
 
     /// Durably notes that a request for `records` is about to leave. Call before sending.
     pub fn sent(&self, records: &[RecordNo], method: Method) -> io::Result<()> {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .and_then(|d| u64::try_from(d.as_millis()).ok());
         self.append(&Line::Sent {
             records: records.to_vec(),
             method,
+            at_ms,
         })
     }
 
@@ -559,6 +580,10 @@ mod tests {
         assert_eq!(prior.state(RecordNo(6)), RecordState::Invalid);
         assert_eq!(prior.state(RecordNo(999)), RecordState::Fresh);
         assert_eq!((prior.done(), prior.in_doubt()), (3, 1));
+        let since = std::time::SystemTime::now()
+            .duration_since(prior.last_sent().expect("sent lines carry their time"))
+            .expect("in the past");
+        assert!(since < std::time::Duration::from_secs(60), "{since:?}");
     }
 
     #[test]
@@ -573,7 +598,8 @@ mod tests {
             "{err}"
         );
         drop(first);
-        OutcomeLog::open(&path, "d", Some(&identity), false).expect("free again once the first ends");
+        OutcomeLog::open(&path, "d", Some(&identity), false)
+            .expect("free again once the first ends");
     }
 
     #[test]

@@ -222,7 +222,10 @@ pub async fn run(
                 if policy == InDoubtPolicy::Resend {
                     "they are sent again as the destination asks (in_doubt = \"resend\")".to_string()
                 } else if policy == InDoubtPolicy::Reconcile && LookupKind::of_destination(destination).is_some() {
-                    "each is looked up at Aircall first: found ones are recorded as delivered, the others sent again".to_string()
+                    format!(
+                        "each is looked up at the API first (once {}s have passed since that run last sent, so its requests have landed): found ones are recorded as delivered, the others sent again",
+                        destination.delivery.request_timeout_secs.max(1)
+                    )
                 } else if options.resend_in_doubt {
                     "they are sent again as asked (--resend-in-doubt)".to_string()
                 } else {
@@ -236,6 +239,15 @@ pub async fn run(
         (Some(log), prior)
     };
 
+    // Requests an earlier run left in doubt may still be at the server for a while after it
+    // died (a supervisor restarts a crashed run within a second): their lookups wait until
+    // the request timeout has passed since that run last sent, so a create still landing is
+    // found rather than sent again.
+    let reconcile_after = prior.last_sent().and_then(|at| {
+        let settle = Duration::from_secs(destination.delivery.request_timeout_secs.max(1));
+        let left = (at + settle).duration_since(SystemTime::now()).ok()?;
+        Some(tokio::time::Instant::now() + left)
+    });
     let delivery = destination.delivery.clone();
     let dead_letter_path = delivery
         .dead_letter_file
@@ -328,6 +340,7 @@ pub async fn run(
         in_doubt: delivery.in_doubt,
         resend_in_doubt: options.resend_in_doubt,
         lookup,
+        reconcile_after,
         on_rejected: delivery.on_rejected,
         requests: AtomicU64::new(0),
         reconciled_found: AtomicU64::new(0),
@@ -484,10 +497,17 @@ fn read_records(
             }
         }
     };
+    // In-doubt records to look up go last, so the earlier run's requests have had the longest
+    // time to land before they are looked for, and fresh records need not wait for them.
+    let mut deferred = Vec::new();
+    let mut flushed = false;
     for item in reader {
         match stop.load(Ordering::Relaxed) {
             READ_ON => {}
-            READ_FLUSH => break,
+            READ_FLUSH => {
+                flushed = true;
+                break;
+            }
             _ => return,
         }
         let no = match &item {
@@ -509,6 +529,8 @@ fn read_records(
                     }
                     InDoubtAction::Reconcile => {
                         reconciling.insert(no);
+                        deferred.push(item);
+                        continue;
                     }
                     InDoubtAction::Resend => {}
                 }
@@ -520,6 +542,23 @@ fn read_records(
                 return;
             }
             skipped = 0;
+        }
+        if let Ok(record) = &item {
+            pending.insert(record.no, record.clone());
+        }
+        for built in builder.push(item) {
+            if !emit(built, &mut pending, &mut reconciling) {
+                return;
+            }
+        }
+    }
+    if stop.load(Ordering::Relaxed) == READ_HALT {
+        return;
+    }
+    for item in deferred {
+        // A drain stops reading: records not yet handed on stay as the log says, in doubt.
+        if flushed || stop.load(Ordering::Relaxed) != READ_ON {
+            break;
         }
         if let Ok(record) = &item {
             pending.insert(record.no, record.clone());
@@ -573,6 +612,8 @@ struct Shared {
     resend_in_doubt: bool,
     /// How this destination's creates can be looked up, if they can.
     lookup: Option<LookupKind>,
+    /// No lookup of an earlier run's in-doubt request before this (see `run`).
+    reconcile_after: Option<tokio::time::Instant>,
     on_rejected: OnRejected,
     requests: AtomicU64,
     /// In-doubt creates looked up and found (recorded as delivered) or not found (sent).
@@ -912,6 +953,9 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
     if job.reconcile {
         // An earlier run sent this create and never learned the outcome: look before sending.
         flight.phase.store(IN_FLIGHT, Ordering::Release);
+        if let Some(at) = shared.reconcile_after {
+            tokio::time::sleep_until(at).await;
+        }
         match in_doubt::after_lookup(
             look_up(&shared, request, &mut rng).await,
             shared.resend_in_doubt,
