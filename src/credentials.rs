@@ -75,7 +75,22 @@ pub enum CredentialError {
     Token { name: String, message: String },
     #[error("credential {name:?}: {message}")]
     Invalid { name: String, message: String },
+    #[error(
+        "{file}: holds the {what} of credential {name:?}; remove it from the file. Secrets belong in \
+         the credentials store, an environment variable or a command \
+         (`aircall-dest credentials add {name} --token-stdin | --token-env VAR | --token-cmd COMMAND`), \
+         and the credential's Authorization header is added when sending"
+    )]
+    SecretInFile {
+        file: String,
+        name: String,
+        what: &'static str,
+    },
 }
+
+/// Tokens shorter than this are not searched for in files: they would match ordinary text, and
+/// no real API token is that short.
+const MIN_SEARCHED_SECRET: usize = 6;
 
 impl Credential {
     /// The token, resolved now.
@@ -127,6 +142,49 @@ impl Credential {
                 ))
             }
             AuthKind::Bearer => Secret::new(format!("Bearer {}", token.expose())),
+        })
+    }
+
+    /// The `Authorization` value when it can be had without side effects: a stored token or an
+    /// environment variable. A token command (a password manager that may prompt) is not run.
+    pub fn authorization_if_cheap(&self) -> Option<Secret> {
+        match self.token {
+            TokenSource::Stored(_) | TokenSource::Env(_) => self.authorization().ok(),
+            TokenSource::Command(_) => None,
+        }
+    }
+
+    /// Refuses a file (a destination file) whose text holds this credential's secret: the
+    /// token itself, or the full `Authorization` value (for Basic, its base64 form).
+    /// `authorization` is the value [`Credential::authorization`] gave.
+    pub fn refuse_secret_in(
+        &self,
+        authorization: &Secret,
+        file: &Path,
+        text: &str,
+    ) -> Result<(), CredentialError> {
+        let value = authorization.expose();
+        let (scheme, encoded) = value.split_once(' ').unwrap_or(("", value));
+        let token = match self.kind {
+            AuthKind::Basic => base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()
+                .and_then(|pair| String::from_utf8(pair).ok())
+                .and_then(|pair| pair.split_once(':').map(|(_, token)| token.to_string())),
+            AuthKind::Bearer => Some(encoded.to_string()),
+        };
+        let found = |needle: &str| needle.len() >= MIN_SEARCHED_SECRET && text.contains(needle);
+        let what = if token.as_deref().is_some_and(found) {
+            "token"
+        } else if scheme.eq_ignore_ascii_case("basic") && found(encoded) {
+            "Authorization value"
+        } else {
+            return Ok(());
+        };
+        Err(CredentialError::SecretInFile {
+            file: file.display().to_string(),
+            name: self.name.clone(),
+            what,
         })
     }
 
@@ -427,6 +485,57 @@ mod tests {
         );
         let failing = credential("f", TokenSource::Command("exit 3".into()));
         assert!(failing.token().unwrap_err().to_string().contains("failed"));
+    }
+
+    #[test]
+    fn a_file_holding_the_token_or_its_basic_form_is_refused() {
+        let c = credential("prod", TokenSource::Stored(Secret::new("tok-canary-42")));
+        let authorization = c.authorization().unwrap();
+        let file = Path::new("dest.toml");
+        assert!(
+            c.refuse_secret_in(&authorization, file, "name = \"x\"")
+                .is_ok()
+        );
+        let err = c
+            .refuse_secret_in(&authorization, file, "description = \"tok-canary-42\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dest.toml") && err.contains("token of credential \"prod\""),
+            "{err}"
+        );
+        assert!(
+            !err.contains("tok-canary-42"),
+            "the message never repeats the secret: {err}"
+        );
+        // base64("id-1:tok-canary-42")
+        let basic = authorization
+            .expose()
+            .strip_prefix("Basic ")
+            .unwrap()
+            .to_string();
+        let err = c
+            .refuse_secret_in(&authorization, file, &format!("X = \"{basic}\""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Authorization value"), "{err}");
+        let mut bearer = credential("o", TokenSource::Stored(Secret::new("bearer-canary")));
+        bearer.kind = AuthKind::Bearer;
+        let authorization = bearer.authorization().unwrap();
+        assert!(
+            bearer
+                .refuse_secret_in(&authorization, file, "bearer-canary")
+                .is_err()
+        );
+        // A token too short to be a real one is not searched for.
+        let short = credential("s", TokenSource::Stored(Secret::new("ab")));
+        assert!(
+            short
+                .refuse_secret_in(&short.authorization().unwrap(), file, "ab ab")
+                .is_ok()
+        );
+        let command = credential("c", TokenSource::Command("echo tok".into()));
+        assert!(command.authorization_if_cheap().is_none());
     }
 
     #[test]

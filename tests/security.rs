@@ -1,0 +1,605 @@
+//! DESIGN §7 as tested guarantees, through the real binary against real sandboxes over loopback:
+//! a canary token that appears nowhere but the credentials store, credentials that go only to
+//! their own origin (redirects included), hostile record values that stay inert, files that stay
+//! private, and destination files that may not hold a secret. `docs/security.md` maps each
+//! guarantee to its test here.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use aircall_dest::sandbox::{self, JournalEntry, Sandbox, SandboxConfig};
+use assert_cmd::Command;
+use base64::Engine;
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+/// A config home (`AIRCALL_DEST_HOME`) and a working folder, private to one test.
+struct Workspace {
+    home: tempfile::TempDir,
+    work: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Self {
+        Self {
+            home: tempfile::tempdir().expect("temp home"),
+            work: tempfile::tempdir().expect("temp work folder"),
+        }
+    }
+
+    fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.work.path().join(relative)
+    }
+
+    fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.path(relative);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create folder");
+        }
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// The binary, run in the working folder with this home and no inherited log settings.
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("aircall-dest").expect("binary built");
+        cmd.env("AIRCALL_DEST_HOME", self.home())
+            .env_remove("RUST_LOG")
+            .env_remove("AIRCALL_DEST_LOG")
+            .current_dir(self.work.path());
+        cmd
+    }
+
+    /// Saves a Basic credential through `credentials add --token-stdin`.
+    fn add_credential(&self, name: &str, api_id: &str, token: &str, base_url: &str) {
+        let out = self
+            .cmd()
+            .args([
+                "credentials",
+                "add",
+                name,
+                "--api-id",
+                api_id,
+                "--token-stdin",
+            ])
+            .args(["--base-url", base_url])
+            .write_stdin(format!("{token}\n"))
+            .output()
+            .expect("credentials add runs");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+/// A tokio runtime that serves in-process sandboxes while the test thread runs the binary.
+struct Servers {
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Servers {
+    fn new() -> Self {
+        Self {
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime"),
+        }
+    }
+
+    /// A sandbox without rate limit, accepting `sandbox-id` / `sandbox-token`.
+    fn sandbox(&self) -> Sandbox {
+        self.runtime
+            .block_on(sandbox::start(SandboxConfig {
+                rate_limit: 0,
+                ..SandboxConfig::default()
+            }))
+            .expect("sandbox starts")
+    }
+}
+
+const SANDBOX_ID: &str = "sandbox-id";
+const SANDBOX_TOKEN: &str = "sandbox-token";
+
+/// A manual destination: POST JSON records to `url`, fast delivery, one attempt.
+fn manual_destination(credential: &str, url: &str, request_extra: &str, rest: &str) -> String {
+    format!(
+        r#"version = 1
+name = "security-test"
+status = "active"
+credential = "{credential}"
+mode = "manual"
+
+[source]
+path = "records.jsonl"
+
+[request]
+method = "POST"
+url = "{url}"
+{request_extra}
+
+{rest}
+
+[delivery]
+rate_limit_per_minute = 60000
+burst = 2
+max_attempts = 1
+"#
+    )
+}
+
+fn header<'a>(entry: &'a JournalEntry, name: &str) -> Option<&'a str> {
+    entry.headers.get(name).and_then(Value::as_str)
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("readable folder") {
+            let path = entry.expect("folder entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window == needle.as_bytes())
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("file exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn journal_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("journal line is JSON"))
+        .collect()
+}
+
+/// `aircall-dest sandbox` as its own process, its standard error in a file of the workspace.
+struct SandboxProcess {
+    child: Option<Child>,
+    url: String,
+    rest_of_stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl SandboxProcess {
+    fn start(ws: &Workspace, args: &[&str]) -> Self {
+        let stderr = std::fs::File::create(ws.path("sandbox.stderr")).expect("stderr file");
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("aircall-dest"))
+            .args(["sandbox", "--addr", "127.0.0.1:0", "--rate-limit", "0"])
+            .args(args)
+            .env("AIRCALL_DEST_HOME", ws.home())
+            .env("AIRCALL_DEST_LOG", "trace")
+            .current_dir(ws.work.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("sandbox starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).expect("first line");
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        let rest_of_stdout = std::thread::spawn(move || {
+            let mut rest = Vec::new();
+            let _ = stdout.read_to_end(&mut rest);
+            rest
+        });
+        Self {
+            child: Some(child),
+            url,
+            rest_of_stdout: Some(rest_of_stdout),
+        }
+    }
+
+    /// Stops the sandbox with SIGTERM (a clean stop) and returns the rest of its stdout.
+    fn stop(mut self) -> Vec<u8> {
+        let mut child = self.child.take().expect("running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let exit = child.wait().expect("sandbox exits");
+        assert!(
+            exit.success(),
+            "the sandbox stops cleanly on SIGTERM: {exit}"
+        );
+        self.rest_of_stdout
+            .take()
+            .map(|t| t.join().expect("stdout reader"))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Every command's standard output and error, labelled, for the final search.
+#[derive(Default)]
+struct Transcript {
+    outputs: Vec<(String, Vec<u8>)>,
+}
+
+impl Transcript {
+    fn run(&mut self, label: &str, cmd: &mut Command, expected: &[i32]) -> Output {
+        let out = cmd.output().expect("command runs");
+        self.outputs
+            .push((format!("{label}: stdout"), out.stdout.clone()));
+        self.outputs
+            .push((format!("{label}: stderr"), out.stderr.clone()));
+        assert!(
+            out.status.code().is_some_and(|c| expected.contains(&c)),
+            "{label}: exit {:?}, expected one of {expected:?}\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secrets never leak
+
+/// A token no other test or file could hold by chance.
+fn unique_canary() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("cnry{:x}x{:x}Q7", std::process::id(), nanos)
+}
+
+/// One complete flow — credentials added (stored, env and command tokens) and verified,
+/// `validate`, `preview`, `send-test`, `run` with response capture, dead letters, a rerun, a dry
+/// run, a refused credential, all with trace logging on — against a sandbox process that accepts
+/// only the canary. Then every file written, every output and the sandbox journal are searched:
+/// the canary, its Basic form and the refused variant appear only in the credentials store.
+#[test]
+fn the_canary_token_appears_nowhere_but_the_credentials_store() {
+    let ws = Workspace::new();
+    let canary = unique_canary();
+    let api_id = "canary-id";
+    let pair = format!("{api_id}:{canary}");
+    let sandbox = SandboxProcess::start(
+        &ws,
+        &["--basic", &pair, "--journal", "sandbox-journal.jsonl"],
+    );
+    let url = sandbox.url.clone();
+    let mut t = Transcript::default();
+    let traced = |mut cmd: Command| {
+        cmd.env("AIRCALL_DEST_LOG", "trace")
+            .env("CANARY_TOKEN_VAR", &canary);
+        cmd
+    };
+
+    let add = |name: &str, source: &[&str]| {
+        let mut cmd = traced(ws.cmd());
+        cmd.args(["credentials", "add", name, "--api-id", api_id])
+            .args(source)
+            .args(["--base-url", &url, "--description", "canary test"]);
+        cmd
+    };
+    t.run(
+        "add stored",
+        add("canary", &["--token-stdin"]).write_stdin(format!("{canary}\n")),
+        &[0],
+    );
+    t.run(
+        "add env",
+        &mut add("canary-env", &["--token-env", "CANARY_TOKEN_VAR"]),
+        &[0],
+    );
+    t.run(
+        "add cmd",
+        &mut add(
+            "canary-cmd",
+            &["--token-cmd", "printf '%s' \"$CANARY_TOKEN_VAR\""],
+        ),
+        &[0],
+    );
+    // A wrong token that contains the canary: any leak of it is caught by the same search.
+    t.run(
+        "add wrong",
+        add("wrong", &["--token-stdin"]).write_stdin(format!("{canary}-wrong\n")),
+        &[0],
+    );
+    t.run("list", traced(ws.cmd()).args(["credentials", "list"]), &[0]);
+    for name in ["canary", "canary-env", "canary-cmd"] {
+        t.run(
+            &format!("verify {name}"),
+            traced(ws.cmd()).args(["credentials", "verify", name]),
+            &[0],
+        );
+    }
+    let refused = t.run(
+        "verify wrong",
+        traced(ws.cmd()).args(["credentials", "verify", "wrong"]),
+        &[1],
+    );
+    assert!(
+        text(&refused.stderr).contains("403"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    // Records: two good, two the sandbox rejects (400, not E.164), one invalid (no `ref` for
+    // the header macro), one good.
+    ws.write(
+        "records.jsonl",
+        concat!(
+            r#"{"ref":"r1","first_name":"Ada","phone_numbers":[{"label":"Work","value":"+33612345678"}]}"#,
+            "\n",
+            r#"{"ref":"r2","first_name":"Bad","phone_numbers":[{"label":"Work","value":"not a phone"}]}"#,
+            "\n",
+            r#"{"first_name":"NoRef","phone_numbers":[{"label":"Work","value":"+33612345679"}]}"#,
+            "\n",
+            r#"{"ref":"r4","first_name":"Grace","phone_numbers":[{"label":"Work","value":"+33612345680"}]}"#,
+            "\n",
+            r#"{"ref":"r5","first_name":"Worse","phone_numbers":[{"label":"Work","value":"12"}]}"#,
+            "\n",
+        ),
+    );
+    let rest = "[capture]\nfile = \"capture/responses.jsonl\"\n";
+    let dest = |credential: &str, dead_letters: &str| {
+        manual_destination(
+            credential,
+            "/v1/contacts",
+            r#"headers = { "X-Ref" = "{record.ref}" }"#,
+            rest,
+        )
+        .replace(
+            "max_attempts = 1",
+            &format!("max_attempts = 1\ndead_letter_file = \"{dead_letters}\""),
+        )
+    };
+    ws.write("dest.toml", &dest("canary", "dead/letters.jsonl"));
+    ws.write(
+        "dest-env.toml",
+        &dest("canary-env", "dead/env-letters.jsonl"),
+    );
+    ws.write(
+        "dest-cmd.toml",
+        &dest("canary-cmd", "dead/cmd-letters.jsonl"),
+    );
+    ws.write(
+        "dest-wrong.toml",
+        &dest("wrong", "dead/wrong-letters.jsonl"),
+    );
+
+    t.run(
+        "validate",
+        traced(ws.cmd()).args(["validate", "dest.toml"]),
+        &[0],
+    );
+    let preview = t.run(
+        "preview",
+        traced(ws.cmd()).args(["preview", "dest.toml"]),
+        &[3],
+    );
+    assert!(
+        text(&preview.stdout).contains("Basic •••"),
+        "{}",
+        text(&preview.stdout)
+    );
+    let sent = t.run(
+        "send-test 1",
+        traced(ws.cmd()).args(["send-test", "dest.toml"]),
+        &[0],
+    );
+    assert!(
+        text(&sent.stdout).contains("status: 201"),
+        "{}",
+        text(&sent.stdout)
+    );
+    let rejected = t.run(
+        "send-test 2",
+        traced(ws.cmd()).args(["send-test", "dest.toml", "--sample", "2"]),
+        &[1],
+    );
+    assert!(
+        text(&rejected.stdout).contains("status: 400"),
+        "{}",
+        text(&rejected.stdout)
+    );
+
+    let run = t.run(
+        "run",
+        traced(ws.cmd()).args(["run", "dest.toml", "--state-dir", "state", "--json"]),
+        &[3],
+    );
+    let summary: Value = serde_json::from_slice(&run.stdout).expect("run --json summary");
+    assert_eq!(summary["delivered"], 2, "{summary}");
+    assert_eq!(summary["dead_lettered"], 2, "{summary}");
+    assert_eq!(summary["invalid"], 1, "{summary}");
+    assert!(
+        text(&run.stderr).contains("TRACE"),
+        "trace logging is on, so the search covers real logs:\n{}",
+        text(&run.stderr)
+    );
+    t.run(
+        "rerun",
+        traced(ws.cmd()).args(["run", "dest.toml", "--state-dir", "state", "--json"]),
+        &[0, 3],
+    );
+    t.run(
+        "dry run",
+        traced(ws.cmd()).args(["run", "dest.toml", "--state-dir", "state", "--dry-run"]),
+        &[0, 3],
+    );
+    for dest in ["dest-env.toml", "dest-cmd.toml"] {
+        t.run(
+            &format!("run {dest}"),
+            traced(ws.cmd()).args(["run", dest, "--state-dir", "state", "--json"]),
+            &[3],
+        );
+    }
+    let wrong = t.run(
+        "run with the refused credential",
+        traced(ws.cmd()).args(["run", "dest-wrong.toml", "--state-dir", "state"]),
+        &[1],
+    );
+    assert!(
+        text(&wrong.stderr).contains("403"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    t.run(
+        "send-test with the refused credential",
+        traced(ws.cmd()).args(["send-test", "dest-wrong.toml"]),
+        &[1],
+    );
+
+    let sandbox_stdout = sandbox.stop();
+    t.outputs.push(("sandbox stdout".into(), sandbox_stdout));
+
+    // The flow really happened: the journal saw the credential (masked), created contacts,
+    // rejections and refusals; capture, dead letters and state were written.
+    let journal = journal_lines(&ws.path("sandbox-journal.jsonl"));
+    let statuses: BTreeSet<u64> = journal
+        .iter()
+        .filter_map(|e| e["status"].as_u64())
+        .collect();
+    for status in [200, 201, 400, 403] {
+        assert!(statuses.contains(&status), "journal statuses {statuses:?}");
+    }
+    assert!(
+        journal
+            .iter()
+            .all(|e| e["headers"]["authorization"] == "Basic •••"),
+        "every request carried the credential, masked in the journal"
+    );
+    let lines = |p: &str| {
+        std::fs::read_to_string(ws.path(p))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert!(
+        lines("capture/responses.jsonl") >= 10,
+        "response capture written"
+    );
+    assert!(lines("dead/letters.jsonl") >= 3, "dead letters written");
+    assert!(!files_under(&ws.path("state")).is_empty(), "state written");
+
+    // The search. The credentials store is the one place the stored token may be; it proves
+    // the search finds what it looks for.
+    let needles = [
+        canary.clone(),
+        b64(&pair),
+        b64(&pair).trim_end_matches('=').to_string(),
+        b64(&format!("{pair}-wrong"))
+            .trim_end_matches('=')
+            .to_string(),
+        b64(&canary).trim_end_matches('=').to_string(),
+    ];
+    let store = ws.home().join("credentials.toml");
+    let store_text = std::fs::read(&store).expect("credentials store");
+    assert!(
+        contains(&store_text, &canary),
+        "the search finds the canary where it is"
+    );
+
+    let mut searched = Vec::new();
+    let mut leaks = Vec::new();
+    for file in files_under(ws.home())
+        .into_iter()
+        .chain(files_under(ws.work.path()))
+    {
+        if file == store {
+            continue;
+        }
+        let bytes = std::fs::read(&file).expect("readable file");
+        for needle in &needles {
+            if contains(&bytes, needle) {
+                leaks.push(format!("{} holds {needle}", file.display()));
+            }
+        }
+        searched.push(file);
+    }
+    for (label, bytes) in &t.outputs {
+        for needle in &needles {
+            if contains(bytes, needle) {
+                leaks.push(format!("{label} holds {needle}"));
+            }
+        }
+    }
+    let names: Vec<String> = searched
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    for expected in [
+        "sandbox-journal.jsonl",
+        "sandbox.stderr",
+        "responses.jsonl",
+        "letters.jsonl",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} searched; searched {names:?}"
+        );
+    }
+    assert!(
+        leaks.is_empty(),
+        "the canary leaked:\n{}\n(searched {} files and {} outputs)",
+        leaks.join("\n"),
+        searched.len(),
+        t.outputs.len()
+    );
+}
