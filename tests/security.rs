@@ -603,3 +603,461 @@ fn the_canary_token_appears_nowhere_but_the_credentials_store() {
         t.outputs.len()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Credentials go only to their own origin
+
+/// The credential's base URL is sandbox A; the destination sends to sandbox B. B receives the
+/// requests without any `Authorization` header and a warning says so; once B's host and port
+/// are listed in `allow_credential_hosts`, B receives it.
+#[test]
+fn a_url_on_another_origin_gets_no_credential_unless_allowed() {
+    let servers = Servers::new();
+    let own = servers.sandbox();
+    let other = servers.sandbox();
+    let ws = Workspace::new();
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, &own.url());
+    ws.write(
+        "records.jsonl",
+        "{\"first_name\":\"Ada\",\"phone_numbers\":[{\"label\":\"Work\",\"value\":\"+33612345678\"}]}\n",
+    );
+    let elsewhere = format!("{}/v1/contacts", other.url());
+    ws.write(
+        "dest.toml",
+        &manual_destination("local", &elsewhere, "", ""),
+    );
+
+    let validate = ws.cmd().args(["validate", "dest.toml"]).output().unwrap();
+    assert_eq!(code(&validate), Some(0), "{}", text(&validate.stderr));
+    assert!(
+        text(&validate.stderr).contains("without the credential"),
+        "{}",
+        text(&validate.stderr)
+    );
+    let preview = ws.cmd().args(["preview", "dest.toml"]).output().unwrap();
+    let shown: Value = serde_json::from_slice(&preview.stdout).expect("one preview line");
+    assert!(shown["headers"].get("Authorization").is_none(), "{shown}");
+
+    let test = ws.cmd().args(["send-test", "dest.toml"]).output().unwrap();
+    assert!(
+        text(&test.stderr).contains("without the credential"),
+        "{}",
+        text(&test.stderr)
+    );
+    assert!(
+        text(&test.stdout).contains("status: 401"),
+        "{}",
+        text(&test.stdout)
+    );
+    let run = ws
+        .cmd()
+        .args(["run", "dest.toml", "--state-dir", "state"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&run.stderr).contains("without the credential"),
+        "{}",
+        text(&run.stderr)
+    );
+
+    let received = other.journal();
+    assert_eq!(
+        received.len(),
+        2,
+        "send-test and run both reached the other host"
+    );
+    for entry in &received {
+        assert_eq!(header(entry, "authorization"), None, "{:?}", entry.headers);
+        assert_eq!(entry.status, sandbox::JournalStatus::Answered(401));
+    }
+    assert!(
+        own.journal().is_empty(),
+        "nothing went to the credential's own host"
+    );
+
+    // Allowed explicitly: the same requests now carry the credential (masked in the journal,
+    // so its presence shows) and the other sandbox accepts them.
+    other.reset_journal();
+    let allowed = format!("allow_credential_hosts = [\"{}\"]", other.addr);
+    ws.write(
+        "dest.toml",
+        &manual_destination("local", &elsewhere, &allowed, ""),
+    );
+    let run = ws
+        .cmd()
+        .args(["run", "dest.toml", "--state-dir", "state", "--restart"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&run), Some(0), "{}", text(&run.stderr));
+    assert!(
+        !text(&run.stderr).contains("without the credential"),
+        "{}",
+        text(&run.stderr)
+    );
+    let received = other.journal();
+    assert_eq!(received.len(), 1);
+    assert_eq!(header(&received[0], "authorization"), Some("Basic •••"));
+    assert_eq!(received[0].status, sandbox::JournalStatus::Answered(201));
+}
+
+/// A server at the credential's own origin answers every request with `307` to another host.
+/// The client follows no redirect: the other host receives nothing at all — neither the
+/// credential nor the record — and the answer is reported as it came.
+#[test]
+fn a_redirect_to_another_host_is_not_followed() {
+    let servers = Servers::new();
+    let target = servers.sandbox();
+    let location = format!("{}/v1/contacts", target.url());
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let redirector = {
+        let seen = seen.clone();
+        let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+            let seen = seen.clone();
+            let location = location.clone();
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.split(' ').next().unwrap_or_default().to_string());
+                seen.lock().unwrap().push(auth);
+                (
+                    axum::http::StatusCode::TEMPORARY_REDIRECT,
+                    [("location", location)],
+                    "",
+                )
+            }
+        });
+        servers.runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            format!("http://{addr}")
+        })
+    };
+    let ws = Workspace::new();
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, &redirector);
+    ws.write(
+        "records.jsonl",
+        "{\"first_name\":\"Ada\",\"phone_numbers\":[{\"label\":\"Work\",\"value\":\"+33612345678\"}]}\n",
+    );
+    ws.write(
+        "dest.toml",
+        &manual_destination("local", "/v1/contacts", "", ""),
+    );
+
+    let test = ws.cmd().args(["send-test", "dest.toml"]).output().unwrap();
+    assert!(
+        text(&test.stdout).contains("status: 307"),
+        "{}",
+        text(&test.stdout)
+    );
+    let run = ws
+        .cmd()
+        .args(["run", "dest.toml", "--state-dir", "state", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&run),
+        Some(3),
+        "a 3xx is not a delivery: {}",
+        text(&run.stderr)
+    );
+    let verify = ws
+        .cmd()
+        .args(["credentials", "verify", "local"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&verify), Some(1), "{}", text(&verify.stderr));
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![Some("Basic".to_string()); 3],
+        "the credential's own origin received it (send-test, run, verify)"
+    );
+    assert!(
+        target.journal().is_empty(),
+        "the redirect target received nothing: {:?}",
+        target.journal()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile record values stay inert
+
+/// Percent-decodes one path segment.
+fn decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .expect("UTF-8 segment")
+        .into_owned()
+}
+
+fn hostile_ids() -> Vec<String> {
+    let mut ids: Vec<String> = [
+        "../../v2/users",
+        "a/b",
+        "?x=1",
+        "#f",
+        "%2F",
+        "%2e%2e",
+        "..%2F..%2Fv2",
+        "/v2/users",
+        "a\\b",
+        "x;y=1",
+        "@evil.example",
+        "http://evil.example/",
+        " spaced out ",
+        "+33 6 12",
+        "...",
+        "Zoë/日本語/🦀",
+        "%",
+        "&admin=true",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    ids.push("a/../".repeat(2048)); // 10 kB
+    ids
+}
+
+/// Update (`POST /v1/contacts/{record.id}`) and delete (`DELETE /v1/contacts/{record.id}`)
+/// destinations from the templates, run over records whose ids try to change the path, the
+/// query or the host: every request the sandbox received has exactly the template's segments
+/// (`v1`, `contacts`, one id segment that decodes to the record's id) and no query.
+#[test]
+fn hostile_record_ids_stay_one_path_segment() {
+    let servers = Servers::new();
+    let sandbox = servers.sandbox();
+    let ws = Workspace::new();
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, &sandbox.url());
+    let ids = hostile_ids();
+    assert!(ids.last().unwrap().len() >= 10_000);
+    let mut records = String::new();
+    for id in &ids {
+        records.push_str(&serde_json::json!({"id": id, "information": "hostile"}).to_string());
+        records.push('\n');
+    }
+    ws.write("records.jsonl", &records);
+    let template = |id: &str, resource_method: &str| {
+        format!(
+            r#"version = 1
+name = "hostile-{id}"
+status = "active"
+credential = "local"
+mode = "template"
+
+[source]
+path = "records.jsonl"
+
+[template]
+id = "{id}"
+resource = "contacts"
+
+[request]
+method = "{resource_method}"
+url = "/v1/contacts/{{record.id}}"
+exclude = ["id"]
+
+[delivery]
+rate_limit_per_minute = 60000
+max_attempts = 1
+"#
+        )
+    };
+    ws.write("update.toml", &template("update_records", "POST"));
+    ws.write("delete.toml", &template("delete_records", "DELETE"));
+
+    for (dest, method) in [("update.toml", "POST"), ("delete.toml", "DELETE")] {
+        sandbox.reset_journal();
+        let preview = ws.cmd().args(["preview", dest]).output().unwrap();
+        assert_eq!(code(&preview), Some(0), "{}", text(&preview.stderr));
+        let run = ws
+            .cmd()
+            .args(["run", dest, "--state-dir", "state", "--json"])
+            .output()
+            .unwrap();
+        let summary: Value = serde_json::from_slice(&run.stdout)
+            .unwrap_or_else(|_| panic!("{dest}: {}", text(&run.stderr)));
+        assert_eq!(summary["records_read"], ids.len(), "{summary}");
+        assert_eq!(summary["invalid"], 0, "{dest}: {}", text(&run.stderr));
+
+        let received = sandbox.journal();
+        assert_eq!(received.len(), ids.len(), "{dest}: one request per record");
+        let mut seen = BTreeSet::new();
+        for entry in &received {
+            assert_eq!(entry.method, method);
+            assert_eq!(
+                entry.query, None,
+                "{dest}: no record value made a query: {}",
+                entry.path
+            );
+            let segments: Vec<&str> = entry.path.split('/').collect();
+            assert_eq!(
+                segments.len(),
+                4,
+                "{dest}: /v1/contacts/<one segment>, got {}",
+                entry.path
+            );
+            assert_eq!(&segments[..3], ["", "v1", "contacts"], "{}", entry.path);
+            seen.insert(decode(segments[3]));
+        }
+        let expected: BTreeSet<String> = ids.iter().cloned().collect();
+        assert_eq!(
+            seen, expected,
+            "{dest}: each id arrived whole, as one segment"
+        );
+    }
+}
+
+/// `.`, `..` and an empty id would change the path even when encoded: those records are invalid,
+/// each named by its number, and never sent.
+#[test]
+fn dot_segments_and_empty_ids_make_their_record_invalid() {
+    let servers = Servers::new();
+    let sandbox = servers.sandbox();
+    let ws = Workspace::new();
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, &sandbox.url());
+    ws.write(
+        "records.jsonl",
+        "{\"id\":\"..\",\"information\":\"x\"}\n{\"id\":\".\",\"information\":\"x\"}\n{\"id\":\"\",\"information\":\"x\"}\n",
+    );
+    ws.write(
+        "dest.toml",
+        &manual_destination(
+            "local",
+            "/v1/contacts/{record.id}",
+            "exclude = [\"id\"]",
+            "",
+        ),
+    );
+    let run = ws
+        .cmd()
+        .args(["run", "dest.toml", "--state-dir", "state", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&run), Some(3), "{}", text(&run.stderr));
+    let stderr = text(&run.stderr);
+    for no in 1..=3 {
+        assert!(
+            stderr.contains(&format!("invalid: record {no} (line {no})")),
+            "{stderr}"
+        );
+    }
+    assert!(sandbox.journal().is_empty(), "{:?}", sandbox.journal());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header names and values with control characters
+
+/// A destination file whose header name or value holds CR, LF or another control character is
+/// refused by `validate` (and `run`), naming the header, its line and what is wrong.
+#[test]
+fn control_characters_in_header_names_and_values_are_refused_by_validate_and_run() {
+    let ws = Workspace::new();
+    ws.write("records.jsonl", "{\"a\":1}\n");
+    let cases = [
+        (
+            r#"headers = { "X-Note" = "a\r\nX-Injected: 1" }"#,
+            "control character",
+        ),
+        (
+            r#"headers = { "X-Note" = "line\nbreak" }"#,
+            "control character",
+        ),
+        (
+            r#"headers = { "X-Note" = "nul\u0000byte" }"#,
+            "control character",
+        ),
+        (
+            r#"headers = { "X-Note" = "del\u007f" }"#,
+            "control character",
+        ),
+        (
+            r#"headers = { "X-Note\r\nX-Injected" = "1" }"#,
+            "not a valid header name",
+        ),
+        (r#"headers = { "X Note" = "1" }"#, "not a valid header name"),
+        (
+            r#"headers = { "X-Note:" = "1" }"#,
+            "not a valid header name",
+        ),
+    ];
+    for (headers, expected) in cases {
+        ws.write(
+            "dest.toml",
+            &manual_destination("local", "https://api.aircall.io/v1/contacts", headers, ""),
+        );
+        for command in ["validate", "run"] {
+            let out = ws.cmd().args([command, "dest.toml"]).output().unwrap();
+            let stderr = text(&out.stderr);
+            assert_eq!(code(&out), Some(1), "{command} {headers}: {stderr}");
+            assert!(stderr.contains(expected), "{command} {headers}: {stderr}");
+            assert!(
+                stderr.contains("request.headers"),
+                "names the key: {stderr}"
+            );
+            assert!(stderr.contains("dest.toml:13:"), "names the line: {stderr}");
+        }
+    }
+}
+
+/// A record value with CR/LF put into a header by a macro makes that record invalid, named by
+/// its number; the other records go out and no injected header reaches the server.
+#[test]
+fn control_characters_from_a_record_make_that_record_invalid() {
+    let servers = Servers::new();
+    let sandbox = servers.sandbox();
+    let ws = Workspace::new();
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, &sandbox.url());
+    let phone = |n: u8| format!("[{{\"label\":\"Work\",\"value\":\"+3361234567{n}\"}}]");
+    ws.write(
+        "records.jsonl",
+        &format!(
+            "{{\"ref\":\"ok-1\",\"phone_numbers\":{}}}\n{{\"ref\":\"x\\r\\nX-Injected: yes\",\"phone_numbers\":{}}}\n{{\"ref\":\"tab\\there\",\"phone_numbers\":{}}}\n{{\"ref\":\"ok-4\",\"phone_numbers\":{}}}\n",
+            phone(1),
+            phone(2),
+            phone(3),
+            phone(4)
+        ),
+    );
+    ws.write(
+        "dest.toml",
+        &manual_destination(
+            "local",
+            "/v1/contacts",
+            r#"headers = { "X-Ref" = "{record.ref}" }
+exclude = ["ref"]"#,
+            "",
+        ),
+    );
+    let preview = ws.cmd().args(["preview", "dest.toml"]).output().unwrap();
+    assert_eq!(code(&preview), Some(3));
+    assert!(
+        text(&preview.stderr).contains("invalid: record 2 (line 2)"),
+        "{}",
+        text(&preview.stderr)
+    );
+
+    let run = ws
+        .cmd()
+        .args(["run", "dest.toml", "--state-dir", "state", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&run), Some(3), "{}", text(&run.stderr));
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("invalid: record 2 (line 2): header X-Ref: attribute `ref` holds the control character '\\r'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("invalid: record 3 (line 3)"), "{stderr}");
+    let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["delivered"], 2, "{summary}");
+    assert_eq!(summary["invalid"], 2, "{summary}");
+    let received = sandbox.journal();
+    assert_eq!(received.len(), 2);
+    for entry in &received {
+        assert_eq!(header(entry, "x-injected"), None, "{:?}", entry.headers);
+        assert!(header(entry, "x-ref").is_some_and(|v| v.starts_with("ok-")));
+    }
+}
