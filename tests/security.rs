@@ -1061,3 +1061,314 @@ exclude = ["ref"]"#,
         assert!(header(entry, "x-ref").is_some_and(|v| v.starts_with("ok-")));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Files stay private
+
+/// Runs the binary under `umask 000`, so a file it does not create 0600 itself would come out
+/// world-readable.
+#[cfg(unix)]
+fn under_open_umask(ws: &Workspace, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000 && exec \"$0\" \"$@\"")
+        .arg(assert_cmd::cargo::cargo_bin("aircall-dest"))
+        .args(args)
+        .env("AIRCALL_DEST_HOME", ws.home())
+        .env_remove("RUST_LOG")
+        .env_remove("AIRCALL_DEST_LOG")
+        .current_dir(ws.work.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input.as_bytes())
+            .expect("stdin written");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("command ends")
+}
+
+/// After a real run under `umask 000`: the credentials store, every state file (outcome log,
+/// dead letters), the response capture — even one that existed 0644 before — and the sandbox's
+/// journal are all 0600.
+#[cfg(unix)]
+#[test]
+fn files_holding_secrets_or_record_data_are_0600_after_a_real_run() {
+    let ws = Workspace::new();
+    let servers = Servers::new();
+    let journal = ws.path("sandbox-journal.jsonl");
+    let sandbox = servers
+        .runtime
+        .block_on(sandbox::start(SandboxConfig {
+            rate_limit: 0,
+            journal: Some(journal.clone()),
+            ..SandboxConfig::default()
+        }))
+        .expect("sandbox starts");
+
+    // The umask really is open: a file made without care comes out 0666.
+    let probe = std::process::Command::new("sh")
+        .args(["-c", "umask 000 && : > probe"])
+        .current_dir(ws.work.path())
+        .status()
+        .unwrap();
+    assert!(probe.success());
+    assert_eq!(mode(&ws.path("probe")), 0o666);
+
+    let add = under_open_umask(
+        &ws,
+        &[
+            "credentials",
+            "add",
+            "local",
+            "--api-id",
+            SANDBOX_ID,
+            "--token-stdin",
+            "--base-url",
+            &sandbox.url(),
+        ],
+        Some(SANDBOX_TOKEN),
+    );
+    assert_eq!(code(&add), Some(0), "{}", text(&add.stderr));
+    ws.write(
+        "records.jsonl",
+        concat!(
+            r#"{"first_name":"Ada","phone_numbers":[{"label":"Work","value":"+33612345678"}]}"#,
+            "\n",
+            r#"{"first_name":"Bad","phone_numbers":[{"label":"Work","value":"nope"}]}"#,
+            "\n",
+        ),
+    );
+    let capture = ws.write("capture/responses.jsonl", "{\"old\":true}\n");
+    std::fs::set_permissions(
+        &capture,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    ws.write(
+        "dest.toml",
+        &manual_destination(
+            "local",
+            "/v1/contacts",
+            "",
+            "[capture]\nfile = \"capture/responses.jsonl\"",
+        ),
+    );
+    let run = under_open_umask(&ws, &["run", "dest.toml", "--state-dir", "state"], None);
+    assert_eq!(code(&run), Some(3), "{}", text(&run.stderr));
+
+    let store = ws.home().join("credentials.toml");
+    assert_eq!(mode(&store), 0o600, "credentials store");
+    let state = files_under(&ws.path("state"));
+    let names: Vec<String> = state
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with(".outcomes.jsonl")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.ends_with(".dead-letter.jsonl")),
+        "{names:?}"
+    );
+    for file in &state {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    assert!(std::fs::read_to_string(&capture).unwrap().lines().count() >= 3);
+    assert_eq!(mode(&capture), 0o600, "response capture");
+    assert!(!journal_lines(&journal).is_empty());
+    assert_eq!(mode(&journal), 0o600, "sandbox journal");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Destination files never hold a secret
+
+/// A literal `Authorization` (or other credential-carrying) header in a destination file is
+/// refused by every command that reads it, with the way to do it right; nothing is sent.
+#[test]
+fn a_literal_authorization_header_is_refused_by_every_command() {
+    let servers = Servers::new();
+    let sandbox = servers.sandbox();
+    let ws = Workspace::new();
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, &sandbox.url());
+    ws.write("records.jsonl", "{\"first_name\":\"Ada\"}\n");
+    for headers in [
+        r#"headers = { "Authorization" = "Basic c2FuZGJveC1pZDpzYW5kYm94LXRva2Vu" }"#,
+        r#"headers = { "authorization" = "Bearer abc" }"#,
+        r#"headers = { "Proxy-Authorization" = "Basic eA==" }"#,
+        r#"headers = { "X-Api-Token" = "abc123" }"#,
+    ] {
+        ws.write(
+            "dest.toml",
+            &manual_destination("local", "/v1/contacts", headers, ""),
+        );
+        for command in ["validate", "run", "send-test", "preview"] {
+            let out = ws.cmd().args([command, "dest.toml"]).output().unwrap();
+            let stderr = text(&out.stderr);
+            assert_eq!(code(&out), Some(1), "{command} {headers}: {stderr}");
+            assert!(
+                stderr.contains("would put a secret in the destination file")
+                    && stderr.contains("credentials add"),
+                "{command} {headers}: {stderr}"
+            );
+        }
+    }
+    assert!(sandbox.journal().is_empty(), "nothing was sent");
+}
+
+/// A destination file holding its credential's token (anywhere: a description, a header) or
+/// the Basic form of it is refused by `validate`, `run`, `send-test` and `preview` — for a
+/// stored token and for one from an environment variable — without repeating the secret;
+/// nothing is sent. `run` also catches a token that comes from a command.
+#[test]
+fn a_destination_holding_the_token_is_refused_before_anything_is_sent() {
+    let servers = Servers::new();
+    let sandbox = servers.sandbox();
+    let ws = Workspace::new();
+    let token = SANDBOX_TOKEN;
+    ws.add_credential("stored", SANDBOX_ID, token, &sandbox.url());
+    let url = sandbox.url();
+    for (name, source) in [
+        ("from-env", vec!["--token-env", "SECURITY_TEST_TOKEN"]),
+        (
+            "from-cmd",
+            vec!["--token-cmd", "printf '%s' \"$SECURITY_TEST_TOKEN\""],
+        ),
+    ] {
+        let out = ws
+            .cmd()
+            .args(["credentials", "add", name, "--api-id", SANDBOX_ID])
+            .args(&source)
+            .args(["--base-url", &url])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), Some(0), "{}", text(&out.stderr));
+    }
+    ws.write(
+        "records.jsonl",
+        "{\"first_name\":\"Ada\",\"phone_numbers\":[{\"label\":\"Work\",\"value\":\"+33612345678\"}]}\n",
+    );
+    let basic = b64(&format!("{SANDBOX_ID}:{token}"));
+    let holders = [
+        format!("description = \"token {token}\"\n"),
+        format!("#  {token}\n"),
+        format!("# the header value was Basic {basic}\n"),
+    ];
+    for credential in ["stored", "from-env", "from-cmd"] {
+        for holder in &holders {
+            let dest = manual_destination(credential, "/v1/contacts", "", "").replacen(
+                "status = ",
+                &format!("{holder}status = "),
+                1,
+            );
+            ws.write("dest.toml", &dest);
+            for command in ["validate", "run", "send-test", "preview"] {
+                let mut args = vec![command, "dest.toml"];
+                if command == "run" {
+                    args.extend(["--state-dir", "state"]);
+                }
+                let out = ws
+                    .cmd()
+                    .env("SECURITY_TEST_TOKEN", token)
+                    .args(&args)
+                    .output()
+                    .unwrap();
+                let stderr = text(&out.stderr);
+                // Checking a token that comes from a command means running it; only the
+                // commands that send (and need the token anyway) do.
+                let checked = credential != "from-cmd" || matches!(command, "run" | "send-test");
+                if !checked {
+                    continue;
+                }
+                assert_eq!(
+                    code(&out),
+                    Some(1),
+                    "{credential} {command} {holder}: {stderr}"
+                );
+                assert!(
+                    stderr.contains(&format!("of credential \"{credential}\"")),
+                    "{credential} {command}: {stderr}"
+                );
+                assert!(
+                    !stderr.contains(token) && !stderr.contains(&basic),
+                    "{stderr}"
+                );
+            }
+        }
+    }
+    assert!(sandbox.journal().is_empty(), "{:?}", sandbox.journal());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain http:// only to loopback
+
+/// A credential's base URL, a destination URL and a response webhook over plain `http://` are
+/// refused unless the host is loopback.
+#[test]
+fn plain_http_is_refused_beyond_loopback() {
+    let ws = Workspace::new();
+    let add = ws
+        .cmd()
+        .args([
+            "credentials",
+            "add",
+            "plain",
+            "--api-id",
+            "x",
+            "--token-stdin",
+        ])
+        .args(["--base-url", "http://api.aircall.io"])
+        .write_stdin("secret-token\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&add), Some(1));
+    assert!(
+        text(&add.stderr).contains("use https://"),
+        "{}",
+        text(&add.stderr)
+    );
+    assert!(
+        !ws.home().join("credentials.toml").exists(),
+        "nothing saved"
+    );
+
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, "http://127.0.0.1:9");
+    ws.write("records.jsonl", "{\"a\":1}\n");
+    let cases = [
+        ("http://hooks.example.com/in", "", false),
+        ("http://10.0.0.8/in", "", false),
+        (
+            "/v1/contacts",
+            "[capture]\nwebhook_url = \"http://hooks.example.com/cap\"",
+            false,
+        ),
+        ("http://127.0.0.1:9/in", "", true),
+        ("http://localhost:9/in", "", true),
+        ("https://hooks.example.com/in", "", true),
+        (
+            "/v1/contacts",
+            "[capture]\nwebhook_url = \"http://127.0.0.1:9/cap\"",
+            true,
+        ),
+    ];
+    for (url, rest, accepted) in cases {
+        ws.write("dest.toml", &manual_destination("local", url, "", rest));
+        let out = ws.cmd().args(["validate", "dest.toml"]).output().unwrap();
+        let stderr = text(&out.stderr);
+        if accepted {
+            assert_eq!(code(&out), Some(0), "{url} {rest}: {stderr}");
+        } else {
+            assert_eq!(code(&out), Some(1), "{url} {rest}: {stderr}");
+            assert!(stderr.contains("use https://"), "{url} {rest}: {stderr}");
+        }
+    }
+}

@@ -409,7 +409,9 @@ pub fn build_all(
     out
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+/// Whether a URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`): the only hosts plain
+/// `http://` may reach.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
