@@ -666,7 +666,8 @@ impl Destination {
             // The webhook receives response bodies (record data): plain HTTP only on loopback.
             match url::Url::parse(url) {
                 Ok(parsed) if parsed.scheme() == "https" => {}
-                Ok(parsed) if parsed.scheme() == "http" && crate::request::is_loopback(&parsed) => {}
+                Ok(parsed) if parsed.scheme() == "http" && crate::request::is_loopback(&parsed) => {
+                }
                 Ok(parsed) if parsed.scheme() == "http" => add(
                     &["capture", "webhook_url"],
                     format!(
