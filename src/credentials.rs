@@ -217,6 +217,13 @@ impl Credential {
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
             None => false,
         };
+        if crate::request::has_user_info(&url) {
+            return Err(invalid(
+                "the base URL may not hold a user name or password (`user:pass@`); the token is \
+                 the credential's secret"
+                    .into(),
+            ));
+        }
         match url.scheme() {
             "https" => Ok(()),
             "http" if loopback => Ok(()),

@@ -1372,3 +1372,57 @@ fn plain_http_is_refused_beyond_loopback() {
         }
     }
 }
+
+/// `user:pass@` in a URL is a secret in plain sight (and reqwest would send it as Basic auth):
+/// refused in a credential's base URL, a destination URL and a response webhook.
+#[test]
+fn urls_holding_a_user_name_or_password_are_refused() {
+    let ws = Workspace::new();
+    let add = ws
+        .cmd()
+        .args([
+            "credentials",
+            "add",
+            "userinfo",
+            "--api-id",
+            "x",
+            "--token-stdin",
+        ])
+        .args(["--base-url", "https://me:hunter2@api.aircall.io"])
+        .write_stdin("secret-token\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&add), Some(1));
+    assert!(
+        text(&add.stderr).contains("user name or password"),
+        "{}",
+        text(&add.stderr)
+    );
+    assert!(
+        !text(&add.stderr).contains("hunter2"),
+        "{}",
+        text(&add.stderr)
+    );
+
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, "https://api.aircall.io");
+    ws.write("records.jsonl", "{\"a\":1}\n");
+    for (url, rest) in [
+        ("https://me:hunter2@hooks.example.com/in", ""),
+        ("https://me@hooks.example.com/in", ""),
+        (
+            "/v1/contacts",
+            "[capture]\nwebhook_url = \"https://me:hunter2@hooks.example.com/cap\"",
+        ),
+    ] {
+        ws.write("dest.toml", &manual_destination("local", url, "", rest));
+        for command in ["validate", "run"] {
+            let out = ws.cmd().args([command, "dest.toml"]).output().unwrap();
+            let stderr = text(&out.stderr);
+            assert_eq!(code(&out), Some(1), "{command} {url} {rest}: {stderr}");
+            assert!(
+                stderr.contains("user name or password"),
+                "{command} {url}: {stderr}"
+            );
+        }
+    }
+}

@@ -665,6 +665,12 @@ impl Destination {
         if let Some(url) = &self.capture.webhook_url {
             // The webhook receives response bodies (record data): plain HTTP only on loopback.
             match url::Url::parse(url) {
+                Ok(parsed) if crate::request::has_user_info(&parsed) => add(
+                    &["capture", "webhook_url"],
+                    "the webhook URL may not hold a user name or password (`user:pass@`): \
+                     destination files hold no secrets"
+                        .into(),
+                ),
                 Ok(parsed) if parsed.scheme() == "https" => {}
                 Ok(parsed) if parsed.scheme() == "http" && crate::request::is_loopback(&parsed) => {
                 }
