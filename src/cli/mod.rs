@@ -219,11 +219,20 @@ fn opens_the_wizard(cli: &Cli) -> bool {
     matches!(cli.command, None | Some(Command::Setup(_)))
 }
 
+/// Runs the set-up wizard; its errors (an unreadable destination file, no terminal) end here.
+fn wizard(options: crate::tui::Options) -> context::Outcome {
+    crate::tui::run(options)
+        .map(|()| exit::SUCCESS)
+        .map_err(|e| Failure::error(format!("{e:#}")))
+}
+
 fn dispatch(cli: Cli) -> u8 {
     let outcome = match &cli.command {
-        None => Err(Failure::usage(
-            "the wizard is not part of this build yet; see `aircall-dest --help`",
-        )),
+        None => wizard(crate::tui::Options::default()),
+        Some(Command::Setup(args)) => wizard(crate::tui::Options {
+            dest: args.dest.clone(),
+            input: args.input.clone(),
+        }),
         Some(Command::Preview(args)) => preview::run(args),
         Some(Command::Sandbox(args)) => sandbox(args),
         Some(Command::Run(args)) => run::run(args),
