@@ -256,9 +256,6 @@ fn dispatch(cli: Cli) -> u8 {
             );
             Ok(exit::SUCCESS)
         }
-        Some(other) => Err(Failure::usage(format!(
-            "`{other:?}` is not part of this build yet"
-        ))),
     };
     match outcome {
         Ok(code) => code,

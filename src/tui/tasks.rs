@@ -17,6 +17,9 @@ const BODY_LIMIT: usize = 256 * 1024;
 
 fn client(timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
+        // As the headless client: a redirect is shown as the answer, never followed, so neither
+        // the credential nor the record goes to a host the destination did not name.
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(crate::request::USER_AGENT)
@@ -30,10 +33,14 @@ pub async fn verify(base_url: &str, authorization: &Secret) -> VerifyOutcome {
         Ok(c) => c,
         Err(e) => return VerifyOutcome::Unreachable(e),
     };
+    let header = match authorization_header(authorization) {
+        Ok(h) => h,
+        Err(e) => return VerifyOutcome::Unreachable(e),
+    };
     let url = format!("{}/v1/ping", base_url.trim_end_matches('/'));
     match client
         .get(&url)
-        .header("Authorization", authorization.expose())
+        .header(reqwest::header::AUTHORIZATION, header)
         .send()
         .await
     {
@@ -58,6 +65,16 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// The credential's header value, marked sensitive so no `Debug` of a request shows it.
+fn authorization_header(authorization: &Secret) -> Result<reqwest::header::HeaderValue, String> {
+    let mut value =
+        reqwest::header::HeaderValue::from_str(authorization.expose()).map_err(|_| {
+            "the credential's Authorization value is not a valid header value".to_string()
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// Sends one test request and reads the whole response.
 pub async fn send_test(request: TestRequest) -> Result<TestResponse, String> {
     let client = client(Duration::from_secs(request.timeout_secs))?;
@@ -68,7 +85,10 @@ pub async fn send_test(request: TestRequest) -> Result<TestResponse, String> {
         builder = builder.header(name, value);
     }
     if let Some(authorization) = &request.authorization {
-        builder = builder.header("Authorization", authorization.expose());
+        builder = builder.header(
+            reqwest::header::AUTHORIZATION,
+            authorization_header(authorization)?,
+        );
     }
     if let Some(body) = request.body {
         builder = builder.body(body);
@@ -145,7 +165,10 @@ async fn run_inner(
 ) -> Result<RunProgress, String> {
     let destination = Destination::load(dest_path).map_err(|e| e.to_string())?;
     let plan = Plan::new(&destination, &credential.base_url).map_err(|e| e.to_string())?;
-    let authorization = credential.authorization().map_err(|e| e.to_string())?;
+    let authorization = credential
+        .authorization()
+        .map_err(|e| e.to_string())
+        .and_then(|a| authorization_header(&a))?;
     let source = crate::tui::model::resolve_source(&destination.source.path, Some(dest_path));
     let input = crate::records::Input::Path(source.clone());
     let total = {
@@ -235,7 +258,7 @@ async fn run_inner(
                 call = call.header(name, value);
             }
             if request.auth {
-                call = call.header("Authorization", authorization.expose());
+                call = call.header(reqwest::header::AUTHORIZATION, authorization.clone());
             }
             if let Some(body) = &request.body {
                 call = call.body(body.clone());
