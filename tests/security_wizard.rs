@@ -207,9 +207,8 @@ async fn the_canary_typed_into_the_wizard_appears_on_no_screen_and_in_no_file() 
             .iter()
             .all(|e| e["headers"]["authorization"] == "Basic •••")
     );
-    // The wizard's run (src/tui/tasks.rs) does not go through `runner::run` yet, so it writes
-    // no capture, dead letters or outcome log; whatever it does write is searched below.
-    let _ = &capture;
+    // Whatever the wizard's run writes (capture, outcome log, dead letters) is searched below
+    // with the rest of the output folder and the config home.
 
     let basic = base64::engine::general_purpose::STANDARD.encode(&pair);
     let needles = [
