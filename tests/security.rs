@@ -1426,3 +1426,51 @@ fn urls_holding_a_user_name_or_password_are_refused() {
         }
     }
 }
+
+/// The same hostile values as one query value (`GET /v1/contacts/search?phone={record.id}`):
+/// every request arrives at exactly that path with exactly one query parameter, `phone`,
+/// decoding to the record's value.
+#[test]
+fn hostile_record_values_stay_one_query_value() {
+    let servers = Servers::new();
+    let sandbox = servers.sandbox();
+    let ws = Workspace::new();
+    ws.add_credential("local", SANDBOX_ID, SANDBOX_TOKEN, &sandbox.url());
+    let ids = hostile_ids();
+    let mut records = String::new();
+    for id in &ids {
+        records.push_str(&serde_json::json!({ "id": id }).to_string());
+        records.push('\n');
+    }
+    ws.write("records.jsonl", &records);
+    ws.write(
+        "dest.toml",
+        &manual_destination("local", "/v1/contacts/search?phone={record.id}", "", "")
+            .replace("method = \"POST\"", "method = \"GET\""),
+    );
+    let run = ws
+        .cmd()
+        .args(["run", "dest.toml", "--state-dir", "state", "--json"])
+        .output()
+        .unwrap();
+    let summary: Value =
+        serde_json::from_slice(&run.stdout).unwrap_or_else(|_| panic!("{}", text(&run.stderr)));
+    assert_eq!(summary["invalid"], 0, "{}", text(&run.stderr));
+    let received = sandbox.journal();
+    assert_eq!(received.len(), ids.len());
+    let mut seen = BTreeSet::new();
+    for entry in &received {
+        assert_eq!(entry.method, "GET");
+        assert_eq!(entry.path, "/v1/contacts/search");
+        let query = entry.query.as_deref().expect("a query");
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(pairs.len(), 1, "one parameter: {query}");
+        assert_eq!(pairs[0].0, "phone");
+        // Spaces are %20 and `+` is %2B, so the query decodes the same way as a path segment.
+        seen.insert(decode(query.strip_prefix("phone=").expect("phone first")));
+    }
+    let expected: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(seen, expected);
+}
