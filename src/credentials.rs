@@ -163,16 +163,7 @@ impl Credential {
         file: &Path,
         text: &str,
     ) -> Result<(), CredentialError> {
-        let value = authorization.expose();
-        let (scheme, encoded) = value.split_once(' ').unwrap_or(("", value));
-        let token = match self.kind {
-            AuthKind::Basic => base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .ok()
-                .and_then(|pair| String::from_utf8(pair).ok())
-                .and_then(|pair| pair.split_once(':').map(|(_, token)| token.to_string())),
-            AuthKind::Bearer => Some(encoded.to_string()),
-        };
+        let (scheme, encoded, token) = split_authorization(authorization.expose());
         let found = |needle: &str| needle.len() >= MIN_SEARCHED_SECRET && text.contains(needle);
         let what = if token.as_deref().is_some_and(found) {
             "token"
@@ -234,6 +225,36 @@ impl Credential {
             other => Err(invalid(format!("base URL scheme {other:?} is not http(s)"))),
         }
     }
+}
+
+/// An `Authorization` value's scheme, its encoded part, and the token inside it (the encoded
+/// part itself for Bearer; the part after `id:` of the decoded pair for Basic).
+fn split_authorization(value: &str) -> (&str, &str, Option<String>) {
+    let (scheme, encoded) = value.split_once(' ').unwrap_or(("", value));
+    let token = if scheme.eq_ignore_ascii_case("basic") {
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|pair| String::from_utf8(pair).ok())
+            .and_then(|pair| pair.split_once(':').map(|(_, token)| token.to_string()))
+    } else {
+        Some(encoded.to_string())
+    };
+    (scheme, encoded, token)
+}
+
+/// The forms a credential's secret takes, longest first: the whole `Authorization` value, its
+/// encoded part (`base64(id:token)` for Basic) and the token itself. A response that echoes any
+/// of them back is redacted before it is shown or stored (see `client::http`).
+pub fn secret_forms(authorization: &Secret) -> Vec<Secret> {
+    let value = authorization.expose();
+    let (_, encoded, token) = split_authorization(value);
+    let mut forms: Vec<String> = vec![value.to_string(), encoded.to_string()];
+    forms.extend(token);
+    forms.retain(|form| form.len() >= MIN_SEARCHED_SECRET);
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms.dedup();
+    forms.into_iter().map(Secret::new).collect()
 }
 
 /// The file's shape. Only one of `token`, `token_env`, `token_cmd` is set per entry.
@@ -543,6 +564,31 @@ mod tests {
         );
         let command = credential("c", TokenSource::Command("echo tok".into()));
         assert!(command.authorization_if_cheap().is_none());
+    }
+
+    #[test]
+    fn secret_forms_are_the_header_its_encoded_part_and_the_token() {
+        let basic = credential("b", TokenSource::Stored(Secret::new("tok-canary")));
+        let forms: Vec<String> = secret_forms(&basic.authorization().unwrap())
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect();
+        // base64("id-1:tok-canary")
+        assert_eq!(
+            forms,
+            [
+                "Basic aWQtMTp0b2stY2FuYXJ5",
+                "aWQtMTp0b2stY2FuYXJ5",
+                "tok-canary"
+            ]
+        );
+        let mut bearer = credential("o", TokenSource::Stored(Secret::new("bearer-canary")));
+        bearer.kind = AuthKind::Bearer;
+        let forms: Vec<String> = secret_forms(&bearer.authorization().unwrap())
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect();
+        assert_eq!(forms, ["Bearer bearer-canary", "bearer-canary"]);
     }
 
     #[test]

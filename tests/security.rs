@@ -1474,3 +1474,113 @@ fn hostile_record_values_stay_one_query_value() {
     let expected: BTreeSet<String> = ids.iter().cloned().collect();
     assert_eq!(seen, expected);
 }
+
+/// A server at the credential's own origin that echoes the `Authorization` header back, in its
+/// body and in a response header (as debugging endpoints and some proxies' error pages do):
+/// `send-test`, `credentials verify`, the response capture and the dead letters show `•••`
+/// where the echo was, and the token appears nowhere but the credentials store.
+#[test]
+fn a_server_echoing_the_credential_back_cannot_leak_it() {
+    let servers = Servers::new();
+    let echo = {
+        let app = axum::Router::new().fallback(|headers: axum::http::HeaderMap| async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let encoded = auth.split(' ').nth(1).unwrap_or_default().to_string();
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(&encoded)
+                .ok()
+                .and_then(|d| String::from_utf8(d).ok())
+                .unwrap_or_default();
+            let body = serde_json::json!({
+                "error": "Bad Request",
+                "echo": { "authorization": auth, "encoded": encoded, "decoded": decoded },
+            });
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                [("x-echo-authorization", auth)],
+                body.to_string(),
+            )
+        });
+        servers.runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            format!("http://{addr}")
+        })
+    };
+    let ws = Workspace::new();
+    let canary = unique_canary();
+    ws.add_credential("echoed", "echo-id", &canary, &echo);
+    ws.write("records.jsonl", "{\"first_name\":\"Ada\"}\n");
+    ws.write(
+        "dest.toml",
+        &manual_destination(
+            "echoed",
+            "/v1/contacts",
+            "",
+            "[capture]\nfile = \"capture.jsonl\"",
+        )
+        .replace(
+            "max_attempts = 1",
+            "max_attempts = 1\ndead_letter_file = \"dead.jsonl\"",
+        ),
+    );
+    let mut t = Transcript::default();
+    let test = t.run("send-test", ws.cmd().args(["send-test", "dest.toml"]), &[1]);
+    assert!(
+        text(&test.stdout).contains("status: 400"),
+        "{}",
+        text(&test.stdout)
+    );
+    assert!(text(&test.stdout).contains("•••"), "{}", text(&test.stdout));
+    t.run(
+        "verify",
+        ws.cmd().args(["credentials", "verify", "echoed"]),
+        &[1],
+    );
+    t.run(
+        "run",
+        ws.cmd()
+            .args(["run", "dest.toml", "--state-dir", "state"])
+            .env("AIRCALL_DEST_LOG", "trace"),
+        &[3],
+    );
+    let capture = std::fs::read_to_string(ws.path("capture.jsonl")).expect("capture written");
+    assert!(
+        capture.contains("•••"),
+        "the echo was there, redacted: {capture}"
+    );
+    assert!(std::fs::read_to_string(ws.path("dead.jsonl")).is_ok_and(|d| d.contains("•••")));
+
+    let pair = format!("echo-id:{canary}");
+    let needles = [canary.clone(), b64(&pair).trim_end_matches('=').to_string()];
+    let store = ws.home().join("credentials.toml");
+    let mut leaks = Vec::new();
+    for file in files_under(ws.home())
+        .into_iter()
+        .chain(files_under(ws.work.path()))
+    {
+        let bytes = std::fs::read(&file).unwrap();
+        for needle in &needles {
+            if file != store && contains(&bytes, needle) {
+                leaks.push(format!("{} holds {needle}", file.display()));
+            }
+        }
+    }
+    for (label, bytes) in &t.outputs {
+        for needle in &needles {
+            if contains(bytes, needle) {
+                leaks.push(format!("{label} holds {needle}"));
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "the echoed credential leaked:\n{}",
+        leaks.join("\n")
+    );
+}
