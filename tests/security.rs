@@ -1098,7 +1098,7 @@ fn under_open_umask(ws: &Workspace, args: &[&str], stdin: Option<&str>) -> Outpu
 
 /// After a real run under `umask 000`: the credentials store, every state file (outcome log,
 /// dead letters), the response capture — even one that existed 0644 before — and the sandbox's
-/// journal are all 0600.
+/// journal are all 0600, and the state folders the run created are 0700.
 #[cfg(unix)]
 #[test]
 fn files_holding_secrets_or_record_data_are_0600_after_a_real_run() {
@@ -1162,11 +1162,18 @@ fn files_holding_secrets_or_record_data_are_0600_after_a_real_run() {
             "[capture]\nfile = \"capture/responses.jsonl\"",
         ),
     );
-    let run = under_open_umask(&ws, &["run", "dest.toml", "--state-dir", "state"], None);
+    let run = under_open_umask(
+        &ws,
+        &["run", "dest.toml", "--state-dir", "state/deep"],
+        None,
+    );
     assert_eq!(code(&run), Some(3), "{}", text(&run.stderr));
 
     let store = ws.home().join("credentials.toml");
     assert_eq!(mode(&store), 0o600, "credentials store");
+    // Folders the run made are the owner's alone: nobody else can swap the files inside.
+    assert_eq!(mode(&ws.path("state")), 0o700);
+    assert_eq!(mode(&ws.path("state/deep")), 0o700);
     let state = files_under(&ws.path("state"));
     let names: Vec<String> = state
         .iter()

@@ -298,7 +298,7 @@ impl OutcomeLog {
             source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(io_error)?;
+            crate::files::create_private_dir_all(dir).map_err(io_error)?;
         }
         let mut prior = PriorOutcomes::default();
         let mut fresh = true;
