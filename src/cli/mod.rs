@@ -8,8 +8,12 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 mod context;
 mod credentials;
 mod preview;
+mod run;
+mod send_test;
+mod status;
 mod templates;
 mod validate;
+mod verify;
 
 pub use context::{Failure, Outcome};
 
@@ -205,6 +209,11 @@ fn dispatch(cli: Cli) -> u8 {
         }),
         Some(Command::Preview(args)) => preview::run(args),
         Some(Command::Sandbox(args)) => sandbox(args),
+        Some(Command::Run(args)) => run::run(args),
+        Some(Command::SendTest(args)) => send_test::run(args),
+        Some(Command::Activate(args)) => status::activate(args),
+        Some(Command::Pause(args)) => status::pause(args),
+        Some(Command::Credentials(CredentialsCommand::Verify { name })) => verify::run(name),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Templates(args)) => templates::run(args),
         Some(Command::Credentials(CredentialsCommand::List)) => credentials::list(),
@@ -221,9 +230,6 @@ fn dispatch(cli: Cli) -> u8 {
             );
             Ok(exit::SUCCESS)
         }
-        Some(other) => Err(Failure::usage(format!(
-            "`{other:?}` is not part of this build yet"
-        ))),
     };
     match outcome {
         Ok(code) => code,

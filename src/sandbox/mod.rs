@@ -272,15 +272,24 @@ impl SandboxArgs {
     }
 }
 
-/// `aircall-dest sandbox`: prints `listening on http://HOST:PORT` first, serves until Ctrl-C.
+/// `aircall-dest sandbox`: prints `listening on http://HOST:PORT` first, serves until Ctrl-C or SIGTERM.
 pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
     let config = args.into_config().await?;
     let faults = config.faults.clone();
     let sandbox = start(config).await?;
+    // Listen for signals before announcing the address: a client that reads the address and
+    // signals at once must find the handler in place, not the default action.
+    let stop = stop_signal()?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on {}", sandbox.url())?;
     stdout.flush()?;
     drop(stdout);
+    if !sandbox.addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening beyond loopback on {}; the sandbox credentials are public test values",
+            sandbox.addr
+        );
+    }
     if !faults.is_empty() {
         eprintln!(
             "faults: {faults} (seed {}; repeat with --seed {})",
@@ -288,10 +297,29 @@ pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
             sandbox.seed()
         );
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    stop.await;
     sandbox.shutdown().await;
     eprintln!("sandbox stopped");
     Ok(())
+}
+
+/// A future that completes on SIGINT or SIGTERM, with both handlers registered on return.
+#[cfg(unix)]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -1,0 +1,148 @@
+//! `aircall-dest send-test`: sends one sample request (or a given body) once and prints the
+//! answer — status, latency, headers, body — so a destination can be tried before it runs.
+
+use std::time::Duration;
+
+use super::context::{self, Failure, Outcome};
+use super::{SendTestArgs, exit};
+use crate::client::HttpClient;
+use crate::records;
+use crate::request::{Built, Plan, Request};
+
+pub fn run(args: &SendTestArgs) -> Outcome {
+    if args.sample == 0 {
+        return Err(Failure::usage("--sample counts from 1"));
+    }
+    let destination = context::load(&args.dest)?;
+    let credential = context::credential(&destination)?;
+    credential.check()?;
+    let plan = Plan::new(&destination, &credential.base_url)
+        .map_err(|e| Failure::error(format!("cannot build requests: {e}")))?;
+    for warning in plan.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let input = context::input(&destination, &args.dest, args.input.as_deref());
+    let mut request = sample(&plan, &input, destination.source.format, args.sample)?;
+    if let Some(path) = &args.body {
+        let body = std::fs::read(path)
+            .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
+        let body = String::from_utf8(body).map_err(|_| {
+            Failure::error(format!("{}: the body is not valid UTF-8", path.display()))
+        })?;
+        request.body = Some(body);
+    }
+    let authorization = credential.authorization()?;
+    let client = HttpClient::new(&destination.delivery, Some(&authorization))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
+
+    println!("{} {}", request.method, request.url);
+    println!(
+        "records: {}",
+        request
+            .records
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let result = runtime.block_on(client.send(&request));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(response) => {
+            let reason = reqwest::StatusCode::from_u16(response.status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            println!("status: {} {reason}", response.status);
+            println!("latency: {} ms", response.latency.as_millis());
+            println!("headers:");
+            for (name, value) in &response.headers {
+                let shown = if name.eq_ignore_ascii_case("set-cookie") {
+                    crate::secret::MASK
+                } else {
+                    value
+                };
+                println!("  {name}: {shown}");
+            }
+            println!("body:");
+            println!("{}", pretty(&response.body));
+            if (200..300).contains(&response.status) {
+                Ok(exit::SUCCESS)
+            } else {
+                if matches!(response.status, 401 | 403) {
+                    eprintln!(
+                        "error: credential {:?} was refused; check it with `aircall-dest credentials verify {}`",
+                        credential.name, credential.name
+                    );
+                }
+                Ok(exit::ERROR)
+            }
+        }
+        Err(err) => Err(Failure::error(format!(
+            "{} {}: {}: {}",
+            request.method,
+            request.url,
+            err.kind.describe(),
+            err.message
+        ))),
+    }
+}
+
+/// The `k`-th request (from 1) the destination builds from its input, streaming only as far as needed.
+fn sample(
+    plan: &Plan,
+    input: &records::Input,
+    format: Option<records::Format>,
+    k: usize,
+) -> Result<Request, Failure> {
+    let reader = records::open(input, format)?;
+    let mut builder = plan.builder();
+    let mut seen = 0usize;
+    let mut invalid = Vec::new();
+    let mut take = |built: Built, seen: &mut usize| -> Option<Request> {
+        match built {
+            Built::Request(request) => {
+                *seen += 1;
+                (*seen == k).then_some(request)
+            }
+            Built::Invalid(problem) => {
+                if invalid.len() < 3 {
+                    invalid.push(problem.to_string());
+                }
+                None
+            }
+        }
+    };
+    for record in reader {
+        for built in builder.push(record) {
+            if let Some(request) = take(built, &mut seen) {
+                return Ok(request);
+            }
+        }
+    }
+    for built in builder.finish() {
+        if let Some(request) = take(built, &mut seen) {
+            return Ok(request);
+        }
+    }
+    let mut message = format!("sample {k} does not exist: {input} gives {seen} request(s)");
+    if !invalid.is_empty() {
+        message.push_str(&format!(
+            "; invalid records include: {}",
+            invalid.join("; ")
+        ));
+    }
+    Err(Failure::error(message))
+}
+
+/// A JSON body indented for reading; anything else as received.
+fn pretty(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => serde_json::to_string_pretty(&value)
+            .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned()),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    }
+}

@@ -1,0 +1,147 @@
+//! What a run reports: the end-of-run summary (DESIGN §3, field for field) and the live progress
+//! shown while it runs.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The summary `run --json` prints. Every record read is counted in exactly one of
+/// `delivered`, `dead_lettered`, `invalid`, `skipped_already_done` and `in_doubt`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub records_read: u64,
+    pub delivered: u64,
+    pub dead_lettered: u64,
+    pub invalid: u64,
+    pub skipped_already_done: u64,
+    pub in_doubt: u64,
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    pub retries: u64,
+    pub http_429: u64,
+    pub duration_ms: u64,
+}
+
+impl Summary {
+    /// The records that have an end in this run.
+    pub fn accounted(&self) -> u64 {
+        self.delivered
+            + self.dead_lettered
+            + self.invalid
+            + self.skipped_already_done
+            + self.in_doubt
+    }
+
+    /// The plain-text summary printed when not `--json`.
+    pub fn to_text(&self) -> String {
+        format!(
+            "{} record(s) read: {} delivered, {} dead-lettered, {} invalid, {} skipped (already done), {} in doubt\n\
+             {} request(s), {} retr{}, {} answered 429, in {:.1}s",
+            self.records_read,
+            self.delivered,
+            self.dead_lettered,
+            self.invalid,
+            self.skipped_already_done,
+            self.in_doubt,
+            self.requests,
+            self.retries,
+            if self.retries == 1 { "y" } else { "ies" },
+            self.http_429,
+            self.duration_ms as f64 / 1000.0
+        )
+    }
+}
+
+/// A live view of a run, sent after every change.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub summary: Summary,
+    /// How many records the input holds, once counted (not for standard input).
+    pub total_records: Option<u64>,
+    pub in_flight: usize,
+    /// Records finished per minute so far (skipped ones excluded: they cost nothing).
+    pub records_per_minute: f64,
+    /// Time left: the slower of the observed pace and what the rate limit allows.
+    pub eta: Option<Duration>,
+}
+
+/// The time left for `remaining` records: no faster than the rate limit allows (one request per
+/// `interval`, `per_request` records each), nor than the pace observed so far.
+pub fn eta(
+    remaining: u64,
+    per_request: usize,
+    interval: Option<Duration>,
+    observed_per_sec: f64,
+) -> Option<Duration> {
+    if remaining == 0 {
+        return Some(Duration::ZERO);
+    }
+    let per_request = per_request.max(1) as u64;
+    let by_limit = interval.map(|i| {
+        i.saturating_mul(u32::try_from(remaining.div_ceil(per_request)).unwrap_or(u32::MAX))
+    });
+    let by_pace = (observed_per_sec > 0.0)
+        .then(|| Duration::from_secs_f64(remaining as f64 / observed_per_sec));
+    match (by_limit, by_pace) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_summary_has_exactly_the_designed_fields() {
+        let value = serde_json::to_value(Summary::default()).unwrap();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "records_read",
+                "delivered",
+                "dead_lettered",
+                "invalid",
+                "skipped_already_done",
+                "in_doubt",
+                "requests",
+                "retries",
+                "http_429",
+                "duration_ms"
+            ]
+        );
+    }
+
+    #[test]
+    fn eta_respects_the_rate_limit_and_the_observed_pace() {
+        let second = Some(Duration::from_secs(1));
+        assert_eq!(
+            eta(60, 1, second, 100.0),
+            Some(Duration::from_secs(60)),
+            "the limit is slower than the pace"
+        );
+        assert_eq!(
+            eta(60, 10, second, 100.0),
+            Some(Duration::from_secs(6)),
+            "batches carry several records"
+        );
+        assert_eq!(
+            eta(100, 1, None, 10.0),
+            Some(Duration::from_secs(10)),
+            "no limit: the pace decides"
+        );
+        assert_eq!(
+            eta(100, 1, second, 0.5),
+            Some(Duration::from_secs(200)),
+            "a slow server is slower than the limit"
+        );
+        assert_eq!(eta(5, 1, None, 0.0), None, "nothing to go on yet");
+        assert_eq!(eta(0, 1, None, 0.0), Some(Duration::ZERO));
+    }
+}
