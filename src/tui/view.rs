@@ -7,12 +7,12 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use crate::client::PingOutcome;
 use crate::destination::Mode;
 use crate::secret::MASK;
 use crate::tui::focus;
 use crate::tui::keys;
 use crate::tui::model::*;
-use crate::tui::msg::VerifyOutcome;
 use crate::tui::update::{pulldown_mut_ref, text_input_ref};
 use crate::tui::widgets::clip;
 
@@ -276,21 +276,30 @@ fn verify_line(model: &Model) -> Line<'static> {
             format!("  {} calling GET /v1/ping…", spinner(model)),
             t.warn,
         ),
-        Verify::Done(VerifyOutcome::Ok) => {
-            Line::styled("  ✓ credential works (GET /v1/ping answered 200)", t.ok)
-        }
-        Verify::Done(VerifyOutcome::Unauthorized) => Line::styled(
-            "  ✗ 401 Unauthorized: the API ID or token is wrong",
+        Verify::Done(PingOutcome::Ok { latency }) => Line::styled(
+            format!(
+                "  ✓ credential works: GET /v1/ping answered 200 in {} ms",
+                latency.as_millis()
+            ),
+            t.ok,
+        ),
+        Verify::Done(PingOutcome::MissingHeader) => Line::styled(
+            "  ✗ 401: no usable Authorization header reached the API (is the base URL right?)",
             t.error,
         ),
-        Verify::Done(VerifyOutcome::Forbidden) => Line::styled(
-            "  ✗ 403 Forbidden: this credential may not use the API",
+        Verify::Done(PingOutcome::Refused) => Line::styled(
+            "  ✗ 403: the API ID and token were refused; check both",
             t.error,
         ),
-        Verify::Done(VerifyOutcome::Status(code)) => {
-            Line::styled(format!("  ✗ unexpected status {code}"), t.error)
+        Verify::Done(PingOutcome::Unexpected { status, body }) => {
+            Line::styled(format!("  ✗ unexpected answer {status}: {body}"), t.error)
         }
-        Verify::Done(VerifyOutcome::Unreachable(e)) => Line::styled(format!("  ✗ {e}"), t.error),
+        Verify::Done(PingOutcome::Unreachable { message }) => {
+            Line::styled(format!("  ✗ unreachable: {message}"), t.error)
+        }
+        Verify::Done(PingOutcome::Token { message }) => {
+            Line::styled(format!("  ✗ {message}"), t.error)
+        }
     }
 }
 
