@@ -94,7 +94,7 @@ pub fn field_label(model: &Model, field: Field) -> String {
             .map(|r| format!("{}{}", r.target, if r.required { "*" } else { "" }))
             .unwrap_or_default(),
         Field::MapConstant(_) => "  value".into(),
-        Field::MapTransform(_) => "  transform".into(),
+        Field::MapTransform(_) => "transform".into(),
         Field::Method => "Method".into(),
         Field::ContentFormat => "Content format".into(),
         Field::Url => "URL".into(),
@@ -184,6 +184,8 @@ fn rows(model: &Model) -> Vec<Row> {
                 }
                 rows.push(field_row(model, field));
             }
+            // Drawn on its source's row.
+            Field::MapTransform(_) => {}
             Field::Batching => {
                 rows.push(field_row(model, field));
             }
@@ -532,10 +534,21 @@ pub fn layout(model: &Model) -> Layout {
                         .labels
                         .push((Rect::new(form.x + 1, ry, label_width, 1), field, label));
                     let x = form.x + 1 + label_width + 1;
-                    layout.fields.push((
-                        field,
-                        Rect::new(x, ry, form.right().saturating_sub(x + 1), height),
-                    ));
+                    let width = form.right().saturating_sub(x + 1);
+                    if let Field::MapSource(i) = field {
+                        // The transform takes the right part of its source's row.
+                        let source = width.saturating_mul(3) / 5;
+                        layout
+                            .fields
+                            .push((field, Rect::new(x, ry, source, height)));
+                        let tx = x + source + 1;
+                        layout.fields.push((
+                            Field::MapTransform(i),
+                            Rect::new(tx, ry, form.right().saturating_sub(tx + 1), height),
+                        ));
+                    } else {
+                        layout.fields.push((field, Rect::new(x, ry, width, height)));
+                    }
                 }
             }
             Row::Info(lines) => layout.infos.push((
@@ -719,7 +732,9 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
             if let Some(input) = text_input_ref(model, field) {
                 input.render(frame, rect, focused, t);
             } else if let Some(pulldown) = pulldown_mut_ref(model, field) {
-                pulldown.render(frame, rect, focused, t);
+                // A short choice in a wide field reads better in a box of its own size.
+                let width = rect.width.min(40);
+                pulldown.render(frame, Rect { width, ..rect }, focused, t);
             }
         }
     }
