@@ -35,11 +35,7 @@ pub fn write_private_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    let tmp = dir.join(temporary_name(&file_name.to_string_lossy()));
     {
         let mut file = create_private(&tmp)?;
         file.write_all(contents)?;
