@@ -1,5 +1,5 @@
 //! The canary through the wizard: a new credential typed in with a unique token, verified, its
-//! requests shown in the sample pane, a Send Test, Save & Activate and a run,
+//! requests shown in the sample pane, a Send Test, a response capture, Save & Activate and a run,
 //! every screen rendered at several sizes. The canary, and its Basic form, appear in no rendered
 //! buffer, in no `Debug` of the model, in no file written but the credentials store, and not in
 //! the sandbox's journal. (The headless half of the canary test is in `tests/security.rs`.)
@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use aircall_dest::sandbox::{self, SandboxConfig, SandboxCredentials};
 use aircall_dest::secret::Secret;
 use aircall_dest::tui::model::{Field, Init, Run, Sample, Step, TestState, Verify};
-use aircall_dest::tui::msg::VerifyOutcome;
 use base64::Engine;
 use crossterm::event::KeyCode;
 use tui_common::{Harness, SAMPLE};
@@ -126,7 +125,14 @@ async fn the_canary_typed_into_the_wizard_appears_on_no_screen_and_in_no_file() 
     h.focus(Field::Verify);
     h.key(KeyCode::Enter);
     h.settle().await;
-    assert_eq!(h.model.credential.verify, Verify::Done(VerifyOutcome::Ok));
+    assert!(
+        matches!(
+            h.model.credential.verify,
+            Verify::Done(aircall_dest::client::PingOutcome::Ok { .. })
+        ),
+        "{:?}",
+        h.model.credential.verify
+    );
     screens.take("verified", &h);
 
     // Step 2: the pane shows the requests (credential masked); a Send Test gets 201.
@@ -207,8 +213,15 @@ async fn the_canary_typed_into_the_wizard_appears_on_no_screen_and_in_no_file() 
             .iter()
             .all(|e| e["headers"]["authorization"] == "Basic •••")
     );
-    // Whatever the wizard's run writes (capture, outcome log, dead letters) is searched below
-    // with the rest of the output folder and the config home.
+    // The wizard's run is the headless runner: it captured responses and kept its outcome log
+    // (in the config home); both are searched below with everything else.
+    let captured = std::fs::read_to_string(&capture).unwrap_or_default();
+    assert!(captured.lines().count() >= 2, "capture written: {captured}");
+    assert!(
+        files_under(home.path()).len() >= 2,
+        "store and outcome log: {:?}",
+        files_under(home.path())
+    );
 
     let basic = base64::engine::general_purpose::STANDARD.encode(&pair);
     let needles = [
@@ -244,7 +257,10 @@ async fn the_canary_typed_into_the_wizard_appears_on_no_screen_and_in_no_file() 
             }
         }
     }
-    assert!(searched >= 2, "destination file and journal: {searched}");
+    assert!(
+        searched >= 4,
+        "destination file, capture, journal, outcome log: {searched}"
+    );
     for (label, text) in &screens.shots {
         for needle in &needles {
             if text.contains(needle.as_str()) {
