@@ -314,3 +314,65 @@ async fn the_wizard_follows_no_redirect() {
     }
     assert!(target.journal().is_empty(), "{:?}", target.journal());
 }
+
+/// A server that echoes the credential back in its body and a header: the wizard's response
+/// view shows `•••` there, and no rendered screen shows the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_echoed_credential_is_masked_in_the_wizards_response_view() {
+    let app = axum::Router::new().fallback(|headers: axum::http::HeaderMap| async move {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = serde_json::json!({ "you_sent": auth });
+        (
+            axum::http::StatusCode::OK,
+            [("x-echo", auth)],
+            body.to_string(),
+        )
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let echo = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let canary = format!("echocnry{:x}", std::process::id());
+    let credential = aircall_dest::credentials::Credential {
+        name: "echoed".into(),
+        description: String::new(),
+        api_id: "echo-id".into(),
+        token: aircall_dest::credentials::TokenSource::Stored(Secret::new(canary.clone())),
+        kind: aircall_dest::credentials::AuthKind::Basic,
+        base_url: echo,
+    };
+    let mut h = Harness::start(Init {
+        credentials: vec![credential],
+        default_dataset: Some(SAMPLE.into()),
+        ..Init::default()
+    })
+    .await;
+    h.focus(Field::Next);
+    h.key(KeyCode::Enter);
+    h.focus(Field::Pane);
+    h.key(KeyCode::Char('t'));
+    h.settle().await;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("echo-id:{canary}"));
+    match &h.model.pane.test {
+        TestState::Done(response) => {
+            assert!(response.body.contains("•••"), "{}", response.body);
+            for text in
+                std::iter::once(&response.body).chain(response.headers.iter().map(|(_, v)| v))
+            {
+                assert!(!text.contains(&canary) && !text.contains(&basic), "{text}");
+            }
+        }
+        other => panic!("expected a response, got {other:?}"),
+    }
+    for (width, height) in SIZES {
+        let screen = h.render(width, height);
+        assert!(
+            !screen.contains(&canary) && !screen.contains(&basic[..20]),
+            "{screen}"
+        );
+    }
+}
