@@ -190,7 +190,33 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if !opens_the_wizard(&cli) {
+        init_logging();
+    }
     ExitCode::from(dispatch(cli))
+}
+
+/// The environment variable holding the log filter (`tracing_subscriber`'s `EnvFilter` syntax,
+/// e.g. `debug` or `aircall_dest=trace,hyper=info`); `RUST_LOG` is read when it is unset.
+pub const LOG_ENV: &str = "AIRCALL_DEST_LOG";
+
+/// Logs go to standard error, warnings only unless [`LOG_ENV`] or `RUST_LOG` asks for more.
+/// Secrets never reach a log: tokens are [`crate::secret::Secret`]s and the client marks the
+/// `Authorization` header sensitive, which its `Debug` hides.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env(LOG_ENV)
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The wizard owns the terminal: log lines on standard error would tear its screen.
+fn opens_the_wizard(cli: &Cli) -> bool {
+    matches!(cli.command, None | Some(Command::Setup(_)))
 }
 
 /// Runs the set-up wizard; its errors (an unreadable destination file, no terminal) end here.

@@ -321,7 +321,7 @@ impl OutcomeLog {
             source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(io_error)?;
+            crate::files::create_private_dir_all(dir).map_err(io_error)?;
         }
         // Two runs of one destination and input at once would both send every record not yet
         // done (a cron job overlapping a slow run): the second is refused.

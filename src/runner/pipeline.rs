@@ -29,6 +29,7 @@ use crate::credentials::{AuthKind, Credential, CredentialError};
 use crate::destination::{Destination, InDoubtPolicy, OnInvalid, OnRejected, Status};
 use crate::records::{self, Input, OpenError, Record, RecordNo};
 use crate::request::{Built, DEFAULT_BASE_URL, Invalid, Plan, Request};
+use crate::secret::Secret;
 
 /// What the person (or the wizard) asks of a running delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -118,6 +119,28 @@ pub enum RunError {
     },
 }
 
+/// A destination file that holds the credential's token is refused before anything is sent: the
+/// file is not where a secret belongs, and it is copied, shared and committed like any config.
+fn refuse_secret_in_destination_file(
+    credential: &Credential,
+    authorization: &Secret,
+    path: &Path,
+) -> Result<(), RunError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        // A destination not saved to a file (the wizard's, before Save) has no file to hold a secret.
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(RunError::Io {
+                what: format!("cannot read {}", path.display()),
+                source,
+            });
+        }
+    };
+    credential.refuse_secret_in(authorization, path, &text)?;
+    Ok(())
+}
+
 /// The default state folder: `state/` in the configuration folder.
 pub fn default_state_dir() -> PathBuf {
     crate::credentials::config_dir().join("state")
@@ -168,6 +191,13 @@ pub async fn run(
             } else {
                 Some(credential.authorization()?)
             };
+            if let Some(authorization) = &authorization {
+                refuse_secret_in_destination_file(
+                    credential,
+                    authorization,
+                    &options.destination_path,
+                )?;
+            }
             (
                 credential.base_url.clone(),
                 Some(credential.kind),
@@ -190,7 +220,9 @@ pub async fn run(
         }
     };
 
-    let mut notes = Vec::new();
+    // The plan's warnings (e.g. requests going elsewhere than the credential's host, so without
+    // it) are part of what a person must be told about the run.
+    let mut notes: Vec<String> = plan.warnings().to_vec();
     let (log, prior) = if options.dry_run {
         (None, PriorOutcomes::default())
     } else {
