@@ -171,3 +171,87 @@ fn a_second_run_at_the_same_time_is_refused_instead_of_sending_everything_twice(
     let tally = Tally::of_state(&sandbox.state(), records);
     assert!(tally.exact(), "{}", tally.describe());
 }
+
+#[test]
+fn users_created_without_an_answer_are_found_by_email_not_invited_twice() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let faults: FaultSpec = "apply_then_drop=0.4,latency=2..5ms"
+        .parse()
+        .expect("fault spec");
+    let sandbox = runtime
+        .block_on(sandbox::start(SandboxConfig {
+            rate_limit: 0,
+            faults,
+            seed: Some(11),
+            ..SandboxConfig::default()
+        }))
+        .expect("sandbox starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The bench brings the credential; the destination is the users example, pointed at it.
+    let mut bench = Bench::new(
+        dir.path(),
+        Program::new(BIN),
+        &sandbox.url(),
+        1,
+        "rate_limit_per_minute = 0",
+    );
+    let users = 40;
+    let mut jsonl = String::new();
+    for i in 1..=users {
+        jsonl.push_str(&format!(
+            "{{\"email\":\"User.{i}@Example.com\",\"name\":\"User Number{i}\"}}\n"
+        ));
+    }
+    std::fs::write(&bench.input, jsonl).expect("write users");
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/users.toml"),
+    )
+    .expect("users example");
+    let destination = example
+        .replace("status = \"paused\"", "status = \"active\"")
+        .replace("credential = \"Local sandbox\"", "credential = \"sandbox\"")
+        .replace("path = \"../data/users.jsonl\"", "path = \"contacts.csv\"")
+        .replace(
+            "rate_limit_per_minute = 60",
+            "rate_limit_per_minute = 0\nmax_attempts = 30\nbackoff_initial_ms = 5\nbackoff_max_ms = 20",
+        );
+    assert!(destination.contains("status = \"active\"") && destination.contains("\"sandbox\""));
+    std::fs::write(&bench.destination, destination).expect("write the destination");
+
+    let end = bench.run(&[], Duration::from_secs(60));
+    assert_eq!(end.status.code(), Some(0), "{}", end.stderr);
+    let summary = end.summary().expect("summary");
+    assert_eq!(summary["delivered"], users as u64, "{summary}");
+
+    let state = sandbox.state();
+    let stored: Vec<String> = state["users"]
+        .as_object()
+        .expect("users")
+        .values()
+        .filter_map(|u| u["email"].as_str().map(str::to_lowercase))
+        .collect();
+    for i in 1..=users {
+        let email = format!("user.{i}@example.com");
+        assert_eq!(
+            stored.iter().filter(|e| **e == email).count(),
+            1,
+            "{email} in {stored:?}"
+        );
+    }
+    assert_eq!(stored.len(), users);
+    let journal = sandbox.journal();
+    let unanswered = journal
+        .iter()
+        .filter(|e| e.method == "POST" && e.fault.as_deref() == Some("apply_then_drop"))
+        .count();
+    let lookups = journal
+        .iter()
+        .filter(|e| e.method == "GET" && e.path.starts_with("/v2/users/user."))
+        .count();
+    assert!(unanswered > 0, "no create went unanswered");
+    assert!(
+        lookups >= unanswered,
+        "{lookups} lookups for {unanswered} unanswered creates"
+    );
+    assert!(end.stderr.contains("already existed"), "{}", end.stderr);
+}
