@@ -128,11 +128,12 @@ fn soak(options: &Options) -> Result<bool, String> {
         &delivery,
     );
     println!(
-        "soak: {} records, {} kills at {}..{} ms, faults {}, seed {}",
+        "soak: {} records, {} kills at {}..{} ms, concurrency {}, faults {}, seed {}",
         options.records,
         options.kills,
         options.delays.start,
         options.delays.end,
+        options.concurrency,
         options.faults,
         options.seed
     );
