@@ -26,7 +26,7 @@ use crate::client::{
     Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, TransportError, classify,
 };
 use crate::credentials::{AuthKind, Credential, CredentialError};
-use crate::destination::{Destination, InDoubtPolicy, OnInvalid, OnRejected, Status};
+use crate::destination::{Destination, InDoubtPolicy, Method, OnInvalid, OnRejected, Status};
 use crate::records::{self, Input, OpenError, Record, RecordNo};
 use crate::request::{Built, DEFAULT_BASE_URL, Invalid, Plan, Request};
 use crate::secret::Secret;
@@ -478,6 +478,9 @@ struct Job {
     line: Option<u64>,
     /// An earlier run sent it without learning the outcome: look it up before sending.
     reconcile: bool,
+    /// An earlier run sent it without learning the outcome, and it is sent again as it is
+    /// (idempotent, or resending was asked for): its first attempt may find it already applied.
+    resent_in_doubt: bool,
 }
 
 /// The reader thread: records → skip/in-doubt decisions → builder → queue.
@@ -497,33 +500,40 @@ fn read_records(
     let mut pending: HashMap<RecordNo, Record> = HashMap::new();
     // In-doubt records of earlier runs whose request is to be looked up before it is sent.
     let mut reconciling: std::collections::HashSet<RecordNo> = std::collections::HashSet::new();
+    // In-doubt records of earlier runs that are sent again without a lookup.
+    let mut resending: std::collections::HashSet<RecordNo> = std::collections::HashSet::new();
     let mut skipped = 0u64;
     let send = |work: Work| tx.blocking_send(work).is_ok();
     let emit = |built: Built,
                 pending: &mut HashMap<RecordNo, Record>,
-                reconciling: &mut std::collections::HashSet<RecordNo>|
+                reconciling: &mut std::collections::HashSet<RecordNo>,
+                resending: &mut std::collections::HashSet<RecordNo>|
      -> bool {
         match built {
             Built::Request(request) => {
                 let mut values = Vec::with_capacity(request.records.len());
                 let mut line = None;
                 let mut reconcile = false;
+                let mut resent_in_doubt = false;
                 for no in &request.records {
                     if let Some(record) = pending.remove(no) {
                         line = line.or(Some(record.line));
                         values.push(record.value);
                     }
                     reconcile |= reconciling.remove(no);
+                    resent_in_doubt |= resending.remove(no);
                 }
                 send(Work::Send(Job {
                     request,
                     values,
                     line,
                     reconcile,
+                    resent_in_doubt,
                 }))
             }
             Built::Invalid(invalid) => {
                 reconciling.remove(&invalid.record);
+                resending.remove(&invalid.record);
                 let value = pending.remove(&invalid.record).map(|r| r.value);
                 send(Work::Invalid { invalid, value })
             }
@@ -564,7 +574,9 @@ fn read_records(
                         deferred.push(item);
                         continue;
                     }
-                    InDoubtAction::Resend => {}
+                    InDoubtAction::Resend => {
+                        resending.insert(no);
+                    }
                 }
             }
             _ => {}
@@ -579,7 +591,7 @@ fn read_records(
             pending.insert(record.no, record.clone());
         }
         for built in builder.push(item) {
-            if !emit(built, &mut pending, &mut reconciling) {
+            if !emit(built, &mut pending, &mut reconciling, &mut resending) {
                 return;
             }
         }
@@ -596,7 +608,7 @@ fn read_records(
             pending.insert(record.no, record.clone());
         }
         for built in builder.push(item) {
-            if !emit(built, &mut pending, &mut reconciling) {
+            if !emit(built, &mut pending, &mut reconciling, &mut resending) {
                 return;
             }
         }
@@ -605,7 +617,7 @@ fn read_records(
         return;
     }
     for built in builder.finish() {
-        if !emit(built, &mut pending, &mut reconciling) {
+        if !emit(built, &mut pending, &mut reconciling, &mut resending) {
             return;
         }
     }
@@ -981,7 +993,7 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
     let first = tokio::time::Instant::now();
     let mut attempt = 0u32;
     // Once an attempt may have been applied, the request stays in doubt until an answer settles it.
-    let mut maybe_applied = false;
+    let mut maybe_applied = job.resent_in_doubt;
     if job.reconcile {
         // An earlier run sent this create and never learned the outcome: look before sending.
         flight.phase.store(IN_FLIGHT, Ordering::Release);
@@ -1059,6 +1071,7 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             .as_ref()
             .err()
             .map(|e| format!("{}: {}", e.kind.describe(), e.message));
+        let earlier_maybe_applied = maybe_applied;
         if let Err(err) = &result
             && err.kind.maybe_applied()
         {
@@ -1068,6 +1081,11 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
         }
         let after = match action {
             Action::Success => return delivered(&shared, &flight).await,
+            Action::Reject if already_deleted(method, status, earlier_maybe_applied) => {
+                // An earlier attempt of this DELETE may have been applied without an answer:
+                // "not found" now means the object is gone, which is what was asked.
+                return delivered(&shared, &flight).await;
+            }
             Action::Reject => {
                 let mut message = format!(
                     "the API refused the request with {}",
@@ -1397,6 +1415,11 @@ fn api_reason(body: &[u8]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" — "))
 }
 
+/// A DELETE answered 404 after an earlier attempt may have been applied has done its work.
+fn already_deleted(method: Method, status: Option<u16>, maybe_applied: bool) -> bool {
+    method == Method::Delete && status == Some(404) && maybe_applied
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1418,5 +1441,13 @@ mod tests {
         );
         assert_eq!(api_reason(b"<html>"), None);
         assert_eq!(api_reason(b"{}"), None);
+    }
+
+    #[test]
+    fn only_a_delete_that_may_have_been_applied_takes_404_as_done() {
+        assert!(already_deleted(Method::Delete, Some(404), true));
+        assert!(!already_deleted(Method::Delete, Some(404), false));
+        assert!(!already_deleted(Method::Delete, Some(400), true));
+        assert!(!already_deleted(Method::Post, Some(404), true));
     }
 }
