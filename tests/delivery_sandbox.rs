@@ -312,7 +312,11 @@ fn a_delete_applied_without_an_answer_counts_as_delivered_when_the_retry_finds_n
         .cloned()
         .collect();
     assert_eq!(ids.len(), 30);
-    let setup = setup(&base, "delete-contacts.toml", &format!("{QUICK}max_attempts = 12\n"));
+    let setup = setup(
+        &base,
+        "delete-contacts.toml",
+        &format!("{QUICK}max_attempts = 12\n"),
+    );
     let input = setup.home.path().join("ids.jsonl");
     std::fs::write(
         &input,
