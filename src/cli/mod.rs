@@ -85,6 +85,7 @@ pub struct SetupArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// The destination file (TOML).
     pub dest: PathBuf,
     /// Read records from PATH instead of the file's source; `-` is standard input.
     #[arg(long)]
@@ -108,6 +109,7 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
+    /// The destination file (TOML).
     pub dest: PathBuf,
     #[arg(long)]
     pub input: Option<PathBuf>,
@@ -118,6 +120,7 @@ pub struct PreviewArgs {
 
 #[derive(Debug, Args)]
 pub struct SendTestArgs {
+    /// The destination file (TOML).
     pub dest: PathBuf,
     #[arg(long)]
     pub input: Option<PathBuf>,
@@ -136,13 +139,20 @@ pub enum CredentialsCommand {
     /// Save a credential. The token is never taken as an argument.
     Add(CredentialAddArgs),
     /// Delete a saved credential.
-    Remove { name: String },
+    Remove {
+        /// The credential's name.
+        name: String,
+    },
     /// Call GET /v1/ping with a saved credential.
-    Verify { name: String },
+    Verify {
+        /// The credential's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct CredentialAddArgs {
+    /// A name for the credential; destination files refer to it by this name.
     pub name: String,
     /// The API ID (Basic auth user name). Not needed with --bearer.
     #[arg(long)]
@@ -173,6 +183,7 @@ pub struct TemplatesArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell.
     pub shell: clap_complete::Shell,
 }
 
