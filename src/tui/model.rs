@@ -107,6 +107,8 @@ pub struct Init {
     pub sandbox: Option<Credential>,
     /// Dataset opened when nothing else names one (the bundled sample).
     pub default_dataset: Option<PathBuf>,
+    /// The text the destination was loaded from, so saving keeps its comments and layout.
+    pub original_text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -241,6 +243,8 @@ pub struct SaveForm {
     pub saved: Option<(PathBuf, Status)>,
     pub error: Option<String>,
     pub run: Run,
+    /// The file text being written, which becomes the text later saves keep the layout of.
+    pub pending_text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,6 +282,9 @@ pub struct Model {
     pub source_edited: bool,
     /// The name of the credential that exists only in this process (the embedded sandbox's).
     pub ephemeral_credential: Option<String>,
+    /// The destination file's text as loaded or last saved: saving writes over it, keeping
+    /// the comments and layout of everything not edited.
+    pub original_text: Option<String>,
 }
 
 /// A destination for a newcomer: create contacts from the dataset, mapping suggested later
@@ -513,11 +520,13 @@ impl Model {
                 saved: None,
                 error: None,
                 run: Run::Idle,
+                pending_text: None,
             },
             scroll: 0,
             last_key_consumed: false,
             source_edited: false,
             ephemeral_credential: init.sandbox.as_ref().map(|c| c.name.clone()),
+            original_text: init.original_text.clone(),
             theme,
             dest,
         };

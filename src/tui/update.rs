@@ -902,9 +902,14 @@ fn save(model: &mut Model, activate: bool) -> Vec<Cmd> {
         None
     };
     model.save.error = None;
+    model.save.pending_text = Some(match &model.original_text {
+        Some(original) => dest.to_toml_over(original),
+        None => dest.to_toml(),
+    });
     vec![Cmd::Save {
         path,
         destination: Box::new(dest),
+        original: model.original_text.clone(),
         credential,
     }]
 }
@@ -1070,6 +1075,9 @@ pub fn saved(model: &mut Model, result: Result<(PathBuf, Status), String>) {
             model.notice = Some((Level::Ok, format!("saved {} ({status})", path.display())));
             model.save.saved = Some((path, status));
             model.save.error = None;
+            if let Some(text) = model.save.pending_text.take() {
+                model.original_text = Some(text);
+            }
             if status == Status::Active {
                 model.focus = Field::StartRun;
             }
