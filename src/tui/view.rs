@@ -27,6 +27,10 @@ enum Row {
         height: u16,
     },
     Info(Vec<Line<'static>>),
+    /// A mapping entry: its target, then source and value or transform, and the options toggle.
+    Mapping {
+        index: usize,
+    },
 }
 
 /// Where everything is on screen for the model's current state and size.
@@ -93,8 +97,26 @@ pub fn field_label(model: &Model, field: Field) -> String {
             .get(i)
             .map(|r| format!("{}{}", r.target, if r.required { "*" } else { "" }))
             .unwrap_or_default(),
-        Field::MapConstant(_) => "  value".into(),
-        Field::MapTransform(_) => "transform".into(),
+        Field::MapConstant(i) => format!("value of {}", map_target(model, i)),
+        Field::MapTransform(i) => format!("transform of {}", map_target(model, i)),
+        Field::MapMore(_) => "options".into(),
+        Field::MapOptional(_) => "  optional".into(),
+        Field::MapIfPresent(_) => "  only if".into(),
+        Field::MapCountry(_) => "  country".into(),
+        Field::MapRemove(_) => "Remove entry".into(),
+        Field::MapAdd => "Add entry".into(),
+        Field::TemplateParam(i) => model
+            .configure
+            .parameters
+            .get(i)
+            .map(|(name, _)| name.clone())
+            .unwrap_or_default(),
+        Field::RateLimit => "Rate / minute".into(),
+        Field::Concurrency => "Concurrency".into(),
+        Field::MaxAttempts => "Max attempts".into(),
+        Field::OnRejected => "On rejected".into(),
+        Field::OnInvalid => "On invalid".into(),
+        Field::InDoubt => "In doubt".into(),
         Field::Method => "Method".into(),
         Field::ContentFormat => "Content format".into(),
         Field::Url => "URL".into(),
@@ -119,6 +141,45 @@ pub fn field_label(model: &Model, field: Field) -> String {
         Field::StopRun => "Stop run".into(),
         Field::Back => "Back".into(),
         Field::Next => "Next".into(),
+    }
+}
+
+fn map_target(model: &Model, index: usize) -> String {
+    model
+        .configure
+        .mapping
+        .get(index)
+        .map(|r| r.target.clone())
+        .unwrap_or_default()
+}
+
+/// How a mapping row fares in the samples, as the request builder judged them: a mark and
+/// its style. A reason names the field or entry it is about in backticks.
+fn mapping_status(model: &Model, row: &MappingRow) -> (&'static str, ratatui::style::Style, usize) {
+    let t = &model.theme;
+    let quoted = format!("`{}", row.target);
+    let concerns = |reason: &str| {
+        reason.match_indices(&quoted).any(|(at, _)| {
+            let rest = &reason[at + quoted.len()..];
+            rest.starts_with('`')
+                || (row.is_field && (rest.starts_with('[') || rest.starts_with('.')))
+        })
+    };
+    let invalid = model
+        .pane
+        .samples
+        .iter()
+        .filter(|s| matches!(s, Sample::Invalid { reason, .. } if concerns(reason)))
+        .count();
+    let covered = row.is_set() || row.sub_entries > 0;
+    if invalid > 0 {
+        ("✗ ", t.error, invalid)
+    } else if covered && !model.pane.samples.is_empty() {
+        ("✓ ", t.ok, 0)
+    } else if row.required {
+        ("✗ ", t.error, 0)
+    } else {
+        ("  ", t.dim, 0)
     }
 }
 
@@ -182,10 +243,84 @@ fn rows(model: &Model) -> Vec<Row> {
                         Span::styled(" in samples", t.dim),
                     ])]));
                 }
-                rows.push(field_row(model, field));
+                rows.push(Row::Mapping { index: i });
+                if let Some(row) = model.configure.mapping.get(i) {
+                    let (_, _, invalid) = mapping_status(model, row);
+                    if invalid > 0 {
+                        let reason = model.pane.samples.iter().find_map(|s| match s {
+                            Sample::Invalid { reason, .. } if reason.contains(&row.target) => {
+                                Some(reason.clone())
+                            }
+                            _ => None,
+                        });
+                        rows.push(info(
+                            model,
+                            format!(
+                                "  ✗ {invalid} sample{} invalid: {}",
+                                if invalid == 1 { "" } else { "s" },
+                                reason.unwrap_or_default()
+                            ),
+                            t.error,
+                        ));
+                    } else if row.required && !row.is_set() && row.sub_entries == 0 {
+                        rows.push(info(
+                            model,
+                            "  ✗ required: pick a source, or add entries for its parts",
+                            t.error,
+                        ));
+                    }
+                }
             }
-            // Drawn on its source's row.
-            Field::MapTransform(_) => {}
+            // Drawn on their source's line.
+            Field::MapTransform(_) | Field::MapConstant(_) | Field::MapMore(_) => {}
+            Field::TemplateParam(i) => {
+                rows.push(field_row(model, field));
+                if let (Some(template), Some((name, _))) =
+                    (model.template(), model.configure.parameters.get(i))
+                    && let Some(parameter) = template.parameters.iter().find(|p| &p.name == name)
+                {
+                    rows.push(info(
+                        model,
+                        format!(
+                            "  {} (default {})",
+                            parameter.description, parameter.default
+                        ),
+                        t.dim,
+                    ));
+                }
+            }
+            Field::RateLimit => {
+                rows.push(Row::Info(vec![Line::styled(
+                    "Delivery",
+                    t.label.add_modifier(Modifier::BOLD),
+                )]));
+                rows.push(field_row(model, field));
+                if let Some(e) = model.error_for(field) {
+                    rows.push(info(model, format!("  ✗ {e}"), t.error));
+                }
+                let rate = model.dest.delivery.rate_limit_per_minute;
+                rows.push(info(
+                    model,
+                    "  Aircall allows 120 requests/min per company, shared by all its integrations; \
+                     the default 60 leaves room for the others. Retries count too; 0 = no pacing.",
+                    t.dim,
+                ));
+                if rate > 120 {
+                    rows.push(info(
+                        model,
+                        format!("  ⚠ {rate}/min is above Aircall's 120: expect 429 pauses"),
+                        t.warn,
+                    ));
+                }
+            }
+            Field::InDoubt => {
+                rows.push(field_row(model, field));
+                rows.push(info(
+                    model,
+                    "  for records sent whose outcome is unknown (crash, timeout), on the next run",
+                    t.dim,
+                ));
+            }
             Field::Batching => {
                 rows.push(field_row(model, field));
             }
@@ -460,8 +595,22 @@ pub fn layout(model: &Model) -> Layout {
     let label_width = (form.width / 3).clamp(8, 18);
     let mut heights = Vec::new();
     let info_width = form.width.saturating_sub(2).max(1) as usize;
+    // Mapping targets get the label room they need: a long one takes a line of its own, and
+    // on a narrow form every entry does, its source and transform indented below it.
+    let content = form.width.saturating_sub(2);
+    let map_label_col = (content * 2 / 5).max(label_width);
+    let all_two_lines = form.right().saturating_sub(form.x + 1 + map_label_col + 2) < 28;
+    let two_lines = |index: usize| {
+        all_two_lines
+            || model
+                .configure
+                .mapping
+                .get(index)
+                .is_some_and(|r| mapping_label(r).chars().count() as u16 + 2 > map_label_col)
+    };
     for row in &rows {
         heights.push(match row {
+            Row::Mapping { index } => 1 + u16::from(two_lines(*index)),
             Row::Field { height, .. } => *height,
             Row::Info(lines) => lines
                 .iter()
@@ -476,6 +625,13 @@ pub fn layout(model: &Model) -> Layout {
         y += h;
         if let Row::Field { field, .. } = row
             && *field == model.focus
+        {
+            focus_bottom = y;
+        }
+        if let Row::Mapping { index } = row
+            && matches!(model.focus,
+                Field::MapSource(i) | Field::MapTransform(i) | Field::MapConstant(i) | Field::MapMore(i)
+                if i == *index)
         {
             focus_bottom = y;
         }
@@ -505,20 +661,25 @@ pub fn layout(model: &Model) -> Layout {
                         | Field::Tabs
                         | Field::CredAdvanced
                         | Field::Batching
+                        | Field::MapOptional(_)
+                        | Field::MapRemove(_)
                 );
                 if is_button {
                     let width = match field {
                         Field::Tabs | Field::CredAdvanced | Field::Batching => {
                             form.width.saturating_sub(1)
                         }
+                        Field::MapOptional(_) => form.width.saturating_sub(label_width + 2),
                         _ => button_text(model, field).chars().count() as u16,
                     };
-                    let x = if matches!(field, Field::Batching) {
-                        form.x + 1 + label_width
+                    let x = if matches!(field, Field::Batching | Field::MapOptional(_)) {
+                        form.x + 1 + label_width + 1
+                    } else if matches!(field, Field::MapRemove(_)) {
+                        form.x + 1 + label_width + 1
                     } else {
                         form.x + 1
                     };
-                    if field == Field::Batching {
+                    if matches!(field, Field::Batching | Field::MapOptional(_)) {
                         layout.labels.push((
                             Rect::new(form.x + 1, ry, label_width, 1),
                             field,
@@ -535,21 +696,64 @@ pub fn layout(model: &Model) -> Layout {
                         .push((Rect::new(form.x + 1, ry, label_width, 1), field, label));
                     let x = form.x + 1 + label_width + 1;
                     let width = form.right().saturating_sub(x + 1);
-                    if let Field::MapSource(i) = field {
-                        // The transform takes the right part of its source's row.
-                        let source = width.saturating_mul(3) / 5;
-                        layout
-                            .fields
-                            .push((field, Rect::new(x, ry, source, height)));
-                        let tx = x + source + 1;
-                        layout.fields.push((
-                            Field::MapTransform(i),
-                            Rect::new(tx, ry, form.right().saturating_sub(tx + 1), height),
-                        ));
-                    } else {
-                        layout.fields.push((field, Rect::new(x, ry, width, height)));
-                    }
+                    layout.fields.push((field, Rect::new(x, ry, width, height)));
                 }
+            }
+            Row::Mapping { index } => {
+                let Some(row) = model.configure.mapping.get(index) else {
+                    continue;
+                };
+                let two = two_lines(index);
+                let (mark, mark_style, _) = mapping_status(model, row);
+                layout.infos.push((
+                    Rect::new(form.x + 1, ry, 2, 1),
+                    vec![Line::styled(mark, mark_style)],
+                ));
+                let (label_rect, wy, wx) = if two {
+                    let wx = if all_two_lines {
+                        form.x + 3
+                    } else {
+                        form.x + 1 + map_label_col + 1
+                    };
+                    (
+                        Rect::new(form.x + 3, ry, content.saturating_sub(2), 1),
+                        ry + 1,
+                        wx,
+                    )
+                } else {
+                    (
+                        Rect::new(form.x + 3, ry, map_label_col.saturating_sub(2), 1),
+                        ry,
+                        form.x + 1 + map_label_col + 1,
+                    )
+                };
+                layout
+                    .labels
+                    .push((label_rect, Field::MapSource(index), mapping_label(row)));
+                let width = form.right().saturating_sub(wx + 1);
+                let rest = width.saturating_sub(4);
+                if row.is_set() {
+                    let source = rest * 11 / 20;
+                    layout
+                        .fields
+                        .push((Field::MapSource(index), Rect::new(wx, wy, source, 1)));
+                    let second = if row.is_constant() {
+                        Field::MapConstant(index)
+                    } else {
+                        Field::MapTransform(index)
+                    };
+                    layout.fields.push((
+                        second,
+                        Rect::new(wx + source + 1, wy, rest.saturating_sub(source + 1), 1),
+                    ));
+                } else {
+                    layout
+                        .fields
+                        .push((Field::MapSource(index), Rect::new(wx, wy, rest, 1)));
+                }
+                layout
+                    .fields
+                    .push((Field::MapMore(index), Rect::new(wx + rest + 1, wy, 3, 1)));
             }
             Row::Info(lines) => layout.infos.push((
                 Rect::new(form.x + 1, ry, form.width.saturating_sub(2), h),
@@ -571,6 +775,10 @@ pub fn layout(model: &Model) -> Layout {
     layout
 }
 
+fn mapping_label(row: &MappingRow) -> String {
+    format!("{}{}", row.target, if row.required { "*" } else { "" })
+}
+
 fn step_text(step: Step, width: u16) -> String {
     let n = step.index() + 1;
     if width >= 100 {
@@ -590,6 +798,14 @@ fn button_text(model: &Model, field: Field) -> String {
         Field::SaveActivate => "[ Save & Activate ]".into(),
         Field::StartRun => "[ Start the run now ]".into(),
         Field::StopRun => "[ Stop the run ]".into(),
+        Field::MapMore(i) => {
+            if model.configure.mapping.get(i).is_some_and(|r| r.expanded) {
+                "[▴]".into()
+            } else {
+                "[⋯]".into()
+            }
+        }
+        Field::MapRemove(_) => "[ Remove this entry ]".into(),
         other => format!("[ {} ]", field_label(model, other)),
     }
 }
@@ -714,6 +930,11 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         Field::Tabs => model.configure.tabs.render(frame, rect, focused, t),
         Field::CredAdvanced => model.credential.advanced.render(frame, rect, focused, t),
         Field::Batching => model.configure.batching.render(frame, rect, focused, t),
+        Field::MapOptional(i) => {
+            if let Some(row) = model.configure.mapping.get(i) {
+                row.optional.render(frame, rect, focused, t);
+            }
+        }
         Field::Exclude => model.configure.exclude.render(frame, rect, focused, t),
         Field::Verify
         | Field::Back
@@ -721,7 +942,9 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         | Field::Save
         | Field::SaveActivate
         | Field::StartRun
-        | Field::StopRun => {
+        | Field::StopRun
+        | Field::MapMore(_)
+        | Field::MapRemove(_) => {
             let style = if focused { t.focused_button } else { t.button };
             frame.render_widget(
                 Paragraph::new(Span::styled(button_text(model, field), style)),
