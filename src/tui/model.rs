@@ -24,13 +24,9 @@ pub const CUSTOM_RESOURCE: &str = "custom…";
 pub const MANUAL_ENDPOINT: &str = "None (manual, Advanced tab)";
 pub const DEFAULT_BASE_URL: &str = "https://api.aircall.io";
 /// Choices of the Delivery section, in the order of their enums.
-pub const ON_REJECTED: [&str; 2] = ["dead_letter (write it down, go on)", "stop the run"];
-pub const ON_INVALID: [&str; 2] = ["skip (report it, go on)", "stop the run"];
-pub const IN_DOUBT: [&str; 3] = [
-    "reconcile (look it up, resend if safe)",
-    "resend",
-    "report only",
-];
+pub const ON_REJECTED: [&str; 2] = ["dead_letter", "stop"];
+pub const ON_INVALID: [&str; 2] = ["skip", "stop"];
+pub const IN_DOUBT: [&str; 3] = ["reconcile", "resend", "report"];
 /// How many requests the sample pane shows.
 pub const PANE_REQUESTS: usize = 10;
 

@@ -144,6 +144,35 @@ pub fn field_label(model: &Model, field: Field) -> String {
     }
 }
 
+/// What the chosen delivery policy does, in a line.
+fn delivery_choice(model: &Model, field: Field) -> &'static str {
+    use crate::destination::{InDoubtPolicy, OnInvalid, OnRejected};
+    let d = &model.dest.delivery;
+    match field {
+        Field::OnRejected => match d.on_rejected {
+            OnRejected::DeadLetter => {
+                "a record the API refuses goes to the dead-letter file; go on"
+            }
+            OnRejected::Stop => {
+                "a record the API refuses goes to the dead-letter file; stop the run"
+            }
+        },
+        Field::OnInvalid => match d.on_invalid {
+            OnInvalid::Skip => "an invalid record is reported (no API call); go on",
+            OnInvalid::Stop => "an invalid record is reported and stops the run",
+        },
+        _ => match d.in_doubt {
+            InDoubtPolicy::Reconcile => {
+                "sent, outcome unknown (crash, timeout): look it up, resend only if safe"
+            }
+            InDoubtPolicy::Resend => "sent, outcome unknown (crash, timeout): send it again",
+            InDoubtPolicy::Report => {
+                "sent, outcome unknown (crash, timeout): report it, resend nothing"
+            }
+        },
+    }
+}
+
 fn map_target(model: &Model, index: usize) -> String {
     model
         .configure
@@ -301,8 +330,8 @@ fn rows(model: &Model) -> Vec<Row> {
                 let rate = model.dest.delivery.rate_limit_per_minute;
                 rows.push(info(
                     model,
-                    "  Aircall allows 120 requests/min per company, shared by all its integrations; \
-                     the default 60 leaves room for the others. Retries count too; 0 = no pacing.",
+                    "  Aircall allows 120/min per company, shared by all its integrations: \
+                     60 leaves them room. Retries count; 0 = no pacing.",
                     t.dim,
                 ));
                 if rate > 120 {
@@ -313,11 +342,11 @@ fn rows(model: &Model) -> Vec<Row> {
                     ));
                 }
             }
-            Field::InDoubt => {
+            Field::OnRejected | Field::OnInvalid | Field::InDoubt => {
                 rows.push(field_row(model, field));
                 rows.push(info(
                     model,
-                    "  for records sent whose outcome is unknown (crash, timeout), on the next run",
+                    format!("  {}", delivery_choice(model, field)),
                     t.dim,
                 ));
             }
@@ -964,8 +993,103 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
 }
 
 /// Which samples the pane lists and the rows each takes.
+/// What Send Test does to real data, for the selected request: `(before, after a 2xx)`.
+/// `None` when sending it changes nothing (GET).
+pub fn test_warning(model: &Model) -> Option<(String, String)> {
+    let Some(Sample::Request { request, .. }) = model.pane.samples.get(model.pane.selected) else {
+        return None;
+    };
+    let noun = match model.resource() {
+        Some(resource) => {
+            let name = resource.name.to_lowercase();
+            name.strip_suffix('s').map(str::to_string).unwrap_or(name)
+        }
+        None => "object".to_string(),
+    };
+    let host = reqwest::Url::parse(&request.url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| {
+                format!(
+                    "{h}{}",
+                    u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                )
+            })
+        })
+        .unwrap_or_default();
+    let records = records_text(&request.records);
+    let record = if request.records.len() == 1 {
+        format!("record {records}")
+    } else {
+        format!("records {records}")
+    };
+    use crate::destination::Method;
+    Some(match request.method {
+        Method::Get => return None,
+        Method::Post => (
+            format!(
+                "⚠ Send Test (t) creates a real {noun} at {host}: the run will create it again \
+                 unless you remove {record} from the dataset."
+            ),
+            format!(
+                "A real {noun} now exists for {record}: the run will create another unless you \
+                 remove {record} from the dataset."
+            ),
+        ),
+        Method::Put | Method::Patch => (
+            format!("⚠ Send Test (t) changes a real {noun} at {host} with {record}."),
+            format!("The real {noun} of {record} is changed; the run sends the same change again."),
+        ),
+        Method::Delete => (
+            format!("⚠ Send Test (t) deletes a real {noun} at {host} ({record})."),
+            format!("The {noun} of {record} is deleted; the run will find it gone (404)."),
+        ),
+    })
+}
+
+/// Lines the Send Test warning takes at the bottom of the pane.
+fn warning_height(model: &Model, inner: Rect) -> u16 {
+    if model.pane.test != TestState::Idle {
+        return 0;
+    }
+    test_warning(model).map_or(0, |(text, _)| {
+        (wrap_words(&text, inner.width as usize).len() as u16).min(4)
+    })
+}
+
+/// `text` wrapped at word boundaries to `width` columns (a longer word is cut).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(word.iter());
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        line = word.into_iter().collect();
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 fn sample_rows(model: &Model, pane: Rect) -> Vec<(usize, u16, u16)> {
     let inner = pane.inner(ratatui::layout::Margin::new(1, 1));
+    let inner = Rect {
+        height: inner.height.saturating_sub(warning_height(model, inner)),
+        ..inner
+    };
     let mut out = Vec::new();
     let detail = detail_height(model, inner);
     let mut y = inner.y;
@@ -1063,11 +1187,8 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
             return;
         }
         TestState::Done(response) => {
-            let status_style = if (200..300).contains(&response.status) {
-                t.ok
-            } else {
-                t.error
-            };
+            let success = (200..300).contains(&response.status);
+            let status_style = if success { t.ok } else { t.error };
             let mut lines = vec![Line::from(vec![
                 Span::styled(
                     format!("{} ", response.status),
@@ -1076,6 +1197,12 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
                 Span::styled(reason(response.status).to_string(), status_style),
                 Span::styled(format!("  in {} ms", response.elapsed_ms), t.dim),
             ])];
+            if success && let Some((_, after)) = test_warning(model) {
+                // Wrapped by hand: the lines are counted to place the body below them.
+                for line in wrap_words(&after, inner.width as usize) {
+                    lines.push(Line::styled(line, t.warn));
+                }
+            }
             for (name, value) in response.headers.iter().take(6) {
                 lines.push(Line::from(vec![
                     Span::styled(format!("{name}: "), t.label),
@@ -1153,6 +1280,23 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
         }
         y_end = bottom;
     }
+    let warning = warning_height(model, inner);
+    if warning > 0
+        && let Some((text, _)) = test_warning(model)
+    {
+        let lines: Vec<Line> = wrap_words(&text, inner.width as usize)
+            .into_iter()
+            .map(|l| Line::styled(l, t.warn))
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines),
+            Rect::new(inner.x, inner.bottom() - warning, inner.width, warning),
+        );
+    }
+    let inner = Rect {
+        height: inner.height - warning,
+        ..inner
+    };
     if let Some(e) = &model.pane.error
         && y_end < inner.bottom()
     {
