@@ -37,10 +37,7 @@ fn requests(h: &Harness) -> usize {
         .count()
 }
 
-fn entry<'a>(
-    h: &'a Harness,
-    target: &str,
-) -> Option<&'a aircall_dest::destination::FieldMapping> {
+fn entry<'a>(h: &'a Harness, target: &str) -> Option<&'a aircall_dest::destination::FieldMapping> {
     h.model.dest.mapping.iter().find(|m| m.target == target)
 }
 
@@ -115,7 +112,11 @@ async fn entries_are_removed_added_and_their_options_edited() {
     assert_eq!(h.model.focus, Field::MapSource(i));
     let source = &h.model.configure.mapping[i].source;
     assert!(source.is_open(), "the new entry's source list opens");
-    let phone = source.options().iter().position(|o| o == "Phone 1").unwrap();
+    let phone = source
+        .options()
+        .iter()
+        .position(|o| o == "Phone 1")
+        .unwrap();
     for _ in 0..phone {
         h.key(KeyCode::Down);
     }
@@ -189,13 +190,14 @@ async fn a_template_parameter_re_resolves_the_request() {
     h.focus(Field::TemplateParam(0));
     let (name, pulldown) = &h.model.configure.parameters[0];
     assert_eq!(name, "id_attribute");
-    assert_eq!(pulldown.selected_label(), "id", "the default is preselected");
+    assert_eq!(
+        pulldown.selected_label(),
+        "id",
+        "the default is preselected"
+    );
     assert_eq!(h.model.dest.request.url, "/v1/contacts/{record.id}");
     h.key(KeyCode::Right);
-    assert_eq!(
-        h.model.configure.parameters[0].1.selected_label(),
-        "Index"
-    );
+    assert_eq!(h.model.configure.parameters[0].1.selected_label(), "Index");
     assert_eq!(h.model.dest.request.url, "/v1/contacts/{record.Index}");
     assert_eq!(h.model.dest.request.exclude, ["Index"]);
     assert_eq!(h.model.focus, Field::TemplateParam(0), "the focus stays");
@@ -254,7 +256,10 @@ async fn delivery_numbers_are_checked_as_typed() {
     h.key(KeyCode::Right);
     assert_eq!(h.model.dest.delivery.in_doubt, InDoubtPolicy::Resend);
     let screen = h.render(120, 40);
-    assert!(screen.contains("Aircall allows 120/min per company"), "{screen}");
+    assert!(
+        screen.contains("Aircall allows 120/min per company"),
+        "{screen}"
+    );
     let saved = destination_to_save(&h.model, false).expect("savable");
     assert_eq!(saved.delivery.rate_limit_per_minute, 9);
     assert_eq!(saved.delivery.max_attempts, 3);
@@ -277,7 +282,10 @@ async fn send_test_warns_keeps_invalid_json_home_and_cancels_with_esc() {
     assert!(before.contains("record 1"), "{before}");
     assert!(after.contains("will create another"), "{after}");
     let screen = h.render(120, 40);
-    assert!(screen.contains("Send Test (t) creates a real contact"), "{screen}");
+    assert!(
+        screen.contains("Send Test (t) creates a real contact"),
+        "{screen}"
+    );
 
     // Invalid JSON in the editor is shown and not sent.
     h.focus(Field::Pane);

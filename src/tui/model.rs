@@ -964,7 +964,7 @@ impl Model {
             transform: Pulldown::new(options(&Transform::ALL, Transform::as_str), transform),
             expanded: false,
             optional: Checkbox::new(
-                "leave unset when the attribute is empty",
+                "leave unset if the attribute is empty",
                 entry.is_some_and(|e| e.optional),
             ),
             if_present: Pulldown::new(conditions, condition),

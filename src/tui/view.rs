@@ -664,6 +664,10 @@ pub fn layout(model: &Model) -> Layout {
         {
             focus_bottom = y;
         }
+        // The lines under the focused field (its error, its explanation) come into view with it.
+        if focus_bottom > 0 && focus_bottom == y - h && matches!(row, Row::Info(_)) {
+            focus_bottom = y;
+        }
     }
     let scroll = focus_bottom.saturating_sub(form.height);
     let mut y = 0u16;
@@ -1024,8 +1028,29 @@ pub fn test_warning(model: &Model) -> Option<(String, String)> {
         format!("records {records}")
     };
     use crate::destination::Method;
-    Some(match request.method {
+    // A template says what its POSTs do (Aircall updates contacts with POST); otherwise the
+    // method does.
+    let effect = match model.template().map(|t| t.id.as_str()) {
+        Some("create_records") => Method::Post,
+        Some("update_records") => Method::Put,
+        Some("delete_records") => Method::Delete,
+        _ => request.method,
+    };
+    Some(match effect {
         Method::Get => return None,
+        Method::Post if model.template().is_some_and(|t| t.id != "create_records") => (
+            format!(
+                "⚠ Send Test (t) changes real data at {host} with {record}: {}.",
+                model
+                    .template()
+                    .map(|t| t.name.to_lowercase())
+                    .unwrap_or_default()
+            ),
+            format!(
+                "{record} took effect at Aircall; the run sends it again unless you remove it \
+                 from the dataset."
+            ),
+        ),
         Method::Post => (
             format!(
                 "⚠ Send Test (t) creates a real {noun} at {host}: the run will create it again \
