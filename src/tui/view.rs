@@ -705,9 +705,10 @@ pub fn layout(model: &Model) -> Layout {
                         Field::MapOptional(_) => form.width.saturating_sub(label_width + 2),
                         _ => button_text(model, field).chars().count() as u16,
                     };
-                    let x = if matches!(field, Field::Batching | Field::MapOptional(_)) {
-                        form.x + 1 + label_width + 1
-                    } else if matches!(field, Field::MapRemove(_)) {
+                    let x = if matches!(
+                        field,
+                        Field::Batching | Field::MapOptional(_) | Field::MapRemove(_)
+                    ) {
                         form.x + 1 + label_width + 1
                     } else {
                         form.x + 1
