@@ -588,11 +588,7 @@ pub fn layout(model: &Model) -> Layout {
     let body = Rect::new(0, 2, screen.width, screen.height.saturating_sub(5));
     let buttons_y = screen.height - 3;
     let (form, pane) = if model.step == Step::Configure {
-        let form_width = if screen.width >= 120 {
-            screen.width * 45 / 100
-        } else {
-            screen.width / 2
-        };
+        let form_width = form_width(model);
         (
             Rect::new(body.x, body.y, form_width, body.height),
             Some(Rect::new(
@@ -607,17 +603,29 @@ pub fn layout(model: &Model) -> Layout {
     };
     layout.form = form;
     layout.pane = pane;
-    // Back / Next.
-    let mut bx = form.right().saturating_sub(1);
-    for field in [Field::Next, Field::Back] {
-        if focus::order(model).contains(&field) {
-            let width = field_label(model, field).chars().count() as u16 + 4;
-            bx = bx.saturating_sub(width);
-            layout
-                .fields
-                .push((field, Rect::new(bx, buttons_y, width, 1)));
-            bx = bx.saturating_sub(2);
+    // Back / Next, right-aligned under the form; on a very narrow form they shrink to arrows,
+    // and a button with no room left is not drawn (Ctrl-N / Ctrl-B still work).
+    let order = focus::order(model);
+    let buttons: Vec<Field> = [Field::Next, Field::Back]
+        .into_iter()
+        .filter(|f| order.contains(f))
+        .collect();
+    let compact = compact_buttons(model);
+    let mut right = form.right().saturating_sub(1);
+    for field in buttons {
+        let width = if compact {
+            3
+        } else {
+            field_label(model, field).chars().count() as u16 + 4
+        };
+        if right < form.x + width {
+            break;
         }
+        let x = right - width;
+        layout
+            .fields
+            .push((field, Rect::new(x, buttons_y, width, 1)));
+        right = x.saturating_sub(if compact { 1 } else { 2 });
     }
     // Form rows, scrolled so the focused field is visible.
     let rows = rows(model);
@@ -809,6 +817,28 @@ pub fn layout(model: &Model) -> Layout {
     layout
 }
 
+/// The form's width: the whole screen, or its left part beside the sample pane.
+fn form_width(model: &Model) -> u16 {
+    if model.step != Step::Configure {
+        model.width
+    } else if model.width >= 120 {
+        model.width * 45 / 100
+    } else {
+        model.width / 2
+    }
+}
+
+/// Whether Back and Next are drawn as arrows, the form being too narrow for their labels.
+fn compact_buttons(model: &Model) -> bool {
+    let order = focus::order(model);
+    let full: u16 = [Field::Next, Field::Back]
+        .into_iter()
+        .filter(|f| order.contains(f))
+        .map(|f| field_label(model, f).chars().count() as u16 + 6)
+        .sum();
+    full > form_width(model).saturating_sub(1)
+}
+
 fn mapping_label(row: &MappingRow) -> String {
     format!("{}{}", row.target, if row.required { "*" } else { "" })
 }
@@ -840,6 +870,12 @@ fn button_text(model: &Model, field: Field) -> String {
             }
         }
         Field::MapRemove(_) => "[ Remove this entry ]".into(),
+        Field::Back | Field::Next if compact_buttons(model) => if field == Field::Back {
+            "[‹]"
+        } else {
+            "[›]"
+        }
+        .into(),
         other => format!("[ {} ]", field_label(model, other)),
     }
 }
@@ -1078,9 +1114,11 @@ fn warning_height(model: &Model, inner: Rect) -> u16 {
     if model.pane.test != TestState::Idle {
         return 0;
     }
-    test_warning(model).map_or(0, |(text, _)| {
+    let height = test_warning(model).map_or(0, |(text, _)| {
         (wrap_words(&text, inner.width as usize).len() as u16).min(4)
-    })
+    });
+    // A short pane keeps its room for the samples; the warning returns as it grows.
+    if inner.height < height + 6 { 0 } else { height }
 }
 
 /// `text` wrapped at word boundaries to `width` columns (a longer word is cut).
