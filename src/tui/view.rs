@@ -927,7 +927,11 @@ pub fn view(model: &Model, frame: &mut Frame) {
     );
     // Labels, infos, fields.
     for (rect, field, label) in &layout.labels {
-        let style = if *field == model.focus {
+        // A mapping target lights up while any widget of its line has the focus.
+        let on_its_line = matches!((field, model.focus),
+            (Field::MapSource(a), Field::MapTransform(b) | Field::MapConstant(b) | Field::MapMore(b))
+            if *a == b);
+        let style = if *field == model.focus || on_its_line {
             t.focused_label
         } else {
             t.label
