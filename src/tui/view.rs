@@ -424,10 +424,7 @@ fn dataset_rows(model: &Model) -> Vec<Row> {
                 Span::styled(format!(" · {} attributes", dataset.attributes.len()), t.dim),
             ])]));
             let list = dataset.attributes.join(", ");
-            rows.push(Row::Info(vec![Line::from(vec![
-                Span::styled("  ", t.dim),
-                Span::styled(list, t.dim),
-            ])]));
+            rows.push(info(model, format!("  {list}"), t.dim));
         }
         (Inspect::Idle, None) => {}
     }
@@ -628,7 +625,14 @@ pub fn layout(model: &Model) -> Layout {
         right = x.saturating_sub(if compact { 1 } else { 2 });
     }
     // Form rows, scrolled so the focused field is visible.
-    let rows = rows(model);
+    let info_width_cols = form.width.saturating_sub(2) as usize;
+    let rows: Vec<Row> = rows(model)
+        .into_iter()
+        .map(|row| match row {
+            Row::Info(lines) => Row::Info(indent_wrapped(lines, info_width_cols)),
+            other => other,
+        })
+        .collect();
     let label_width = (form.width / 3).clamp(8, 18);
     let mut heights = Vec::new();
     let info_width = form.width.saturating_sub(2).max(1) as usize;
@@ -1123,6 +1127,27 @@ fn warning_height(model: &Model, inner: Rect) -> u16 {
     });
     // A short pane keeps its room for the samples; the warning returns as it grows.
     if inner.height < height + 6 { 0 } else { height }
+}
+
+/// Wraps one-style lines by hand so their continuation lines keep the first line's indent;
+/// lines of several styles are left to the paragraph's own wrapping.
+fn indent_wrapped(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for line in lines {
+        if line.spans.len() != 1 || line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let span = &line.spans[0];
+        let style = span.style.patch(line.style);
+        let text = span.content.to_string();
+        let indent = text.len() - text.trim_start().len();
+        let pad = " ".repeat(indent);
+        for piece in wrap_words(&text, width.saturating_sub(indent).max(1)) {
+            out.push(Line::styled(format!("{pad}{piece}"), style));
+        }
+    }
+    out
 }
 
 /// `text` wrapped at word boundaries to `width` columns (a longer word is cut).
