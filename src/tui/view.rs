@@ -302,6 +302,18 @@ fn rows(model: &Model) -> Vec<Row> {
             }
             // Drawn on their source's line.
             Field::MapTransform(_) | Field::MapConstant(_) | Field::MapMore(_) => {}
+            Field::MapAdd => {
+                if model.configure.mapping.is_empty() {
+                    rows.push(Row::Info(vec![Line::from(vec![
+                        Span::styled("Field mapping ", t.label.add_modifier(Modifier::BOLD)),
+                        Span::styled("none: each body is the record itself", t.dim),
+                    ])]));
+                }
+                rows.push(field_row(model, field));
+                if let Some(e) = model.error_for(field) {
+                    rows.push(info(model, format!("  ✗ {e}"), t.error));
+                }
+            }
             Field::TemplateParam(i) => {
                 rows.push(field_row(model, field));
                 if let (Some(template), Some((name, _))) =
@@ -1410,8 +1422,17 @@ fn records_text(records: &[crate::records::RecordNo]) -> String {
 
 fn draw_sample_detail(model: &Model, frame: &mut Frame, sample: &Sample, area: Rect) {
     let t = &model.theme;
-    let Sample::Request { preview, .. } = sample else {
-        return;
+    let preview = match sample {
+        Sample::Request { preview, .. } => preview,
+        Sample::Invalid { reason, .. } => {
+            // The header line clips a long reason; here it is whole.
+            let lines: Vec<Line> = wrap_words(reason, area.width as usize)
+                .into_iter()
+                .map(|l| Line::styled(l, t.error))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), area);
+            return;
+        }
     };
     let mut lines = Vec::new();
     if let Some(headers) = preview.get("headers").and_then(|h| h.as_object()) {
