@@ -231,10 +231,12 @@ async fn editing_one_field_of_an_existing_file_changes_only_that_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = copy_example(dir.path());
     let original = Destination::load(&path).unwrap();
+    let original_text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(original.status, Status::Paused);
     let mut h = Harness::start(Init {
         dest_path: Some(path.clone()),
         destination: Some(original.clone()),
+        original_text: Some(original_text.clone()),
         ..Init::default()
     })
     .await;
@@ -274,6 +276,19 @@ async fn editing_one_field_of_an_existing_file_changes_only_that_field() {
     let mut expected = original.clone();
     expected.request.method = Method::Put;
     assert_eq!(saved, expected);
+    // The hand-written file keeps every comment and line; only the edited one differs.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed: Vec<(&str, &str)> = original_text
+        .lines()
+        .zip(text.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        original_text.lines().count(),
+        text.lines().count(),
+        "{text}"
+    );
+    assert_eq!(changed, [("method = \"POST\"", "method = \"PUT\"")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -98,6 +98,62 @@ async fn configure_endpoint_pulldown_open() {
 }
 
 #[tokio::test]
+async fn configure_mapping_entry_options_open() {
+    let mut h = configure().await;
+    let i = h
+        .model
+        .configure
+        .mapping
+        .iter()
+        .position(|r| r.target == "phone_numbers[0].value")
+        .expect("row");
+    h.focus(Field::MapMore(i));
+    h.key(KeyCode::Enter);
+    h.focus(Field::MapCountry(i));
+    snap(&h, "configure_mapping_options");
+}
+
+#[tokio::test]
+async fn configure_mapping_required_part_missing() {
+    let mut h = configure().await;
+    let i = h
+        .model
+        .configure
+        .mapping
+        .iter()
+        .position(|r| r.target == "phone_numbers[0].value")
+        .expect("row");
+    h.focus(Field::MapMore(i));
+    h.key(KeyCode::Enter);
+    h.focus(Field::MapRemove(i));
+    h.key(KeyCode::Enter);
+    h.focus(Field::MapAdd);
+    h.type_text("emails[");
+    h.key(KeyCode::Enter);
+    snap(&h, "configure_mapping_invalid");
+}
+
+#[tokio::test]
+async fn configure_update_template_parameter() {
+    let mut h = configure().await;
+    h.focus(Field::Endpoint);
+    h.key(KeyCode::Right);
+    h.focus(Field::TemplateParam(0));
+    h.key(KeyCode::Right);
+    snap(&h, "configure_template_parameter");
+}
+
+#[tokio::test]
+async fn configure_delivery_section() {
+    let mut h = configure().await;
+    h.key(KeyCode::Right);
+    h.focus(Field::Concurrency);
+    h.key(KeyCode::Backspace);
+    h.type_text("0");
+    snap(&h, "configure_delivery");
+}
+
+#[tokio::test]
 async fn configure_advanced_tab() {
     let mut h = configure().await;
     h.key(KeyCode::Right);

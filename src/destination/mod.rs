@@ -5,6 +5,7 @@
 
 mod error;
 mod model;
+mod preserve;
 
 pub use error::{DestinationError, Located, Problem, line_column};
 pub use model::*;
@@ -47,25 +48,52 @@ impl Destination {
 
     /// Writes the destination atomically. A destination holds no secrets, so the usual mode is kept.
     pub fn save(&self, path: &Path) -> Result<(), DestinationError> {
-        let text = self.to_toml();
-        let origin = path.display().to_string();
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let tmp = dir.join(crate::files::temporary_name(
-            &path
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default(),
-        ));
-        let io = |source| DestinationError::Io {
-            path: origin.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)?;
-        Ok(())
+        write_atomic(path, &self.to_toml())
     }
+
+    /// The TOML text of this destination written over `original` (the text it was loaded from):
+    /// settings whose value did not change keep their exact text, comments and layout; only the
+    /// items whose values differ are rewritten, added or removed. An original that is not TOML
+    /// any more gives the canonical text of [`Destination::to_toml`].
+    pub fn to_toml_over(&self, original: &str) -> String {
+        let body = toml::to_string_pretty(self).expect("a destination always serialises to TOML");
+        let (Ok(mut document), Ok(fresh)) = (
+            original.parse::<toml_edit::DocumentMut>(),
+            body.parse::<toml_edit::DocumentMut>(),
+        ) else {
+            return self.to_toml();
+        };
+        let same = |text: &str| toml::from_str::<Destination>(text).is_ok_and(|d| d == *self);
+        let mut merge = preserve::Merge::new(document.as_table(), fresh.as_table(), &same);
+        merge.table(document.as_table_mut(), fresh.as_table());
+        document.to_string()
+    }
+
+    /// Saves over the file `original` was read from, keeping its comments and layout
+    /// (see [`Destination::to_toml_over`]).
+    pub fn save_over(&self, path: &Path, original: &str) -> Result<(), DestinationError> {
+        write_atomic(path, &self.to_toml_over(original))
+    }
+}
+
+fn write_atomic(path: &Path, text: &str) -> Result<(), DestinationError> {
+    let origin = path.display().to_string();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(crate::files::temporary_name(
+        &path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+    ));
+    let io = |source| DestinationError::Io {
+        path: origin.clone(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Ok(())
 }

@@ -37,14 +37,31 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                     {
                         fields.push(Field::CustomPath);
                     }
+                    fields.extend((0..form.parameters.len()).map(Field::TemplateParam));
                     for (i, row) in form.mapping.iter().enumerate() {
-                        // Source and transform share a row; the constant's value sits below.
+                        // Source, then its value or transform, then the options toggle share a
+                        // line; the options follow when opened.
                         fields.push(Field::MapSource(i));
-                        fields.push(Field::MapTransform(i));
-                        if row.source.selected_label() == "constant…" {
+                        if row.is_constant() {
                             fields.push(Field::MapConstant(i));
+                        } else if row.is_set() {
+                            fields.push(Field::MapTransform(i));
+                        }
+                        fields.push(Field::MapMore(i));
+                        if row.expanded {
+                            if row.is_set() && !row.is_constant() {
+                                fields.push(Field::MapOptional(i));
+                            }
+                            if row.is_set() {
+                                fields.push(Field::MapIfPresent(i));
+                            }
+                            if row.is_set() && !row.is_constant() && row.is_e164() {
+                                fields.push(Field::MapCountry(i));
+                            }
+                            fields.push(Field::MapRemove(i));
                         }
                     }
+                    fields.push(Field::MapAdd);
                 }
             } else {
                 fields.extend([
@@ -69,7 +86,16 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                         fields.push(Field::WrapKey);
                     }
                 }
-                fields.extend([Field::CaptureFile, Field::Webhook]);
+                fields.extend([
+                    Field::CaptureFile,
+                    Field::Webhook,
+                    Field::RateLimit,
+                    Field::Concurrency,
+                    Field::MaxAttempts,
+                    Field::OnRejected,
+                    Field::OnInvalid,
+                    Field::InDoubt,
+                ]);
             }
         }
         Step::Save => {
@@ -145,6 +171,10 @@ pub fn is_text(field: Field) -> bool {
             | Field::CredBaseUrl
             | Field::CustomPath
             | Field::MapConstant(_)
+            | Field::MapAdd
+            | Field::RateLimit
+            | Field::Concurrency
+            | Field::MaxAttempts
             | Field::Url
             | Field::Headers
             | Field::Exclude

@@ -47,6 +47,10 @@ pub fn live(model: &Model) -> Vec<Hint> {
         Field::Batching => hints.extend(model.configure.batching.hints()),
         Field::Tabs => hints.extend(model.configure.tabs.hints()),
         Field::Exclude => hints.extend(model.configure.exclude.hints()),
+        Field::MapOptional(_) => hints.push(hint("Space", "toggle")),
+        Field::MapMore(_) => hints.push(hint("Enter", "entry options")),
+        Field::MapRemove(_) => hints.push(hint("Enter", "remove the entry")),
+        Field::MapAdd => hints.push(hint("Enter", "add an entry for this path")),
         Field::Verify
         | Field::Back
         | Field::Next

@@ -64,9 +64,14 @@ pub fn sandbox_credential(base_url: &str) -> Credential {
 /// Gathers what the wizard starts from: the destination to edit, saved credentials and, when
 /// nothing is configured, the embedded default (bundled dataset, in-process sandbox).
 pub fn prepare(options: &Options) -> anyhow::Result<Init> {
-    let destination = match &options.dest {
-        Some(path) if path.exists() => Some(Destination::load(path)?),
-        _ => None,
+    let (destination, original_text) = match &options.dest {
+        Some(path) if path.exists() => {
+            let destination = Destination::load(path)?;
+            // Read again for its layout; a file that changed in between is still only kept
+            // where its values agree with what is saved.
+            (Some(destination), std::fs::read_to_string(path).ok())
+        }
+        _ => (None, None),
     };
     let store = CredentialStore::open_default();
     let credentials = store.list().unwrap_or_else(|e| {
@@ -85,6 +90,7 @@ pub fn prepare(options: &Options) -> anyhow::Result<Init> {
         credentials,
         sandbox: None,
         default_dataset,
+        original_text,
     })
 }
 

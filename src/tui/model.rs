@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use crate::client::PingOutcome;
 use crate::credentials::{AuthKind, Credential, TokenSource};
 use crate::destination::{
-    Algorithm, ContentFormat, Destination, FieldMapping, GroupShape, Method, Mode, Status,
-    TemplateRef, Transform,
+    Algorithm, ContentFormat, Destination, FieldMapping, GroupShape, InDoubtPolicy, Method, Mode,
+    OnInvalid, OnRejected, Status, TemplateRef, Transform,
 };
 use crate::records::Format;
 use crate::secret::Secret;
@@ -23,6 +23,10 @@ pub const NEW_CREDENTIAL: &str = "New credential…";
 pub const CUSTOM_RESOURCE: &str = "custom…";
 pub const MANUAL_ENDPOINT: &str = "None (manual, Advanced tab)";
 pub const DEFAULT_BASE_URL: &str = "https://api.aircall.io";
+/// Choices of the Delivery section, in the order of their enums.
+pub const ON_REJECTED: [&str; 2] = ["dead_letter", "stop"];
+pub const ON_INVALID: [&str; 2] = ["skip", "stop"];
+pub const IN_DOUBT: [&str; 3] = ["reconcile", "resend", "report"];
 /// How many requests the sample pane shows.
 pub const PANE_REQUESTS: usize = 10;
 
@@ -66,9 +70,19 @@ pub enum Field {
     Endpoint,
     Resource,
     CustomPath,
+    /// A template parameter (`id_attribute`, …), by its index in the template.
+    TemplateParam(usize),
     MapSource(usize),
     MapConstant(usize),
     MapTransform(usize),
+    /// Opens or closes the entry's options (optional, only if, country, remove).
+    MapMore(usize),
+    MapOptional(usize),
+    MapIfPresent(usize),
+    MapCountry(usize),
+    MapRemove(usize),
+    /// A target path to add a mapping entry for.
+    MapAdd,
     Method,
     ContentFormat,
     Url,
@@ -83,6 +97,12 @@ pub enum Field {
     Pluck,
     CaptureFile,
     Webhook,
+    RateLimit,
+    Concurrency,
+    MaxAttempts,
+    OnRejected,
+    OnInvalid,
+    InDoubt,
     Pane,
     Editor,
     DestName,
@@ -107,6 +127,8 @@ pub struct Init {
     pub sandbox: Option<Credential>,
     /// Dataset opened when nothing else names one (the bundled sample).
     pub default_dataset: Option<PathBuf>,
+    /// The text the destination was loaded from, so saving keeps its comments and layout.
+    pub original_text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -161,11 +183,39 @@ pub struct MappingRow {
     pub target: String,
     pub required: bool,
     pub description: String,
+    /// A field of the template's resource (removing its entry leaves the row, unset).
+    pub is_field: bool,
+    /// Entries that set parts of this field (`phone_numbers[0].value` under `phone_numbers`).
+    pub sub_entries: usize,
     /// "(not set)", each attribute, then "constant…".
     pub source: Pulldown,
     pub constant: TextInput,
     pub transform: Pulldown,
+    /// The entry's options are shown.
+    pub expanded: bool,
+    pub optional: Checkbox,
+    /// "always", then each attribute.
+    pub if_present: Pulldown,
+    /// ISO 3166 alpha-2 codes, for `e164`.
+    pub country: Pulldown,
 }
+
+impl MappingRow {
+    pub fn is_constant(&self) -> bool {
+        self.source.selected_label() == CONSTANT
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.source.selected() != 0
+    }
+
+    pub fn is_e164(&self) -> bool {
+        Transform::ALL.get(self.transform.selected()) == Some(&Transform::E164)
+    }
+}
+
+pub const CONSTANT: &str = "constant…";
+pub const ALWAYS: &str = "always";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigureForm {
@@ -173,7 +223,12 @@ pub struct ConfigureForm {
     pub endpoint: Pulldown,
     pub resource: Pulldown,
     pub custom_path: TextInput,
+    /// Template parameters: name and the attribute chosen.
+    pub parameters: Vec<(String, Pulldown)>,
     pub mapping: Vec<MappingRow>,
+    /// Targets added on the form that have no source yet (so not in the destination).
+    pub added_targets: Vec<String>,
+    pub add_target: TextInput,
     pub method: Pulldown,
     pub content: Pulldown,
     pub url: TextInput,
@@ -188,6 +243,12 @@ pub struct ConfigureForm {
     pub pluck: TextInput,
     pub capture_file: TextInput,
     pub webhook: TextInput,
+    pub rate_limit: TextInput,
+    pub concurrency: TextInput,
+    pub max_attempts: TextInput,
+    pub on_rejected: Pulldown,
+    pub on_invalid: Pulldown,
+    pub in_doubt: Pulldown,
     /// Per-field problems in what was typed (kept out of the destination until fixed).
     pub errors: Vec<(Field, String)>,
 }
@@ -241,6 +302,8 @@ pub struct SaveForm {
     pub saved: Option<(PathBuf, Status)>,
     pub error: Option<String>,
     pub run: Run,
+    /// The file text being written, which becomes the text later saves keep the layout of.
+    pub pending_text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,6 +341,9 @@ pub struct Model {
     pub source_edited: bool,
     /// The name of the credential that exists only in this process (the embedded sandbox's).
     pub ephemeral_credential: Option<String>,
+    /// The destination file's text as loaded or last saved: saving writes over it, keeping
+    /// the comments and layout of everything not edited.
+    pub original_text: Option<String>,
 }
 
 /// A destination for a newcomer: create contacts from the dataset, mapping suggested later
@@ -476,7 +542,11 @@ impl Model {
                 endpoint: Pulldown::new(Vec::new(), 0),
                 resource: Pulldown::new(Vec::new(), 0),
                 custom_path: TextInput::default().with_placeholder("/v1/tags"),
+                parameters: Vec::new(),
                 mapping: Vec::new(),
+                added_targets: Vec::new(),
+                add_target: TextInput::default()
+                    .with_placeholder("target path, e.g. emails[1].value; Enter adds"),
                 method: Pulldown::new(options(&Method::ALL, Method::as_str), 1),
                 content: Pulldown::new(
                     vec!["JSON".into(), "XML".into(), "form-urlencoded".into()],
@@ -495,6 +565,12 @@ impl Model {
                 pluck: TextInput::default().with_placeholder("optional attribute"),
                 capture_file: TextInput::default().with_placeholder("responses.jsonl (optional)"),
                 webhook: TextInput::default().with_placeholder("https://… (optional)"),
+                rate_limit: TextInput::new("60"),
+                concurrency: TextInput::new("4"),
+                max_attempts: TextInput::new("5"),
+                on_rejected: Pulldown::new(ON_REJECTED.iter().map(|s| s.to_string()).collect(), 0),
+                on_invalid: Pulldown::new(ON_INVALID.iter().map(|s| s.to_string()).collect(), 0),
+                in_doubt: Pulldown::new(IN_DOUBT.iter().map(|s| s.to_string()).collect(), 0),
                 errors: Vec::new(),
             },
             pane: Pane {
@@ -513,11 +589,13 @@ impl Model {
                 saved: None,
                 error: None,
                 run: Run::Idle,
+                pending_text: None,
             },
             scroll: 0,
             last_key_consumed: false,
             source_edited: false,
             ephemeral_credential: init.sandbox.as_ref().map(|c| c.name.clone()),
+            original_text: init.original_text.clone(),
             theme,
             dest,
         };
@@ -707,32 +785,107 @@ impl Model {
         );
         form.webhook
             .set_value(dest.capture.webhook_url.clone().unwrap_or_default());
+        let delivery = &dest.delivery;
+        form.rate_limit
+            .set_value(delivery.rate_limit_per_minute.to_string());
+        form.concurrency.set_value(delivery.concurrency.to_string());
+        form.max_attempts
+            .set_value(delivery.max_attempts.to_string());
+        form.on_rejected
+            .select(usize::from(delivery.on_rejected == OnRejected::Stop));
+        form.on_invalid
+            .select(usize::from(delivery.on_invalid == OnInvalid::Stop));
+        form.in_doubt.select(match delivery.in_doubt {
+            InDoubtPolicy::Reconcile => 0,
+            InDoubtPolicy::Resend => 1,
+            InDoubtPolicy::Report => 2,
+        });
         form.errors.clear();
         self.refresh_attribute_widgets();
     }
 
-    /// Rebuilds the widgets listing dataset attributes (mapping sources, exclude list).
+    /// Rebuilds the widgets listing dataset attributes (mapping sources, exclude list,
+    /// template parameters).
     pub fn refresh_attribute_widgets(&mut self) {
         let attributes = self.attributes();
         self.configure.exclude.set_items(attributes.clone());
+        self.configure.parameters = self.parameter_widgets(&attributes);
         let mut fields = self.resource_fields();
         fields.sort_by_key(|f| !f.required);
-        let mut rows = Vec::new();
-        for field in &fields {
-            rows.push(self.mapping_row(
-                &field.name,
-                field.required,
-                &field.description,
-                &attributes,
-            ));
-        }
-        // Entries of the file that the resource does not list stay editable too.
-        for entry in &self.dest.mapping {
-            if !rows.iter().any(|r| r.target == entry.target) {
-                rows.push(self.mapping_row(&entry.target, false, "", &attributes));
+        let expanded: Vec<String> = self
+            .configure
+            .mapping
+            .iter()
+            .filter(|r| r.expanded)
+            .map(|r| r.target.clone())
+            .collect();
+        let mut targets: Vec<String> = self.dest.mapping.iter().map(|m| m.target.clone()).collect();
+        for added in &self.configure.added_targets {
+            if !targets.contains(added) {
+                targets.push(added.clone());
             }
         }
+        let mut rows = Vec::new();
+        // Each field of the resource, followed by the entries that set parts of it.
+        for field in &fields {
+            let mut row =
+                self.mapping_row(&field.name, field.required, &field.description, &attributes);
+            row.is_field = true;
+            let parts: Vec<&String> = targets
+                .iter()
+                .filter(|t| top_level(t) == field.name && **t != field.name)
+                .collect();
+            row.sub_entries = parts.len();
+            if row.sub_entries > 0 && !row.is_set() {
+                let mut options = row.source.options().to_vec();
+                options[0] = format!(
+                    "(set by {} entr{} below)",
+                    row.sub_entries,
+                    if row.sub_entries == 1 { "y" } else { "ies" }
+                );
+                row.source = Pulldown::new(options, 0);
+            }
+            rows.push(row);
+            for target in parts {
+                rows.push(self.mapping_row(target, false, "", &attributes));
+            }
+        }
+        // Entries for targets the resource does not list stay editable too.
+        for target in &targets {
+            if !rows.iter().any(|r| &r.target == target) {
+                rows.push(self.mapping_row(target, false, "", &attributes));
+            }
+        }
+        for row in &mut rows {
+            row.expanded = expanded.contains(&row.target);
+        }
         self.configure.mapping = rows;
+    }
+
+    /// One pulldown per template parameter, over the dataset's attributes, on the value in the
+    /// destination or else the template's default.
+    fn parameter_widgets(&self, attributes: &[String]) -> Vec<(String, Pulldown)> {
+        let (Some(template), Some(reference)) = (self.template(), self.dest.template.as_ref())
+        else {
+            return Vec::new();
+        };
+        template
+            .parameters
+            .iter()
+            .map(|parameter| {
+                let current = template
+                    .parameter(reference, &parameter.name)
+                    .unwrap_or_else(|| parameter.default.clone());
+                let mut options: Vec<String> = attributes.to_vec();
+                for extra in [&parameter.default, &current] {
+                    if !options.contains(extra) {
+                        options.insert(0, extra.clone());
+                    }
+                }
+                let selected = options.iter().position(|o| *o == current).unwrap_or(0);
+                (parameter.name.clone(), Pulldown::new(options, selected))
+            })
+            .collect()
     }
 
     fn mapping_row(
@@ -751,7 +904,7 @@ impl Model {
         {
             sources.push(from);
         }
-        sources.push("constant…".into());
+        sources.push(CONSTANT.into());
         let selected = match entry {
             None => 0,
             Some(e) => match (&e.from, &e.value) {
@@ -776,13 +929,46 @@ impl Model {
                     .unwrap_or(0)
             })
             .unwrap_or(0);
+        let mut conditions = vec![ALWAYS.to_string()];
+        conditions.extend(attributes.iter().cloned());
+        let condition = entry.and_then(|e| e.if_present.clone());
+        if let Some(condition) = &condition
+            && !conditions.contains(condition)
+        {
+            conditions.push(condition.clone());
+        }
+        let condition = condition
+            .and_then(|c| conditions.iter().position(|o| *o == c))
+            .unwrap_or(0);
+        let countries: Vec<String> = crate::request::phone::countries()
+            .map(|iso| {
+                let code = crate::request::phone::country_code(iso).unwrap_or("");
+                format!("{iso} +{code}")
+            })
+            .collect();
+        let country = entry
+            .and_then(|e| e.default_country.as_deref())
+            .unwrap_or("US");
+        let country = countries
+            .iter()
+            .position(|c| country_of(c).eq_ignore_ascii_case(country))
+            .unwrap_or(0);
         MappingRow {
             target: target.to_string(),
             required,
             description: description.to_string(),
+            is_field: false,
+            sub_entries: 0,
             source: Pulldown::new(sources, selected),
             constant: TextInput::new(constant),
             transform: Pulldown::new(options(&Transform::ALL, Transform::as_str), transform),
+            expanded: false,
+            optional: Checkbox::new(
+                "leave unset if the attribute is empty",
+                entry.is_some_and(|e| e.optional),
+            ),
+            if_present: Pulldown::new(conditions, condition),
+            country: Pulldown::new(countries, country),
         }
     }
 
@@ -807,7 +993,7 @@ impl Model {
             }
             return;
         }
-        let constant = label == "constant…";
+        let constant = label == CONSTANT;
         let entry = match position {
             Some(at) => &mut self.dest.mapping[at],
             None => {
@@ -833,6 +1019,12 @@ impl Model {
         entry.transform = transform;
     }
 
+    /// The destination's entry for mapping row `index`, when it has one.
+    pub fn mapping_entry_mut(&mut self, index: usize) -> Option<&mut FieldMapping> {
+        let target = self.configure.mapping.get(index)?.target.clone();
+        self.dest.mapping.iter_mut().find(|m| m.target == target)
+    }
+
     pub fn dataset_format(&self) -> Option<Format> {
         self.source.dataset.as_ref().map(|d| d.format)
     }
@@ -851,6 +1043,16 @@ impl Model {
             self.configure.errors.push((field, error));
         }
     }
+}
+
+/// The ISO code of a country choice (`FR +33` → `FR`).
+pub fn country_of(choice: &str) -> &str {
+    choice.split(' ').next().unwrap_or(choice)
+}
+
+/// The first name of a target path: `phone_numbers` for `phone_numbers[0].value`.
+pub fn top_level(target: &str) -> &str {
+    target.split(['.', '[']).next().unwrap_or(target)
 }
 
 /// A destination's source path, relative paths taken from the destination file's folder.

@@ -89,6 +89,8 @@ pub enum Cmd {
     Save {
         path: PathBuf,
         destination: Box<crate::destination::Destination>,
+        /// The text the file was loaded from; its comments and layout are kept.
+        original: Option<String>,
         credential: Option<crate::credentials::Credential>,
     },
 }

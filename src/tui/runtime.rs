@@ -99,9 +99,10 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
         Cmd::Save {
             path,
             destination,
+            original,
             credential,
         } => {
-            let result = tasks::save(&path, &destination, credential);
+            let result = tasks::save(&path, &destination, original.as_deref(), credential);
             let _ = tx.send(Msg::Saved { result });
         }
         Cmd::StartRun {

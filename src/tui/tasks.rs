@@ -49,6 +49,7 @@ pub async fn send_test(test: TestRequest) -> Result<TestResponse, String> {
 pub fn save(
     path: &Path,
     destination: &Destination,
+    original: Option<&str>,
     credential: Option<Credential>,
 ) -> Result<(PathBuf, crate::destination::Status), String> {
     if let Some(credential) = credential {
@@ -57,7 +58,11 @@ pub fn save(
             .add(credential)
             .map_err(|e| format!("cannot save credential {name:?}: {e}"))?;
     }
-    destination.save(path).map_err(|e| e.to_string())?;
+    match original {
+        Some(original) => destination.save_over(path, original),
+        None => destination.save(path),
+    }
+    .map_err(|e| e.to_string())?;
     Ok((path.to_path_buf(), destination.status))
 }
 

@@ -8,7 +8,10 @@ use crossterm::event::{
 };
 
 use crate::client::PingOutcome;
-use crate::destination::{Algorithm, ContentFormat, GroupShape, Method, Mode, Status, TemplateRef};
+use crate::destination::{
+    Algorithm, ContentFormat, GroupShape, InDoubtPolicy, Method, Mode, OnInvalid, OnRejected,
+    Status, TemplateRef,
+};
 use crate::tui::dataset;
 use crate::tui::focus::{self, is_text, move_focus};
 use crate::tui::model::*;
@@ -271,6 +274,10 @@ pub fn text_input_ref(model: &Model, field: Field) -> Option<&TextInput> {
         Field::CredBaseUrl => &model.credential.base_url,
         Field::CustomPath => &c.custom_path,
         Field::MapConstant(i) => &c.mapping.get(i)?.constant,
+        Field::MapAdd => &c.add_target,
+        Field::RateLimit => &c.rate_limit,
+        Field::Concurrency => &c.concurrency,
+        Field::MaxAttempts => &c.max_attempts,
         Field::Url => &c.url,
         Field::Headers => &c.headers,
         Field::BatchSize => &c.batch_size,
@@ -295,6 +302,12 @@ pub fn pulldown_mut_ref(model: &Model, field: Field) -> Option<&Pulldown> {
         Field::Resource => &c.resource,
         Field::MapSource(i) => &c.mapping.get(i)?.source,
         Field::MapTransform(i) => &c.mapping.get(i)?.transform,
+        Field::MapIfPresent(i) => &c.mapping.get(i)?.if_present,
+        Field::MapCountry(i) => &c.mapping.get(i)?.country,
+        Field::TemplateParam(i) => &c.parameters.get(i)?.1,
+        Field::OnRejected => &c.on_rejected,
+        Field::OnInvalid => &c.on_invalid,
+        Field::InDoubt => &c.in_doubt,
         Field::Method => &c.method,
         Field::ContentFormat => &c.content,
         Field::Algorithm => &c.algorithm,
@@ -314,6 +327,10 @@ pub fn text_input_mut(model: &mut Model, field: Field) -> Option<&mut TextInput>
         Field::CredBaseUrl => &mut model.credential.base_url,
         Field::CustomPath => &mut c.custom_path,
         Field::MapConstant(i) => &mut c.mapping.get_mut(i)?.constant,
+        Field::MapAdd => &mut c.add_target,
+        Field::RateLimit => &mut c.rate_limit,
+        Field::Concurrency => &mut c.concurrency,
+        Field::MaxAttempts => &mut c.max_attempts,
         Field::Url => &mut c.url,
         Field::Headers => &mut c.headers,
         Field::BatchSize => &mut c.batch_size,
@@ -337,6 +354,12 @@ pub fn pulldown_mut(model: &mut Model, field: Field) -> Option<&mut Pulldown> {
         Field::Resource => &mut c.resource,
         Field::MapSource(i) => &mut c.mapping.get_mut(i)?.source,
         Field::MapTransform(i) => &mut c.mapping.get_mut(i)?.transform,
+        Field::MapIfPresent(i) => &mut c.mapping.get_mut(i)?.if_present,
+        Field::MapCountry(i) => &mut c.mapping.get_mut(i)?.country,
+        Field::TemplateParam(i) => &mut c.parameters.get_mut(i)?.1,
+        Field::OnRejected => &mut c.on_rejected,
+        Field::OnInvalid => &mut c.on_invalid,
+        Field::InDoubt => &mut c.in_doubt,
         Field::Method => &mut c.method,
         Field::ContentFormat => &mut c.content,
         Field::Algorithm => &mut c.algorithm,
@@ -369,6 +392,15 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
             Field::Batching => model.configure.batching.handle_key(key),
             Field::Tabs => model.configure.tabs.handle_key(key),
             Field::Exclude => model.configure.exclude.handle_key(key),
+            Field::MapOptional(i) => match model.configure.mapping.get_mut(i) {
+                Some(row) => row.optional.handle_key(key),
+                None => Outcome::Ignored,
+            },
+            Field::MapMore(_) | Field::MapRemove(_)
+                if matches!(key.code, KeyCode::Enter | KeyCode::Char(' ')) =>
+            {
+                return press(model, field);
+            }
             Field::Pane => return pane_key(model, key),
             Field::Editor => return editor_key(model, key),
             Field::Verify
@@ -389,6 +421,7 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     model.last_key_consumed = outcome.consumed();
     match outcome {
         Outcome::Changed => on_changed(model, field),
+        Outcome::Submitted if field == Field::MapAdd => add_mapping_entry(model),
         Outcome::Submitted => {
             move_focus(model, true);
             Vec::new()
@@ -405,6 +438,13 @@ fn press(model: &mut Model, field: Field) -> Vec<Cmd> {
         Field::Save => save(model, false),
         Field::SaveActivate => save(model, true),
         Field::StartRun => start_run(model),
+        Field::MapMore(i) => {
+            if let Some(row) = model.configure.mapping.get_mut(i) {
+                row.expanded = !row.expanded;
+            }
+            Vec::new()
+        }
+        Field::MapRemove(i) => remove_mapping_entry(model, i),
         Field::StopRun => match &model.save.run {
             Run::Running { id, .. } => vec![Cmd::Cancel { id: *id }],
             _ => Vec::new(),
@@ -713,7 +753,99 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             }
         }
         Field::MapSource(i) | Field::MapConstant(i) | Field::MapTransform(i) => {
-            model.apply_mapping_row(i)
+            model.apply_mapping_row(i);
+            if field != Field::MapConstant(i) {
+                // Showing a value or a transform, or the count under a field, follows the source.
+                model.refresh_attribute_widgets();
+            }
+        }
+        Field::MapOptional(i) => {
+            let checked = c.mapping.get(i).is_some_and(|r| r.optional.checked);
+            if let Some(entry) = model.mapping_entry_mut(i) {
+                entry.optional = checked;
+            }
+        }
+        Field::MapIfPresent(i) => {
+            let condition = c
+                .mapping
+                .get(i)
+                .map(|r| r.if_present.selected_label().to_string())
+                .filter(|l| l != ALWAYS);
+            if let Some(entry) = model.mapping_entry_mut(i) {
+                entry.if_present = condition;
+            }
+        }
+        Field::MapCountry(i) => {
+            let country = c
+                .mapping
+                .get(i)
+                .map(|r| country_of(r.country.selected_label()).to_string());
+            if let Some(entry) = model.mapping_entry_mut(i) {
+                entry.default_country = country;
+            }
+        }
+        Field::MapAdd => model.set_error(Field::MapAdd, None),
+        Field::TemplateParam(i) => {
+            if let (Some((name, pulldown)), Some(mut reference)) =
+                (c.parameters.get(i), model.dest.template.clone())
+            {
+                reference.parameters.insert(
+                    name.clone(),
+                    toml::Value::String(pulldown.selected_label().to_string()),
+                );
+                apply_parameters(model, reference);
+            }
+        }
+        Field::RateLimit => match c.rate_limit.value().trim().parse::<u32>() {
+            Ok(n) => {
+                model.dest.delivery.rate_limit_per_minute = n;
+                model.set_error(Field::RateLimit, None);
+            }
+            Err(_) => model.set_error(
+                Field::RateLimit,
+                Some("expected a whole number of requests per minute (0 turns pacing off)".into()),
+            ),
+        },
+        Field::Concurrency => match c.concurrency.value().trim().parse::<usize>() {
+            Ok(n) if (1..=64).contains(&n) => {
+                model.dest.delivery.concurrency = n;
+                model.set_error(Field::Concurrency, None);
+            }
+            _ => model.set_error(
+                Field::Concurrency,
+                Some("expected a whole number from 1 to 64".into()),
+            ),
+        },
+        Field::MaxAttempts => match c.max_attempts.value().trim().parse::<u32>() {
+            Ok(n) if (1..=100).contains(&n) => {
+                model.dest.delivery.max_attempts = n;
+                model.set_error(Field::MaxAttempts, None);
+            }
+            _ => model.set_error(
+                Field::MaxAttempts,
+                Some("expected a whole number from 1 to 100 (1 = no retries)".into()),
+            ),
+        },
+        Field::OnRejected => {
+            model.dest.delivery.on_rejected = if c.on_rejected.selected() == 1 {
+                OnRejected::Stop
+            } else {
+                OnRejected::DeadLetter
+            }
+        }
+        Field::OnInvalid => {
+            model.dest.delivery.on_invalid = if c.on_invalid.selected() == 1 {
+                OnInvalid::Stop
+            } else {
+                OnInvalid::Skip
+            }
+        }
+        Field::InDoubt => {
+            model.dest.delivery.in_doubt = match c.in_doubt.selected() {
+                1 => InDoubtPolicy::Resend,
+                2 => InDoubtPolicy::Report,
+                _ => InDoubtPolicy::Reconcile,
+            }
         }
         Field::Method => model.dest.request.method = Method::ALL[c.method.selected().min(4)],
         Field::ContentFormat => {
@@ -804,6 +936,89 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
     cmds
 }
 
+/// Re-resolves the template after a parameter changed: the URL, method and excluded id follow
+/// the parameter; the mapping, headers and content format the person set are kept.
+fn apply_parameters(model: &mut Model, reference: TemplateRef) {
+    match crate::templates::resolve(&reference) {
+        Ok(resolved) => {
+            let request = &mut model.dest.request;
+            request.method = resolved.request.method;
+            request.url = resolved.request.url;
+            request.exclude = resolved.request.exclude;
+            request.body = resolved.request.body;
+            if let Some(batching) = resolved.batching {
+                model.dest.batching.group_by = batching.group_by;
+            }
+            model.dest.template = Some(reference);
+            model.set_error(Field::Endpoint, None);
+            model.load_configure_widgets();
+        }
+        Err(e) => model.set_error(Field::Endpoint, Some(e)),
+    }
+}
+
+/// Adds a row for the target typed in "Add entry", focused on its source.
+fn add_mapping_entry(model: &mut Model) -> Vec<Cmd> {
+    let target = model.configure.add_target.value().trim().to_string();
+    if target.is_empty() {
+        model.set_error(
+            Field::MapAdd,
+            Some("type the body path to set, e.g. information or emails[1].value".into()),
+        );
+        return Vec::new();
+    }
+    if let Err(e) = crate::request::check_target_path(&target) {
+        model.set_error(Field::MapAdd, Some(e));
+        return Vec::new();
+    }
+    model.set_error(Field::MapAdd, None);
+    if !model.configure.mapping.iter().any(|r| r.target == target) {
+        model.configure.added_targets.push(target.clone());
+        model.refresh_attribute_widgets();
+    }
+    model.configure.add_target.set_value("");
+    if let Some(i) = model
+        .configure
+        .mapping
+        .iter()
+        .position(|r| r.target == target)
+    {
+        model.focus = Field::MapSource(i);
+        model.configure.mapping[i].source.open();
+    }
+    Vec::new()
+}
+
+/// Removes a mapping entry; a field of the resource stays listed, unset.
+fn remove_mapping_entry(model: &mut Model, index: usize) -> Vec<Cmd> {
+    let Some(target) = model.configure.mapping.get(index).map(|r| r.target.clone()) else {
+        return Vec::new();
+    };
+    model.dest.mapping.retain(|m| m.target != target);
+    model.configure.added_targets.retain(|t| *t != target);
+    model.refresh_attribute_widgets();
+    let rows = model.configure.mapping.len();
+    model.focus = if let Some(i) = model
+        .configure
+        .mapping
+        .iter()
+        .position(|r| r.target == target)
+    {
+        model.configure.mapping[i].expanded = false;
+        Field::MapSource(i)
+    } else if index < rows {
+        Field::MapSource(index)
+    } else {
+        Field::MapAdd
+    };
+    model.notice = Some((
+        Level::Info,
+        format!("removed the mapping entry for {target}"),
+    ));
+    pane::rebuild(model);
+    Vec::new()
+}
+
 fn apply_template(model: &mut Model, reference: TemplateRef) {
     apply_template_keep_widgets(model, reference);
     model.load_configure_widgets();
@@ -818,6 +1033,7 @@ fn apply_template_keep_widgets(model: &mut Model, reference: TemplateRef) {
             model.dest.batching = resolved.batching.unwrap_or_default();
             model.dest.mode = Mode::Template;
             model.dest.template = Some(reference);
+            model.configure.added_targets.clear();
             let attributes = model.attributes();
             model.dest.mapping = model
                 .resource()
@@ -902,9 +1118,14 @@ fn save(model: &mut Model, activate: bool) -> Vec<Cmd> {
         None
     };
     model.save.error = None;
+    model.save.pending_text = Some(match &model.original_text {
+        Some(original) => dest.to_toml_over(original),
+        None => dest.to_toml(),
+    });
     vec![Cmd::Save {
         path,
         destination: Box::new(dest),
+        original: model.original_text.clone(),
         credential,
     }]
 }
@@ -1002,6 +1223,20 @@ fn on_mouse(model: &mut Model, mouse: MouseEvent) -> Vec<Cmd> {
             }
             Vec::new()
         }
+        Field::MapMore(_) | Field::MapRemove(_) => press(model, field),
+        Field::MapOptional(i) => {
+            let outcome = model
+                .configure
+                .mapping
+                .get_mut(i)
+                .map(|r| r.optional.toggle())
+                .unwrap_or(Outcome::Ignored);
+            if outcome == Outcome::Changed {
+                on_changed(model, field)
+            } else {
+                Vec::new()
+            }
+        }
         Field::CredAdvanced | Field::Batching => {
             let outcome = if field == Field::Batching {
                 model.configure.batching.toggle()
@@ -1070,6 +1305,9 @@ pub fn saved(model: &mut Model, result: Result<(PathBuf, Status), String>) {
             model.notice = Some((Level::Ok, format!("saved {} ({status})", path.display())));
             model.save.saved = Some((path, status));
             model.save.error = None;
+            if let Some(text) = model.save.pending_text.take() {
+                model.original_text = Some(text);
+            }
             if status == Status::Active {
                 model.focus = Field::StartRun;
             }

@@ -27,6 +27,10 @@ enum Row {
         height: u16,
     },
     Info(Vec<Line<'static>>),
+    /// A mapping entry: its target, then source and value or transform, and the options toggle.
+    Mapping {
+        index: usize,
+    },
 }
 
 /// Where everything is on screen for the model's current state and size.
@@ -93,8 +97,26 @@ pub fn field_label(model: &Model, field: Field) -> String {
             .get(i)
             .map(|r| format!("{}{}", r.target, if r.required { "*" } else { "" }))
             .unwrap_or_default(),
-        Field::MapConstant(_) => "  value".into(),
-        Field::MapTransform(_) => "transform".into(),
+        Field::MapConstant(i) => format!("value of {}", map_target(model, i)),
+        Field::MapTransform(i) => format!("transform of {}", map_target(model, i)),
+        Field::MapMore(_) => "options".into(),
+        Field::MapOptional(_) => "  optional".into(),
+        Field::MapIfPresent(_) => "  only if".into(),
+        Field::MapCountry(_) => "  country".into(),
+        Field::MapRemove(_) => "Remove entry".into(),
+        Field::MapAdd => "Add entry".into(),
+        Field::TemplateParam(i) => model
+            .configure
+            .parameters
+            .get(i)
+            .map(|(name, _)| name.clone())
+            .unwrap_or_default(),
+        Field::RateLimit => "Rate / minute".into(),
+        Field::Concurrency => "Concurrency".into(),
+        Field::MaxAttempts => "Max attempts".into(),
+        Field::OnRejected => "On rejected".into(),
+        Field::OnInvalid => "On invalid".into(),
+        Field::InDoubt => "In doubt".into(),
         Field::Method => "Method".into(),
         Field::ContentFormat => "Content format".into(),
         Field::Url => "URL".into(),
@@ -119,6 +141,74 @@ pub fn field_label(model: &Model, field: Field) -> String {
         Field::StopRun => "Stop run".into(),
         Field::Back => "Back".into(),
         Field::Next => "Next".into(),
+    }
+}
+
+/// What the chosen delivery policy does, in a line.
+fn delivery_choice(model: &Model, field: Field) -> &'static str {
+    use crate::destination::{InDoubtPolicy, OnInvalid, OnRejected};
+    let d = &model.dest.delivery;
+    match field {
+        Field::OnRejected => match d.on_rejected {
+            OnRejected::DeadLetter => {
+                "a record the API refuses goes to the dead-letter file; go on"
+            }
+            OnRejected::Stop => {
+                "a record the API refuses goes to the dead-letter file; stop the run"
+            }
+        },
+        Field::OnInvalid => match d.on_invalid {
+            OnInvalid::Skip => "an invalid record is reported (no API call); go on",
+            OnInvalid::Stop => "an invalid record is reported and stops the run",
+        },
+        _ => match d.in_doubt {
+            InDoubtPolicy::Reconcile => {
+                "sent, outcome unknown (crash, timeout): look it up, resend only if safe"
+            }
+            InDoubtPolicy::Resend => "sent, outcome unknown (crash, timeout): send it again",
+            InDoubtPolicy::Report => {
+                "sent, outcome unknown (crash, timeout): report it, resend nothing"
+            }
+        },
+    }
+}
+
+fn map_target(model: &Model, index: usize) -> String {
+    model
+        .configure
+        .mapping
+        .get(index)
+        .map(|r| r.target.clone())
+        .unwrap_or_default()
+}
+
+/// How a mapping row fares in the samples, as the request builder judged them: a mark and
+/// its style. A reason names the field or entry it is about in backticks.
+fn mapping_status(model: &Model, row: &MappingRow) -> (&'static str, ratatui::style::Style, usize) {
+    let t = &model.theme;
+    let quoted = format!("`{}", row.target);
+    let concerns = |reason: &str| {
+        reason.match_indices(&quoted).any(|(at, _)| {
+            let rest = &reason[at + quoted.len()..];
+            rest.starts_with('`')
+                || (row.is_field && (rest.starts_with('[') || rest.starts_with('.')))
+        })
+    };
+    let invalid = model
+        .pane
+        .samples
+        .iter()
+        .filter(|s| matches!(s, Sample::Invalid { reason, .. } if concerns(reason)))
+        .count();
+    let covered = row.is_set() || row.sub_entries > 0;
+    if invalid > 0 {
+        ("✗ ", t.error, invalid)
+    } else if covered && !model.pane.samples.is_empty() {
+        ("✓ ", t.ok, 0)
+    } else if row.required {
+        ("✗ ", t.error, 0)
+    } else {
+        ("  ", t.dim, 0)
     }
 }
 
@@ -182,10 +272,96 @@ fn rows(model: &Model) -> Vec<Row> {
                         Span::styled(" in samples", t.dim),
                     ])]));
                 }
-                rows.push(field_row(model, field));
+                rows.push(Row::Mapping { index: i });
+                if let Some(row) = model.configure.mapping.get(i) {
+                    let (_, _, invalid) = mapping_status(model, row);
+                    if invalid > 0 {
+                        let reason = model.pane.samples.iter().find_map(|s| match s {
+                            Sample::Invalid { reason, .. } if reason.contains(&row.target) => {
+                                Some(reason.clone())
+                            }
+                            _ => None,
+                        });
+                        rows.push(info(
+                            model,
+                            format!(
+                                "  ✗ {invalid} sample{} invalid: {}",
+                                if invalid == 1 { "" } else { "s" },
+                                reason.unwrap_or_default()
+                            ),
+                            t.error,
+                        ));
+                    } else if row.required && !row.is_set() && row.sub_entries == 0 {
+                        rows.push(info(
+                            model,
+                            "  ✗ required: pick a source, or add entries for its parts",
+                            t.error,
+                        ));
+                    }
+                }
             }
-            // Drawn on its source's row.
-            Field::MapTransform(_) => {}
+            // Drawn on their source's line.
+            Field::MapTransform(_) | Field::MapConstant(_) | Field::MapMore(_) => {}
+            Field::MapAdd => {
+                if model.configure.mapping.is_empty() {
+                    rows.push(Row::Info(vec![Line::from(vec![
+                        Span::styled("Field mapping ", t.label.add_modifier(Modifier::BOLD)),
+                        Span::styled("none: each body is the record itself", t.dim),
+                    ])]));
+                }
+                rows.push(field_row(model, field));
+                if let Some(e) = model.error_for(field) {
+                    rows.push(info(model, format!("  ✗ {e}"), t.error));
+                }
+            }
+            Field::TemplateParam(i) => {
+                rows.push(field_row(model, field));
+                if let (Some(template), Some((name, _))) =
+                    (model.template(), model.configure.parameters.get(i))
+                    && let Some(parameter) = template.parameters.iter().find(|p| &p.name == name)
+                {
+                    rows.push(info(
+                        model,
+                        format!(
+                            "  {} (default {})",
+                            parameter.description, parameter.default
+                        ),
+                        t.dim,
+                    ));
+                }
+            }
+            Field::RateLimit => {
+                rows.push(Row::Info(vec![Line::styled(
+                    "Delivery",
+                    t.label.add_modifier(Modifier::BOLD),
+                )]));
+                rows.push(field_row(model, field));
+                if let Some(e) = model.error_for(field) {
+                    rows.push(info(model, format!("  ✗ {e}"), t.error));
+                }
+                let rate = model.dest.delivery.rate_limit_per_minute;
+                rows.push(info(
+                    model,
+                    "  Aircall allows 120/min per company, shared by all its integrations: \
+                     60 leaves them room. Retries count; 0 = no pacing.",
+                    t.dim,
+                ));
+                if rate > 120 {
+                    rows.push(info(
+                        model,
+                        format!("  ⚠ {rate}/min is above Aircall's 120: expect 429 pauses"),
+                        t.warn,
+                    ));
+                }
+            }
+            Field::OnRejected | Field::OnInvalid | Field::InDoubt => {
+                rows.push(field_row(model, field));
+                rows.push(info(
+                    model,
+                    format!("  {}", delivery_choice(model, field)),
+                    t.dim,
+                ));
+            }
             Field::Batching => {
                 rows.push(field_row(model, field));
             }
@@ -260,10 +436,7 @@ fn dataset_rows(model: &Model) -> Vec<Row> {
                 Span::styled(format!(" · {} attributes", dataset.attributes.len()), t.dim),
             ])]));
             let list = dataset.attributes.join(", ");
-            rows.push(Row::Info(vec![Line::from(vec![
-                Span::styled("  ", t.dim),
-                Span::styled(list, t.dim),
-            ])]));
+            rows.push(info(model, format!("  {list}"), t.dim));
         }
         (Inspect::Idle, None) => {}
     }
@@ -424,11 +597,7 @@ pub fn layout(model: &Model) -> Layout {
     let body = Rect::new(0, 2, screen.width, screen.height.saturating_sub(5));
     let buttons_y = screen.height - 3;
     let (form, pane) = if model.step == Step::Configure {
-        let form_width = if screen.width >= 120 {
-            screen.width * 45 / 100
-        } else {
-            screen.width / 2
-        };
+        let form_width = form_width(model);
         (
             Rect::new(body.x, body.y, form_width, body.height),
             Some(Rect::new(
@@ -443,25 +612,58 @@ pub fn layout(model: &Model) -> Layout {
     };
     layout.form = form;
     layout.pane = pane;
-    // Back / Next.
-    let mut bx = form.right().saturating_sub(1);
-    for field in [Field::Next, Field::Back] {
-        if focus::order(model).contains(&field) {
-            let width = field_label(model, field).chars().count() as u16 + 4;
-            bx = bx.saturating_sub(width);
-            layout
-                .fields
-                .push((field, Rect::new(bx, buttons_y, width, 1)));
-            bx = bx.saturating_sub(2);
+    // Back / Next, right-aligned under the form; on a very narrow form they shrink to arrows,
+    // and a button with no room left is not drawn (Ctrl-N / Ctrl-B still work).
+    let order = focus::order(model);
+    let buttons: Vec<Field> = [Field::Next, Field::Back]
+        .into_iter()
+        .filter(|f| order.contains(f))
+        .collect();
+    let compact = compact_buttons(model);
+    let mut right = form.right().saturating_sub(1);
+    for field in buttons {
+        let width = if compact {
+            3
+        } else {
+            field_label(model, field).chars().count() as u16 + 4
+        };
+        if right < form.x + width {
+            break;
         }
+        let x = right - width;
+        layout
+            .fields
+            .push((field, Rect::new(x, buttons_y, width, 1)));
+        right = x.saturating_sub(if compact { 1 } else { 2 });
     }
     // Form rows, scrolled so the focused field is visible.
-    let rows = rows(model);
+    let info_width_cols = form.width.saturating_sub(2) as usize;
+    let rows: Vec<Row> = rows(model)
+        .into_iter()
+        .map(|row| match row {
+            Row::Info(lines) => Row::Info(indent_wrapped(lines, info_width_cols)),
+            other => other,
+        })
+        .collect();
     let label_width = (form.width / 3).clamp(8, 18);
     let mut heights = Vec::new();
     let info_width = form.width.saturating_sub(2).max(1) as usize;
+    // Mapping targets get the label room they need: a long one takes a line of its own, and
+    // on a narrow form every entry does, its source and transform indented below it.
+    let content = form.width.saturating_sub(2);
+    let map_label_col = (content * 2 / 5).max(label_width);
+    let all_two_lines = form.right().saturating_sub(form.x + 1 + map_label_col + 2) < 28;
+    let two_lines = |index: usize| {
+        all_two_lines
+            || model
+                .configure
+                .mapping
+                .get(index)
+                .is_some_and(|r| mapping_label(r).chars().count() as u16 + 2 > map_label_col)
+    };
     for row in &rows {
         heights.push(match row {
+            Row::Mapping { index } => 1 + u16::from(two_lines(*index)),
             Row::Field { height, .. } => *height,
             Row::Info(lines) => lines
                 .iter()
@@ -477,6 +679,17 @@ pub fn layout(model: &Model) -> Layout {
         if let Row::Field { field, .. } = row
             && *field == model.focus
         {
+            focus_bottom = y;
+        }
+        if let Row::Mapping { index } = row
+            && matches!(model.focus,
+                Field::MapSource(i) | Field::MapTransform(i) | Field::MapConstant(i) | Field::MapMore(i)
+                if i == *index)
+        {
+            focus_bottom = y;
+        }
+        // The lines under the focused field (its error, its explanation) come into view with it.
+        if focus_bottom > 0 && focus_bottom == y - h && matches!(row, Row::Info(_)) {
             focus_bottom = y;
         }
     }
@@ -505,20 +718,26 @@ pub fn layout(model: &Model) -> Layout {
                         | Field::Tabs
                         | Field::CredAdvanced
                         | Field::Batching
+                        | Field::MapOptional(_)
+                        | Field::MapRemove(_)
                 );
                 if is_button {
                     let width = match field {
                         Field::Tabs | Field::CredAdvanced | Field::Batching => {
                             form.width.saturating_sub(1)
                         }
+                        Field::MapOptional(_) => form.width.saturating_sub(label_width + 2),
                         _ => button_text(model, field).chars().count() as u16,
                     };
-                    let x = if matches!(field, Field::Batching) {
-                        form.x + 1 + label_width
+                    let x = if matches!(
+                        field,
+                        Field::Batching | Field::MapOptional(_) | Field::MapRemove(_)
+                    ) {
+                        form.x + 1 + label_width + 1
                     } else {
                         form.x + 1
                     };
-                    if field == Field::Batching {
+                    if matches!(field, Field::Batching | Field::MapOptional(_)) {
                         layout.labels.push((
                             Rect::new(form.x + 1, ry, label_width, 1),
                             field,
@@ -535,21 +754,64 @@ pub fn layout(model: &Model) -> Layout {
                         .push((Rect::new(form.x + 1, ry, label_width, 1), field, label));
                     let x = form.x + 1 + label_width + 1;
                     let width = form.right().saturating_sub(x + 1);
-                    if let Field::MapSource(i) = field {
-                        // The transform takes the right part of its source's row.
-                        let source = width.saturating_mul(3) / 5;
-                        layout
-                            .fields
-                            .push((field, Rect::new(x, ry, source, height)));
-                        let tx = x + source + 1;
-                        layout.fields.push((
-                            Field::MapTransform(i),
-                            Rect::new(tx, ry, form.right().saturating_sub(tx + 1), height),
-                        ));
-                    } else {
-                        layout.fields.push((field, Rect::new(x, ry, width, height)));
-                    }
+                    layout.fields.push((field, Rect::new(x, ry, width, height)));
                 }
+            }
+            Row::Mapping { index } => {
+                let Some(row) = model.configure.mapping.get(index) else {
+                    continue;
+                };
+                let two = two_lines(index);
+                let (mark, mark_style, _) = mapping_status(model, row);
+                layout.infos.push((
+                    Rect::new(form.x + 1, ry, 2, 1),
+                    vec![Line::styled(mark, mark_style)],
+                ));
+                let (label_rect, wy, wx) = if two {
+                    let wx = if all_two_lines {
+                        form.x + 3
+                    } else {
+                        form.x + 1 + map_label_col + 1
+                    };
+                    (
+                        Rect::new(form.x + 3, ry, content.saturating_sub(2), 1),
+                        ry + 1,
+                        wx,
+                    )
+                } else {
+                    (
+                        Rect::new(form.x + 3, ry, map_label_col.saturating_sub(2), 1),
+                        ry,
+                        form.x + 1 + map_label_col + 1,
+                    )
+                };
+                layout
+                    .labels
+                    .push((label_rect, Field::MapSource(index), mapping_label(row)));
+                let width = form.right().saturating_sub(wx + 1);
+                let rest = width.saturating_sub(4);
+                if row.is_set() {
+                    let source = rest * 11 / 20;
+                    layout
+                        .fields
+                        .push((Field::MapSource(index), Rect::new(wx, wy, source, 1)));
+                    let second = if row.is_constant() {
+                        Field::MapConstant(index)
+                    } else {
+                        Field::MapTransform(index)
+                    };
+                    layout.fields.push((
+                        second,
+                        Rect::new(wx + source + 1, wy, rest.saturating_sub(source + 1), 1),
+                    ));
+                } else {
+                    layout
+                        .fields
+                        .push((Field::MapSource(index), Rect::new(wx, wy, rest, 1)));
+                }
+                layout
+                    .fields
+                    .push((Field::MapMore(index), Rect::new(wx + rest + 1, wy, 3, 1)));
             }
             Row::Info(lines) => layout.infos.push((
                 Rect::new(form.x + 1, ry, form.width.saturating_sub(2), h),
@@ -571,6 +833,32 @@ pub fn layout(model: &Model) -> Layout {
     layout
 }
 
+/// The form's width: the whole screen, or its left part beside the sample pane.
+fn form_width(model: &Model) -> u16 {
+    if model.step != Step::Configure {
+        model.width
+    } else if model.width >= 120 {
+        model.width * 45 / 100
+    } else {
+        model.width / 2
+    }
+}
+
+/// Whether Back and Next are drawn as arrows, the form being too narrow for their labels.
+fn compact_buttons(model: &Model) -> bool {
+    let order = focus::order(model);
+    let full: u16 = [Field::Next, Field::Back]
+        .into_iter()
+        .filter(|f| order.contains(f))
+        .map(|f| field_label(model, f).chars().count() as u16 + 6)
+        .sum();
+    full > form_width(model).saturating_sub(1)
+}
+
+fn mapping_label(row: &MappingRow) -> String {
+    format!("{}{}", row.target, if row.required { "*" } else { "" })
+}
+
 fn step_text(step: Step, width: u16) -> String {
     let n = step.index() + 1;
     if width >= 100 {
@@ -590,6 +878,20 @@ fn button_text(model: &Model, field: Field) -> String {
         Field::SaveActivate => "[ Save & Activate ]".into(),
         Field::StartRun => "[ Start the run now ]".into(),
         Field::StopRun => "[ Stop the run ]".into(),
+        Field::MapMore(i) => {
+            if model.configure.mapping.get(i).is_some_and(|r| r.expanded) {
+                "[▴]".into()
+            } else {
+                "[⋯]".into()
+            }
+        }
+        Field::MapRemove(_) => "[ Remove this entry ]".into(),
+        Field::Back | Field::Next if compact_buttons(model) => if field == Field::Back {
+            "[‹]"
+        } else {
+            "[›]"
+        }
+        .into(),
         other => format!("[ {} ]", field_label(model, other)),
     }
 }
@@ -641,7 +943,11 @@ pub fn view(model: &Model, frame: &mut Frame) {
     );
     // Labels, infos, fields.
     for (rect, field, label) in &layout.labels {
-        let style = if *field == model.focus {
+        // A mapping target lights up while any widget of its line has the focus.
+        let on_its_line = matches!((field, model.focus),
+            (Field::MapSource(a), Field::MapTransform(b) | Field::MapConstant(b) | Field::MapMore(b))
+            if *a == b);
+        let style = if *field == model.focus || on_its_line {
             t.focused_label
         } else {
             t.label
@@ -714,6 +1020,11 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         Field::Tabs => model.configure.tabs.render(frame, rect, focused, t),
         Field::CredAdvanced => model.credential.advanced.render(frame, rect, focused, t),
         Field::Batching => model.configure.batching.render(frame, rect, focused, t),
+        Field::MapOptional(i) => {
+            if let Some(row) = model.configure.mapping.get(i) {
+                row.optional.render(frame, rect, focused, t);
+            }
+        }
         Field::Exclude => model.configure.exclude.render(frame, rect, focused, t),
         Field::Verify
         | Field::Back
@@ -721,7 +1032,9 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         | Field::Save
         | Field::SaveActivate
         | Field::StartRun
-        | Field::StopRun => {
+        | Field::StopRun
+        | Field::MapMore(_)
+        | Field::MapRemove(_) => {
             let style = if focused { t.focused_button } else { t.button };
             frame.render_widget(
                 Paragraph::new(Span::styled(button_text(model, field), style)),
@@ -741,8 +1054,147 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
 }
 
 /// Which samples the pane lists and the rows each takes.
+/// What Send Test does to real data, for the selected request: `(before, after a 2xx)`.
+/// `None` when sending it changes nothing (GET).
+pub fn test_warning(model: &Model) -> Option<(String, String)> {
+    let Some(Sample::Request { request, .. }) = model.pane.samples.get(model.pane.selected) else {
+        return None;
+    };
+    let noun = match model.resource() {
+        Some(resource) => {
+            let name = resource.name.to_lowercase();
+            name.strip_suffix('s').map(str::to_string).unwrap_or(name)
+        }
+        None => "object".to_string(),
+    };
+    let host = reqwest::Url::parse(&request.url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| {
+                format!(
+                    "{h}{}",
+                    u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                )
+            })
+        })
+        .unwrap_or_default();
+    let records = records_text(&request.records);
+    let record = if request.records.len() == 1 {
+        format!("record {records}")
+    } else {
+        format!("records {records}")
+    };
+    use crate::destination::Method;
+    // A template says what its POSTs do (Aircall updates contacts with POST); otherwise the
+    // method does.
+    let effect = match model.template().map(|t| t.id.as_str()) {
+        Some("create_records") => Method::Post,
+        Some("update_records") => Method::Put,
+        Some("delete_records") => Method::Delete,
+        _ => request.method,
+    };
+    Some(match effect {
+        Method::Get => return None,
+        Method::Post if model.template().is_some_and(|t| t.id != "create_records") => (
+            format!(
+                "⚠ Send Test (t) changes real data at {host} with {record}: {}.",
+                model
+                    .template()
+                    .map(|t| t.name.to_lowercase())
+                    .unwrap_or_default()
+            ),
+            format!(
+                "{record} took effect at Aircall; the run sends it again unless you remove it \
+                 from the dataset."
+            ),
+        ),
+        Method::Post => (
+            format!(
+                "⚠ Send Test (t) creates a real {noun} at {host}: the run will create it again \
+                 unless you remove {record} from the dataset."
+            ),
+            format!(
+                "A real {noun} now exists for {record}: the run will create another unless you \
+                 remove {record} from the dataset."
+            ),
+        ),
+        Method::Put | Method::Patch => (
+            format!("⚠ Send Test (t) changes a real {noun} at {host} with {record}."),
+            format!("The real {noun} of {record} is changed; the run sends the same change again."),
+        ),
+        Method::Delete => (
+            format!("⚠ Send Test (t) deletes a real {noun} at {host} ({record})."),
+            format!("The {noun} of {record} is deleted; the run will find it gone (404)."),
+        ),
+    })
+}
+
+/// Lines the Send Test warning takes at the bottom of the pane.
+fn warning_height(model: &Model, inner: Rect) -> u16 {
+    if model.pane.test != TestState::Idle {
+        return 0;
+    }
+    let height = test_warning(model).map_or(0, |(text, _)| {
+        (wrap_words(&text, inner.width as usize).len() as u16).min(4)
+    });
+    // A short pane keeps its room for the samples; the warning returns as it grows.
+    if inner.height < height + 6 { 0 } else { height }
+}
+
+/// Wraps one-style lines by hand so their continuation lines keep the first line's indent;
+/// lines of several styles are left to the paragraph's own wrapping.
+fn indent_wrapped(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for line in lines {
+        if line.spans.len() != 1 || line.width() <= width {
+            out.push(line);
+            continue;
+        }
+        let span = &line.spans[0];
+        let style = span.style.patch(line.style);
+        let text = span.content.to_string();
+        let indent = text.len() - text.trim_start().len();
+        let pad = " ".repeat(indent);
+        for piece in wrap_words(&text, width.saturating_sub(indent).max(1)) {
+            out.push(Line::styled(format!("{pad}{piece}"), style));
+        }
+    }
+    out
+}
+
+/// `text` wrapped at word boundaries to `width` columns (a longer word is cut).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            line.push(' ');
+            line.extend(word.iter());
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        line = word.into_iter().collect();
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 fn sample_rows(model: &Model, pane: Rect) -> Vec<(usize, u16, u16)> {
     let inner = pane.inner(ratatui::layout::Margin::new(1, 1));
+    let inner = Rect {
+        height: inner.height.saturating_sub(warning_height(model, inner)),
+        ..inner
+    };
     let mut out = Vec::new();
     let detail = detail_height(model, inner);
     let mut y = inner.y;
@@ -840,11 +1292,8 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
             return;
         }
         TestState::Done(response) => {
-            let status_style = if (200..300).contains(&response.status) {
-                t.ok
-            } else {
-                t.error
-            };
+            let success = (200..300).contains(&response.status);
+            let status_style = if success { t.ok } else { t.error };
             let mut lines = vec![Line::from(vec![
                 Span::styled(
                     format!("{} ", response.status),
@@ -853,6 +1302,12 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
                 Span::styled(reason(response.status).to_string(), status_style),
                 Span::styled(format!("  in {} ms", response.elapsed_ms), t.dim),
             ])];
+            if success && let Some((_, after)) = test_warning(model) {
+                // Wrapped by hand: the lines are counted to place the body below them.
+                for line in wrap_words(&after, inner.width as usize) {
+                    lines.push(Line::styled(line, t.warn));
+                }
+            }
             for (name, value) in response.headers.iter().take(6) {
                 lines.push(Line::from(vec![
                     Span::styled(format!("{name}: "), t.label),
@@ -930,6 +1385,23 @@ fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
         }
         y_end = bottom;
     }
+    let warning = warning_height(model, inner);
+    if warning > 0
+        && let Some((text, _)) = test_warning(model)
+    {
+        let lines: Vec<Line> = wrap_words(&text, inner.width as usize)
+            .into_iter()
+            .map(|l| Line::styled(l, t.warn))
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines),
+            Rect::new(inner.x, inner.bottom() - warning, inner.width, warning),
+        );
+    }
+    let inner = Rect {
+        height: inner.height - warning,
+        ..inner
+    };
     if let Some(e) = &model.pane.error
         && y_end < inner.bottom()
     {
@@ -950,8 +1422,17 @@ fn records_text(records: &[crate::records::RecordNo]) -> String {
 
 fn draw_sample_detail(model: &Model, frame: &mut Frame, sample: &Sample, area: Rect) {
     let t = &model.theme;
-    let Sample::Request { preview, .. } = sample else {
-        return;
+    let preview = match sample {
+        Sample::Request { preview, .. } => preview,
+        Sample::Invalid { reason, .. } => {
+            // The header line clips a long reason; here it is whole.
+            let lines: Vec<Line> = wrap_words(reason, area.width as usize)
+                .into_iter()
+                .map(|l| Line::styled(l, t.error))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), area);
+            return;
+        }
     };
     let mut lines = Vec::new();
     if let Some(headers) = preview.get("headers").and_then(|h| h.as_object()) {

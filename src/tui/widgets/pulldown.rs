@@ -104,6 +104,21 @@ impl Pulldown {
                 self.open = None;
                 Outcome::Handled
             }
+            // A letter jumps to the next choice starting with it (long lists: countries).
+            (Some(row), KeyCode::Char(c)) if c.is_alphanumeric() => {
+                let starts = |o: &String| {
+                    o.chars()
+                        .next()
+                        .is_some_and(|f| f.to_lowercase().eq(c.to_lowercase()))
+                };
+                if let Some(next) = (1..=count)
+                    .map(|step| (row + step) % count)
+                    .find(|i| starts(&self.options[*i]))
+                {
+                    self.open = Some(next);
+                }
+                Outcome::Handled
+            }
             (Some(_), _) => Outcome::Handled,
             _ => Outcome::Ignored,
         }
