@@ -619,6 +619,31 @@ mod tests {
     }
 
     #[test]
+    fn updates_map_known_columns_and_leave_the_rest_out_of_the_body() {
+        let attributes: Vec<String> = ["id", "Customer Id", "First Name", "Company"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let resource = get("update_records").unwrap().resource("contacts").unwrap();
+        let mapping = suggest_mapping(resource, &attributes);
+        let pairs: Vec<(&str, Option<&str>)> = mapping
+            .iter()
+            .map(|m| (m.target.as_str(), m.from.as_deref()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("first_name", Some("First Name")),
+                ("company_name", Some("Company"))
+            ]
+        );
+        assert!(
+            mapping.iter().all(|m| m.optional),
+            "an update sends only what the record has"
+        );
+    }
+
+    #[test]
     fn field_checks_name_the_field_and_the_rule() {
         let fields = &get("create_records")
             .unwrap()
