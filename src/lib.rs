@@ -15,4 +15,5 @@ pub mod runner;
 pub mod sandbox;
 pub mod secret;
 pub mod templates;
+pub mod timestamp;
 pub mod tui;

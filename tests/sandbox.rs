@@ -1037,9 +1037,19 @@ async fn injected_error_statuses_do_not_apply_writes() {
         .await
         .unwrap();
     assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["x-aircallapi-remaining"], "0");
+    let reset: u64 = response.headers()["x-aircallapi-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     assert!(
-        response.headers().contains_key("x-aircallapi-reset"),
-        "an injected 429 says when to retry"
+        reset > now && reset <= now + 2,
+        "an injected 429 says when to retry: {reset} vs {now}"
     );
 }
 

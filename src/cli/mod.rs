@@ -193,11 +193,20 @@ pub fn main() -> ExitCode {
     ExitCode::from(dispatch(cli))
 }
 
+/// Runs the set-up wizard; its errors (an unreadable destination file, no terminal) end here.
+fn wizard(options: crate::tui::Options) -> context::Outcome {
+    crate::tui::run(options)
+        .map(|()| exit::SUCCESS)
+        .map_err(|e| Failure::error(format!("{e:#}")))
+}
+
 fn dispatch(cli: Cli) -> u8 {
     let outcome = match &cli.command {
-        None => Err(Failure::usage(
-            "the wizard is not part of this build yet; see `aircall-dest --help`",
-        )),
+        None => wizard(crate::tui::Options::default()),
+        Some(Command::Setup(args)) => wizard(crate::tui::Options {
+            dest: args.dest.clone(),
+            input: args.input.clone(),
+        }),
         Some(Command::Preview(args)) => preview::run(args),
         Some(Command::Sandbox(args)) => sandbox(args),
         Some(Command::Run(args)) => run::run(args),
@@ -221,9 +230,6 @@ fn dispatch(cli: Cli) -> u8 {
             );
             Ok(exit::SUCCESS)
         }
-        Some(other) => Err(Failure::usage(format!(
-            "`{other:?}` is not part of this build yet"
-        ))),
     };
     match outcome {
         Ok(code) => code,

@@ -27,12 +27,17 @@ pub fn run(args: &RunArgs) -> Outcome {
         destination,
         destination_path: args.dest.clone(),
         input,
-        state_dir: args.state_dir.clone().unwrap_or_else(runner::default_state_dir),
+        state_dir: args
+            .state_dir
+            .clone()
+            .unwrap_or_else(runner::default_state_dir),
         credential,
         dry_run: args.dry_run,
         restart: args.restart,
         resend_in_doubt: args.resend_in_doubt,
-        seed: std::env::var("AIRCALL_DEST_SEED").ok().and_then(|s| s.parse().ok()),
+        seed: std::env::var("AIRCALL_DEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok()),
     };
     let drain_secs = options.destination.delivery.drain_timeout_secs;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -92,11 +97,15 @@ fn finish(report: &RunReport, json: bool) -> u8 {
             exit::INTERRUPTED
         }
         Ending::StoppedOnRejected => {
-            eprintln!("stopped: a record was rejected and the destination says on_rejected = \"stop\"");
+            eprintln!(
+                "stopped: a record was rejected and the destination says on_rejected = \"stop\""
+            );
             exit::PARTIAL
         }
         Ending::StoppedOnInvalid => {
-            eprintln!("stopped: a record was invalid and the destination says on_invalid = \"stop\"");
+            eprintln!(
+                "stopped: a record was invalid and the destination says on_invalid = \"stop\""
+            );
             exit::PARTIAL
         }
         Ending::Finished => {
@@ -110,7 +119,11 @@ fn finish(report: &RunReport, json: bool) -> u8 {
 }
 
 /// First Ctrl-C (or SIGTERM) drains, the second stops at once.
-async fn watch_signals(stop: watch::Sender<StopRequest>, drain_secs: u64, bar: Option<ProgressBar>) {
+async fn watch_signals(
+    stop: watch::Sender<StopRequest>,
+    drain_secs: u64,
+    bar: Option<ProgressBar>,
+) {
     let say = |text: String| match &bar {
         Some(bar) => bar.println(text),
         None => eprintln!("{text}"),
@@ -180,21 +193,35 @@ fn events(bar: Option<ProgressBar>) -> runner::EventFn {
                     bar.set_length(total);
                 }
                 bar.set_position(s.accounted());
-                let eta = progress.eta.map_or_else(|| "–".to_string(), |eta| format!("{}s", eta.as_secs()));
+                let eta = progress
+                    .eta
+                    .map_or_else(|| "–".to_string(), |eta| format!("{}s", eta.as_secs()));
                 bar.set_message(format!(
                     "{} sent, {} rejected, {} invalid, {} skipped, {} in doubt · {:.0}/min · ETA {eta}",
                     s.delivered, s.dead_lettered, s.invalid, s.skipped_already_done, s.in_doubt, progress.records_per_minute
                 ));
             }
             Event::Invalid(invalid) => say(format!("invalid: {invalid}")),
-            Event::DeadLettered { records, message } => say(format!("dead letter: {}: {message}", list(&records))),
-            Event::InDoubt { records, message } => say(format!("in doubt: {}: {message}", list(&records))),
+            Event::DeadLettered { records, message } => {
+                say(format!("dead letter: {}: {message}", list(&records)))
+            }
+            Event::InDoubt { records, message } => {
+                say(format!("in doubt: {}: {message}", list(&records)))
+            }
         }
     })
 }
 
 fn list(records: &[RecordNo]) -> String {
     let shown: Vec<String> = records.iter().take(10).map(|n| n.to_string()).collect();
-    let more = if records.len() > 10 { format!(" and {} more", records.len() - 10) } else { String::new() };
-    format!("record{} {}{more}", if records.len() == 1 { "" } else { "s" }, shown.join(", "))
+    let more = if records.len() > 10 {
+        format!(" and {} more", records.len() - 10)
+    } else {
+        String::new()
+    };
+    format!(
+        "record{} {}{more}",
+        if records.len() == 1 { "" } else { "s" },
+        shown.join(", ")
+    )
 }

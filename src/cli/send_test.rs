@@ -16,16 +16,19 @@ pub fn run(args: &SendTestArgs) -> Outcome {
     let destination = context::load(&args.dest)?;
     let credential = context::credential(&destination)?;
     credential.check()?;
-    let plan = Plan::new(&destination, &credential.base_url).map_err(|e| Failure::error(format!("cannot build requests: {e}")))?;
+    let plan = Plan::new(&destination, &credential.base_url)
+        .map_err(|e| Failure::error(format!("cannot build requests: {e}")))?;
     for warning in plan.warnings() {
         eprintln!("warning: {warning}");
     }
     let input = context::input(&destination, &args.dest, args.input.as_deref());
     let mut request = sample(&plan, &input, destination.source.format, args.sample)?;
     if let Some(path) = &args.body {
-        let body = std::fs::read(path).map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
-        let body = String::from_utf8(body)
-            .map_err(|_| Failure::error(format!("{}: the body is not valid UTF-8", path.display())))?;
+        let body = std::fs::read(path)
+            .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
+        let body = String::from_utf8(body).map_err(|_| {
+            Failure::error(format!("{}: the body is not valid UTF-8", path.display()))
+        })?;
         request.body = Some(body);
     }
     let authorization = credential.authorization()?;
@@ -36,7 +39,15 @@ pub fn run(args: &SendTestArgs) -> Outcome {
         .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
 
     println!("{} {}", request.method, request.url);
-    println!("records: {}", request.records.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "));
+    println!(
+        "records: {}",
+        request
+            .records
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let result = runtime.block_on(client.send(&request));
     runtime.shutdown_timeout(Duration::from_secs(1));
     match result {
@@ -49,7 +60,11 @@ pub fn run(args: &SendTestArgs) -> Outcome {
             println!("latency: {} ms", response.latency.as_millis());
             println!("headers:");
             for (name, value) in &response.headers {
-                let shown = if name.eq_ignore_ascii_case("set-cookie") { crate::secret::MASK } else { value };
+                let shown = if name.eq_ignore_ascii_case("set-cookie") {
+                    crate::secret::MASK
+                } else {
+                    value
+                };
                 println!("  {name}: {shown}");
             }
             println!("body:");
@@ -66,12 +81,23 @@ pub fn run(args: &SendTestArgs) -> Outcome {
                 Ok(exit::ERROR)
             }
         }
-        Err(err) => Err(Failure::error(format!("{} {}: {}: {}", request.method, request.url, err.kind.describe(), err.message))),
+        Err(err) => Err(Failure::error(format!(
+            "{} {}: {}: {}",
+            request.method,
+            request.url,
+            err.kind.describe(),
+            err.message
+        ))),
     }
 }
 
 /// The `k`-th request (from 1) the destination builds from its input, streaming only as far as needed.
-fn sample(plan: &Plan, input: &records::Input, format: Option<records::Format>, k: usize) -> Result<Request, Failure> {
+fn sample(
+    plan: &Plan,
+    input: &records::Input,
+    format: Option<records::Format>,
+    k: usize,
+) -> Result<Request, Failure> {
     let reader = records::open(input, format)?;
     let mut builder = plan.builder();
     let mut seen = 0usize;
@@ -104,7 +130,10 @@ fn sample(plan: &Plan, input: &records::Input, format: Option<records::Format>, 
     }
     let mut message = format!("sample {k} does not exist: {input} gives {seen} request(s)");
     if !invalid.is_empty() {
-        message.push_str(&format!("; invalid records include: {}", invalid.join("; ")));
+        message.push_str(&format!(
+            "; invalid records include: {}",
+            invalid.join("; ")
+        ));
     }
     Err(Failure::error(message))
 }
@@ -112,7 +141,8 @@ fn sample(plan: &Plan, input: &records::Input, format: Option<records::Format>, 
 /// A JSON body indented for reading; anything else as received.
 fn pretty(body: &[u8]) -> String {
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(value) => serde_json::to_string_pretty(&value).unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned()),
+        Ok(value) => serde_json::to_string_pretty(&value)
+            .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned()),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
     }
 }

@@ -19,18 +19,28 @@ fn set(path: &Path, status: Status) -> Outcome {
     let destination = context::load(path)?;
     let shown = path.display();
     if destination.status == status {
-        println!("{shown}: destination {:?} is already {status}", destination.name);
+        println!(
+            "{shown}: destination {:?} is already {status}",
+            destination.name
+        );
         return Ok(exit::SUCCESS);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Failure::error(format!("cannot read {shown}: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::error(format!("cannot read {shown}: {e}")))?;
     let edited = with_status(&text, status);
     // The edit is checked by reading it back: the file must still load, with the new status.
     let reloaded = Destination::from_toml(&edited, &shown.to_string())?;
     if reloaded.status != status {
-        return Err(Failure::error(format!("{shown}: could not set status = \"{status}\"; edit the file by hand")));
+        return Err(Failure::error(format!(
+            "{shown}: could not set status = \"{status}\"; edit the file by hand"
+        )));
     }
-    write_keeping_mode(path, &edited).map_err(|e| Failure::error(format!("cannot write {shown}: {e}")))?;
-    println!("{shown}: destination {:?} is now {status}", destination.name);
+    write_keeping_mode(path, &edited)
+        .map_err(|e| Failure::error(format!("cannot write {shown}: {e}")))?;
+    println!(
+        "{shown}: destination {:?} is now {status}",
+        destination.name
+    );
     Ok(exit::SUCCESS)
 }
 
@@ -48,7 +58,10 @@ pub fn with_status(text: &str, status: Status) -> String {
             out.push_str(&format!("status = {value}\n"));
             done = true;
         }
-        if !done && !in_tables && let Some(rest) = status_assignment(trimmed) {
+        if !done
+            && !in_tables
+            && let Some(rest) = status_assignment(trimmed)
+        {
             let indent = &line[..line.len() - trimmed.len()];
             let (old_value, tail) = split_value(rest);
             let _ = old_value;
@@ -97,8 +110,14 @@ fn split_value(rest: &str) -> (&str, &str) {
 /// Replaces the file atomically, keeping its permissions.
 fn write_keeping_mode(path: &Path, text: &str) -> std::io::Result<()> {
     let permissions = std::fs::metadata(path)?.permissions();
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, text)?;
     std::fs::set_permissions(&tmp, permissions)?;
@@ -113,7 +132,10 @@ mod tests {
     fn the_status_line_is_replaced_in_place_keeping_comments() {
         let text = "# head\nversion = 1\nname = \"x\"\nstatus = \"paused\"   # saved paused\ncredential = \"c\"\n\n[source]\npath = \"a.csv\"\n";
         let edited = with_status(text, Status::Active);
-        assert_eq!(edited, text.replace("status = \"paused\"", "status = \"active\""));
+        assert_eq!(
+            edited,
+            text.replace("status = \"paused\"", "status = \"active\"")
+        );
         assert_eq!(with_status(&edited, Status::Paused), text);
     }
 
@@ -121,13 +143,25 @@ mod tests {
     fn a_missing_status_is_added_before_the_first_table() {
         let text = "version = 1\nname = \"x\"\n\n[source]\nstatus = \"not this one\"\n";
         let edited = with_status(text, Status::Active);
-        assert_eq!(edited, "version = 1\nname = \"x\"\n\nstatus = \"active\"\n[source]\nstatus = \"not this one\"\n");
-        assert_eq!(with_status("version = 1", Status::Paused), "version = 1\nstatus = \"paused\"\n");
+        assert_eq!(
+            edited,
+            "version = 1\nname = \"x\"\n\nstatus = \"active\"\n[source]\nstatus = \"not this one\"\n"
+        );
+        assert_eq!(
+            with_status("version = 1", Status::Paused),
+            "version = 1\nstatus = \"paused\"\n"
+        );
     }
 
     #[test]
     fn single_quotes_and_spacing_are_handled() {
-        assert_eq!(with_status("status='paused'\n", Status::Active), "status = \"active\"\n");
-        assert_eq!(with_status("  status  =  \"active\"\n", Status::Paused), "  status = \"paused\"\n");
+        assert_eq!(
+            with_status("status='paused'\n", Status::Active),
+            "status = \"active\"\n"
+        );
+        assert_eq!(
+            with_status("  status  =  \"active\"\n", Status::Paused),
+            "  status = \"paused\"\n"
+        );
     }
 }

@@ -45,7 +45,12 @@ pub struct HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient").field("authorization", &self.authorization.as_ref().map(|_| crate::secret::MASK)).finish()
+        f.debug_struct("HttpClient")
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| crate::secret::MASK),
+            )
+            .finish()
     }
 }
 
@@ -60,7 +65,11 @@ impl HttpClient {
         )
     }
 
-    pub fn with_timeouts(request: Duration, connect: Duration, authorization: Option<&Secret>) -> Result<Self, ClientError> {
+    pub fn with_timeouts(
+        request: Duration,
+        connect: Duration,
+        authorization: Option<&Secret>,
+    ) -> Result<Self, ClientError> {
         let inner = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(request)
@@ -73,13 +82,17 @@ impl HttpClient {
             .map_err(|e| ClientError::Build(e.to_string()))?;
         let authorization = match authorization {
             Some(secret) => {
-                let mut value = HeaderValue::from_str(secret.expose()).map_err(|_| ClientError::BadAuthorization)?;
+                let mut value = HeaderValue::from_str(secret.expose())
+                    .map_err(|_| ClientError::BadAuthorization)?;
                 value.set_sensitive(true);
                 Some(value)
             }
             None => None,
         };
-        Ok(Self { inner, authorization })
+        Ok(Self {
+            inner,
+            authorization,
+        })
     }
 
     /// The underlying client, for best-effort side calls (the response webhook).
@@ -90,7 +103,11 @@ impl HttpClient {
     /// Sends `request` once: its method, URL, headers in order and body bytes, unchanged.
     pub async fn send(&self, request: &Request) -> Result<Response, SendError> {
         let started = Instant::now();
-        let fail = |kind, message: String| SendError { kind, message, latency: started.elapsed() };
+        let fail = |kind, message: String| SendError {
+            kind,
+            message,
+            latency: started.elapsed(),
+        };
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -105,10 +122,18 @@ impl HttpClient {
             builder = builder.header(reqwest::header::AUTHORIZATION, value.clone());
         }
         for (name, value) in &request.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| fail(TransportError::Connect, format!("invalid header name {name:?}")))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| fail(TransportError::Connect, format!("invalid value for header {name}")))?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                fail(
+                    TransportError::Connect,
+                    format!("invalid header name {name:?}"),
+                )
+            })?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                fail(
+                    TransportError::Connect,
+                    format!("invalid value for header {name}"),
+                )
+            })?;
             builder = builder.header(name, value);
         }
         if let Some(body) = &request.body {
@@ -130,14 +155,26 @@ impl HttpClient {
         let headers = response
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         // The status is known once headers arrive: a body cut short does not change the outcome.
         let body = match response.bytes().await {
             Ok(bytes) => bytes.to_vec(),
-            Err(err) => format!("[response body could not be read: {}]", describe(&err)).into_bytes(),
+            Err(err) => {
+                format!("[response body could not be read: {}]", describe(&err)).into_bytes()
+            }
         };
-        Ok(Response { status, headers, body, latency: started.elapsed() })
+        Ok(Response {
+            status,
+            headers,
+            body,
+            latency: started.elapsed(),
+        })
     }
 }
 
@@ -171,13 +208,21 @@ mod tests {
         let sink = seen.clone();
         let app = axum::Router::new().route(
             "/{*path}",
-            any(move |method: axum::http::Method, headers: HeaderMap, body: Bytes| {
-                let sink = sink.clone();
-                async move {
-                    sink.lock().unwrap().push((method.to_string(), headers, body));
-                    (axum::http::StatusCode::CREATED, [("x-aircallapi-remaining", "59")], "{\"ok\":true}")
-                }
-            }),
+            any(
+                move |method: axum::http::Method, headers: HeaderMap, body: Bytes| {
+                    let sink = sink.clone();
+                    async move {
+                        sink.lock()
+                            .unwrap()
+                            .push((method.to_string(), headers, body));
+                        (
+                            axum::http::StatusCode::CREATED,
+                            [("x-aircallapi-remaining", "59")],
+                            "{\"ok\":true}",
+                        )
+                    }
+                },
+            ),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -189,7 +234,10 @@ mod tests {
         Request {
             method: Method::Post,
             url: format!("{base}/v1/contacts"),
-            headers: vec![("Content-Type".into(), "application/json".into()), ("X-Trace".into(), "abc".into())],
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("X-Trace".into(), "abc".into()),
+            ],
             auth,
             body: Some("{\"first_name\":\"Ada\",\"n\":1.50}".into()),
             records: vec![crate::records::RecordNo(1)],
@@ -204,15 +252,29 @@ mod tests {
         let response = client.send(&request(&base, true)).await.unwrap();
         assert_eq!(response.status, 201);
         assert_eq!(response.body, b"{\"ok\":true}");
-        assert!(response.headers.iter().any(|(n, v)| n == "x-aircallapi-remaining" && v == "59"));
+        assert!(
+            response
+                .headers
+                .iter()
+                .any(|(n, v)| n == "x-aircallapi-remaining" && v == "59")
+        );
         client.send(&request(&base, false)).await.unwrap();
         let seen = seen.lock().unwrap();
         assert_eq!(seen[0].0, "POST");
         assert_eq!(seen[0].2.as_ref(), b"{\"first_name\":\"Ada\",\"n\":1.50}");
-        assert_eq!(seen[0].1["authorization"], "Basic c2FuZGJveC1pZDpzYW5kYm94LXRva2Vu");
+        assert_eq!(
+            seen[0].1["authorization"],
+            "Basic c2FuZGJveC1pZDpzYW5kYm94LXRva2Vu"
+        );
         assert_eq!(seen[0].1["x-trace"], "abc");
-        assert!(seen[1].1.get("authorization").is_none(), "no credential when the request says auth = false");
-        assert!(!format!("{client:?}").contains("c2Fu"), "Debug never shows the credential");
+        assert!(
+            seen[1].1.get("authorization").is_none(),
+            "no credential when the request says auth = false"
+        );
+        assert!(
+            !format!("{client:?}").contains("c2Fu"),
+            "Debug never shows the credential"
+        );
     }
 
     #[tokio::test]
@@ -221,7 +283,10 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         drop(listener);
         let client = HttpClient::new(&Delivery::default(), None).unwrap();
-        let err = client.send(&request(&format!("http://{addr}"), false)).await.unwrap_err();
+        let err = client
+            .send(&request(&format!("http://{addr}"), false))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind, TransportError::Connect);
         assert!(!err.message.is_empty());
     }
@@ -238,8 +303,13 @@ mod tests {
                 held.push(socket);
             }
         });
-        let client = HttpClient::with_timeouts(Duration::from_millis(300), Duration::from_secs(1), None).unwrap();
-        let err = client.send(&request(&format!("http://{addr}"), false)).await.unwrap_err();
+        let client =
+            HttpClient::with_timeouts(Duration::from_millis(300), Duration::from_secs(1), None)
+                .unwrap();
+        let err = client
+            .send(&request(&format!("http://{addr}"), false))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind, TransportError::Timeout);
         assert!(err.kind.maybe_applied());
     }
@@ -258,7 +328,10 @@ mod tests {
             }
         });
         let client = HttpClient::new(&Delivery::default(), None).unwrap();
-        let err = client.send(&request(&format!("http://{addr}"), false)).await.unwrap_err();
+        let err = client
+            .send(&request(&format!("http://{addr}"), false))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind, TransportError::Dropped, "{}", err.message);
     }
 }

@@ -37,7 +37,10 @@ impl PingOutcome {
         let base = &credential.base_url;
         match self {
             PingOutcome::Ok { latency } => {
-                format!("credential {name:?} works: GET {base}/v1/ping answered 200 in {} ms", latency.as_millis())
+                format!(
+                    "credential {name:?} works: GET {base}/v1/ping answered 200 in {} ms",
+                    latency.as_millis()
+                )
             }
             PingOutcome::MissingHeader => format!(
                 "credential {name:?}: {base} answered 401 — it received no usable Authorization header \
@@ -47,9 +50,13 @@ impl PingOutcome {
                 "credential {name:?}: {base} answered 403 — the API ID and token pair was refused; check both \
                  (Aircall dashboard → Integrations & API → API keys), then `aircall-dest credentials add {name} …` again"
             ),
-            PingOutcome::Unreachable { message } => format!("credential {name:?}: cannot reach {base}: {message}"),
+            PingOutcome::Unreachable { message } => {
+                format!("credential {name:?}: cannot reach {base}: {message}")
+            }
             PingOutcome::Unexpected { status, body } => {
-                format!("credential {name:?}: GET {base}/v1/ping answered {status} (expected 200): {body}")
+                format!(
+                    "credential {name:?}: GET {base}/v1/ping answered {status} (expected 200): {body}"
+                )
             }
             PingOutcome::Token { message } => message.clone(),
         }
@@ -60,26 +67,49 @@ impl PingOutcome {
 pub async fn ping(credential: &Credential) -> PingOutcome {
     let authorization = match credential.authorization() {
         Ok(authorization) => authorization,
-        Err(err) => return PingOutcome::Token { message: err.to_string() },
+        Err(err) => {
+            return PingOutcome::Token {
+                message: err.to_string(),
+            };
+        }
     };
-    let client = match HttpClient::with_timeouts(Duration::from_secs(10), Duration::from_secs(5), Some(&authorization)) {
+    let client = match HttpClient::with_timeouts(
+        Duration::from_secs(10),
+        Duration::from_secs(5),
+        Some(&authorization),
+    ) {
         Ok(client) => client,
-        Err(err) => return PingOutcome::Token { message: err.to_string() },
+        Err(err) => {
+            return PingOutcome::Token {
+                message: err.to_string(),
+            };
+        }
     };
     let request = Request {
         method: Method::Get,
         url: format!("{}/v1/ping", credential.base_url.trim_end_matches('/')),
-        headers: vec![("Accept".into(), "application/json".into()), ("User-Agent".into(), USER_AGENT.into())],
+        headers: vec![
+            ("Accept".into(), "application/json".into()),
+            ("User-Agent".into(), USER_AGENT.into()),
+        ],
         auth: true,
         body: None,
         records: Vec::new(),
     };
     match client.send(&request).await {
         Ok(response) => match response.status {
-            200..=299 => PingOutcome::Ok { latency: response.latency },
+            200..=299 => PingOutcome::Ok {
+                latency: response.latency,
+            },
             401 => PingOutcome::MissingHeader,
             403 => PingOutcome::Refused,
-            status => PingOutcome::Unexpected { status, body: String::from_utf8_lossy(&response.body).chars().take(300).collect() },
+            status => PingOutcome::Unexpected {
+                status,
+                body: String::from_utf8_lossy(&response.body)
+                    .chars()
+                    .take(300)
+                    .collect(),
+            },
         },
         Err(err) => {
             let what = match err.kind {
@@ -87,7 +117,9 @@ pub async fn ping(credential: &Credential) -> PingOutcome {
                 TransportError::Timeout => "no answer within 10 s",
                 TransportError::Dropped => "the connection dropped",
             };
-            PingOutcome::Unreachable { message: format!("{what} ({})", err.message) }
+            PingOutcome::Unreachable {
+                message: format!("{what} ({})", err.message),
+            }
         }
     }
 }

@@ -201,15 +201,9 @@ pub fn scalar_text(value: &Value) -> Option<String> {
     }
 }
 
+/// The kind of a JSON value as a noun phrase for messages ("a string", "an array").
 pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    crate::records::JsonKind::of(value).with_article()
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use rand::{RngCore, SeedableRng};
 use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -17,9 +17,13 @@ use tokio::task::JoinSet;
 use super::capture::{CaptureEntry, ResponseCapture, capped_body, headers_object};
 use super::dead_letter::{DeadLetter, DeadLetterFile, Reason};
 use super::in_doubt::{self, InDoubtAction};
-use super::outcome_log::{InputIdentity, Outcome, OutcomeLog, PriorOutcomes, RecordState, StateError, log_path};
+use super::outcome_log::{
+    InputIdentity, Outcome, OutcomeLog, PriorOutcomes, RecordState, StateError, log_path,
+};
 use super::summary::{Progress, Summary, eta};
-use crate::client::{Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, TransportError, classify};
+use crate::client::{
+    Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, TransportError, classify,
+};
 use crate::credentials::{AuthKind, Credential, CredentialError};
 use crate::destination::{Destination, InDoubtPolicy, OnInvalid, OnRejected, Status};
 use crate::records::{self, Input, OpenError, Record, RecordNo};
@@ -107,7 +111,10 @@ pub enum RunError {
     #[error("{0}")]
     Client(#[from] crate::client::ClientError),
     #[error("{what}: {source}")]
-    Io { what: String, source: std::io::Error },
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
 }
 
 /// The default state folder: `state/` in the configuration folder.
@@ -123,27 +130,48 @@ pub enum Event {
     /// A record that is not sent, with the reason.
     Invalid(Invalid),
     /// Records written to the dead-letter file.
-    DeadLettered { records: Vec<RecordNo>, message: String },
+    DeadLettered {
+        records: Vec<RecordNo>,
+        message: String,
+    },
     /// Records whose request may have been applied and that are not sent again.
-    InDoubt { records: Vec<RecordNo>, message: String },
+    InDoubt {
+        records: Vec<RecordNo>,
+        message: String,
+    },
 }
 
 /// Receives [`Event`]s; called from the run's tasks, so it must be quick.
 pub type EventFn = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// Runs a destination to the end (or until stopped) and reports.
-pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events: EventFn) -> Result<RunReport, RunError> {
+pub async fn run(
+    options: RunOptions,
+    stop: watch::Receiver<StopRequest>,
+    events: EventFn,
+) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let destination = &options.destination;
     let shown_path = options.destination_path.display().to_string();
     if destination.status == Status::Paused && !options.dry_run {
-        return Err(RunError::Paused { name: destination.name.clone(), path: shown_path });
+        return Err(RunError::Paused {
+            name: destination.name.clone(),
+            path: shown_path,
+        });
     }
     let (base_url, auth_kind, authorization) = match &options.credential {
         Some(credential) => {
             credential.check()?;
-            let authorization = if options.dry_run { None } else { Some(credential.authorization()?) };
-            (credential.base_url.clone(), Some(credential.kind), authorization)
+            let authorization = if options.dry_run {
+                None
+            } else {
+                Some(credential.authorization()?)
+            };
+            (
+                credential.base_url.clone(),
+                Some(credential.kind),
+                authorization,
+            )
         }
         None if options.dry_run => (DEFAULT_BASE_URL.to_string(), None, None),
         None => return Err(RunError::NoCredential),
@@ -183,7 +211,8 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
             }
         };
         let path = log_path(&options.state_dir, &options.destination_path, input_path);
-        let (log, prior) = OutcomeLog::open(&path, &destination.name, identity.as_ref(), options.restart)?;
+        let (log, prior) =
+            OutcomeLog::open(&path, &destination.name, identity.as_ref(), options.restart)?;
         if prior.in_doubt() > 0 {
             notes.push(format!(
                 "{} record(s) were sent by an earlier run that never learned their outcome (in doubt); {}",
@@ -202,18 +231,32 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
     };
 
     let delivery = destination.delivery.clone();
-    let dead_letter_path = delivery.dead_letter_file.as_deref().map(relative).unwrap_or_else(|| {
-        let stem = options.destination_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "destination".into());
-        options.state_dir.join(format!("{stem}.dead-letter.jsonl"))
-    });
+    let dead_letter_path = delivery
+        .dead_letter_file
+        .as_deref()
+        .map(relative)
+        .unwrap_or_else(|| {
+            let stem = options
+                .destination_path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "destination".into());
+            options.state_dir.join(format!("{stem}.dead-letter.jsonl"))
+        });
     let dead_letters = DeadLetterFile::new(dead_letter_path.clone());
     let http = HttpClient::new(&delivery, authorization.as_ref())?;
     let capture = if options.dry_run {
         ResponseCapture::off()
     } else {
         let file = destination.capture.file.as_deref().map(relative);
-        ResponseCapture::open(file.as_deref(), destination.capture.webhook_url.as_deref(), http.reqwest().clone()).map_err(|source| {
-            RunError::Io { what: "cannot open the response capture file".into(), source }
+        ResponseCapture::open(
+            file.as_deref(),
+            destination.capture.webhook_url.as_deref(),
+            http.reqwest().clone(),
+        )
+        .map_err(|source| RunError::Io {
+            what: "cannot open the response capture file".into(),
+            source,
         })?
     };
 
@@ -240,11 +283,26 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
         let resend = options.resend_in_doubt;
         std::thread::Builder::new()
             .name("records".into())
-            .spawn(move || read_records(reader, plan, prior, in_doubt_policy, resend, work_tx, reader_stop))
-            .map_err(|source| RunError::Io { what: "cannot start the record reader".into(), source })?;
+            .spawn(move || {
+                read_records(
+                    reader,
+                    plan,
+                    prior,
+                    in_doubt_policy,
+                    resend,
+                    work_tx,
+                    reader_stop,
+                )
+            })
+            .map_err(|source| RunError::Io {
+                what: "cannot start the record reader".into(),
+                source,
+            })?;
     }
 
-    let seed = options.seed.unwrap_or_else(|| StdRng::from_os_rng().next_u64());
+    let seed = options
+        .seed
+        .unwrap_or_else(|| StdRng::from_os_rng().next_u64());
     let limiter = RateLimiter::new(delivery.rate_limit_per_minute, delivery.burst);
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
@@ -283,7 +341,10 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
         next_task: 0,
         counts: Summary::default(),
         abandoned: 0,
-        would_send: DryRun { records: 0, requests: 0 },
+        would_send: DryRun {
+            records: 0,
+            requests: 0,
+        },
         flights: HashMap::new(),
         tasks: JoinSet::new(),
         reader_stop,
@@ -291,13 +352,27 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
     };
     dispatcher.run(work_rx, control_rx, stop).await;
 
-    let Dispatcher { mut counts, abandoned, ending, would_send, .. } = dispatcher;
+    let Dispatcher {
+        mut counts,
+        abandoned,
+        ending,
+        would_send,
+        ..
+    } = dispatcher;
     counts.records_read = counts.records_read.saturating_sub(abandoned);
     counts.requests = shared.requests.load(Ordering::Relaxed);
     counts.retries = shared.retries.load(Ordering::Relaxed);
     counts.http_429 = shared.http_429.load(Ordering::Relaxed);
     counts.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    debug_assert_eq!(counts.records_read, counts.accounted() + if options.dry_run { would_send.records } else { 0 });
+    debug_assert_eq!(
+        counts.records_read,
+        counts.accounted()
+            + if options.dry_run {
+                would_send.records
+            } else {
+                0
+            }
+    );
     if let Some(note) = shared.capture.close(Duration::from_secs(5)).await {
         notes.push(note);
     }
@@ -306,7 +381,8 @@ pub async fn run(options: RunOptions, stop: watch::Receiver<StopRequest>, events
         ending: ending.unwrap_or(Ending::Finished),
         dry_run: options.dry_run.then_some(would_send),
         outcome_log: shared.log.as_ref().map(|l| l.path().to_path_buf()),
-        dead_letter_file: (shared.dead_letters_written.load(Ordering::Relaxed) > 0).then_some(dead_letter_path),
+        dead_letter_file: (shared.dead_letters_written.load(Ordering::Relaxed) > 0)
+            .then_some(dead_letter_path),
         notes,
     })
 }
@@ -318,7 +394,10 @@ const READ_HALT: u8 = 2;
 /// What the reader hands the dispatcher.
 enum Work {
     Send(Job),
-    Invalid { invalid: Invalid, value: Option<Map<String, Value>> },
+    Invalid {
+        invalid: Invalid,
+        value: Option<Map<String, Value>>,
+    },
     /// Records an earlier run finished.
     Skipped(u64),
     /// Records an earlier run left in doubt and that are not to be resent.
@@ -358,7 +437,11 @@ fn read_records(
                         values.push(record.value);
                     }
                 }
-                send(Work::Send(Job { request, values, line }))
+                send(Work::Send(Job {
+                    request,
+                    values,
+                    line,
+                }))
             }
             Built::Invalid(invalid) => {
                 let value = pending.remove(&invalid.record).map(|r| r.value);
@@ -381,13 +464,13 @@ fn read_records(
                 skipped += 1;
                 continue;
             }
-            RecordState::InDoubt { method } => {
-                if in_doubt::decide(method, in_doubt_policy, resend) == InDoubtAction::Report {
-                    if !send(Work::InDoubt(vec![no])) {
-                        return;
-                    }
-                    continue;
+            RecordState::InDoubt { method }
+                if in_doubt::decide(method, in_doubt_policy, resend) == InDoubtAction::Report =>
+            {
+                if !send(Work::InDoubt(vec![no])) {
+                    return;
                 }
+                continue;
             }
             _ => {}
         }
@@ -426,7 +509,10 @@ fn read_records(
             line: record.line,
             reason: "the request builder produced no request for this record".into(),
         };
-        send(Work::Invalid { invalid, value: Some(record.value) });
+        send(Work::Invalid {
+            invalid,
+            value: Some(record.value),
+        });
     }
 }
 
@@ -589,9 +675,17 @@ impl Dispatcher {
         self.report();
     }
 
-    fn begin_drain(&mut self, ending: Ending, flush: bool, deadline: &mut Option<tokio::time::Instant>) {
+    fn begin_drain(
+        &mut self,
+        ending: Ending,
+        flush: bool,
+        deadline: &mut Option<tokio::time::Instant>,
+    ) {
         self.ending.get_or_insert(ending);
-        self.reader_stop.store(if flush { READ_FLUSH } else { READ_HALT }, Ordering::Relaxed);
+        self.reader_stop.store(
+            if flush { READ_FLUSH } else { READ_HALT },
+            Ordering::Relaxed,
+        );
         *deadline = Some(tokio::time::Instant::now() + self.drain_timeout);
     }
 
@@ -606,7 +700,8 @@ impl Dispatcher {
                 let n = records.len() as u64;
                 self.counts.records_read += n;
                 self.counts.in_doubt += n;
-                let message = "sent by an earlier run whose outcome is unknown; not sent again".to_string();
+                let message =
+                    "sent by an earlier run whose outcome is unknown; not sent again".to_string();
                 (self.events)(Event::InDoubt { records, message });
             }
             Work::Invalid { invalid, value } => {
@@ -614,13 +709,20 @@ impl Dispatcher {
                 self.counts.invalid += 1;
                 (self.events)(Event::Invalid(invalid.clone()));
                 if !self.dry_run {
-                    let reason = if value.is_some() { Reason::Invalid } else { Reason::Unreadable };
-                    let mut letter = DeadLetter::new(reason, vec![invalid.record], invalid.reason.clone());
+                    let reason = if value.is_some() {
+                        Reason::Invalid
+                    } else {
+                        Reason::Unreadable
+                    };
+                    let mut letter =
+                        DeadLetter::new(reason, vec![invalid.record], invalid.reason.clone());
                     letter.line = Some(invalid.line);
                     letter.record_values = value.into_iter().collect();
                     match self.shared.dead_letters.write(&letter) {
                         Ok(()) => {
-                            self.shared.dead_letters_written.fetch_add(1, Ordering::Relaxed);
+                            self.shared
+                                .dead_letters_written
+                                .fetch_add(1, Ordering::Relaxed);
                         }
                         Err(err) => tracing::warn!("cannot write the dead-letter file: {err}"),
                     }
@@ -640,10 +742,15 @@ impl Dispatcher {
                     self.would_send.records += n;
                     self.would_send.requests += 1;
                 } else {
-                    let flight = Arc::new(Flight { records: job.request.records.clone(), phase: AtomicU8::new(NOT_SENT) });
+                    let flight = Arc::new(Flight {
+                        records: job.request.records.clone(),
+                        phase: AtomicU8::new(NOT_SENT),
+                    });
                     let rng = StdRng::seed_from_u64(self.seed.wrapping_add(self.next_task));
                     self.next_task += 1;
-                    let handle = self.tasks.spawn(deliver(self.shared.clone(), job, flight.clone(), rng));
+                    let handle =
+                        self.tasks
+                            .spawn(deliver(self.shared.clone(), job, flight.clone(), rng));
                     self.flights.insert(handle.id(), flight);
                 }
             }
@@ -654,7 +761,9 @@ impl Dispatcher {
 
     /// Counts a finished (or aborted) delivery by the phase it reached.
     fn settle(&mut self, id: tokio::task::Id, cancelled: bool) {
-        let Some(flight) = self.flights.remove(&id) else { return };
+        let Some(flight) = self.flights.remove(&id) else {
+            return;
+        };
         let n = flight.records.len() as u64;
         match flight.phase.load(Ordering::Acquire) {
             DELIVERED => self.counts.delivered += n,
@@ -687,8 +796,16 @@ impl Dispatcher {
         let total = self.total.load(Ordering::Relaxed);
         let total = (total != u64::MAX).then_some(total);
         let worked = summary.accounted() - summary.skipped_already_done + self.would_send.records;
-        let per_sec = if elapsed.as_secs_f64() > 0.0 { worked as f64 / elapsed.as_secs_f64() } else { 0.0 };
-        let interval = if self.dry_run { None } else { self.shared.interval };
+        let per_sec = if elapsed.as_secs_f64() > 0.0 {
+            worked as f64 / elapsed.as_secs_f64()
+        } else {
+            0.0
+        };
+        let interval = if self.dry_run {
+            None
+        } else {
+            self.shared.interval
+        };
         let eta = total.and_then(|total| {
             let remaining = total.saturating_sub(summary.accounted() + self.would_send.records);
             eta(remaining, self.records_per_request, interval, per_sec)
@@ -711,8 +828,14 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Writes to the outcome log off the async threads (each line is synced).
-async fn log_write(shared: &Arc<Shared>, records: &[RecordNo], line: LogLine) -> Result<(), String> {
-    let Some(log) = shared.log.clone() else { return Ok(()) };
+async fn log_write(
+    shared: &Arc<Shared>,
+    records: &[RecordNo],
+    line: LogLine,
+) -> Result<(), String> {
+    let Some(log) = shared.log.clone() else {
+        return Ok(());
+    };
     let records = records.to_vec();
     let result = tokio::task::spawn_blocking(move || match line {
         LogLine::Sent(method) => log.sent(&records, method),
@@ -766,20 +889,32 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                     shared.http_429.fetch_add(1, Ordering::Relaxed);
                 }
                 classify(
-                    Ok(Answer { status: response.status, headers: &response.headers }),
+                    Ok(Answer {
+                        status: response.status,
+                        headers: &response.headers,
+                    }),
                     method.is_idempotent(),
                     &shared.credential,
                     now,
                     shared.fallback,
                 )
             }
-            Err(err) => classify(Err(err.kind), method.is_idempotent(), &shared.credential, now, shared.fallback),
+            Err(err) => classify(
+                Err(err.kind),
+                method.is_idempotent(),
+                &shared.credential,
+                now,
+                shared.fallback,
+            ),
         };
         let (status, body) = match &result {
             Ok(response) => (Some(response.status), Some(capped_body(&response.body))),
             Err(_) => (None, None),
         };
-        let error_text = result.as_ref().err().map(|e| format!("{}: {}", e.kind.describe(), e.message));
+        let error_text = result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {}", e.kind.describe(), e.message));
         if let Err(err) = &result
             && err.kind.maybe_applied()
         {
@@ -790,18 +925,33 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
         let after = match action {
             Action::Success => {
                 flight.phase.store(DELIVERED, Ordering::Release);
-                if let Err(message) = log_write(&shared, records, LogLine::Outcome(Outcome::Delivered)).await {
+                if let Err(message) =
+                    log_write(&shared, records, LogLine::Outcome(Outcome::Delivered)).await
+                {
                     let _ = shared.control.send(Control::Fatal(message));
                 }
                 return;
             }
             Action::Reject => {
-                let mut message = format!("the API refused the request with {}", status.map_or("no status".into(), |s| s.to_string()));
+                let mut message = format!(
+                    "the API refused the request with {}",
+                    status.map_or("no status".into(), |s| s.to_string())
+                );
                 if let Some(reason) = result.as_ref().ok().and_then(|r| api_reason(&r.body)) {
                     message.push_str(": ");
                     message.push_str(&reason);
                 }
-                dead_letter(&shared, &job, &flight, Reason::Rejected, status, body, attempt, message).await;
+                dead_letter(
+                    &shared,
+                    &job,
+                    &flight,
+                    Reason::Rejected,
+                    status,
+                    body,
+                    attempt,
+                    message,
+                )
+                .await;
                 if shared.on_rejected == OnRejected::Stop {
                     let _ = shared.control.send(Control::StopOnRejected);
                 }
@@ -814,25 +964,42 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 let _ = shared.control.send(Control::Fatal(message));
                 return;
             }
-            Action::InDoubt => match in_doubt::decide(method, shared.in_doubt, shared.resend_in_doubt) {
-                InDoubtAction::Report => {
-                    flight.phase.store(IN_DOUBT, Ordering::Release);
-                    let message = format!(
-                        "{}; the request may have been applied, so it is not sent again (use --resend-in-doubt to send it anyway)",
-                        error_text.as_deref().unwrap_or("no answer")
-                    );
-                    (shared.events)(Event::InDoubt { records: records.clone(), message });
-                    return;
+            Action::InDoubt => {
+                match in_doubt::decide(method, shared.in_doubt, shared.resend_in_doubt) {
+                    InDoubtAction::Report => {
+                        flight.phase.store(IN_DOUBT, Ordering::Release);
+                        let message = format!(
+                            "{}; the request may have been applied, so it is not sent again (use --resend-in-doubt to send it anyway)",
+                            error_text.as_deref().unwrap_or("no answer")
+                        );
+                        (shared.events)(Event::InDoubt {
+                            records: records.clone(),
+                            message,
+                        });
+                        return;
+                    }
+                    InDoubtAction::Resend => None,
                 }
-                InDoubtAction::Resend => None,
-            },
+            }
             Action::Retry { after } => after,
         };
-        match shared.policy.next(after, attempt, first.elapsed(), &mut rng) {
+        match shared
+            .policy
+            .next(after, attempt, first.elapsed(), &mut rng)
+        {
             Next::Wait { wait, pause } => {
-                flight.phase.store(if maybe_applied { IN_FLIGHT } else { NOT_APPLIED }, Ordering::Release);
+                flight.phase.store(
+                    if maybe_applied {
+                        IN_FLIGHT
+                    } else {
+                        NOT_APPLIED
+                    },
+                    Ordering::Release,
+                );
                 if pause {
-                    shared.limiter.pause_until(tokio::time::Instant::now() + wait);
+                    shared
+                        .limiter
+                        .pause_until(tokio::time::Instant::now() + wait);
                 } else {
                     tokio::time::sleep(wait).await;
                 }
@@ -843,13 +1010,24 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 {
                     // An unreachable API is not the record's fault: dead-lettering it would mark it
                     // done. The run stops and the next one sends it.
-                    flight.phase.store(if maybe_applied { IN_DOUBT } else { NOT_APPLIED }, Ordering::Release);
+                    flight.phase.store(
+                        if maybe_applied { IN_DOUBT } else { NOT_APPLIED },
+                        Ordering::Release,
+                    );
                     if !maybe_applied {
-                        let _ = log_write(&shared, records, LogLine::Outcome(Outcome::NotApplied)).await;
+                        let _ = log_write(&shared, records, LogLine::Outcome(Outcome::NotApplied))
+                            .await;
                     }
                     let host = reqwest::Url::parse(&request.url)
                         .ok()
-                        .and_then(|u| u.host_str().map(|h| format!("{h}{}", u.port().map(|p| format!(":{p}")).unwrap_or_default())))
+                        .and_then(|u| {
+                            u.host_str().map(|h| {
+                                format!(
+                                    "{h}{}",
+                                    u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                                )
+                            })
+                        })
                         .unwrap_or_else(|| request.url.clone());
                     let _ = shared.control.send(Control::Fatal(format!(
                         "cannot reach {host} ({reason}; last: {}); stopping, the next run sends what is left",
@@ -860,7 +1038,10 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 if maybe_applied {
                     flight.phase.store(IN_DOUBT, Ordering::Release);
                     let message = format!("{reason}; the last attempt may have been applied");
-                    (shared.events)(Event::InDoubt { records: records.clone(), message });
+                    (shared.events)(Event::InDoubt {
+                        records: records.clone(),
+                        message,
+                    });
                     return;
                 }
                 let message = match (&error_text, status) {
@@ -868,7 +1049,17 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                     (None, Some(status)) => format!("{reason}; last status {status}"),
                     (None, None) => reason,
                 };
-                dead_letter(&shared, &job, &flight, Reason::GaveUp, status, body, attempt, message).await;
+                dead_letter(
+                    &shared,
+                    &job,
+                    &flight,
+                    Reason::GaveUp,
+                    status,
+                    body,
+                    attempt,
+                    message,
+                )
+                .await;
                 return;
             }
         }
@@ -909,18 +1100,34 @@ async fn dead_letter(
             return;
         }
         Err(err) => {
-            let _ = shared.control.send(Control::Fatal(format!("cannot write the dead-letter file: {err}")));
+            let _ = shared.control.send(Control::Fatal(format!(
+                "cannot write the dead-letter file: {err}"
+            )));
             return;
         }
     }
     flight.phase.store(DEAD, Ordering::Release);
-    (shared.events)(Event::DeadLettered { records: job.request.records.clone(), message });
-    if let Err(message) = log_write(shared, &job.request.records, LogLine::Outcome(Outcome::DeadLettered)).await {
+    (shared.events)(Event::DeadLettered {
+        records: job.request.records.clone(),
+        message,
+    });
+    if let Err(message) = log_write(
+        shared,
+        &job.request.records,
+        LogLine::Outcome(Outcome::DeadLettered),
+    )
+    .await
+    {
         let _ = shared.control.send(Control::Fatal(message));
     }
 }
 
-fn capture(shared: &Shared, request: &Request, attempt: u32, result: &Result<crate::client::Response, crate::client::SendError>) {
+fn capture(
+    shared: &Shared,
+    request: &Request,
+    attempt: u32,
+    result: &Result<crate::client::Response, crate::client::SendError>,
+) {
     let (status, latency, headers, body, error) = match result {
         Ok(response) => (
             Some(response.status),
@@ -929,7 +1136,13 @@ fn capture(shared: &Shared, request: &Request, attempt: u32, result: &Result<cra
             Some(capped_body(&response.body)),
             None,
         ),
-        Err(err) => (None, err.latency, Map::new(), None, Some(format!("{}: {}", err.kind.describe(), err.message))),
+        Err(err) => (
+            None,
+            err.latency,
+            Map::new(),
+            None,
+            Some(format!("{}: {}", err.kind.describe(), err.message)),
+        ),
     };
     let entry = CaptureEntry {
         time: super::timestamp(SystemTime::now()),
@@ -970,10 +1183,17 @@ mod tests {
 
     #[test]
     fn api_reasons_read_every_aircall_error_shape() {
-        assert_eq!(api_reason(br#"{"error":"Not found","troubleshoot":"Check the id"}"#).as_deref(), Some("Not found — Check the id"));
-        assert_eq!(api_reason(br#"{"message":"Forbidden"}"#).as_deref(), Some("Forbidden"));
         assert_eq!(
-            api_reason(br#"{"error":"Unprocessable Entity","errors":{"phone":["invalid"]}}"#).as_deref(),
+            api_reason(br#"{"error":"Not found","troubleshoot":"Check the id"}"#).as_deref(),
+            Some("Not found — Check the id")
+        );
+        assert_eq!(
+            api_reason(br#"{"message":"Forbidden"}"#).as_deref(),
+            Some("Forbidden")
+        );
+        assert_eq!(
+            api_reason(br#"{"error":"Unprocessable Entity","errors":{"phone":["invalid"]}}"#)
+                .as_deref(),
             Some(r#"Unprocessable Entity — {"phone":["invalid"]}"#)
         );
         assert_eq!(api_reason(b"<html>"), None);

@@ -25,7 +25,11 @@ pub struct Summary {
 impl Summary {
     /// The records that have an end in this run.
     pub fn accounted(&self) -> u64 {
-        self.delivered + self.dead_lettered + self.invalid + self.skipped_already_done + self.in_doubt
+        self.delivered
+            + self.dead_lettered
+            + self.invalid
+            + self.skipped_already_done
+            + self.in_doubt
     }
 
     /// The plain-text summary printed when not `--json`.
@@ -63,13 +67,21 @@ pub struct Progress {
 
 /// The time left for `remaining` records: no faster than the rate limit allows (one request per
 /// `interval`, `per_request` records each), nor than the pace observed so far.
-pub fn eta(remaining: u64, per_request: usize, interval: Option<Duration>, observed_per_sec: f64) -> Option<Duration> {
+pub fn eta(
+    remaining: u64,
+    per_request: usize,
+    interval: Option<Duration>,
+    observed_per_sec: f64,
+) -> Option<Duration> {
     if remaining == 0 {
         return Some(Duration::ZERO);
     }
     let per_request = per_request.max(1) as u64;
-    let by_limit = interval.map(|i| i.saturating_mul(u32::try_from(remaining.div_ceil(per_request)).unwrap_or(u32::MAX)));
-    let by_pace = (observed_per_sec > 0.0).then(|| Duration::from_secs_f64(remaining as f64 / observed_per_sec));
+    let by_limit = interval.map(|i| {
+        i.saturating_mul(u32::try_from(remaining.div_ceil(per_request)).unwrap_or(u32::MAX))
+    });
+    let by_pace = (observed_per_sec > 0.0)
+        .then(|| Duration::from_secs_f64(remaining as f64 / observed_per_sec));
     match (by_limit, by_pace) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -83,7 +95,12 @@ mod tests {
     #[test]
     fn the_json_summary_has_exactly_the_designed_fields() {
         let value = serde_json::to_value(Summary::default()).unwrap();
-        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
             [
@@ -104,10 +121,26 @@ mod tests {
     #[test]
     fn eta_respects_the_rate_limit_and_the_observed_pace() {
         let second = Some(Duration::from_secs(1));
-        assert_eq!(eta(60, 1, second, 100.0), Some(Duration::from_secs(60)), "the limit is slower than the pace");
-        assert_eq!(eta(60, 10, second, 100.0), Some(Duration::from_secs(6)), "batches carry several records");
-        assert_eq!(eta(100, 1, None, 10.0), Some(Duration::from_secs(10)), "no limit: the pace decides");
-        assert_eq!(eta(100, 1, second, 0.5), Some(Duration::from_secs(200)), "a slow server is slower than the limit");
+        assert_eq!(
+            eta(60, 1, second, 100.0),
+            Some(Duration::from_secs(60)),
+            "the limit is slower than the pace"
+        );
+        assert_eq!(
+            eta(60, 10, second, 100.0),
+            Some(Duration::from_secs(6)),
+            "batches carry several records"
+        );
+        assert_eq!(
+            eta(100, 1, None, 10.0),
+            Some(Duration::from_secs(10)),
+            "no limit: the pace decides"
+        );
+        assert_eq!(
+            eta(100, 1, second, 0.5),
+            Some(Duration::from_secs(200)),
+            "a slow server is slower than the limit"
+        );
         assert_eq!(eta(5, 1, None, 0.0), None, "nothing to go on yet");
         assert_eq!(eta(0, 1, None, 0.0), Some(Duration::ZERO));
     }

@@ -72,9 +72,11 @@ pub async fn intake(State(app): State<Arc<App>>, request: Request, next: Next) -
         }
         FaultAction::Error(status) => {
             let mut response = ApiError::injected(status).into_response();
-            if status == StatusCode::TOO_MANY_REQUESTS && admission.is_none() {
-                // An injected 429 still tells the client when to come back.
-                put_limit_headers(response.headers_mut(), app.config_limit(), 0, 1);
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                // An injected 429 looks like a real one: nothing left, come back in a second.
+                let limit = admission.map_or(app.config_limit(), |a| a.limit);
+                put_limit_headers(response.headers_mut(), limit, 0, unix_seconds_after(1.0));
+                return answer(&app, entry, response, None);
             }
             answer(&app, entry, response, admission)
         }

@@ -272,7 +272,7 @@ impl SandboxArgs {
     }
 }
 
-/// `aircall-dest sandbox`: prints `listening on http://HOST:PORT` first, serves until Ctrl-C.
+/// `aircall-dest sandbox`: prints `listening on http://HOST:PORT` first, serves until Ctrl-C or SIGTERM.
 pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
     let config = args.into_config().await?;
     let faults = config.faults.clone();
@@ -284,6 +284,12 @@ pub async fn run_command(args: SandboxArgs) -> anyhow::Result<()> {
     writeln!(stdout, "listening on {}", sandbox.url())?;
     stdout.flush()?;
     drop(stdout);
+    if !sandbox.addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening beyond loopback on {}; the sandbox credentials are public test values",
+            sandbox.addr
+        );
+    }
     if !faults.is_empty() {
         eprintln!(
             "faults: {faults} (seed {}; repeat with --seed {})",

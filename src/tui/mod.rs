@@ -1,1 +1,116 @@
-//! tui
+//! The set-up wizard: a message-driven ratatui app (model, messages, update, view) whose
+//! network work runs in background tasks that report back as messages.
+
+pub mod dataset;
+pub mod embedded;
+pub mod focus;
+pub mod keys;
+pub mod model;
+pub mod msg;
+pub mod pane;
+pub mod theme;
+pub mod update;
+pub mod view;
+pub mod widgets;
+
+pub use model::{Init, Model};
+pub use msg::{Cmd, Msg};
+pub use update::update;
+pub use view::view;
+pub mod runtime;
+pub mod tasks;
+
+use std::path::{Path, PathBuf};
+
+use crate::credentials::{AuthKind, Credential, CredentialStore, TokenSource};
+use crate::destination::Destination;
+use crate::secret::Secret;
+
+/// The sample dataset bundled with the binary, for the embedded default.
+pub const SAMPLE_DATASET: &[u8] = include_bytes!("../../assets/data/customers-100.csv");
+
+/// What `aircall-dest` and `aircall-dest setup [DEST] [--input PATH]` ask of the wizard.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dest: Option<PathBuf>,
+    pub input: Option<PathBuf>,
+}
+
+/// Writes the bundled sample into the configuration folder (once) and returns its path.
+pub fn install_sample(config_dir: &Path) -> std::io::Result<PathBuf> {
+    let path = config_dir.join("sample").join("customers-100.csv");
+    if std::fs::read(&path).ok().as_deref() != Some(SAMPLE_DATASET) {
+        std::fs::create_dir_all(path.parent().unwrap_or(config_dir))?;
+        std::fs::write(&path, SAMPLE_DATASET)?;
+    }
+    Ok(path)
+}
+
+/// The name of the embedded sandbox's credential.
+pub const SANDBOX_CREDENTIAL: &str = "Local sandbox";
+
+/// The "Local sandbox" credential for a sandbox listening at `base_url`.
+pub fn sandbox_credential(base_url: &str) -> Credential {
+    Credential {
+        name: SANDBOX_CREDENTIAL.into(),
+        description: "the sandbox started inside aircall-dest".into(),
+        api_id: "sandbox-id".into(),
+        token: TokenSource::Stored(Secret::new("sandbox-token")),
+        kind: AuthKind::Basic,
+        base_url: base_url.to_string(),
+    }
+}
+
+/// Gathers what the wizard starts from: the destination to edit, saved credentials and, when
+/// nothing is configured, the embedded default (bundled dataset, in-process sandbox).
+pub fn prepare(options: &Options) -> anyhow::Result<Init> {
+    let destination = match &options.dest {
+        Some(path) if path.exists() => Some(Destination::load(path)?),
+        _ => None,
+    };
+    let store = CredentialStore::open_default();
+    let credentials = store.list().unwrap_or_else(|e| {
+        tracing::warn!("cannot read the credentials store: {e}");
+        Vec::new()
+    });
+    let default_dataset = if destination.is_none() && options.input.is_none() {
+        Some(install_sample(&crate::credentials::config_dir())?)
+    } else {
+        None
+    };
+    Ok(Init {
+        dest_path: options.dest.clone(),
+        destination,
+        input: options.input.clone(),
+        credentials,
+        sandbox: None,
+        default_dataset,
+    })
+}
+
+/// Runs the wizard. Blocks until the person quits; the terminal is restored in every case.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mut init = prepare(&options)?;
+        // Nothing configured: a newcomer gets the bundled dataset and a sandbox in this process.
+        // A "Local sandbox" saved by an earlier session needs its sandbox again too.
+        let wanted = (init.credentials.is_empty() && init.destination.is_none())
+            || init
+                .credentials
+                .iter()
+                .any(|c| c.name == SANDBOX_CREDENTIAL);
+        let _sandbox = if wanted {
+            let sandbox = embedded::start_sandbox().await?;
+            init.sandbox = Some(sandbox_credential(&sandbox.url()));
+            Some(sandbox)
+        } else {
+            None
+        };
+        runtime::run_in_terminal(Model::new(init)).await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,160 @@
+//! Which fields are on screen, in Tab order, for the current step and state.
+
+use crate::destination::Algorithm;
+use crate::tui::model::{Field, Model, Run, Step, TestState};
+
+/// The fields of the form area in order (the sample pane and the buttons come after them).
+pub fn form_fields(model: &Model) -> Vec<Field> {
+    let mut fields = Vec::new();
+    match model.step {
+        Step::Source => {
+            fields.push(Field::DatasetPath);
+            fields.push(Field::Credential);
+            if model.is_new_credential() {
+                fields.extend([Field::CredName, Field::CredDescription, Field::CredKind]);
+                if model.credential.kind.selected() == 0 {
+                    fields.push(Field::CredApiId);
+                }
+                fields.extend([Field::CredToken, Field::CredAdvanced]);
+                if model.credential.advanced.checked {
+                    fields.push(Field::CredBaseUrl);
+                }
+            }
+            fields.push(Field::Verify);
+        }
+        Step::Configure => {
+            fields.push(Field::Tabs);
+            let form = &model.configure;
+            if form.tabs.selected() == 0 {
+                fields.push(Field::Endpoint);
+                if model.dest.template.is_some() {
+                    fields.push(Field::Resource);
+                    if model
+                        .dest
+                        .template
+                        .as_ref()
+                        .is_some_and(|t| t.resource == "custom")
+                    {
+                        fields.push(Field::CustomPath);
+                    }
+                    for (i, row) in form.mapping.iter().enumerate() {
+                        fields.push(Field::MapSource(i));
+                        if row.source.selected_label() == "constant…" {
+                            fields.push(Field::MapConstant(i));
+                        }
+                        fields.push(Field::MapTransform(i));
+                    }
+                }
+            } else {
+                fields.extend([
+                    Field::Method,
+                    Field::ContentFormat,
+                    Field::Url,
+                    Field::Headers,
+                    Field::Exclude,
+                    Field::Batching,
+                ]);
+                if form.batching.checked {
+                    fields.extend([Field::BatchSize, Field::Algorithm]);
+                    let algorithm = model.dest.batching.algorithm;
+                    if algorithm == Algorithm::GroupBy {
+                        fields.extend([Field::GroupBy, Field::GroupShape, Field::Pluck]);
+                    }
+                    if algorithm == Algorithm::Wrap
+                        || (algorithm == Algorithm::GroupBy
+                            && model.dest.batching.group_shape
+                                == crate::destination::GroupShape::Wrap)
+                    {
+                        fields.push(Field::WrapKey);
+                    }
+                }
+                fields.extend([Field::CaptureFile, Field::Webhook]);
+            }
+        }
+        Step::Save => {
+            fields.extend([
+                Field::DestName,
+                Field::SavePath,
+                Field::Save,
+                Field::SaveActivate,
+            ]);
+            let active = model
+                .save
+                .saved
+                .as_ref()
+                .is_some_and(|(_, s)| *s == crate::destination::Status::Active);
+            match &model.save.run {
+                Run::Running { .. } => fields.push(Field::StopRun),
+                _ if active => fields.push(Field::StartRun),
+                _ => {}
+            }
+        }
+    }
+    fields
+}
+
+/// Every focusable field in Tab order.
+pub fn order(model: &Model) -> Vec<Field> {
+    let mut fields = form_fields(model);
+    if model.step == Step::Configure {
+        fields.push(if model.pane.test == TestState::Editing {
+            Field::Editor
+        } else {
+            Field::Pane
+        });
+    }
+    if model.step != Step::Source {
+        fields.push(Field::Back);
+    }
+    if model.step != Step::Save {
+        fields.push(Field::Next);
+    }
+    fields
+}
+
+/// Keeps the focus on a field that exists, after a change removed the focused one.
+pub fn repair(model: &mut Model) {
+    let order = order(model);
+    if !order.contains(&model.focus) {
+        model.focus = order.first().copied().unwrap_or(Field::Next);
+    }
+}
+
+pub fn move_focus(model: &mut Model, forward: bool) {
+    let order = order(model);
+    let at = order.iter().position(|f| *f == model.focus).unwrap_or(0);
+    let len = order.len();
+    let next = if forward {
+        (at + 1) % len
+    } else {
+        (at + len - 1) % len
+    };
+    model.focus = order[next];
+}
+
+/// Fields that take printable keys as text, so global single-key bindings stand aside.
+pub fn is_text(field: Field) -> bool {
+    matches!(
+        field,
+        Field::DatasetPath
+            | Field::CredName
+            | Field::CredDescription
+            | Field::CredApiId
+            | Field::CredToken
+            | Field::CredBaseUrl
+            | Field::CustomPath
+            | Field::MapConstant(_)
+            | Field::Url
+            | Field::Headers
+            | Field::Exclude
+            | Field::BatchSize
+            | Field::WrapKey
+            | Field::GroupBy
+            | Field::Pluck
+            | Field::CaptureFile
+            | Field::Webhook
+            | Field::Editor
+            | Field::DestName
+            | Field::SavePath
+    )
+}

@@ -1,0 +1,138 @@
+//! Messages into the wizard's update function and commands out of it. Every background task
+//! carries the id it was started with; a result whose id is no longer awaited is ignored.
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use crate::tui::dataset::Dataset;
+
+/// Identifies one background task, so a late answer to a superseded request is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(pub u64);
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// Animation tick (spinners, progress).
+    Tick,
+    DatasetInspected {
+        id: TaskId,
+        result: Result<Dataset, String>,
+    },
+    RecordsCounted {
+        id: TaskId,
+        count: Option<u64>,
+    },
+    PathCompletions {
+        id: TaskId,
+        items: Vec<String>,
+    },
+    Verified {
+        id: TaskId,
+        outcome: VerifyOutcome,
+    },
+    TestSent {
+        id: TaskId,
+        result: Result<TestResponse, String>,
+    },
+    RunProgress {
+        id: TaskId,
+        progress: RunProgress,
+    },
+    RunFinished {
+        id: TaskId,
+        result: Result<RunProgress, String>,
+    },
+    Saved {
+        result: Result<(PathBuf, crate::destination::Status), String>,
+    },
+}
+
+/// What the wizard asks the runtime to do outside the pure update function.
+#[derive(Debug, Clone)]
+pub enum Cmd {
+    Quit,
+    InspectDataset {
+        id: TaskId,
+        path: PathBuf,
+    },
+    CountRecords {
+        id: TaskId,
+        path: PathBuf,
+    },
+    CompletePath {
+        id: TaskId,
+        typed: String,
+    },
+    Verify {
+        id: TaskId,
+        base_url: String,
+        authorization: crate::secret::Secret,
+    },
+    SendTest {
+        id: TaskId,
+        request: TestRequest,
+    },
+    Cancel {
+        id: TaskId,
+    },
+    StartRun {
+        id: TaskId,
+        dest_path: PathBuf,
+        credential: crate::credentials::Credential,
+    },
+    /// Write the destination file (and the credential it names, when that is new).
+    Save {
+        path: PathBuf,
+        destination: Box<crate::destination::Destination>,
+        credential: Option<crate::credentials::Credential>,
+    },
+}
+
+/// The outcome of `GET /v1/ping`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    Ok,
+    Unauthorized,
+    Forbidden,
+    Status(u16),
+    Unreachable(String),
+}
+
+/// One request sent by Send Test: the sample as built, with the body possibly edited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub authorization: Option<crate::secret::Secret>,
+    pub body: Option<String>,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestResponse {
+    pub status: u16,
+    pub elapsed_ms: u128,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// Live counters of a run started from the wizard.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunProgress {
+    pub read: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub rejected: u64,
+    pub invalid: u64,
+    pub total: Option<u64>,
+    pub per_minute: f64,
+    pub eta_secs: Option<u64>,
+    pub done: bool,
+    pub note: Option<String>,
+}

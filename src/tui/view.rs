@@ -1,0 +1,1037 @@
+//! Drawing: the step indicator, the current step's form, the sample pane, the help bar and the
+//! help page. [`layout`] places every field; the same layout answers mouse clicks.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::destination::Mode;
+use crate::secret::MASK;
+use crate::tui::focus;
+use crate::tui::keys;
+use crate::tui::model::*;
+use crate::tui::msg::VerifyOutcome;
+use crate::tui::update::{pulldown_mut_ref, text_input_ref};
+use crate::tui::widgets::clip;
+
+const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+
+/// One row of a form: a field with its label, or lines of information.
+#[derive(Debug, Clone)]
+enum Row {
+    Field {
+        field: Field,
+        label: String,
+        height: u16,
+    },
+    Info(Vec<Line<'static>>),
+}
+
+/// Where everything is on screen for the model's current state and size.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub steps: Vec<(Rect, Step)>,
+    pub fields: Vec<(Field, Rect)>,
+    infos: Vec<(Rect, Vec<Line<'static>>)>,
+    labels: Vec<(Rect, Field, String)>,
+    pub form: Rect,
+    pub pane: Option<Rect>,
+    /// Sample index and the screen rows it covers in the pane.
+    pub samples: Vec<(usize, u16, u16)>,
+    pub help_bar: Rect,
+    pub notice: Rect,
+}
+
+impl Layout {
+    pub fn rect_of(&self, field: Field) -> Option<Rect> {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, r)| *r)
+    }
+
+    pub fn field_at(&self, at: Position) -> Option<Field> {
+        if let Some((field, _)) = self.fields.iter().find(|(_, r)| r.contains(at)) {
+            return Some(*field);
+        }
+        // A click on a label focuses its field too.
+        self.labels
+            .iter()
+            .find(|(r, _, _)| r.contains(at))
+            .map(|(_, f, _)| *f)
+    }
+
+    pub fn sample_at(&self, y: u16) -> Option<usize> {
+        self.samples
+            .iter()
+            .find(|(_, a, b)| y >= *a && y < *b)
+            .map(|(i, _, _)| *i)
+    }
+}
+
+pub fn field_label(model: &Model, field: Field) -> String {
+    match field {
+        Field::DatasetPath => "Dataset".into(),
+        Field::Credential => "Credential".into(),
+        Field::CredName => "Name".into(),
+        Field::CredDescription => "Description".into(),
+        Field::CredApiId => "API ID".into(),
+        Field::CredToken => "API token".into(),
+        Field::CredKind => "Auth".into(),
+        Field::CredAdvanced => String::new(),
+        Field::CredBaseUrl => "Base URL".into(),
+        Field::Verify => String::new(),
+        Field::Tabs => String::new(),
+        Field::Endpoint => "Endpoint".into(),
+        Field::Resource => "Resource type".into(),
+        Field::CustomPath => "Resource path".into(),
+        Field::MapSource(i) => model
+            .configure
+            .mapping
+            .get(i)
+            .map(|r| format!("{}{}", r.target, if r.required { "*" } else { "" }))
+            .unwrap_or_default(),
+        Field::MapConstant(_) => "  value".into(),
+        Field::MapTransform(_) => "  transform".into(),
+        Field::Method => "Method".into(),
+        Field::ContentFormat => "Content format".into(),
+        Field::Url => "URL".into(),
+        Field::Headers => "Headers".into(),
+        Field::Exclude => "Exclude".into(),
+        Field::Batching => "Batching".into(),
+        Field::BatchSize => "Batch size".into(),
+        Field::Algorithm => "Algorithm".into(),
+        Field::WrapKey => "Wrap key".into(),
+        Field::GroupBy => "Group by".into(),
+        Field::GroupShape => "Group shape".into(),
+        Field::Pluck => "Pluck".into(),
+        Field::CaptureFile => "Capture file".into(),
+        Field::Webhook => "Webhook URL".into(),
+        Field::Pane => "Sample requests".into(),
+        Field::Editor => "Body".into(),
+        Field::DestName => "Name".into(),
+        Field::SavePath => "File".into(),
+        Field::Save => "Save".into(),
+        Field::SaveActivate => "Save & Activate".into(),
+        Field::StartRun => "Start run".into(),
+        Field::StopRun => "Stop run".into(),
+        Field::Back => "Back".into(),
+        Field::Next => "Next".into(),
+    }
+}
+
+fn field_row(model: &Model, field: Field) -> Row {
+    let height = if field == Field::Exclude { 6 } else { 1 };
+    Row::Field {
+        field,
+        label: field_label(model, field),
+        height,
+    }
+}
+
+fn info(model: &Model, text: impl Into<String>, style: ratatui::style::Style) -> Row {
+    let _ = model;
+    Row::Info(vec![Line::styled(text.into(), style)])
+}
+
+fn rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let mut rows = Vec::new();
+    let fields = focus::form_fields(model);
+    for field in fields {
+        match field {
+            Field::Credential => {
+                rows.push(field_row(model, field));
+                if !model.is_new_credential()
+                    && let Ok(c) = model.chosen_credential()
+                {
+                    let kind = c.kind.scheme();
+                    rows.push(info(
+                        model,
+                        format!("  {} · {kind} · token {}", c.base_url, c.token_origin()),
+                        t.dim,
+                    ));
+                }
+            }
+            Field::Verify => {
+                rows.push(field_row(model, field));
+            }
+            Field::Endpoint => {
+                rows.push(field_row(model, field));
+                if let Some(template) = model.template() {
+                    rows.push(info(model, format!("  {}", template.description), t.dim));
+                }
+                if let Some(e) = model.error_for(Field::Endpoint) {
+                    rows.push(info(model, format!("  ✗ {e}"), t.error));
+                }
+            }
+            Field::MapSource(i) => {
+                if i == 0 {
+                    let (valid, invalid) = sample_counts(model);
+                    rows.push(Row::Info(vec![Line::from(vec![
+                        Span::styled("Field mapping ", t.label.add_modifier(Modifier::BOLD)),
+                        Span::styled("(* required) ", t.dim),
+                        Span::styled(format!("{valid} ok"), t.ok),
+                        Span::styled(", ", t.dim),
+                        Span::styled(
+                            format!("{invalid} invalid"),
+                            if invalid > 0 { t.error } else { t.dim },
+                        ),
+                        Span::styled(" in samples", t.dim),
+                    ])]));
+                }
+                rows.push(field_row(model, field));
+            }
+            Field::Batching => {
+                rows.push(field_row(model, field));
+            }
+            Field::SaveActivate => {
+                rows.push(field_row(model, field));
+                rows.extend(save_status_rows(model));
+            }
+            _ => {
+                rows.push(field_row(model, field));
+                if let Some(e) = model.error_for(field) {
+                    rows.push(info(model, format!("  ✗ {e}"), t.error));
+                }
+            }
+        }
+        if field == Field::DatasetPath {
+            rows.extend(dataset_rows(model));
+        }
+        if field == Field::Verify {
+            rows.push(Row::Info(vec![verify_line(model)]));
+        }
+        if field == Field::Tabs
+            && model.configure.tabs.selected() == 0
+            && model.dest.mode == Mode::Manual
+        {
+            rows.push(info(
+                model,
+                "Manual mode: the Advanced tab holds every setting.",
+                t.dim,
+            ));
+        }
+        if field == Field::SavePath {
+            rows.extend(summary_rows(model));
+        }
+    }
+    if model.step == Step::Save {
+        rows.extend(run_rows(model));
+    }
+    rows
+}
+
+fn sample_counts(model: &Model) -> (usize, usize) {
+    let invalid = model
+        .pane
+        .samples
+        .iter()
+        .filter(|s| matches!(s, Sample::Invalid { .. }))
+        .count();
+    (model.pane.samples.len() - invalid, invalid)
+}
+
+fn dataset_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let mut rows = Vec::new();
+    match (&model.source.inspect, &model.source.dataset) {
+        (Inspect::Running(_), _) => {
+            rows.push(info(model, format!("  {} reading…", spinner(model)), t.dim))
+        }
+        (Inspect::Failed(e), _) => rows.push(info(model, format!("  ✗ {e}"), t.error)),
+        (Inspect::Idle, Some(dataset)) => {
+            let count = match &model.source.count {
+                Count::Known(n) => format!("{n} records"),
+                Count::Counting(_) => format!("{} counting records…", spinner(model)),
+                Count::Skipped => "record count skipped (large file)".into(),
+                Count::Failed(e) => format!("count failed: {e}"),
+                Count::Unknown => String::new(),
+            };
+            rows.push(Row::Info(vec![Line::from(vec![
+                Span::styled("  format ", t.dim),
+                Span::styled(dataset.format.as_str().to_string(), t.ok),
+                Span::styled(" · ", t.dim),
+                Span::styled(count, t.text),
+                Span::styled(format!(" · {} attributes", dataset.attributes.len()), t.dim),
+            ])]));
+            let list = dataset.attributes.join(", ");
+            rows.push(Row::Info(vec![Line::from(vec![
+                Span::styled("  ", t.dim),
+                Span::styled(list, t.dim),
+            ])]));
+        }
+        (Inspect::Idle, None) => {}
+    }
+    rows
+}
+
+fn verify_line(model: &Model) -> Line<'static> {
+    let t = &model.theme;
+    match &model.credential.verify {
+        Verify::Idle => Line::styled("  Verify calls GET /v1/ping with this credential.", t.dim),
+        Verify::Running(_) => Line::styled(
+            format!("  {} calling GET /v1/ping…", spinner(model)),
+            t.warn,
+        ),
+        Verify::Done(VerifyOutcome::Ok) => {
+            Line::styled("  ✓ credential works (GET /v1/ping answered 200)", t.ok)
+        }
+        Verify::Done(VerifyOutcome::Unauthorized) => Line::styled(
+            "  ✗ 401 Unauthorized: the API ID or token is wrong",
+            t.error,
+        ),
+        Verify::Done(VerifyOutcome::Forbidden) => Line::styled(
+            "  ✗ 403 Forbidden: this credential may not use the API",
+            t.error,
+        ),
+        Verify::Done(VerifyOutcome::Status(code)) => {
+            Line::styled(format!("  ✗ unexpected status {code}"), t.error)
+        }
+        Verify::Done(VerifyOutcome::Unreachable(e)) => Line::styled(format!("  ✗ {e}"), t.error),
+    }
+}
+
+fn summary_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let d = &model.dest;
+    let what = match &d.template {
+        Some(reference) => format!("template {} / {}", reference.id, reference.resource),
+        None => "manual settings".into(),
+    };
+    let batching = if d.batching.enabled {
+        format!(
+            "batches of {} ({})",
+            d.batching.max_records,
+            d.batching.algorithm.as_str()
+        )
+    } else {
+        "one request per record".into()
+    };
+    vec![
+        info(
+            model,
+            format!("  {} {} · {what}", d.request.method, d.request.url),
+            t.dim,
+        ),
+        info(
+            model,
+            format!("  credential {:?} · {batching}", d.credential),
+            t.dim,
+        ),
+    ]
+}
+
+fn save_status_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let mut rows = Vec::new();
+    if let Some(e) = &model.save.error {
+        rows.push(Row::Info(vec![Line::styled(format!("✗ {e}"), t.error)]));
+    }
+    if let Some((path, status)) = &model.save.saved {
+        rows.push(info(
+            model,
+            format!("✓ saved {} as {status}", path.display()),
+            t.ok,
+        ));
+    }
+    rows
+}
+
+fn run_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let progress_line = |p: &crate::tui::msg::RunProgress| {
+        let total = p.total.map(|n| format!("/{n}")).unwrap_or_default();
+        let eta = p
+            .eta_secs
+            .map(|s| format!(" · ETA {}m{:02}s", s / 60, s % 60))
+            .unwrap_or_default();
+        let rate = if p.per_minute > 0.0 {
+            format!("{:.0}/min", p.per_minute)
+        } else {
+            "rate —".to_string()
+        };
+        format!(
+            "read {}{total} · sent {} · delivered {} · rejected {} · invalid {} · {rate}{eta}",
+            p.read, p.sent, p.delivered, p.rejected, p.invalid
+        )
+    };
+    match &model.save.run {
+        Run::Idle => Vec::new(),
+        Run::Running { progress, .. } => vec![
+            info(model, format!("{} running…", spinner(model)), t.warn),
+            info(model, progress_line(progress), t.text),
+        ],
+        Run::Finished(Ok(p)) => {
+            let mut rows = vec![
+                info(
+                    model,
+                    if p.done {
+                        "✓ run finished"
+                    } else {
+                        "■ run stopped"
+                    },
+                    t.ok,
+                ),
+                info(model, progress_line(p), t.text),
+            ];
+            if let Some(note) = &p.note {
+                rows.push(info(model, note.clone(), t.dim));
+            }
+            rows
+        }
+        Run::Finished(Err(e)) => vec![info(model, format!("✗ run failed: {e}"), t.error)],
+    }
+}
+
+fn spinner(model: &Model) -> &'static str {
+    SPINNER[(model.tick % SPINNER.len() as u64) as usize]
+}
+
+/// Places everything for the model's size.
+pub fn layout(model: &Model) -> Layout {
+    let screen = Rect::new(0, 0, model.width, model.height);
+    let mut layout = Layout::default();
+    if screen.height < 6 || screen.width < 20 {
+        return layout;
+    }
+    // Step indicator.
+    let mut x = 1 + "aircall-dest ".len() as u16;
+    for step in Step::ALL {
+        let text = step_text(step, screen.width);
+        let width = text.chars().count() as u16;
+        layout.steps.push((
+            Rect::new(x, 0, width.min(screen.width.saturating_sub(x)), 1),
+            step,
+        ));
+        x = (x + width + 3).min(screen.width);
+    }
+    layout.help_bar = Rect::new(0, screen.height - 1, screen.width, 1);
+    layout.notice = Rect::new(0, screen.height - 2, screen.width, 1);
+    let body = Rect::new(0, 2, screen.width, screen.height.saturating_sub(5));
+    let buttons_y = screen.height - 3;
+    let (form, pane) = if model.step == Step::Configure {
+        let form_width = if screen.width >= 120 {
+            screen.width * 45 / 100
+        } else {
+            screen.width / 2
+        };
+        (
+            Rect::new(body.x, body.y, form_width, body.height),
+            Some(Rect::new(
+                form_width + 1,
+                body.y,
+                screen.width - form_width - 1,
+                body.height + 1,
+            )),
+        )
+    } else {
+        (body, None)
+    };
+    layout.form = form;
+    layout.pane = pane;
+    // Back / Next.
+    let mut bx = form.right().saturating_sub(1);
+    for field in [Field::Next, Field::Back] {
+        if focus::order(model).contains(&field) {
+            let width = field_label(model, field).chars().count() as u16 + 4;
+            bx = bx.saturating_sub(width);
+            layout
+                .fields
+                .push((field, Rect::new(bx, buttons_y, width, 1)));
+            bx = bx.saturating_sub(2);
+        }
+    }
+    // Form rows, scrolled so the focused field is visible.
+    let rows = rows(model);
+    let label_width = (form.width / 3).clamp(8, 18);
+    let mut heights = Vec::new();
+    let info_width = form.width.saturating_sub(2).max(1) as usize;
+    for row in &rows {
+        heights.push(match row {
+            Row::Field { height, .. } => *height,
+            Row::Info(lines) => lines
+                .iter()
+                .map(|l| (l.width().max(1).div_ceil(info_width)) as u16)
+                .sum::<u16>()
+                .min(4),
+        });
+    }
+    let mut focus_bottom = 0;
+    let mut y = 0u16;
+    for (row, h) in rows.iter().zip(&heights) {
+        y += h;
+        if let Row::Field { field, .. } = row
+            && *field == model.focus
+        {
+            focus_bottom = y;
+        }
+    }
+    let scroll = focus_bottom.saturating_sub(form.height);
+    let mut y = 0u16;
+    for (row, h) in rows.into_iter().zip(heights) {
+        let top = y;
+        y += h;
+        if top < scroll || y - scroll > form.height {
+            continue;
+        }
+        let ry = form.y + top - scroll;
+        match row {
+            Row::Field {
+                field,
+                label,
+                height,
+            } => {
+                let is_button = matches!(
+                    field,
+                    Field::Verify
+                        | Field::Save
+                        | Field::SaveActivate
+                        | Field::StartRun
+                        | Field::StopRun
+                        | Field::Tabs
+                        | Field::CredAdvanced
+                        | Field::Batching
+                );
+                if is_button {
+                    let width = match field {
+                        Field::Tabs | Field::CredAdvanced | Field::Batching => {
+                            form.width.saturating_sub(1)
+                        }
+                        _ => button_text(model, field).chars().count() as u16,
+                    };
+                    let x = if matches!(field, Field::Batching) {
+                        form.x + 1 + label_width
+                    } else {
+                        form.x + 1
+                    };
+                    if field == Field::Batching {
+                        layout.labels.push((
+                            Rect::new(form.x + 1, ry, label_width, 1),
+                            field,
+                            label,
+                        ));
+                    }
+                    layout.fields.push((
+                        field,
+                        Rect::new(x, ry, width.min(form.right().saturating_sub(x)), height),
+                    ));
+                } else {
+                    layout
+                        .labels
+                        .push((Rect::new(form.x + 1, ry, label_width, 1), field, label));
+                    let x = form.x + 1 + label_width + 1;
+                    layout.fields.push((
+                        field,
+                        Rect::new(x, ry, form.right().saturating_sub(x + 1), height),
+                    ));
+                }
+            }
+            Row::Info(lines) => layout.infos.push((
+                Rect::new(form.x + 1, ry, form.width.saturating_sub(2), h),
+                lines,
+            )),
+        }
+    }
+    if let Some(pane) = pane {
+        layout.fields.push((
+            if model.pane.test == TestState::Editing {
+                Field::Editor
+            } else {
+                Field::Pane
+            },
+            pane,
+        ));
+        layout.samples = sample_rows(model, pane);
+    }
+    layout
+}
+
+fn step_text(step: Step, width: u16) -> String {
+    let n = step.index() + 1;
+    if width >= 100 {
+        format!("{n} {}", step.title())
+    } else {
+        format!("{n} {}", step.title().split(' ').next().unwrap_or(""))
+    }
+}
+
+fn button_text(model: &Model, field: Field) -> String {
+    match field {
+        Field::Verify => match model.credential.verify {
+            Verify::Running(_) => format!("[ {} Verifying ]", spinner(model)),
+            _ => "[ Verify ]".into(),
+        },
+        Field::Save => "[ Save (paused) ]".into(),
+        Field::SaveActivate => "[ Save & Activate ]".into(),
+        Field::StartRun => "[ Start the run now ]".into(),
+        Field::StopRun => "[ Stop the run ]".into(),
+        other => format!("[ {} ]", field_label(model, other)),
+    }
+}
+
+/// Draws the whole screen.
+pub fn view(model: &Model, frame: &mut Frame) {
+    let screen = frame.area();
+    let t = &model.theme;
+    if screen.height < 6 || screen.width < 20 {
+        frame.render_widget(Paragraph::new("window too small").style(t.warn), screen);
+        return;
+    }
+    let mut model_at_size = std::borrow::Cow::Borrowed(model);
+    if model.width != screen.width || model.height != screen.height {
+        let mut resized = model.clone();
+        resized.width = screen.width;
+        resized.height = screen.height;
+        model_at_size = std::borrow::Cow::Owned(resized);
+    }
+    let model = model_at_size.as_ref();
+    let layout = layout(model);
+    // Title and steps.
+    let mut spans = vec![Span::styled(
+        " aircall-dest ",
+        t.label.add_modifier(Modifier::BOLD),
+    )];
+    for (i, (_, step)) in layout.steps.iter().enumerate() {
+        let style = if *step == model.step {
+            t.step_current
+        } else if *step < model.step {
+            t.step_done
+        } else {
+            t.step_todo
+        };
+        spans.push(Span::styled(step_text(*step, screen.width), style));
+        if i + 1 < layout.steps.len() {
+            spans.push(Span::styled(" › ", t.dim));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)),
+        Rect::new(0, 0, screen.width, 1),
+    );
+    frame.render_widget(
+        Block::default()
+            .borders(ratatui::widgets::Borders::TOP)
+            .border_style(t.border),
+        Rect::new(0, 1, screen.width, 1),
+    );
+    // Labels, infos, fields.
+    for (rect, field, label) in &layout.labels {
+        let style = if *field == model.focus {
+            t.focused_label
+        } else {
+            t.label
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(clip(label, rect.width as usize), style)),
+            *rect,
+        );
+    }
+    for (rect, lines) in &layout.infos {
+        frame.render_widget(
+            Paragraph::new(lines.clone()).wrap(Wrap { trim: false }),
+            *rect,
+        );
+    }
+    for (field, rect) in &layout.fields {
+        draw_field(model, frame, *field, *rect);
+    }
+    // Notice and help bar.
+    if let Some((level, text)) = &model.notice {
+        let style = match level {
+            Level::Info => t.text,
+            Level::Ok => t.ok,
+            Level::Error => t.error,
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(clip(text, screen.width as usize), style)),
+            layout.notice,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(help_bar(model, screen.width)),
+        layout.help_bar,
+    );
+    // Popups last, over everything.
+    if let Some(rect) = layout.rect_of(model.focus) {
+        if let Some(pulldown) = pulldown_mut_ref(model, model.focus) {
+            pulldown.render_popup(frame, rect, t);
+        }
+        if let Some(input) = text_input_ref(model, model.focus) {
+            input.render_popup(frame, rect, t);
+        }
+    }
+    if model.help {
+        draw_help(model, frame);
+    }
+}
+
+fn help_bar(model: &Model, width: u16) -> Line<'static> {
+    let t = &model.theme;
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    for hint in keys::live(model) {
+        let piece = hint.keys.chars().count() + hint.action.chars().count() + 3;
+        if used + piece > width as usize {
+            break;
+        }
+        used += piece;
+        spans.push(Span::styled(format!(" {}", hint.keys), t.key));
+        spans.push(Span::styled(format!(" {} ", hint.action), t.dim));
+    }
+    Line::from(spans)
+}
+
+fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
+    let t = &model.theme;
+    let focused = model.focus == field;
+    match field {
+        Field::Pane | Field::Editor => draw_pane(model, frame, rect),
+        Field::Tabs => model.configure.tabs.render(frame, rect, focused, t),
+        Field::CredAdvanced => model.credential.advanced.render(frame, rect, focused, t),
+        Field::Batching => model.configure.batching.render(frame, rect, focused, t),
+        Field::Exclude => model.configure.exclude.render(frame, rect, focused, t),
+        Field::Verify
+        | Field::Back
+        | Field::Next
+        | Field::Save
+        | Field::SaveActivate
+        | Field::StartRun
+        | Field::StopRun => {
+            let style = if focused { t.focused_button } else { t.button };
+            frame.render_widget(
+                Paragraph::new(Span::styled(button_text(model, field), style)),
+                rect,
+            );
+        }
+        _ => {
+            if let Some(input) = text_input_ref(model, field) {
+                input.render(frame, rect, focused, t);
+            } else if let Some(pulldown) = pulldown_mut_ref(model, field) {
+                pulldown.render(frame, rect, focused, t);
+            }
+        }
+    }
+}
+
+/// Which samples the pane lists and the rows each takes.
+fn sample_rows(model: &Model, pane: Rect) -> Vec<(usize, u16, u16)> {
+    let inner = pane.inner(ratatui::layout::Margin::new(1, 1));
+    let mut out = Vec::new();
+    let detail = detail_height(model, inner);
+    let mut y = inner.y;
+    let first = model
+        .pane
+        .selected
+        .saturating_sub((inner.height.saturating_sub(detail) as usize).saturating_sub(1));
+    for i in first..model.pane.samples.len() {
+        let h = if i == model.pane.selected {
+            1 + detail
+        } else {
+            1
+        };
+        if y + h > inner.bottom() {
+            break;
+        }
+        out.push((i, y, y + h));
+        y += h;
+    }
+    out
+}
+
+fn detail_height(model: &Model, inner: Rect) -> u16 {
+    let others = model.pane.samples.len().saturating_sub(1) as u16;
+    if model.pane.expanded {
+        inner.height.saturating_sub(1)
+    } else {
+        inner.height.saturating_sub(1 + others.min(4)).max(3)
+    }
+}
+
+fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
+    let t = &model.theme;
+    let focused = matches!(model.focus, Field::Pane | Field::Editor);
+    let requests = model
+        .pane
+        .samples
+        .iter()
+        .filter(|s| matches!(s, Sample::Request { .. }))
+        .count();
+    let title = match &model.pane.test {
+        TestState::Editing => " Edit body, then Ctrl-S to send ".to_string(),
+        TestState::Sending { .. } => " Send test ".to_string(),
+        TestState::Done(_) | TestState::Failed(_) => " Test response ".to_string(),
+        TestState::Idle => format!(
+            " Sample requests ({requests}{}) ",
+            if model.pane.expanded {
+                ", expanded"
+            } else {
+                ""
+            }
+        ),
+    };
+    let block = Block::bordered()
+        .title(Line::styled(
+            title,
+            if focused { t.focused_label } else { t.label },
+        ))
+        .border_style(if focused { t.focused_border } else { t.border });
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    match &model.pane.test {
+        TestState::Editing => {
+            if let Some(editor) = &model.pane.editor {
+                editor.render(frame, inner, model.focus == Field::Editor, t);
+            }
+            return;
+        }
+        TestState::Sending { started_tick, .. } => {
+            let seconds = model.tick.saturating_sub(*started_tick) / 10;
+            let lines = vec![
+                Line::styled(
+                    format!(
+                        "{} sending sample {}… {seconds}s",
+                        spinner(model),
+                        model.pane.selected + 1
+                    ),
+                    t.warn,
+                ),
+                Line::styled("Esc cancels.", t.dim),
+            ];
+            frame.render_widget(Paragraph::new(lines), inner);
+            return;
+        }
+        TestState::Failed(e) => {
+            frame.render_widget(
+                Paragraph::new(vec![
+                    Line::styled(format!("✗ {e}"), t.error),
+                    Line::styled("Esc closes.", t.dim),
+                ])
+                .wrap(Wrap { trim: false }),
+                inner,
+            );
+            return;
+        }
+        TestState::Done(response) => {
+            let status_style = if (200..300).contains(&response.status) {
+                t.ok
+            } else {
+                t.error
+            };
+            let mut lines = vec![Line::from(vec![
+                Span::styled(
+                    format!("{} ", response.status),
+                    status_style.add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(reason(response.status).to_string(), status_style),
+                Span::styled(format!("  in {} ms", response.elapsed_ms), t.dim),
+            ])];
+            for (name, value) in response.headers.iter().take(6) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{name}: "), t.label),
+                    Span::styled(clip(value, inner.width as usize), t.dim),
+                ]));
+            }
+            let head = lines.len() as u16;
+            frame.render_widget(Paragraph::new(lines), inner);
+            let body = Rect::new(
+                inner.x,
+                inner.y + head.min(inner.height),
+                inner.width,
+                inner.height.saturating_sub(head),
+            );
+            model.pane.response.render(frame, body);
+            return;
+        }
+        TestState::Idle => {}
+    }
+    if model.pane.samples.is_empty() {
+        let text = model
+            .pane
+            .error
+            .clone()
+            .unwrap_or_else(|| "no records to show".into());
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.error)).wrap(Wrap { trim: false }),
+            inner,
+        );
+        return;
+    }
+    let mut y_end = inner.y;
+    for (index, top, bottom) in sample_rows(model, rect) {
+        let selected = index == model.pane.selected;
+        let sample = &model.pane.samples[index];
+        let marker = if selected { "▸ " } else { "  " };
+        let header = match sample {
+            Sample::Request { request, .. } => Line::from(vec![
+                Span::styled(marker, t.focused_label),
+                Span::styled(format!("{} ", request.method), t.method),
+                Span::styled(request.url.clone(), t.text),
+                Span::styled(format!("  rec {}", records_text(&request.records)), t.dim),
+            ]),
+            Sample::Invalid {
+                record,
+                line,
+                reason,
+            } => Line::from(vec![
+                Span::styled(marker, t.focused_label),
+                Span::styled(format!("✗ record {record} (line {line}): "), t.error),
+                Span::styled(reason.clone(), t.error),
+            ]),
+        };
+        let header_style = if selected && focused {
+            t.selected
+        } else {
+            t.text
+        };
+        frame.render_widget(
+            Paragraph::new(header).style(if selected && focused {
+                header_style
+            } else {
+                t.text
+            }),
+            Rect::new(inner.x, top, inner.width, 1),
+        );
+        if selected && bottom > top + 1 {
+            let area = Rect::new(
+                inner.x + 2,
+                top + 1,
+                inner.width.saturating_sub(2),
+                bottom - top - 1,
+            );
+            draw_sample_detail(model, frame, sample, area);
+        }
+        y_end = bottom;
+    }
+    if let Some(e) = &model.pane.error
+        && y_end < inner.bottom()
+    {
+        frame.render_widget(
+            Paragraph::new(Line::styled(clip(e, inner.width as usize), t.warn)),
+            Rect::new(inner.x, inner.bottom() - 1, inner.width, 1),
+        );
+    }
+}
+
+fn records_text(records: &[crate::records::RecordNo]) -> String {
+    match records {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, .., last] => format!("{first}–{last} ({})", records.len()),
+    }
+}
+
+fn draw_sample_detail(model: &Model, frame: &mut Frame, sample: &Sample, area: Rect) {
+    let t = &model.theme;
+    let Sample::Request { preview, .. } = sample else {
+        return;
+    };
+    let mut lines = Vec::new();
+    if let Some(headers) = preview.get("headers").and_then(|h| h.as_object()) {
+        for (name, value) in headers {
+            let value = value.as_str().unwrap_or("");
+            // The preview already masks the credential; keep any value holding the mask as is.
+            let shown = if value.contains(MASK) {
+                value.to_string()
+            } else {
+                clip(value, area.width as usize)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{name}: "), t.label),
+                Span::styled(shown, t.dim),
+            ]));
+        }
+    }
+    let head = (lines.len() as u16).min(area.height);
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect::new(area.x, area.y, area.width, head),
+    );
+    let body = Rect::new(area.x, area.y + head, area.width, area.height - head);
+    if body.height > 0 {
+        if preview.get("body").is_none_or(|b| b.is_null()) {
+            frame.render_widget(Paragraph::new(Line::styled("(no body)", t.dim)), body);
+        } else {
+            model.pane.body.render(frame, body);
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+fn draw_help(model: &Model, frame: &mut Frame) {
+    let t = &model.theme;
+    let screen = frame.area();
+    let width = screen.width.saturating_sub(4).min(72);
+    let height = screen.height.saturating_sub(2).min(24);
+    let area = Rect::new(
+        (screen.width - width) / 2,
+        (screen.height - height) / 2,
+        width,
+        height,
+    );
+    let mut lines = vec![Line::styled(
+        "Keys everywhere",
+        t.label.add_modifier(Modifier::BOLD),
+    )];
+    for hint in keys::GLOBAL {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<15}", hint.keys), t.key),
+            Span::styled(hint.action, t.text),
+        ]));
+    }
+    lines.push(Line::styled("Here", t.label.add_modifier(Modifier::BOLD)));
+    for hint in keys::live(model)
+        .into_iter()
+        .take_while(|h| h.keys != "?" && h.keys != "F1")
+    {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<15}", hint.keys), t.key),
+            Span::styled(hint.action, t.text),
+        ]));
+    }
+    if model.step == Step::Configure && model.focus != Field::Pane {
+        lines.push(Line::styled(
+            "Sample pane",
+            t.label.add_modifier(Modifier::BOLD),
+        ));
+        for hint in keys::PANE {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<15}", hint.keys), t.key),
+                Span::styled(hint.action, t.text),
+            ]));
+        }
+    }
+    lines.push(Line::styled(
+        "A focused text field takes every printable key. Esc closes this help.",
+        t.dim,
+    ));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(" Help ")
+                .border_style(t.focused_border),
+        ),
+        area,
+    );
+}
