@@ -46,7 +46,7 @@ MEMORY_LIMIT_MB = 64.0
 # script without pacing outgrows the sandbox's bucket (it holds N requests) and meets its 429s.
 SCALES = {
     "full": {
-        "rate": {120: 150, 1200: 1500},
+        "rate": {120: 150, 1200: 2400},
         "throughput": 10_000,
         "batched": 50_000,
         "batched_users": 50,
