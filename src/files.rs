@@ -35,11 +35,7 @@ pub fn write_private_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    let tmp = dir.join(temporary_name(&file_name.to_string_lossy()));
     {
         let mut file = create_private(&tmp)?;
         file.write_all(contents)?;
@@ -51,6 +47,15 @@ pub fn write_private_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// A name no other writer uses at the same time: the process id and a per-process counter, so
+/// two threads replacing the same file never share a temporary file.
+pub fn temporary_name(file_name: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!(".{file_name}.tmp-{}-{n}", std::process::id())
 }
 
 #[cfg(unix)]
@@ -109,5 +114,19 @@ mod tests {
         assert_eq!(mode(&path), 0o600);
         let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn concurrent_replacements_of_one_file_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.toml");
+        std::thread::scope(|scope| {
+            for i in 0..8 {
+                let path = &path;
+                scope
+                    .spawn(move || write_private_atomic(path, format!("v{i}").as_bytes()).unwrap());
+            }
+        });
+        assert!(fs::read_to_string(&path).unwrap().starts_with('v'));
     }
 }

@@ -9,7 +9,6 @@ use std::sync::OnceLock;
 
 use aircall_dest::destination::{Destination, Method, Status};
 use aircall_dest::tui::model::{Field, Init, Run, Sample, Step, TestState, Verify};
-use aircall_dest::tui::msg::VerifyOutcome;
 use crossterm::event::KeyCode;
 use tui_common::{Harness, embedded_init, sandbox};
 
@@ -56,7 +55,14 @@ async fn embedded_default_to_a_saved_activated_destination() {
     h.focus(Field::Verify);
     h.key(KeyCode::Enter);
     h.settle().await;
-    assert_eq!(h.model.credential.verify, Verify::Done(VerifyOutcome::Ok));
+    assert!(
+        matches!(
+            h.model.credential.verify,
+            Verify::Done(aircall_dest::client::PingOutcome::Ok { .. })
+        ),
+        "{:?}",
+        h.model.credential.verify
+    );
 
     // Step 2: the pane holds the contacts requests; send the first as a test.
     h.key(KeyCode::Tab);

@@ -2,8 +2,9 @@
 
 mod tui_common;
 
+use aircall_dest::client::PingOutcome;
 use aircall_dest::tui::model::{Field, Init, Run, TestState, Verify};
-use aircall_dest::tui::msg::{RunProgress, TaskId, TestResponse, VerifyOutcome};
+use aircall_dest::tui::msg::{RunProgress, TaskId, TestResponse};
 use crossterm::event::KeyCode;
 use tui_common::{Harness, SAMPLE, embedded_init};
 
@@ -65,10 +66,12 @@ async fn source_step_verifying_and_verified() {
     h.model.credential.verify = Verify::Running(TaskId(1));
     h.model.focus = Field::Verify;
     snap(&h, "source_verifying");
-    h.model.credential.verify = Verify::Done(VerifyOutcome::Ok);
+    h.model.credential.verify = Verify::Done(PingOutcome::Ok {
+        latency: std::time::Duration::from_millis(3),
+    });
     snap(&h, "source_verified");
-    h.model.credential.verify = Verify::Done(VerifyOutcome::Unauthorized);
-    snap(&h, "source_verify_401");
+    h.model.credential.verify = Verify::Done(PingOutcome::Refused);
+    snap(&h, "source_verify_403");
 }
 
 #[tokio::test]
@@ -175,6 +178,7 @@ async fn save_step_and_run_progress() {
     h.model.save.run = Run::Running {
         id: TaskId(9),
         progress: RunProgress {
+            in_doubt: 0,
             read: 40,
             sent: 38,
             delivered: 37,

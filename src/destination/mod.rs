@@ -53,12 +53,11 @@ impl Destination {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            path.file_name()
+        let tmp = dir.join(crate::files::temporary_name(
+            &path
+                .file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default(),
-            std::process::id()
         ));
         let io = |source| DestinationError::Io {
             path: origin.clone(),

@@ -38,11 +38,12 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                         fields.push(Field::CustomPath);
                     }
                     for (i, row) in form.mapping.iter().enumerate() {
+                        // Source and transform share a row; the constant's value sits below.
                         fields.push(Field::MapSource(i));
+                        fields.push(Field::MapTransform(i));
                         if row.source.selected_label() == "constant…" {
                             fields.push(Field::MapConstant(i));
                         }
-                        fields.push(Field::MapTransform(i));
                     }
                 }
             } else {

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::client::PingOutcome;
 use crate::credentials::{AuthKind, Credential, TokenSource};
 use crate::destination::{
     Algorithm, ContentFormat, Destination, FieldMapping, GroupShape, Method, Mode, Status,
@@ -14,7 +15,7 @@ use crate::destination::{
 use crate::records::Format;
 use crate::secret::Secret;
 use crate::tui::dataset::Dataset;
-use crate::tui::msg::{RunProgress, TaskId, TestResponse, VerifyOutcome};
+use crate::tui::msg::{RunProgress, TaskId, TestResponse};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{BodyEditor, Checkbox, JsonView, MultiSelect, Pulldown, Tabs, TextInput};
 
@@ -112,7 +113,7 @@ pub struct Init {
 pub enum Verify {
     Idle,
     Running(TaskId),
-    Done(VerifyOutcome),
+    Done(PingOutcome),
 }
 
 #[derive(Debug, Clone, PartialEq)]

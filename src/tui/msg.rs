@@ -33,7 +33,7 @@ pub enum Msg {
     },
     Verified {
         id: TaskId,
-        outcome: VerifyOutcome,
+        outcome: crate::client::PingOutcome,
     },
     TestSent {
         id: TaskId,
@@ -68,10 +68,10 @@ pub enum Cmd {
         id: TaskId,
         typed: String,
     },
+    /// `GET /v1/ping` with the credential; its token is resolved in the task, not in update.
     Verify {
         id: TaskId,
-        base_url: String,
-        authorization: crate::secret::Secret,
+        credential: crate::credentials::Credential,
     },
     SendTest {
         id: TaskId,
@@ -93,25 +93,14 @@ pub enum Cmd {
     },
 }
 
-/// The outcome of `GET /v1/ping`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VerifyOutcome {
-    Ok,
-    Unauthorized,
-    Forbidden,
-    Status(u16),
-    Unreachable(String),
-}
-
-/// One request sent by Send Test: the sample as built, with the body possibly edited.
+/// One request sent by Send Test: the sample as the request builder made it (the body possibly
+/// edited), and the credential whose header goes with it when the request says so.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRequest {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub authorization: Option<crate::secret::Secret>,
-    pub body: Option<String>,
+    pub request: crate::request::Request,
+    pub credential: Option<crate::credentials::Credential>,
     pub timeout_secs: u64,
+    pub connect_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +115,7 @@ pub struct TestResponse {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunProgress {
     pub read: u64,
+    pub in_doubt: u64,
     pub sent: u64,
     pub delivered: u64,
     pub rejected: u64,

@@ -21,6 +21,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
+use crate::runner::StopRequest;
 use crate::tui::model::{Inspect, Model, Run, TestState, Verify};
 use crate::tui::msg::{Cmd, Msg, TaskId};
 use crate::tui::{dataset, tasks, update, view};
@@ -29,7 +30,7 @@ use crate::tui::{dataset, tasks, update, view};
 #[derive(Default)]
 pub struct Tasks {
     aborts: HashMap<TaskId, AbortHandle>,
-    stops: HashMap<TaskId, watch::Sender<bool>>,
+    stops: HashMap<TaskId, watch::Sender<StopRequest>>,
 }
 
 /// Carries out one command. Returns `false` when the wizard should end.
@@ -37,7 +38,7 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
     match cmd {
         Cmd::Quit => {
             for (_, stop) in tasks.stops.drain() {
-                let _ = stop.send(true);
+                let _ = stop.send(StopRequest::Drain);
             }
             for (_, abort) in tasks.aborts.drain() {
                 abort.abort();
@@ -65,14 +66,10 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
                 let _ = tx.send(Msg::PathCompletions { id, items });
             });
         }
-        Cmd::Verify {
-            id,
-            base_url,
-            authorization,
-        } => {
+        Cmd::Verify { id, credential } => {
             let tx = tx.clone();
             let handle = tokio::spawn(async move {
-                let outcome = tasks::verify(&base_url, &authorization).await;
+                let outcome = crate::client::ping(&credential).await;
                 let _ = tx.send(Msg::Verified { id, outcome });
             });
             tasks.aborts.insert(id, handle.abort_handle());
@@ -89,8 +86,14 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
             if let Some(abort) = tasks.aborts.remove(&id) {
                 abort.abort();
             }
-            if let Some(stop) = tasks.stops.remove(&id) {
-                let _ = stop.send(true);
+            if let Some(stop) = tasks.stops.get(&id) {
+                // A first stop drains (in-flight requests finish); a second stops at once.
+                let next = if *stop.borrow() == StopRequest::None {
+                    StopRequest::Drain
+                } else {
+                    StopRequest::Now
+                };
+                let _ = stop.send(next);
             }
         }
         Cmd::Save {
@@ -106,7 +109,7 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
             dest_path,
             credential,
         } => {
-            let (stop_tx, stop_rx) = watch::channel(false);
+            let (stop_tx, stop_rx) = watch::channel(StopRequest::None);
             tasks.stops.insert(id, stop_tx);
             tokio::spawn(tasks::run(id, dest_path, credential, tx.clone(), stop_rx));
         }

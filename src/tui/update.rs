@@ -7,11 +7,12 @@ use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
+use crate::client::PingOutcome;
 use crate::destination::{Algorithm, ContentFormat, GroupShape, Method, Mode, Status, TemplateRef};
 use crate::tui::dataset;
 use crate::tui::focus::{self, is_text, move_focus};
 use crate::tui::model::*;
-use crate::tui::msg::{Cmd, Msg, TestRequest, VerifyOutcome};
+use crate::tui::msg::{Cmd, Msg, TestRequest};
 use crate::tui::pane;
 use crate::tui::widgets::{BodyEditor, Outcome, Pulldown, TextInput};
 
@@ -416,24 +417,13 @@ fn verify(model: &mut Model) -> Vec<Cmd> {
     let credential = match model.chosen_credential() {
         Ok(c) => c,
         Err(e) => {
-            model.credential.verify = Verify::Done(VerifyOutcome::Unreachable(e));
-            return Vec::new();
-        }
-    };
-    let authorization = match credential.authorization() {
-        Ok(a) => a,
-        Err(e) => {
-            model.credential.verify = Verify::Done(VerifyOutcome::Unreachable(e.to_string()));
+            model.credential.verify = Verify::Done(PingOutcome::Token { message: e });
             return Vec::new();
         }
     };
     let id = model.next_task();
     model.credential.verify = Verify::Running(id);
-    vec![Cmd::Verify {
-        id,
-        base_url: credential.base_url,
-        authorization,
-    }]
+    vec![Cmd::Verify { id, credential }]
 }
 
 fn pane_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
@@ -528,18 +518,11 @@ fn send_test(model: &mut Model) -> Vec<Cmd> {
         },
         _ => request.body.clone(),
     };
-    let credential = match model.chosen_credential() {
-        Ok(c) => c,
-        Err(e) => {
-            model.pane.test = TestState::Failed(e);
-            return Vec::new();
-        }
-    };
-    let authorization = if request.auth {
-        match credential.authorization() {
-            Ok(a) => Some(a),
+    let credential = if request.auth {
+        match model.chosen_credential() {
+            Ok(c) => Some(c),
             Err(e) => {
-                model.pane.test = TestState::Failed(e.to_string());
+                model.pane.test = TestState::Failed(e);
                 return Vec::new();
             }
         }
@@ -557,12 +540,10 @@ fn send_test(model: &mut Model) -> Vec<Cmd> {
     vec![Cmd::SendTest {
         id,
         request: TestRequest {
-            method: request.method.as_str().to_string(),
-            url: request.url.clone(),
-            headers: request.headers.clone(),
-            authorization,
-            body,
+            request: crate::request::Request { body, ..request },
+            credential,
             timeout_secs: model.dest.delivery.request_timeout_secs.max(1),
+            connect_timeout_secs: model.dest.delivery.connect_timeout_secs.max(1),
         },
     }]
 }

@@ -7,12 +7,12 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use crate::client::PingOutcome;
 use crate::destination::Mode;
 use crate::secret::MASK;
 use crate::tui::focus;
 use crate::tui::keys;
 use crate::tui::model::*;
-use crate::tui::msg::VerifyOutcome;
 use crate::tui::update::{pulldown_mut_ref, text_input_ref};
 use crate::tui::widgets::clip;
 
@@ -94,7 +94,7 @@ pub fn field_label(model: &Model, field: Field) -> String {
             .map(|r| format!("{}{}", r.target, if r.required { "*" } else { "" }))
             .unwrap_or_default(),
         Field::MapConstant(_) => "  value".into(),
-        Field::MapTransform(_) => "  transform".into(),
+        Field::MapTransform(_) => "transform".into(),
         Field::Method => "Method".into(),
         Field::ContentFormat => "Content format".into(),
         Field::Url => "URL".into(),
@@ -184,6 +184,8 @@ fn rows(model: &Model) -> Vec<Row> {
                 }
                 rows.push(field_row(model, field));
             }
+            // Drawn on its source's row.
+            Field::MapTransform(_) => {}
             Field::Batching => {
                 rows.push(field_row(model, field));
             }
@@ -276,21 +278,30 @@ fn verify_line(model: &Model) -> Line<'static> {
             format!("  {} calling GET /v1/ping…", spinner(model)),
             t.warn,
         ),
-        Verify::Done(VerifyOutcome::Ok) => {
-            Line::styled("  ✓ credential works (GET /v1/ping answered 200)", t.ok)
-        }
-        Verify::Done(VerifyOutcome::Unauthorized) => Line::styled(
-            "  ✗ 401 Unauthorized: the API ID or token is wrong",
+        Verify::Done(PingOutcome::Ok { latency }) => Line::styled(
+            format!(
+                "  ✓ credential works: GET /v1/ping answered 200 in {} ms",
+                latency.as_millis()
+            ),
+            t.ok,
+        ),
+        Verify::Done(PingOutcome::MissingHeader) => Line::styled(
+            "  ✗ 401: no usable Authorization header reached the API (is the base URL right?)",
             t.error,
         ),
-        Verify::Done(VerifyOutcome::Forbidden) => Line::styled(
-            "  ✗ 403 Forbidden: this credential may not use the API",
+        Verify::Done(PingOutcome::Refused) => Line::styled(
+            "  ✗ 403: the API ID and token were refused; check both",
             t.error,
         ),
-        Verify::Done(VerifyOutcome::Status(code)) => {
-            Line::styled(format!("  ✗ unexpected status {code}"), t.error)
+        Verify::Done(PingOutcome::Unexpected { status, body }) => {
+            Line::styled(format!("  ✗ unexpected answer {status}: {body}"), t.error)
         }
-        Verify::Done(VerifyOutcome::Unreachable(e)) => Line::styled(format!("  ✗ {e}"), t.error),
+        Verify::Done(PingOutcome::Unreachable { message }) => {
+            Line::styled(format!("  ✗ unreachable: {message}"), t.error)
+        }
+        Verify::Done(PingOutcome::Token { message }) => {
+            Line::styled(format!("  ✗ {message}"), t.error)
+        }
     }
 }
 
@@ -523,10 +534,21 @@ pub fn layout(model: &Model) -> Layout {
                         .labels
                         .push((Rect::new(form.x + 1, ry, label_width, 1), field, label));
                     let x = form.x + 1 + label_width + 1;
-                    layout.fields.push((
-                        field,
-                        Rect::new(x, ry, form.right().saturating_sub(x + 1), height),
-                    ));
+                    let width = form.right().saturating_sub(x + 1);
+                    if let Field::MapSource(i) = field {
+                        // The transform takes the right part of its source's row.
+                        let source = width.saturating_mul(3) / 5;
+                        layout
+                            .fields
+                            .push((field, Rect::new(x, ry, source, height)));
+                        let tx = x + source + 1;
+                        layout.fields.push((
+                            Field::MapTransform(i),
+                            Rect::new(tx, ry, form.right().saturating_sub(tx + 1), height),
+                        ));
+                    } else {
+                        layout.fields.push((field, Rect::new(x, ry, width, height)));
+                    }
                 }
             }
             Row::Info(lines) => layout.infos.push((
@@ -710,7 +732,9 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
             if let Some(input) = text_input_ref(model, field) {
                 input.render(frame, rect, focused, t);
             } else if let Some(pulldown) = pulldown_mut_ref(model, field) {
-                pulldown.render(frame, rect, focused, t);
+                // A short choice in a wide field reads better in a box of its own size.
+                let width = rect.width.min(40);
+                pulldown.render(frame, Rect { width, ..rect }, focused, t);
             }
         }
     }

@@ -38,6 +38,20 @@ impl Harness {
         harness
     }
 
+    /// Starts the wizard without waiting for anything, as the first frame sees it.
+    pub fn start_without_waiting(init: Init) -> Self {
+        let (tx, rx) = unbounded_channel();
+        let mut harness = Harness {
+            model: Model::new(init),
+            tx,
+            rx,
+            tasks: Tasks::default(),
+        };
+        let cmds = update::start(&mut harness.model);
+        harness.run(cmds);
+        harness
+    }
+
     fn run(&mut self, cmds: Vec<aircall_dest::tui::Cmd>) {
         for cmd in cmds {
             execute(cmd, &self.tx, &mut self.tasks);
