@@ -48,8 +48,8 @@ SCALES = {
     "full": {
         "rate": {120: 150, 1200: 2400},
         "throughput": 10_000,
-        "batched": 50_000,
-        "batched_users": 50,
+        "batched": 200_000,
+        "batched_users": 200,
         "wrk_seconds": 5,
         "curl_records": 500,
         "python_records": 2_000,
@@ -60,8 +60,8 @@ SCALES = {
     "quick": {
         "rate": {120: 60, 1200: 600},
         "throughput": 3_000,
-        "batched": 10_000,
-        "batched_users": 10,
+        "batched": 20_000,
+        "batched_users": 20,
         "wrk_seconds": 3,
         "curl_records": 200,
         "python_records": 500,
