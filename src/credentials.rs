@@ -75,7 +75,22 @@ pub enum CredentialError {
     Token { name: String, message: String },
     #[error("credential {name:?}: {message}")]
     Invalid { name: String, message: String },
+    #[error(
+        "{file}: holds the {what} of credential {name:?}; remove it from the file. Secrets belong in \
+         the credentials store, an environment variable or a command \
+         (`aircall-dest credentials add {name} --token-stdin | --token-env VAR | --token-cmd COMMAND`), \
+         and the credential's Authorization header is added when sending"
+    )]
+    SecretInFile {
+        file: String,
+        name: String,
+        what: &'static str,
+    },
 }
+
+/// Tokens shorter than this are not searched for in files: they would match ordinary text, and
+/// no real API token is that short.
+const MIN_SEARCHED_SECRET: usize = 6;
 
 impl Credential {
     /// The token, resolved now.
@@ -130,6 +145,40 @@ impl Credential {
         })
     }
 
+    /// The `Authorization` value when it can be had without side effects: a stored token or an
+    /// environment variable. A token command (a password manager that may prompt) is not run.
+    pub fn authorization_if_cheap(&self) -> Option<Secret> {
+        match self.token {
+            TokenSource::Stored(_) | TokenSource::Env(_) => self.authorization().ok(),
+            TokenSource::Command(_) => None,
+        }
+    }
+
+    /// Refuses a file (a destination file) whose text holds this credential's secret: the
+    /// token itself, or the full `Authorization` value (for Basic, its base64 form).
+    /// `authorization` is the value [`Credential::authorization`] gave.
+    pub fn refuse_secret_in(
+        &self,
+        authorization: &Secret,
+        file: &Path,
+        text: &str,
+    ) -> Result<(), CredentialError> {
+        let (scheme, encoded, token) = split_authorization(authorization.expose());
+        let found = |needle: &str| needle.len() >= MIN_SEARCHED_SECRET && text.contains(needle);
+        let what = if token.as_deref().is_some_and(found) {
+            "token"
+        } else if scheme.eq_ignore_ascii_case("basic") && found(encoded) {
+            "Authorization value"
+        } else {
+            return Ok(());
+        };
+        Err(CredentialError::SecretInFile {
+            file: file.display().to_string(),
+            name: self.name.clone(),
+            what,
+        })
+    }
+
     /// Where the token comes from, as shown to a person (never the token itself).
     pub fn token_origin(&self) -> String {
         match &self.token {
@@ -159,6 +208,13 @@ impl Credential {
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
             None => false,
         };
+        if crate::request::has_user_info(&url) {
+            return Err(invalid(
+                "the base URL may not hold a user name or password (`user:pass@`); the token is \
+                 the credential's secret"
+                    .into(),
+            ));
+        }
         match url.scheme() {
             "https" => Ok(()),
             "http" if loopback => Ok(()),
@@ -169,6 +225,36 @@ impl Credential {
             other => Err(invalid(format!("base URL scheme {other:?} is not http(s)"))),
         }
     }
+}
+
+/// An `Authorization` value's scheme, its encoded part, and the token inside it (the encoded
+/// part itself for Bearer; the part after `id:` of the decoded pair for Basic).
+fn split_authorization(value: &str) -> (&str, &str, Option<String>) {
+    let (scheme, encoded) = value.split_once(' ').unwrap_or(("", value));
+    let token = if scheme.eq_ignore_ascii_case("basic") {
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|pair| String::from_utf8(pair).ok())
+            .and_then(|pair| pair.split_once(':').map(|(_, token)| token.to_string()))
+    } else {
+        Some(encoded.to_string())
+    };
+    (scheme, encoded, token)
+}
+
+/// The forms a credential's secret takes, longest first: the whole `Authorization` value, its
+/// encoded part (`base64(id:token)` for Basic) and the token itself. A response that echoes any
+/// of them back is redacted before it is shown or stored (see `client::http`).
+pub fn secret_forms(authorization: &Secret) -> Vec<Secret> {
+    let value = authorization.expose();
+    let (_, encoded, token) = split_authorization(value);
+    let mut forms: Vec<String> = vec![value.to_string(), encoded.to_string()];
+    forms.extend(token);
+    forms.retain(|form| form.len() >= MIN_SEARCHED_SECRET);
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms.dedup();
+    forms.into_iter().map(Secret::new).collect()
 }
 
 /// The file's shape. Only one of `token`, `token_env`, `token_cmd` is set per entry.
@@ -427,6 +513,82 @@ mod tests {
         );
         let failing = credential("f", TokenSource::Command("exit 3".into()));
         assert!(failing.token().unwrap_err().to_string().contains("failed"));
+    }
+
+    #[test]
+    fn a_file_holding_the_token_or_its_basic_form_is_refused() {
+        let c = credential("prod", TokenSource::Stored(Secret::new("tok-canary-42")));
+        let authorization = c.authorization().unwrap();
+        let file = Path::new("dest.toml");
+        assert!(
+            c.refuse_secret_in(&authorization, file, "name = \"x\"")
+                .is_ok()
+        );
+        let err = c
+            .refuse_secret_in(&authorization, file, "description = \"tok-canary-42\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dest.toml") && err.contains("token of credential \"prod\""),
+            "{err}"
+        );
+        assert!(
+            !err.contains("tok-canary-42"),
+            "the message never repeats the secret: {err}"
+        );
+        // base64("id-1:tok-canary-42")
+        let basic = authorization
+            .expose()
+            .strip_prefix("Basic ")
+            .unwrap()
+            .to_string();
+        let err = c
+            .refuse_secret_in(&authorization, file, &format!("X = \"{basic}\""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Authorization value"), "{err}");
+        let mut bearer = credential("o", TokenSource::Stored(Secret::new("bearer-canary")));
+        bearer.kind = AuthKind::Bearer;
+        let authorization = bearer.authorization().unwrap();
+        assert!(
+            bearer
+                .refuse_secret_in(&authorization, file, "bearer-canary")
+                .is_err()
+        );
+        // A token too short to be a real one is not searched for.
+        let short = credential("s", TokenSource::Stored(Secret::new("ab")));
+        assert!(
+            short
+                .refuse_secret_in(&short.authorization().unwrap(), file, "ab ab")
+                .is_ok()
+        );
+        let command = credential("c", TokenSource::Command("echo tok".into()));
+        assert!(command.authorization_if_cheap().is_none());
+    }
+
+    #[test]
+    fn secret_forms_are_the_header_its_encoded_part_and_the_token() {
+        let basic = credential("b", TokenSource::Stored(Secret::new("tok-canary")));
+        let forms: Vec<String> = secret_forms(&basic.authorization().unwrap())
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect();
+        // base64("id-1:tok-canary")
+        assert_eq!(
+            forms,
+            [
+                "Basic aWQtMTp0b2stY2FuYXJ5",
+                "aWQtMTp0b2stY2FuYXJ5",
+                "tok-canary"
+            ]
+        );
+        let mut bearer = credential("o", TokenSource::Stored(Secret::new("bearer-canary")));
+        bearer.kind = AuthKind::Bearer;
+        let forms: Vec<String> = secret_forms(&bearer.authorization().unwrap())
+            .iter()
+            .map(|s| s.expose().to_string())
+            .collect();
+        assert_eq!(forms, ["Bearer bearer-canary", "bearer-canary"]);
     }
 
     #[test]

@@ -24,6 +24,19 @@ pub fn create_private(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Creates `dir` and any missing parents with mode 0700 (owner only); folders that exist keep
+/// their mode. A folder others could write to would let them swap the private files inside it.
+pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// Replaces `path` with `contents` atomically: a private temporary file in the same directory is
 /// written, synced and renamed over the target, so a reader sees the old or the new file, never half.
 pub fn write_private_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
@@ -31,7 +44,7 @@ pub fn write_private_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
+    create_private_dir_all(dir)?;
     let file_name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
@@ -102,6 +115,20 @@ mod tests {
         file.write_all(b"new\n").unwrap();
         assert_eq!(mode(&path), 0o600);
         assert_eq!(fs::read_to_string(&path).unwrap(), "old\nnew\n");
+    }
+
+    #[test]
+    fn new_folders_are_0700_and_existing_ones_keep_their_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let existing = dir.path().join("existing");
+        fs::create_dir(&existing).unwrap();
+        fs::set_permissions(&existing, fs::Permissions::from_mode(0o755)).unwrap();
+        let nested = existing.join("a").join("b");
+        create_private_dir_all(&nested).unwrap();
+        assert_eq!(mode(&existing), 0o755);
+        assert_eq!(mode(&existing.join("a")), 0o700);
+        assert_eq!(mode(&nested), 0o700);
+        create_private_dir_all(&nested).unwrap();
     }
 
     #[test]

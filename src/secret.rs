@@ -43,9 +43,47 @@ impl From<String> for Secret {
     }
 }
 
+/// `bytes` with every occurrence of each secret replaced by [`MASK`], for text that came from
+/// elsewhere (a server's answer) and may hold a secret we sent. Secrets are tried in order, so
+/// give longer ones first.
+pub fn redact(bytes: &[u8], secrets: &[Secret]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for secret in secrets {
+        let needle = secret.expose().as_bytes();
+        if needle.is_empty() || out.len() < needle.len() {
+            continue;
+        }
+        let mut replaced = Vec::with_capacity(out.len());
+        let mut rest = out.as_slice();
+        while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+            replaced.extend_from_slice(&rest[..at]);
+            replaced.extend_from_slice(MASK.as_bytes());
+            rest = &rest[at + needle.len()..];
+        }
+        replaced.extend_from_slice(rest);
+        out = replaced;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redact_replaces_every_occurrence_longest_first() {
+        let secrets = [Secret::new("Bearer tok-1"), Secret::new("tok-1")];
+        assert_eq!(
+            redact(b"a Bearer tok-1 b tok-1tok-1 c", &secrets),
+            "a ••• b •••••• c".as_bytes()
+        );
+        assert_eq!(redact(b"nothing here", &secrets), b"nothing here");
+        assert_eq!(redact(b"tok", &secrets), b"tok");
+        assert_eq!(
+            redact(&[0xff, b't', b'o', b'k', b'-', b'1'], &secrets),
+            [&[0xff][..], MASK.as_bytes()].concat()
+        );
+    }
 
     #[test]
     fn debug_and_display_mask_the_value() {

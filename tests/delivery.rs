@@ -185,7 +185,9 @@ impl Setup {
             .replace("status = \"paused\"", "status = \"active\"")
             .replace("path = \"../data/customers-100.csv\"", &format!("path = {:?}", csv.display().to_string()))
             .replace("rate_limit_per_minute = 60", "rate_limit_per_minute = 0")
-            .replace("max_attempts = 5", "max_attempts = 5\nbackoff_initial_ms = 1\nbackoff_max_ms = 10\nrequest_timeout_secs = 2\ndrain_timeout_secs = 5");
+            // The stub has no contact search, so creates in doubt cannot be reconciled here:
+            // these tests pin the no-lookup policy (reconciling is tested in tests/crash*.rs).
+            .replace("max_attempts = 5", "max_attempts = 5\nin_doubt = \"report\"\nbackoff_initial_ms = 1\nbackoff_max_ms = 10\nrequest_timeout_secs = 2\ndrain_timeout_secs = 5");
         let text = edit(text);
         let dest = home.path().join("contacts.toml");
         std::fs::write(&dest, text).unwrap();

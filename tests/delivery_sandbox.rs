@@ -283,3 +283,67 @@ fn pacing_at_the_sandbox_limit_earns_no_429() {
     assert_eq!(field(&summary, "http_429"), 0);
     assert_eq!(field(&summary, "delivered"), 100);
 }
+
+/// A DELETE whose connection dropped after the sandbox applied it is retried (DELETE is
+/// idempotent) and answered 404: the contact is gone, as asked, so the record is delivered,
+/// not dead-lettered.
+#[test]
+fn a_delete_applied_without_an_answer_counts_as_delivered_when_the_retry_finds_nothing() {
+    let running = sandbox(0, "apply_then_drop=0.4", 5);
+    let base = running.sandbox.url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        for i in 0..30 {
+            // A dropped create is applied all the same, so every one of these exists afterwards.
+            let _ = client
+                .post(format!("{base}/v1/contacts"))
+                .basic_auth("sandbox-id", Some("sandbox-token"))
+                .header("Content-Type", "application/json")
+                .body(serde_json::json!({"phone_numbers": [{"label": "Work", "value": format!("+3361234{i:04}")}]}).to_string())
+                .send()
+                .await;
+        }
+    });
+    let ids: Vec<String> = running.sandbox.state()["contacts"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(ids.len(), 30);
+    let setup = setup(
+        &base,
+        "delete-contacts.toml",
+        &format!("{QUICK}max_attempts = 12\n"),
+    );
+    let input = setup.home.path().join("ids.jsonl");
+    std::fs::write(
+        &input,
+        ids.iter()
+            .map(|id| format!("{{\"id\":{id}}}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+
+    let (code, summary, stderr) = setup.run(&["--input", input.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{summary} {stderr}");
+    assert_eq!(field(&summary, "delivered"), 30, "{summary}");
+    assert_eq!(field(&summary, "dead_lettered"), 0, "{summary}");
+    assert_counts_add_up(&summary);
+    assert!(
+        running.sandbox.state()["contacts"]
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+    let journal = running.sandbox.journal();
+    let retried_gone = journal
+        .iter()
+        .filter(|e| e.method == "DELETE" && e.status == sandbox::JournalStatus::Answered(404))
+        .count();
+    assert!(
+        retried_gone > 0,
+        "the fault never struck a DELETE: the test proves nothing with this seed"
+    );
+}

@@ -69,11 +69,33 @@ pub fn credential(destination: &Destination) -> Result<Credential, CredentialErr
     CredentialStore::open_default().get(&destination.credential)
 }
 
+/// Refuses a destination file that holds its credential's token (or `Authorization` value),
+/// when the token can be had without running a command; `run` checks the resolved token itself.
+pub fn refuse_secret_in_file(
+    destination_path: &Path,
+    credential: &Credential,
+) -> Result<(), Failure> {
+    let Some(authorization) = credential.authorization_if_cheap() else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(destination_path)
+        .map_err(|e| Failure::error(format!("cannot read {}: {e}", destination_path.display())))?;
+    credential.refuse_secret_in(&authorization, destination_path, &text)?;
+    Ok(())
+}
+
 /// A plan for showing requests: against the credential's base URL when the credential exists,
 /// else against Aircall's, with a note on standard error.
-pub fn preview_plan(destination: &Destination) -> Result<(Plan, Option<AuthKind>), Failure> {
+pub fn preview_plan(
+    destination: &Destination,
+    destination_path: &Path,
+) -> Result<(Plan, Option<AuthKind>), Failure> {
     let (base_url, kind) = match credential(destination) {
-        Ok(credential) => (credential.base_url, Some(credential.kind)),
+        Ok(credential) => {
+            // A preview prints the file's headers: a token written there would be printed too.
+            refuse_secret_in_file(destination_path, &credential)?;
+            (credential.base_url, Some(credential.kind))
+        }
         Err(CredentialError::NotFound { .. }) => {
             eprintln!(
                 "note: credential {:?} is not saved here; showing URLs against {DEFAULT_BASE_URL} without an Authorization header",

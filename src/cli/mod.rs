@@ -85,6 +85,7 @@ pub struct SetupArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// The destination file (TOML).
     pub dest: PathBuf,
     /// Read records from PATH instead of the file's source; `-` is standard input.
     #[arg(long)]
@@ -108,6 +109,7 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
+    /// The destination file (TOML).
     pub dest: PathBuf,
     #[arg(long)]
     pub input: Option<PathBuf>,
@@ -118,6 +120,7 @@ pub struct PreviewArgs {
 
 #[derive(Debug, Args)]
 pub struct SendTestArgs {
+    /// The destination file (TOML).
     pub dest: PathBuf,
     #[arg(long)]
     pub input: Option<PathBuf>,
@@ -136,13 +139,20 @@ pub enum CredentialsCommand {
     /// Save a credential. The token is never taken as an argument.
     Add(CredentialAddArgs),
     /// Delete a saved credential.
-    Remove { name: String },
+    Remove {
+        /// The credential's name.
+        name: String,
+    },
     /// Call GET /v1/ping with a saved credential.
-    Verify { name: String },
+    Verify {
+        /// The credential's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct CredentialAddArgs {
+    /// A name for the credential; destination files refer to it by this name.
     pub name: String,
     /// The API ID (Basic auth user name). Not needed with --bearer.
     #[arg(long)]
@@ -173,6 +183,7 @@ pub struct TemplatesArgs {
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell.
     pub shell: clap_complete::Shell,
 }
 
@@ -190,7 +201,33 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if !opens_the_wizard(&cli) {
+        init_logging();
+    }
     ExitCode::from(dispatch(cli))
+}
+
+/// The environment variable holding the log filter (`tracing_subscriber`'s `EnvFilter` syntax,
+/// e.g. `debug` or `aircall_dest=trace,hyper=info`); `RUST_LOG` is read when it is unset.
+pub const LOG_ENV: &str = "AIRCALL_DEST_LOG";
+
+/// Logs go to standard error, warnings only unless [`LOG_ENV`] or `RUST_LOG` asks for more.
+/// Secrets never reach a log: tokens are [`crate::secret::Secret`]s and the client marks the
+/// `Authorization` header sensitive, which its `Debug` hides.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env(LOG_ENV)
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The wizard owns the terminal: log lines on standard error would tear its screen.
+fn opens_the_wizard(cli: &Cli) -> bool {
+    matches!(cli.command, None | Some(Command::Setup(_)))
 }
 
 /// Runs the set-up wizard; its errors (an unreadable destination file, no terminal) end here.

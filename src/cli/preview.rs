@@ -9,7 +9,7 @@ use crate::request::Built;
 
 pub fn run(args: &PreviewArgs) -> Outcome {
     let destination = context::load(&args.dest)?;
-    let (plan, auth_kind) = context::preview_plan(&destination)?;
+    let (plan, auth_kind) = context::preview_plan(&destination, &args.dest)?;
     let input = context::input(&destination, &args.dest, args.input.as_deref());
     let reader = records::open(&input, destination.source.format)?;
     let limit = args.limit.unwrap_or(usize::MAX);

@@ -2,7 +2,7 @@
 
 use super::context::{self, Failure, Outcome};
 use super::{DestArg, exit};
-use crate::credentials::{CredentialError, TokenSource};
+use crate::credentials::CredentialError;
 use crate::records::Input;
 use crate::request::Plan;
 
@@ -11,16 +11,7 @@ pub fn run(args: &DestArg) -> Outcome {
     let mut warnings = Vec::new();
     let base_url = match context::credential(&destination) {
         Ok(credential) => {
-            if let TokenSource::Stored(secret) = &credential.token {
-                let text = std::fs::read_to_string(&args.dest).unwrap_or_default();
-                if !secret.is_empty() && text.contains(secret.expose()) {
-                    return Err(Failure::error(format!(
-                        "{}: the file contains the token of credential {:?}; remove it — tokens belong in the credentials store only",
-                        args.dest.display(),
-                        credential.name
-                    )));
-                }
-            }
+            context::refuse_secret_in_file(&args.dest, &credential)?;
             credential.base_url
         }
         Err(CredentialError::NotFound { .. }) => {

@@ -8,7 +8,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use super::retry::TransportError;
 use crate::destination::{Delivery, Method};
 use crate::request::{Request, USER_AGENT};
-use crate::secret::Secret;
+use crate::secret::{Secret, redact};
 
 /// A response, fully read.
 #[derive(Debug, Clone)]
@@ -41,6 +41,9 @@ pub enum ClientError {
 pub struct HttpClient {
     inner: reqwest::Client,
     authorization: Option<HeaderValue>,
+    /// The forms of the credential a server might echo back (a debugging endpoint, a proxy's
+    /// error page); answers are redacted of them before anyone shows or stores them.
+    echoes: Vec<Secret>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -80,6 +83,9 @@ impl HttpClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
+        let echoes = authorization
+            .map(crate::credentials::secret_forms)
+            .unwrap_or_default();
         let authorization = match authorization {
             Some(secret) => {
                 let mut value = HeaderValue::from_str(secret.expose())
@@ -92,6 +98,7 @@ impl HttpClient {
         Ok(Self {
             inner,
             authorization,
+            echoes,
         })
     }
 
@@ -100,7 +107,8 @@ impl HttpClient {
         &self.inner
     }
 
-    /// Sends `request` once: its method, URL, headers in order and body bytes, unchanged.
+    /// Sends `request` once: its method, URL, headers in order and body bytes, unchanged. The
+    /// answer comes back with any echo of the credential replaced by `•••`.
     pub async fn send(&self, request: &Request) -> Result<Response, SendError> {
         let started = Instant::now();
         let fail = |kind, message: String| SendError {
@@ -158,13 +166,13 @@ impl HttpClient {
             .map(|(name, value)| {
                 (
                     name.as_str().to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    String::from_utf8_lossy(&redact(value.as_bytes(), &self.echoes)).into_owned(),
                 )
             })
             .collect();
         // The status is known once headers arrive: a body cut short does not change the outcome.
         let body = match response.bytes().await {
-            Ok(bytes) => bytes.to_vec(),
+            Ok(bytes) => redact(&bytes, &self.echoes),
             Err(err) => {
                 format!("[response body could not be read: {}]", describe(&err)).into_bytes()
             }

@@ -64,8 +64,15 @@ fn xml_escape_into(out: &mut String, text: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // A raw CR would reach the receiver as LF (XML end-of-line handling); a character
+            // reference keeps it.
+            '\r' => out.push_str("&#13;"),
             // Characters XML 1.0 cannot hold at all are written as U+FFFD.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{fffd}'),
+            c if ((c as u32) < 0x20 && !matches!(c, '\t' | '\n'))
+                || matches!(c, '\u{fffe}' | '\u{ffff}') =>
+            {
+                out.push('\u{fffd}')
+            }
             c => out.push(c),
         }
     }
@@ -155,6 +162,90 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><contact><first_name>&lt;b&gt;&amp;&quot;&apos;</first_name>\
              <_1st><item>1</item><item><k></k></item></_1st><_xmlns>true</_xmlns></contact>"
         );
+    }
+
+    #[test]
+    fn hostile_xml_values_and_keys_stay_text() {
+        let b = body(json!({
+            "a": "]]><injected/>",
+            "b": "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>&e;",
+            "c": "&amp; stays &amp;amp;",
+            "d": "nul\u{0}bell\u{7}cr\r\nlf\ttab\u{fffe}",
+            "e": "Zoë 日本 🦀",
+            "</root><x>": "k",
+            "a b=\"1\"": "attr",
+        }));
+        assert_eq!(
+            xml(&b, "root"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root>\
+             <a>]]&gt;&lt;injected/&gt;</a>\
+             <b>&lt;!DOCTYPE x [&lt;!ENTITY e SYSTEM &quot;file:///etc/passwd&quot;&gt;]&gt;&amp;e;</b>\
+             <c>&amp;amp; stays &amp;amp;amp;</c>\
+             <d>nul\u{fffd}bell\u{fffd}cr&#13;\nlf\ttab\u{fffd}</d>\
+             <e>Zoë 日本 🦀</e>\
+             <__root__x_>k</__root__x_>\
+             <a_b__1_>attr</a_b__1_></root>"
+        );
+        assert_eq!(
+            xml(&Map::new(), "<evil>"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><_evil_></_evil_>"
+        );
+    }
+
+    #[test]
+    fn hostile_form_values_and_keys_stay_one_pair() {
+        let b = body(json!({
+            "q": "a&b=c;d#e%f+g h\r\ni",
+            "k&=x": "v",
+            "u": "Zoë 🦀",
+        }));
+        let encoded = form(&b);
+        assert_eq!(
+            encoded,
+            "q=a%26b%3Dc%3Bd%23e%25f%2Bg+h%0D%0Ai&k%26%3Dx=v&u=Zo%C3%AB+%F0%9F%A6%80"
+        );
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("q".to_string(), "a&b=c;d#e%f+g h\r\ni".to_string()),
+                ("k&=x".to_string(), "v".to_string()),
+                ("u".to_string(), "Zoë 🦀".to_string()),
+            ]
+        );
+    }
+
+    /// Reverses [`xml_escape_into`] for text that holds no character XML cannot carry.
+    fn xml_unescape(text: &str) -> String {
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&#13;", "\r")
+            .replace("&amp;", "&")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_value_is_one_xml_text_node(value in "\\PC*|[<>&'\"\r\n\t ]{0,12}") {
+            let value: String = value.chars().filter(|&c| c >= ' ' || matches!(c, '\t' | '\n' | '\r')).collect();
+            let encoded = xml(&body(json!({"v": value})), "r");
+            let inner = encoded
+                .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?><r><v>")
+                .and_then(|rest| rest.strip_suffix("</v></r>"))
+                .expect("one element");
+            proptest::prop_assert!(!inner.contains(['<', '>', '\r']));
+            proptest::prop_assert_eq!(xml_unescape(inner), value);
+        }
+
+        #[test]
+        fn any_form_key_and_value_come_back_as_one_pair(key in "\\PC{1,8}", value in "\\PC*") {
+            let encoded = form(&body(json!({key.clone(): value.clone()})));
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(encoded.as_bytes()).into_owned().collect();
+            proptest::prop_assert_eq!(pairs, vec![(key, value)]);
+        }
     }
 
     #[test]

@@ -217,6 +217,13 @@ impl Plan {
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(PlanError(format!("{url} is not an http(s) URL")));
             }
+            if has_user_info(url) {
+                return Err(PlanError(format!(
+                    "{} holds a user name or password (`user:pass@`): it would be sent, shown and \
+                     saved with every URL; keep secrets in a credential (`aircall-dest credentials add`)",
+                    url.origin().ascii_serialization()
+                )));
+            }
         }
         if base.origin() != target.origin() {
             let host = target.host_str().unwrap_or_default();
@@ -409,13 +416,20 @@ pub fn build_all(
     out
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+/// Whether a URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`): the only hosts plain
+/// `http://` may reach.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// Whether a URL carries `user:pass@`, which clients turn into credentials of their own.
+pub fn has_user_info(url: &reqwest::Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
 }
 
 /// Checks a URL template's macros and shape.

@@ -122,7 +122,7 @@ impl ResponseCapture {
         let file = match file {
             Some(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)?;
+                    crate::files::create_private_dir_all(dir)?;
                 }
                 Some(crate::files::open_private_append(path)?)
             }

@@ -96,7 +96,7 @@ impl DeadLetterFile {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if guard.is_none() {
             if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
+                crate::files::create_private_dir_all(dir)?;
             }
             *guard = Some(crate::files::open_private_append(&self.path)?);
         }

@@ -6,6 +6,7 @@ pub mod dead_letter;
 pub mod in_doubt;
 pub mod outcome_log;
 mod pipeline;
+pub mod reconcile;
 pub mod summary;
 
 pub use pipeline::{

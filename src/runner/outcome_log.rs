@@ -134,6 +134,9 @@ enum Line {
     Sent {
         records: Vec<RecordNo>,
         method: Method,
+        /// When it was written, in milliseconds since the UNIX epoch (absent in older logs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<u64>,
     },
     Outcome {
         records: Vec<RecordNo>,
@@ -147,6 +150,7 @@ pub struct PriorOutcomes {
     states: Vec<u8>,
     done: u64,
     in_doubt: u64,
+    last_sent_ms: Option<u64>,
 }
 
 const FRESH: u8 = 0;
@@ -184,6 +188,13 @@ impl PriorOutcomes {
         self.in_doubt
     }
 
+    /// When an earlier run last sent a request, as far as its log says: a request of that run
+    /// may still be at the server until some time after it.
+    pub fn last_sent(&self) -> Option<std::time::SystemTime> {
+        self.last_sent_ms
+            .map(|ms| UNIX_EPOCH + std::time::Duration::from_millis(ms))
+    }
+
     fn set(&mut self, no: RecordNo, value: u8) -> Result<(), String> {
         let index =
             usize::try_from(no.0).map_err(|_| format!("record number {no} is out of range"))?;
@@ -200,7 +211,12 @@ impl PriorOutcomes {
     fn apply(&mut self, line: &Line) -> Result<(), String> {
         match line {
             Line::Header { .. } | Line::Run { .. } => {}
-            Line::Sent { records, method } => {
+            Line::Sent {
+                records,
+                method,
+                at_ms,
+            } => {
+                self.last_sent_ms = self.last_sent_ms.max(*at_ms);
                 let index = Method::ALL.iter().position(|m| m == method).unwrap_or(1);
                 for &no in records {
                     // A later resend of a record already done cannot undo "done".
@@ -253,6 +269,11 @@ pub enum StateError {
         message: String,
     },
     #[error(
+        "another run of this destination over the same input is under way (it holds the outcome log {path}); \
+         wait for it to end: two runs at once would both send the records not yet done"
+    )]
+    Busy { path: String },
+    #[error(
         "the input {input} changed since an earlier run of this destination (outcome log {path}: {was}; now: {now}).\n\
          Records are known by their position, so mixing the two would skip or repeat the wrong ones.\n\
          Run again with --restart to forget the earlier run and send this input from the start."
@@ -279,6 +300,8 @@ fn describe(identity: &InputIdentity) -> String {
 pub struct OutcomeLog {
     path: PathBuf,
     file: Arc<Mutex<File>>,
+    /// Held for the log's lifetime: the OS drops the lock when the process ends, even by SIGKILL.
+    _lock: Arc<File>,
 }
 
 impl OutcomeLog {
@@ -298,7 +321,20 @@ impl OutcomeLog {
             source,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(io_error)?;
+            crate::files::create_private_dir_all(dir).map_err(io_error)?;
+        }
+        // Two runs of one destination and input at once would both send every record not yet
+        // done (a cron job overlapping a slow run): the second is refused.
+        let lock_path = path.with_extension("lock");
+        let lock = crate::files::open_private_append(&lock_path).map_err(io_error)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(StateError::Busy {
+                    path: path.display().to_string(),
+                });
+            }
+            Err(fs::TryLockError::Error(source)) => return Err(io_error(source)),
         }
         let mut prior = PriorOutcomes::default();
         let mut fresh = true;
@@ -331,6 +367,7 @@ impl OutcomeLog {
         let log = OutcomeLog {
             path: path.to_path_buf(),
             file: Arc::new(Mutex::new(file)),
+            _lock: Arc::new(lock),
         };
         if fresh {
             log.append(&Line::Header {
@@ -354,9 +391,14 @@ impl OutcomeLog {
 
     /// Durably notes that a request for `records` is about to leave. Call before sending.
     pub fn sent(&self, records: &[RecordNo], method: Method) -> io::Result<()> {
+        let at_ms = std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .and_then(|d| u64::try_from(d.as_millis()).ok());
         self.append(&Line::Sent {
             records: records.to_vec(),
             method,
+            at_ms,
         })
     }
 
@@ -538,6 +580,26 @@ mod tests {
         assert_eq!(prior.state(RecordNo(6)), RecordState::Invalid);
         assert_eq!(prior.state(RecordNo(999)), RecordState::Fresh);
         assert_eq!((prior.done(), prior.in_doubt()), (3, 1));
+        let since = std::time::SystemTime::now()
+            .duration_since(prior.last_sent().expect("sent lines carry their time"))
+            .expect("in the past");
+        assert!(since < std::time::Duration::from_secs(60), "{since:?}");
+    }
+
+    #[test]
+    fn a_second_opener_is_refused_while_the_first_holds_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, identity) = input(dir.path(), "a\n1\n");
+        let path = dir.path().join("log.jsonl");
+        let (first, _) = OutcomeLog::open(&path, "d", Some(&identity), false).unwrap();
+        let err = OutcomeLog::open(&path, "d", Some(&identity), false).unwrap_err();
+        assert!(
+            matches!(err, StateError::Busy { .. }) && err.to_string().contains("another run"),
+            "{err}"
+        );
+        drop(first);
+        OutcomeLog::open(&path, "d", Some(&identity), false)
+            .expect("free again once the first ends");
     }
 
     #[test]

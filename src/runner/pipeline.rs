@@ -16,18 +16,20 @@ use tokio::task::JoinSet;
 
 use super::capture::{CaptureEntry, ResponseCapture, capped_body, headers_object};
 use super::dead_letter::{DeadLetter, DeadLetterFile, Reason};
-use super::in_doubt::{self, InDoubtAction};
+use super::in_doubt::{self, AfterLookup, InDoubtAction};
 use super::outcome_log::{
     InputIdentity, Outcome, OutcomeLog, PriorOutcomes, RecordState, StateError, log_path,
 };
+use super::reconcile::{self, Lookup, LookupKind, Lookups, Reconciled};
 use super::summary::{Progress, Summary, eta};
 use crate::client::{
     Action, Answer, HttpClient, Next, RateLimiter, RetryPolicy, TransportError, classify,
 };
 use crate::credentials::{AuthKind, Credential, CredentialError};
-use crate::destination::{Destination, InDoubtPolicy, OnInvalid, OnRejected, Status};
+use crate::destination::{Destination, InDoubtPolicy, Method, OnInvalid, OnRejected, Status};
 use crate::records::{self, Input, OpenError, Record, RecordNo};
 use crate::request::{Built, DEFAULT_BASE_URL, Invalid, Plan, Request};
+use crate::secret::Secret;
 
 /// What the person (or the wizard) asks of a running delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -117,6 +119,28 @@ pub enum RunError {
     },
 }
 
+/// A destination file that holds the credential's token is refused before anything is sent: the
+/// file is not where a secret belongs, and it is copied, shared and committed like any config.
+fn refuse_secret_in_destination_file(
+    credential: &Credential,
+    authorization: &Secret,
+    path: &Path,
+) -> Result<(), RunError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        // A destination not saved to a file (the wizard's, before Save) has no file to hold a secret.
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(RunError::Io {
+                what: format!("cannot read {}", path.display()),
+                source,
+            });
+        }
+    };
+    credential.refuse_secret_in(authorization, path, &text)?;
+    Ok(())
+}
+
 /// The default state folder: `state/` in the configuration folder.
 pub fn default_state_dir() -> PathBuf {
     crate::credentials::config_dir().join("state")
@@ -167,6 +191,13 @@ pub async fn run(
             } else {
                 Some(credential.authorization()?)
             };
+            if let Some(authorization) = &authorization {
+                refuse_secret_in_destination_file(
+                    credential,
+                    authorization,
+                    &options.destination_path,
+                )?;
+            }
             (
                 credential.base_url.clone(),
                 Some(credential.kind),
@@ -189,7 +220,9 @@ pub async fn run(
         }
     };
 
-    let mut notes = Vec::new();
+    // The plan's warnings (e.g. requests going elsewhere than the credential's host, so without
+    // it) are part of what a person must be told about the run.
+    let mut notes: Vec<String> = plan.warnings().to_vec();
     let (log, prior) = if options.dry_run {
         (None, PriorOutcomes::default())
     } else {
@@ -214,11 +247,19 @@ pub async fn run(
         let (log, prior) =
             OutcomeLog::open(&path, &destination.name, identity.as_ref(), options.restart)?;
         if prior.in_doubt() > 0 {
+            let policy = destination.delivery.in_doubt;
             notes.push(format!(
                 "{} record(s) were sent by an earlier run that never learned their outcome (in doubt); {}",
                 prior.in_doubt(),
-                if options.resend_in_doubt || destination.delivery.in_doubt == InDoubtPolicy::Resend {
-                    "they are sent again as asked".to_string()
+                if policy == InDoubtPolicy::Resend {
+                    "they are sent again as the destination asks (in_doubt = \"resend\")".to_string()
+                } else if policy == InDoubtPolicy::Reconcile && LookupKind::of_destination(destination).is_some() {
+                    format!(
+                        "each is looked up at the API first (once {}s have passed since that run last sent, so its requests have landed): found ones are recorded as delivered, the others sent again",
+                        destination.delivery.request_timeout_secs.max(1)
+                    )
+                } else if options.resend_in_doubt {
+                    "they are sent again as asked (--resend-in-doubt)".to_string()
                 } else {
                     format!(
                         "idempotent ones are sent again, creates are reported (check them, then use --resend-in-doubt); see {}",
@@ -230,6 +271,15 @@ pub async fn run(
         (Some(log), prior)
     };
 
+    // Requests an earlier run left in doubt may still be at the server for a while after it
+    // died (a supervisor restarts a crashed run within a second): their lookups wait until
+    // the request timeout has passed since that run last sent, so a create still landing is
+    // found rather than sent again.
+    let reconcile_after = prior.last_sent().and_then(|at| {
+        let settle = Duration::from_secs(destination.delivery.request_timeout_secs.max(1));
+        let left = (at + settle).duration_since(SystemTime::now()).ok()?;
+        Some(tokio::time::Instant::now() + left)
+    });
     let delivery = destination.delivery.clone();
     let dead_letter_path = delivery
         .dead_letter_file
@@ -277,10 +327,12 @@ pub async fn run(
     let (work_tx, work_rx) = mpsc::channel::<Work>(concurrency);
     let reader_stop = Arc::new(AtomicU8::new(READ_ON));
     let records_per_request = plan.records_per_request();
+    let lookup = LookupKind::of_destination(destination);
     {
         let reader_stop = reader_stop.clone();
         let in_doubt_policy = delivery.in_doubt;
         let resend = options.resend_in_doubt;
+        let can_look_up = lookup.is_some();
         std::thread::Builder::new()
             .name("records".into())
             .spawn(move || {
@@ -290,6 +342,7 @@ pub async fn run(
                     prior,
                     in_doubt_policy,
                     resend,
+                    can_look_up,
                     work_tx,
                     reader_stop,
                 )
@@ -318,8 +371,12 @@ pub async fn run(
         auth_kind,
         in_doubt: delivery.in_doubt,
         resend_in_doubt: options.resend_in_doubt,
+        lookup,
+        reconcile_after,
         on_rejected: delivery.on_rejected,
         requests: AtomicU64::new(0),
+        reconciled_found: AtomicU64::new(0),
+        reconciled_missing: AtomicU64::new(0),
         retries: AtomicU64::new(0),
         http_429: AtomicU64::new(0),
         dead_letters_written: AtomicU64::new(0),
@@ -373,6 +430,16 @@ pub async fn run(
                 0
             }
     );
+    let (found, missing) = (
+        shared.reconciled_found.load(Ordering::Relaxed),
+        shared.reconciled_missing.load(Ordering::Relaxed),
+    );
+    if found + missing > 0 {
+        notes.push(format!(
+            "looked up {} in-doubt create(s) at the API: {found} already existed and were recorded as delivered, {missing} did not and were sent",
+            found + missing
+        ));
+    }
     if let Some(note) = shared.capture.close(Duration::from_secs(5)).await {
         notes.push(note);
     }
@@ -409,50 +476,80 @@ struct Job {
     request: Request,
     values: Vec<Map<String, Value>>,
     line: Option<u64>,
+    /// An earlier run sent it without learning the outcome: look it up before sending.
+    reconcile: bool,
+    /// An earlier run sent it without learning the outcome, and it is sent again as it is
+    /// (idempotent, or resending was asked for): its first attempt may find it already applied.
+    resent_in_doubt: bool,
 }
 
 /// The reader thread: records → skip/in-doubt decisions → builder → queue.
+#[allow(clippy::too_many_arguments)]
 fn read_records(
     reader: records::RecordReader,
     plan: Plan,
     prior: PriorOutcomes,
     in_doubt_policy: InDoubtPolicy,
     resend: bool,
+    can_look_up: bool,
     tx: mpsc::Sender<Work>,
     stop: Arc<AtomicU8>,
 ) {
     let mut builder = plan.builder();
     // Values of records inside open batches, kept for dead letters until their request is built.
     let mut pending: HashMap<RecordNo, Record> = HashMap::new();
+    // In-doubt records of earlier runs whose request is to be looked up before it is sent.
+    let mut reconciling: std::collections::HashSet<RecordNo> = std::collections::HashSet::new();
+    // In-doubt records of earlier runs that are sent again without a lookup.
+    let mut resending: std::collections::HashSet<RecordNo> = std::collections::HashSet::new();
     let mut skipped = 0u64;
     let send = |work: Work| tx.blocking_send(work).is_ok();
-    let emit = |built: Built, pending: &mut HashMap<RecordNo, Record>| -> bool {
+    let emit = |built: Built,
+                pending: &mut HashMap<RecordNo, Record>,
+                reconciling: &mut std::collections::HashSet<RecordNo>,
+                resending: &mut std::collections::HashSet<RecordNo>|
+     -> bool {
         match built {
             Built::Request(request) => {
                 let mut values = Vec::with_capacity(request.records.len());
                 let mut line = None;
+                let mut reconcile = false;
+                let mut resent_in_doubt = false;
                 for no in &request.records {
                     if let Some(record) = pending.remove(no) {
                         line = line.or(Some(record.line));
                         values.push(record.value);
                     }
+                    reconcile |= reconciling.remove(no);
+                    resent_in_doubt |= resending.remove(no);
                 }
                 send(Work::Send(Job {
                     request,
                     values,
                     line,
+                    reconcile,
+                    resent_in_doubt,
                 }))
             }
             Built::Invalid(invalid) => {
+                reconciling.remove(&invalid.record);
+                resending.remove(&invalid.record);
                 let value = pending.remove(&invalid.record).map(|r| r.value);
                 send(Work::Invalid { invalid, value })
             }
         }
     };
+    // In-doubt records to look up go last, so the earlier run's requests have had the longest
+    // time to land before they are looked for, and fresh records need not wait for them.
+    let mut deferred = Vec::new();
+    let mut flushed = false;
     for item in reader {
         match stop.load(Ordering::Relaxed) {
             READ_ON => {}
-            READ_FLUSH => break,
+            READ_FLUSH => {
+                flushed = true;
+                break;
+            }
             _ => return,
         }
         let no = match &item {
@@ -464,13 +561,23 @@ fn read_records(
                 skipped += 1;
                 continue;
             }
-            RecordState::InDoubt { method }
-                if in_doubt::decide(method, in_doubt_policy, resend) == InDoubtAction::Report =>
-            {
-                if !send(Work::InDoubt(vec![no])) {
-                    return;
+            RecordState::InDoubt { method } => {
+                match in_doubt::decide(method, in_doubt_policy, resend, can_look_up) {
+                    InDoubtAction::Report => {
+                        if !send(Work::InDoubt(vec![no])) {
+                            return;
+                        }
+                        continue;
+                    }
+                    InDoubtAction::Reconcile => {
+                        reconciling.insert(no);
+                        deferred.push(item);
+                        continue;
+                    }
+                    InDoubtAction::Resend => {
+                        resending.insert(no);
+                    }
                 }
-                continue;
             }
             _ => {}
         }
@@ -484,7 +591,24 @@ fn read_records(
             pending.insert(record.no, record.clone());
         }
         for built in builder.push(item) {
-            if !emit(built, &mut pending) {
+            if !emit(built, &mut pending, &mut reconciling, &mut resending) {
+                return;
+            }
+        }
+    }
+    if stop.load(Ordering::Relaxed) == READ_HALT {
+        return;
+    }
+    for item in deferred {
+        // A drain stops reading: records not yet handed on stay as the log says, in doubt.
+        if flushed || stop.load(Ordering::Relaxed) != READ_ON {
+            break;
+        }
+        if let Ok(record) = &item {
+            pending.insert(record.no, record.clone());
+        }
+        for built in builder.push(item) {
+            if !emit(built, &mut pending, &mut reconciling, &mut resending) {
                 return;
             }
         }
@@ -493,7 +617,7 @@ fn read_records(
         return;
     }
     for built in builder.finish() {
-        if !emit(built, &mut pending) {
+        if !emit(built, &mut pending, &mut reconciling, &mut resending) {
             return;
         }
     }
@@ -530,8 +654,15 @@ struct Shared {
     auth_kind: Option<AuthKind>,
     in_doubt: InDoubtPolicy,
     resend_in_doubt: bool,
+    /// How this destination's creates can be looked up, if they can.
+    lookup: Option<LookupKind>,
+    /// No lookup of an earlier run's in-doubt request before this (see `run`).
+    reconcile_after: Option<tokio::time::Instant>,
     on_rejected: OnRejected,
     requests: AtomicU64,
+    /// In-doubt creates looked up and found (recorded as delivered) or not found (sent).
+    reconciled_found: AtomicU64,
+    reconciled_missing: AtomicU64,
     retries: AtomicU64,
     http_429: AtomicU64,
     dead_letters_written: AtomicU64,
@@ -862,7 +993,32 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
     let first = tokio::time::Instant::now();
     let mut attempt = 0u32;
     // Once an attempt may have been applied, the request stays in doubt until an answer settles it.
-    let mut maybe_applied = false;
+    let mut maybe_applied = job.resent_in_doubt;
+    if job.reconcile {
+        // An earlier run sent this create and never learned the outcome: look before sending.
+        flight.phase.store(IN_FLIGHT, Ordering::Release);
+        if let Some(at) = shared.reconcile_after {
+            tokio::time::sleep_until(at).await;
+        }
+        match in_doubt::after_lookup(
+            look_up(&shared, request, &mut rng).await,
+            shared.resend_in_doubt,
+        ) {
+            AfterLookup::Delivered => return delivered(&shared, &flight).await,
+            AfterLookup::Send => flight.phase.store(NOT_SENT, Ordering::Release),
+            AfterLookup::Report(reason) => {
+                flight.phase.store(IN_DOUBT, Ordering::Release);
+                let message = format!(
+                    "sent by an earlier run whose outcome is unknown, and the lookup could not tell: {reason}"
+                );
+                (shared.events)(Event::InDoubt {
+                    records: records.clone(),
+                    message,
+                });
+                return;
+            }
+        }
+    }
     loop {
         attempt += 1;
         shared.limiter.acquire().await;
@@ -915,6 +1071,7 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             .as_ref()
             .err()
             .map(|e| format!("{}: {}", e.kind.describe(), e.message));
+        let earlier_maybe_applied = maybe_applied;
         if let Err(err) = &result
             && err.kind.maybe_applied()
         {
@@ -923,14 +1080,11 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             maybe_applied = false;
         }
         let after = match action {
-            Action::Success => {
-                flight.phase.store(DELIVERED, Ordering::Release);
-                if let Err(message) =
-                    log_write(&shared, records, LogLine::Outcome(Outcome::Delivered)).await
-                {
-                    let _ = shared.control.send(Control::Fatal(message));
-                }
-                return;
+            Action::Success => return delivered(&shared, &flight).await,
+            Action::Reject if already_deleted(method, status, earlier_maybe_applied) => {
+                // An earlier attempt of this DELETE may have been applied without an answer:
+                // "not found" now means the object is gone, which is what was asked.
+                return delivered(&shared, &flight).await;
             }
             Action::Reject => {
                 let mut message = format!(
@@ -964,23 +1118,54 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
                 let _ = shared.control.send(Control::Fatal(message));
                 return;
             }
-            Action::InDoubt => {
-                match in_doubt::decide(method, shared.in_doubt, shared.resend_in_doubt) {
-                    InDoubtAction::Report => {
-                        flight.phase.store(IN_DOUBT, Ordering::Release);
-                        let message = format!(
-                            "{}; the request may have been applied, so it is not sent again (use --resend-in-doubt to send it anyway)",
-                            error_text.as_deref().unwrap_or("no answer")
-                        );
-                        (shared.events)(Event::InDoubt {
-                            records: records.clone(),
-                            message,
-                        });
-                        return;
-                    }
-                    InDoubtAction::Resend => None,
+            Action::InDoubt => match in_doubt::decide(
+                method,
+                shared.in_doubt,
+                shared.resend_in_doubt,
+                shared.lookup.is_some(),
+            ) {
+                InDoubtAction::Report => {
+                    flight.phase.store(IN_DOUBT, Ordering::Release);
+                    let message = format!(
+                        "{}; the request may have been applied, so it is not sent again (use --resend-in-doubt to send it anyway)",
+                        error_text.as_deref().unwrap_or("no answer")
+                    );
+                    (shared.events)(Event::InDoubt {
+                        records: records.clone(),
+                        message,
+                    });
+                    return;
                 }
-            }
+                InDoubtAction::Resend => None,
+                InDoubtAction::Reconcile => {
+                    // A server that gave no answer may still be applying the request: wait as a
+                    // retry would before looking, so the lookup sees a create that was landing.
+                    tokio::time::sleep(shared.policy.backoff(attempt, &mut rng)).await;
+                    let reconciled = look_up(&shared, request, &mut rng).await;
+                    let absent = reconciled == Reconciled::NotFound;
+                    match in_doubt::after_lookup(reconciled, shared.resend_in_doubt) {
+                        AfterLookup::Delivered => return delivered(&shared, &flight).await,
+                        AfterLookup::Send => {
+                            if absent {
+                                maybe_applied = false;
+                            }
+                            None
+                        }
+                        AfterLookup::Report(reason) => {
+                            flight.phase.store(IN_DOUBT, Ordering::Release);
+                            let message = format!(
+                                "{}; the request may have been applied and the lookup could not tell ({reason}), so it is not sent again",
+                                error_text.as_deref().unwrap_or("no answer")
+                            );
+                            (shared.events)(Event::InDoubt {
+                                records: records.clone(),
+                                message,
+                            });
+                            return;
+                        }
+                    }
+                }
+            },
             Action::Retry { after } => after,
         };
         match shared
@@ -1064,6 +1249,59 @@ async fn deliver(shared: Arc<Shared>, job: Job, flight: Arc<Flight>, mut rng: St
             }
         }
     }
+}
+
+/// Marks the request delivered, in memory and durably.
+async fn delivered(shared: &Arc<Shared>, flight: &Flight) {
+    flight.phase.store(DELIVERED, Ordering::Release);
+    if let Err(message) = log_write(
+        shared,
+        &flight.records,
+        LogLine::Outcome(Outcome::Delivered),
+    )
+    .await
+    {
+        let _ = shared.control.send(Control::Fatal(message));
+    }
+}
+
+/// Looks an in-doubt create up through the run's client, limiter and retry policy; each lookup
+/// attempt is counted as a request and captured like any other call.
+async fn look_up(shared: &Arc<Shared>, request: &Request, rng: &mut StdRng) -> Reconciled {
+    let Some(lookup) = shared
+        .lookup
+        .and_then(|kind| Lookup::of_request(kind, request))
+    else {
+        return Reconciled::Unknown("its request holds nothing the API can look it up by".into());
+    };
+    let observe =
+        |sent: &Request,
+         attempt: u32,
+         result: &Result<crate::client::Response, crate::client::SendError>| {
+            shared.requests.fetch_add(1, Ordering::Relaxed);
+            if attempt > 1 {
+                shared.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            if matches!(result, Ok(response) if response.status == 429) {
+                shared.http_429.fetch_add(1, Ordering::Relaxed);
+            }
+            capture(shared, sent, attempt, result);
+        };
+    let lookups = Lookups {
+        http: &shared.http,
+        limiter: &shared.limiter,
+        policy: &shared.policy,
+        credential: &shared.credential,
+        fallback: shared.fallback,
+        observe: &observe,
+    };
+    let reconciled = reconcile::reconcile(&lookups, &lookup, request, rng).await;
+    match &reconciled {
+        Reconciled::Found => shared.reconciled_found.fetch_add(1, Ordering::Relaxed),
+        Reconciled::NotFound => shared.reconciled_missing.fetch_add(1, Ordering::Relaxed),
+        Reconciled::Unknown(_) => 0,
+    };
+    reconciled
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1177,6 +1415,11 @@ fn api_reason(body: &[u8]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" — "))
 }
 
+/// A DELETE answered 404 after an earlier attempt may have been applied has done its work.
+fn already_deleted(method: Method, status: Option<u16>, maybe_applied: bool) -> bool {
+    method == Method::Delete && status == Some(404) && maybe_applied
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1198,5 +1441,13 @@ mod tests {
         );
         assert_eq!(api_reason(b"<html>"), None);
         assert_eq!(api_reason(b"{}"), None);
+    }
+
+    #[test]
+    fn only_a_delete_that_may_have_been_applied_takes_404_as_done() {
+        assert!(already_deleted(Method::Delete, Some(404), true));
+        assert!(!already_deleted(Method::Delete, Some(404), false));
+        assert!(!already_deleted(Method::Delete, Some(400), true));
+        assert!(!already_deleted(Method::Post, Some(404), true));
     }
 }
