@@ -812,6 +812,15 @@ def main() -> int:
         print(f"{BIN} is missing: run bench/run (it builds it) or `cargo build --release`", file=sys.stderr)
         return 1
 
+    # The inputs, outcome logs and the wizard's 1 GB file need room; a full disk would make the
+    # runs fail half-way (and take other work on the machine down with them).
+    work_parent = Path(args.work).resolve().parent
+    work_parent.mkdir(parents=True, exist_ok=True)
+    for where, need in ((work_parent, 1.0), (Path(tempfile.gettempdir()), 1.5)):
+        free = shutil.disk_usage(where).free / 2**30
+        if free < need:
+            print(f"only {free:.1f} GiB free under {where}; the suite needs {need} GiB there", file=sys.stderr)
+            return 1
     suite = Suite(args)
     sections = {
         "rate": ("1. Rate limit", suite.rate_limits),
