@@ -283,7 +283,7 @@ async fn send_test_warns_keeps_invalid_json_home_and_cancels_with_esc() {
     assert!(after.contains("will create another"), "{after}");
     let screen = h.render(120, 40);
     assert!(
-        screen.contains("Send Test (t) creates a real contact"),
+        screen.contains("Send Test (Ctrl-S) creates a real contact"),
         "{screen}"
     );
 

@@ -1097,7 +1097,7 @@ pub fn test_warning(model: &Model) -> Option<(String, String)> {
         Method::Get => return None,
         Method::Post if model.template().is_some_and(|t| t.id != "create_records") => (
             format!(
-                "⚠ Send Test (t) changes real data at {host} with {record}: {}.",
+                "⚠ Send Test (Ctrl-S) changes real data at {host} with {record}: {}.",
                 model
                     .template()
                     .map(|t| t.name.to_lowercase())
@@ -1110,7 +1110,7 @@ pub fn test_warning(model: &Model) -> Option<(String, String)> {
         ),
         Method::Post => (
             format!(
-                "⚠ Send Test (t) creates a real {noun} at {host}: the run will create it again \
+                "⚠ Send Test (Ctrl-S) creates a real {noun} at {host}: the run will create it again \
                  unless you remove {record} from the dataset."
             ),
             format!(
@@ -1119,11 +1119,11 @@ pub fn test_warning(model: &Model) -> Option<(String, String)> {
             ),
         ),
         Method::Put | Method::Patch => (
-            format!("⚠ Send Test (t) changes a real {noun} at {host} with {record}."),
+            format!("⚠ Send Test (Ctrl-S) changes a real {noun} at {host} with {record}."),
             format!("The real {noun} of {record} is changed; the run sends the same change again."),
         ),
         Method::Delete => (
-            format!("⚠ Send Test (t) deletes a real {noun} at {host} ({record})."),
+            format!("⚠ Send Test (Ctrl-S) deletes a real {noun} at {host} ({record})."),
             format!("The {noun} of {record} is deleted; the run will find it gone (404)."),
         ),
     })
