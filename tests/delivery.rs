@@ -14,6 +14,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+mod summary_support;
+use summary_support::{assert_counts_add_up, field};
+
 const AUTH: &str = "Basic c2FuZGJveC1pZDpzYW5kYm94LXRva2Vu"; // sandbox-id:sandbox-token
 
 fn root() -> PathBuf {
@@ -229,26 +232,6 @@ fn cmd(home: &Path) -> Command {
         .env("AIRCALL_DEST_SEED", "7")
         .timeout(Duration::from_secs(120));
     cmd
-}
-
-fn field(summary: &Value, name: &str) -> u64 {
-    summary[name]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no {name} in {summary}"))
-}
-
-fn assert_counts_add_up(summary: &Value) {
-    let parts: u64 = [
-        "delivered",
-        "dead_lettered",
-        "invalid",
-        "skipped_already_done",
-        "in_doubt",
-    ]
-    .iter()
-    .map(|f| field(summary, f))
-    .sum();
-    assert_eq!(field(summary, "records_read"), parts, "{summary}");
 }
 
 /// The first record number a request body stands for, read from the CSV's `Customer Id`

@@ -10,6 +10,9 @@ use aircall_dest::sandbox::{self, Sandbox, SandboxConfig};
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod summary_support;
+use summary_support::{assert_counts_add_up, field};
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -117,26 +120,6 @@ impl Setup {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
-}
-
-fn field(summary: &Value, name: &str) -> u64 {
-    summary[name]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no {name} in {summary}"))
-}
-
-fn assert_counts_add_up(summary: &Value) {
-    let parts: u64 = [
-        "delivered",
-        "dead_lettered",
-        "invalid",
-        "skipped_already_done",
-        "in_doubt",
-    ]
-    .iter()
-    .map(|f| field(summary, f))
-    .sum();
-    assert_eq!(field(summary, "records_read"), parts, "{summary}");
 }
 
 /// (method, url, body) of every request, sorted: the order differs with concurrency, nothing else may.
