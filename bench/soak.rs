@@ -12,7 +12,7 @@
 //! which hands the command line to the program's real entry point, so no separate binary needs
 //! building and the code killed is exactly the code shipped.
 
-#[path = "../tests/crash_support/mod.rs"]
+#[path = "../tests/it/crash_support.rs"]
 mod crash_support;
 
 use std::process::ExitCode;

@@ -651,8 +651,8 @@ class Suite:
     # -- 4. wizard ---------------------------------------------------------------------------
 
     def wizard(self) -> None:
-        """The wizard's own benchmark (tests/tui_bench.rs, by the TUI's authors), read back."""
-        if not (REPO / "tests" / "tui_bench.rs").exists():
+        """The wizard's own benchmark (tests/it/tui_bench.rs, by the TUI's authors), read back."""
+        if not (REPO / "tests" / "it" / "tui_bench.rs").exists():
             for what, target in (
                 ("time to first frame, 1 GB input", "< 200 ms"),
                 ("keystroke to frame, 200x60, 100-record batch in the pane", "< 16 ms"),
@@ -661,9 +661,9 @@ class Suite:
                     Row("4. Wizard", what, "not measured: wizard benchmark not yet merged", target=target, result="not measured")
                 )
             return
-        log("  cargo test --release --test tui_bench -- --ignored --nocapture --test-threads=1")
+        log("  cargo test --release --test it tui_bench:: -- --ignored --nocapture --test-threads=1")
         done = subprocess.run(
-            ["cargo", "test", "--release", "--quiet", "--test", "tui_bench", "--", "--ignored", "--nocapture", "--test-threads=1"],
+            ["cargo", "test", "--release", "--quiet", "--test", "it", "tui_bench::", "--", "--ignored", "--nocapture", "--test-threads=1"],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -690,7 +690,7 @@ class Suite:
         self.rows.append(
             Row(
                 "4. Wizard",
-                f"time to first frame, {size} CSV (tests/tui_bench.rs)",
+                f"time to first frame, {size} CSV (tests/it/tui_bench.rs)",
                 f"{first:.1f} ms (\"reading…\"); {loaded:.1f} ms with format, attributes and sample pane",
                 target="< 200 ms",
                 result="met" if loaded < 200 else "MISSED",
@@ -699,7 +699,7 @@ class Suite:
         self.rows.append(
             Row(
                 "4. Wizard",
-                "keystroke to frame, 200x60, 100-record batch in the pane (tests/tui_bench.rs)",
+                "keystroke to frame, 200x60, 100-record batch in the pane (tests/it/tui_bench.rs)",
                 f"edit (pane rebuilt): mean {edit[0]:.1f} ms, p99 {edit[2]:.1f}, max {edit[3]:.1f}; "
                 f"scroll: mean {scroll[0]:.1f} ms, p99 {scroll[2]:.1f}",
                 target="< 16 ms",

@@ -1,0 +1,328 @@
+//! Key-driven walks through the wizard with the real update function, background tasks and
+//! HTTP on loopback: the embedded default to a saved, activated file; editing one field of an
+//! existing file; the pane against `preview`.
+
+use crate::tui_common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use aircall_dest::destination::{Destination, Method, Status};
+use aircall_dest::tui::model::{Field, Init, Run, Sample, Step, TestState, Verify};
+use crossterm::event::KeyCode;
+use tui_common::{Harness, embedded_init, sandbox};
+
+/// Saving writes the shared credentials store; one test at a time does, so their writes never
+/// race on the store's temporary file.
+static STORE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// One configuration folder for this test binary: saving writes the credentials store there.
+fn home() -> &'static Path {
+    static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+    HOME.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // SAFETY: set once, before any test of this binary reads the environment.
+        unsafe { std::env::set_var("AIRCALL_DEST_HOME", dir.path()) };
+        dir
+    })
+    .path()
+}
+
+fn validate(path: &Path) {
+    assert_cmd::Command::cargo_bin("aircall-dest")
+        .expect("binary")
+        .env("AIRCALL_DEST_HOME", home())
+        .arg("validate")
+        .arg(path)
+        .assert()
+        .success();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_default_to_a_saved_activated_destination() {
+    home();
+    let _store = STORE.lock().await;
+    let sandbox = sandbox().await;
+    let base = sandbox.url();
+    let mut h = Harness::start(embedded_init(&base)).await;
+    assert_eq!(h.model.step, Step::Source);
+    assert_eq!(
+        h.model.source.dataset.as_ref().map(|d| d.attributes.len()),
+        Some(12)
+    );
+
+    // Step 1: verify the ready credential.
+    h.focus(Field::Verify);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert!(
+        matches!(
+            h.model.credential.verify,
+            Verify::Done(aircall_dest::client::PingOutcome::Ok { .. })
+        ),
+        "{:?}",
+        h.model.credential.verify
+    );
+
+    // Step 2: the pane holds the contacts requests; send the first as a test.
+    h.key(KeyCode::Tab);
+    assert_eq!(h.model.focus, Field::Next);
+    h.key(KeyCode::Enter);
+    assert_eq!(h.model.step, Step::Configure);
+    assert!(
+        matches!(h.model.pane.samples.first(), Some(Sample::Request { request, .. }) if request.url == format!("{base}/v1/contacts"))
+    );
+    h.focus(Field::Pane);
+    h.key(KeyCode::Char('t'));
+    h.settle().await;
+    match &h.model.pane.test {
+        TestState::Done(response) => {
+            assert_eq!(response.status, 201);
+            assert!(response.body.contains("Stephanie"), "{}", response.body);
+        }
+        other => panic!("expected a response, got {other:?}"),
+    }
+    h.key(KeyCode::Esc);
+    assert_eq!(h.model.pane.test, TestState::Idle);
+
+    // An edited body that is not JSON is shown as an error and not sent.
+    h.key(KeyCode::Char('e'));
+    assert_eq!(h.model.focus, Field::Editor);
+    h.type_text("}");
+    h.ctrl('s');
+    assert_eq!(h.model.pane.test, TestState::Editing);
+    assert!(
+        h.model
+            .notice
+            .as_ref()
+            .is_some_and(|(_, text)| text.contains("invalid JSON"))
+    );
+    h.key(KeyCode::Esc);
+
+    // Turn batching on in the Advanced tab: one request carries the 100 records.
+    h.focus(Field::Tabs);
+    h.key(KeyCode::Right);
+    h.focus(Field::Batching);
+    h.key(KeyCode::Char(' '));
+    match h.model.pane.samples.first() {
+        Some(Sample::Request { request, .. }) => assert_eq!(request.records.len(), 100),
+        other => panic!("expected one batched request, got {other:?}"),
+    }
+    // Aircall creates contacts one at a time: turn it off again.
+    h.key(KeyCode::Char(' '));
+    assert!(!h.model.dest.batching.enabled);
+    assert_eq!(
+        h.model.pane.samples.len(),
+        aircall_dest::tui::model::PANE_REQUESTS
+    );
+
+    // Step 3: save and activate into a temp folder.
+    let out = tempfile::tempdir().expect("temp dir");
+    let path = out.path().join("newcomer.toml");
+    h.ctrl('n');
+    assert_eq!(h.model.step, Step::Save);
+    h.focus(Field::SavePath);
+    h.ctrl('u');
+    h.type_text(&path.display().to_string());
+    h.focus(Field::SaveActivate);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert_eq!(
+        h.model.save.saved,
+        Some((path.clone(), Status::Active)),
+        "error: {:?}",
+        h.model.save.error
+    );
+    let saved = Destination::load(&path).expect("the saved file loads");
+    assert_eq!(saved.status, Status::Active);
+    assert_eq!(saved.credential, "Local sandbox");
+    assert!(!saved.batching.enabled);
+    assert_eq!(
+        saved.template.as_ref().map(|t| t.id.as_str()),
+        Some("create_records")
+    );
+    assert!(
+        saved.source.path.is_absolute(),
+        "the bundled dataset is named so it is found from anywhere"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("sandbox-token"),
+        "no secret in the destination file"
+    );
+    validate(&path);
+
+    // Start the run: contacts reach the sandbox, then the run is stopped cleanly.
+    assert_eq!(h.model.focus, Field::StartRun);
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.model.save.run, Run::Running { .. }));
+    h.until(|m| matches!(&m.save.run, Run::Running { progress, .. } if progress.delivered >= 1))
+        .await;
+    assert_eq!(h.model.focus, Field::StopRun);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    match &h.model.save.run {
+        Run::Finished(Ok(progress)) => {
+            assert!(!progress.done);
+            assert!(progress.delivered >= 1 && progress.delivered < 100);
+            assert_eq!(progress.rejected, 0);
+        }
+        other => panic!("expected a stopped run, got {other:?}"),
+    }
+    let contacts = sandbox
+        .journal()
+        .iter()
+        .filter(|e| e.method == "POST" && e.path == "/v1/contacts")
+        .count();
+    assert!(
+        contacts >= 2,
+        "Send Test and the run reached the sandbox ({contacts} creates)"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_can_be_stopped_cleanly() {
+    home();
+    let _store = STORE.lock().await;
+    let sandbox = sandbox().await;
+    let mut h = Harness::start(embedded_init(&sandbox.url())).await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let path = out.path().join("slow.toml");
+    h.ctrl('n');
+    h.ctrl('n');
+    h.focus(Field::SavePath);
+    h.ctrl('u');
+    h.type_text(&path.display().to_string());
+    h.focus(Field::SaveActivate);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    h.key(KeyCode::Enter);
+    assert_eq!(h.model.focus, Field::StopRun);
+    // 60 requests a minute: the run is far from done when stopped.
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    match &h.model.save.run {
+        Run::Finished(Ok(progress)) => {
+            assert!(!progress.done);
+            assert!(progress.sent < 100);
+        }
+        other => panic!("expected a stopped run, got {other:?}"),
+    }
+}
+
+fn copy_example(dir: &Path) -> PathBuf {
+    let examples = dir.join("examples");
+    std::fs::create_dir_all(&examples).unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::copy(
+        "assets/data/customers-100.csv",
+        dir.join("data/customers-100.csv"),
+    )
+    .unwrap();
+    let path = examples.join("contacts.toml");
+    std::fs::copy("assets/examples/contacts.toml", &path).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_one_field_of_an_existing_file_changes_only_that_field() {
+    home();
+    let _store = STORE.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_example(dir.path());
+    let original = Destination::load(&path).unwrap();
+    let original_text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(original.status, Status::Paused);
+    let mut h = Harness::start(Init {
+        dest_path: Some(path.clone()),
+        destination: Some(original.clone()),
+        original_text: Some(original_text.clone()),
+        ..Init::default()
+    })
+    .await;
+    assert!(
+        h.model.source.dataset.is_some(),
+        "the file's relative source is found: {:?}",
+        h.model.source.inspect
+    );
+    // The credential it names is not saved here: pick the New credential form and fill it.
+    assert_eq!(
+        h.model.credential.name.value(),
+        "Local sandbox",
+        "the missing credential's name is offered"
+    );
+    h.focus(Field::CredApiId);
+    h.type_text("sandbox-id");
+    h.focus(Field::CredToken);
+    h.type_text("sandbox-token");
+    h.ctrl('n');
+    assert_eq!(h.model.step, Step::Configure);
+    h.key(KeyCode::Right);
+    h.focus(Field::Method);
+    h.key(KeyCode::Right); // POST → PUT
+    assert_eq!(h.model.dest.request.method, Method::Put);
+    h.ctrl('n');
+    assert_eq!(h.model.save.path.value(), path.display().to_string());
+    h.focus(Field::Save);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert_eq!(
+        h.model.save.saved,
+        Some((path.clone(), Status::Paused)),
+        "error: {:?}",
+        h.model.save.error
+    );
+    let saved = Destination::load(&path).unwrap();
+    let mut expected = original.clone();
+    expected.request.method = Method::Put;
+    assert_eq!(saved, expected);
+    // The hand-written file keeps every comment and line; only the edited one differs.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let changed: Vec<(&str, &str)> = original_text
+        .lines()
+        .zip(text.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        original_text.lines().count(),
+        text.lines().count(),
+        "{text}"
+    );
+    assert_eq!(changed, [("method = \"POST\"", "method = \"PUT\"")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pane_shows_what_preview_prints() {
+    let empty_home = tempfile::tempdir().unwrap();
+    let path = PathBuf::from("assets/examples/contacts.toml");
+    let destination = Destination::load(&path).unwrap();
+    let h = Harness::start(Init {
+        dest_path: Some(path.clone()),
+        destination: Some(destination),
+        ..Init::default()
+    })
+    .await;
+    let pane: Vec<serde_json::Value> = h
+        .model
+        .pane
+        .samples
+        .iter()
+        .filter_map(|s| match s {
+            Sample::Request { preview, .. } => Some(preview.clone()),
+            Sample::Invalid { .. } => None,
+        })
+        .collect();
+    assert_eq!(pane.len(), aircall_dest::tui::model::PANE_REQUESTS);
+    let output = assert_cmd::Command::cargo_bin("aircall-dest")
+        .unwrap()
+        .env("AIRCALL_DEST_HOME", empty_home.path())
+        .args(["preview", "assets/examples/contacts.toml", "--limit", "10"])
+        .output()
+        .unwrap();
+    let printed: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(pane, printed);
+}

@@ -1,0 +1,311 @@
+//! The Template tab's mapping form, template parameters, the Delivery section and Send Test's
+//! guard rails, driven by keys through the real update function.
+
+use crate::tui_common;
+
+use aircall_dest::destination::{InDoubtPolicy, OnRejected, Transform};
+use aircall_dest::tui::model::{Field, Sample, Step, TestState};
+use aircall_dest::tui::update::destination_to_save;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_common::{Harness, embedded_init};
+
+/// Nothing is sent in these tests but Send Test's, against a server of the test's own.
+const UNUSED_BASE: &str = "http://127.0.0.1:9";
+
+async fn configure(base: &str) -> Harness {
+    let mut h = Harness::start(embedded_init(base)).await;
+    h.ctrl('n');
+    assert_eq!(h.model.step, Step::Configure);
+    h
+}
+
+fn row(h: &Harness, target: &str) -> usize {
+    h.model
+        .configure
+        .mapping
+        .iter()
+        .position(|r| r.target == target)
+        .unwrap_or_else(|| panic!("no mapping row for {target}"))
+}
+
+fn requests(h: &Harness) -> usize {
+    h.model
+        .pane
+        .samples
+        .iter()
+        .filter(|s| matches!(s, Sample::Request { .. }))
+        .count()
+}
+
+fn entry<'a>(h: &'a Harness, target: &str) -> Option<&'a aircall_dest::destination::FieldMapping> {
+    h.model.dest.mapping.iter().find(|m| m.target == target)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_set_by_entries_for_its_parts_shows_as_mapped() {
+    let h = configure(UNUSED_BASE).await;
+    let phones = &h.model.configure.mapping[row(&h, "phone_numbers")];
+    assert!(phones.required && phones.is_field);
+    assert_eq!(phones.sub_entries, 4);
+    assert_eq!(phones.source.selected_label(), "(set by 4 entries below)");
+    // The entries for its parts come right below it.
+    let at = row(&h, "phone_numbers");
+    let below: Vec<&str> = h.model.configure.mapping[at + 1..at + 5]
+        .iter()
+        .map(|r| r.target.as_str())
+        .collect();
+    assert_eq!(
+        below,
+        [
+            "phone_numbers[0].label",
+            "phone_numbers[0].value",
+            "phone_numbers[1].label",
+            "phone_numbers[1].value"
+        ]
+    );
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = h.render(width, height);
+        assert!(
+            screen.contains("✓ phone_numbers*"),
+            "{width}x{height}:\n{screen}"
+        );
+        assert!(screen.contains("phone_numbers[0].value"), "{screen}");
+        assert!(!screen.contains("(not set)         ▾ none"), "{screen}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_are_removed_added_and_their_options_edited() {
+    let mut h = configure(UNUSED_BASE).await;
+    assert_eq!(requests(&h), 10);
+
+    // Remove phone_numbers[0].value: every sample is then invalid for that part.
+    let i = row(&h, "phone_numbers[0].value");
+    h.focus(Field::MapMore(i));
+    h.key(KeyCode::Enter);
+    h.focus(Field::MapRemove(i));
+    h.key(KeyCode::Enter);
+    assert!(entry(&h, "phone_numbers[0].value").is_none());
+    assert_eq!(requests(&h), 0);
+    let screen = h.render(120, 40);
+    assert!(screen.contains("✗ phone_numbers*"), "{screen}");
+    assert!(
+        screen.contains("samples invalid: `phone_numbers[0].value` is"),
+        "{screen}"
+    );
+
+    // A bad target path is refused where it was typed.
+    h.focus(Field::MapAdd);
+    h.type_text("emails[x");
+    h.key(KeyCode::Enter);
+    assert!(h.model.error_for(Field::MapAdd).is_some());
+    assert_eq!(h.model.focus, Field::MapAdd);
+
+    // Add it back from "Add entry", pick its attribute and transform.
+    h.send(aircall_dest::tui::msg::Msg::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    h.type_text("phone_numbers[0].value");
+    h.key(KeyCode::Enter);
+    let i = row(&h, "phone_numbers[0].value");
+    assert_eq!(h.model.focus, Field::MapSource(i));
+    let source = &h.model.configure.mapping[i].source;
+    assert!(source.is_open(), "the new entry's source list opens");
+    let phone = source
+        .options()
+        .iter()
+        .position(|o| o == "Phone 1")
+        .unwrap();
+    for _ in 0..phone {
+        h.key(KeyCode::Down);
+    }
+    h.key(KeyCode::Enter);
+    assert_eq!(
+        entry(&h, "phone_numbers[0].value").and_then(|e| e.from.as_deref()),
+        Some("Phone 1")
+    );
+    let i = row(&h, "phone_numbers[0].value");
+    h.focus(Field::MapTransform(i));
+    for _ in 0..4 {
+        h.key(KeyCode::Right);
+    }
+    assert_eq!(
+        entry(&h, "phone_numbers[0].value").map(|e| e.transform),
+        Some(Transform::E164)
+    );
+    assert_eq!(requests(&h), 10, "{:?}", h.model.pane.samples.first());
+
+    // Options: country for e164 (type a letter to jump), optional, only if.
+    h.focus(Field::MapMore(i));
+    h.key(KeyCode::Enter);
+    h.focus(Field::MapCountry(i));
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Char('f'));
+    h.key(KeyCode::Enter);
+    assert_eq!(
+        entry(&h, "phone_numbers[0].value").and_then(|e| e.default_country.as_deref()),
+        Some("FR")
+    );
+    h.focus(Field::MapOptional(i));
+    h.key(KeyCode::Char(' '));
+    assert!(entry(&h, "phone_numbers[0].value").is_some_and(|e| e.optional));
+    h.focus(Field::MapIfPresent(i));
+    h.key(KeyCode::Right);
+    assert_eq!(
+        entry(&h, "phone_numbers[0].value").and_then(|e| e.if_present.as_deref()),
+        Some("Index")
+    );
+
+    // A target no field lists (`information` is one; `emails[1].value` is a part).
+    h.focus(Field::MapAdd);
+    h.type_text("emails[1].value");
+    h.key(KeyCode::Enter);
+    let i = row(&h, "emails[1].value");
+    assert!(i > row(&h, "emails"), "listed under its field");
+    h.key(KeyCode::Esc);
+    assert!(
+        entry(&h, "emails[1].value").is_none(),
+        "nothing is written until a source is chosen"
+    );
+    assert_eq!(
+        h.model.configure.mapping[row(&h, "emails")].sub_entries,
+        3,
+        "{:?}",
+        h.model.configure.mapping
+    );
+    let saved = destination_to_save(&h.model, false).expect("savable");
+    assert!(!saved.mapping.iter().any(|m| m.target == "emails[1].value"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_parameter_re_resolves_the_request() {
+    let mut h = configure(UNUSED_BASE).await;
+    h.focus(Field::Endpoint);
+    h.key(KeyCode::Right);
+    assert_eq!(
+        h.model.dest.template.as_ref().map(|t| t.id.as_str()),
+        Some("update_records")
+    );
+    h.focus(Field::TemplateParam(0));
+    let (name, pulldown) = &h.model.configure.parameters[0];
+    assert_eq!(name, "id_attribute");
+    assert_eq!(
+        pulldown.selected_label(),
+        "id",
+        "the default is preselected"
+    );
+    assert_eq!(h.model.dest.request.url, "/v1/contacts/{record.id}");
+    h.key(KeyCode::Right);
+    assert_eq!(h.model.configure.parameters[0].1.selected_label(), "Index");
+    assert_eq!(h.model.dest.request.url, "/v1/contacts/{record.Index}");
+    assert_eq!(h.model.dest.request.exclude, ["Index"]);
+    assert_eq!(h.model.focus, Field::TemplateParam(0), "the focus stays");
+    let first = h.model.pane.samples.iter().find_map(|s| match s {
+        Sample::Request { request, .. } => Some(request.url.clone()),
+        _ => None,
+    });
+    assert_eq!(first.as_deref(), Some("http://127.0.0.1:9/v1/contacts/1"));
+    let saved = destination_to_save(&h.model, false).expect("savable");
+    assert_eq!(
+        saved
+            .template
+            .as_ref()
+            .and_then(|t| t.parameters.get("id_attribute"))
+            .and_then(|v| v.as_str()),
+        Some("Index")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_numbers_are_checked_as_typed() {
+    let mut h = configure(UNUSED_BASE).await;
+    h.key(KeyCode::Right); // Advanced tab
+    let clear = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    h.focus(Field::RateLimit);
+    h.send(aircall_dest::tui::msg::Msg::Key(clear));
+    h.type_text("x");
+    assert!(h.model.error_for(Field::RateLimit).is_some());
+    assert_eq!(h.model.dest.delivery.rate_limit_per_minute, 60);
+    let refused = destination_to_save(&h.model, false).unwrap_err();
+    assert!(refused.contains("Rate / minute"), "{refused}");
+    h.key(KeyCode::Backspace);
+    h.type_text("9");
+    assert_eq!(h.model.error_for(Field::RateLimit), None);
+    assert_eq!(h.model.dest.delivery.rate_limit_per_minute, 9);
+
+    h.focus(Field::Concurrency);
+    h.send(aircall_dest::tui::msg::Msg::Key(clear));
+    h.type_text("0");
+    assert!(h.model.error_for(Field::Concurrency).is_some());
+    assert_eq!(h.model.dest.delivery.concurrency, 4);
+    let refused = destination_to_save(&h.model, false).unwrap_err();
+    assert!(refused.contains("Concurrency"), "{refused}");
+    h.key(KeyCode::Backspace);
+    h.type_text("2");
+    assert_eq!(h.model.dest.delivery.concurrency, 2);
+
+    h.focus(Field::MaxAttempts);
+    h.send(aircall_dest::tui::msg::Msg::Key(clear));
+    h.type_text("3");
+    assert_eq!(h.model.dest.delivery.max_attempts, 3);
+    h.focus(Field::OnRejected);
+    h.key(KeyCode::Right);
+    assert_eq!(h.model.dest.delivery.on_rejected, OnRejected::Stop);
+    h.focus(Field::InDoubt);
+    h.key(KeyCode::Right);
+    assert_eq!(h.model.dest.delivery.in_doubt, InDoubtPolicy::Resend);
+    let screen = h.render(120, 40);
+    assert!(
+        screen.contains("Aircall allows 120/min per company"),
+        "{screen}"
+    );
+    let saved = destination_to_save(&h.model, false).expect("savable");
+    assert_eq!(saved.delivery.rate_limit_per_minute, 9);
+    assert_eq!(saved.delivery.max_attempts, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_test_warns_keeps_invalid_json_home_and_cancels_with_esc() {
+    // A server that accepts and never answers: the request stays in flight until cancelled.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open.push(stream);
+        }
+    });
+    let mut h = configure(&base).await;
+    let (before, after) = aircall_dest::tui::view::test_warning(&h.model).expect("a POST warns");
+    assert!(before.contains("creates a real contact"), "{before}");
+    assert!(before.contains("record 1"), "{before}");
+    assert!(after.contains("will create another"), "{after}");
+    let screen = h.render(120, 40);
+    assert!(
+        screen.contains("Send Test (Ctrl-S) creates a real contact"),
+        "{screen}"
+    );
+
+    // Invalid JSON in the editor is shown and not sent.
+    h.focus(Field::Pane);
+    h.key(KeyCode::Char('e'));
+    assert_eq!(h.model.pane.test, TestState::Editing);
+    h.key(KeyCode::Char('x'));
+    h.ctrl('s');
+    assert_eq!(h.model.pane.test, TestState::Editing, "not sent");
+    assert!(
+        h.model
+            .notice
+            .as_ref()
+            .is_some_and(|(_, n)| n.contains("not sent")),
+        "{:?}",
+        h.model.notice
+    );
+    h.key(KeyCode::Backspace);
+    h.ctrl('s');
+    assert!(matches!(h.model.pane.test, TestState::Sending { .. }));
+    h.key(KeyCode::Esc);
+    assert_eq!(h.model.pane.test, TestState::Failed("cancelled".into()));
+    held.abort();
+}
