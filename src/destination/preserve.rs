@@ -76,7 +76,7 @@ impl<'a> Merge<'a> {
                     } else if let Item::Table(new) = item {
                         // A new section gets only the keys that differ from their defaults.
                         let mut table = Table::new();
-                        table.set_position(self.next_position);
+                        table.set_position(Some(self.next_position));
                         self.next_position += 1;
                         original.insert(key, Item::Table(table));
                         if let Some(Item::Table(table)) = original.get_mut(key) {
@@ -147,7 +147,7 @@ impl<'a> Merge<'a> {
     }
 
     fn place_table(&mut self, table: &mut Table) {
-        table.set_position(self.next_position);
+        table.set_position(Some(self.next_position));
         self.next_position += 1;
         for (_, item) in table.iter_mut() {
             self.place(item);
@@ -281,6 +281,29 @@ mod tests {
     fn unchanged_destination_keeps_the_file_byte_for_byte() {
         let dest = Destination::from_toml(EXAMPLE, "contacts.toml").unwrap();
         assert_eq!(dest.to_toml_over(EXAMPLE), EXAMPLE);
+    }
+
+    #[test]
+    fn a_toml_1_1_multi_line_inline_table_survives_a_save() {
+        // TOML 1.1 lets an inline table span lines and end with a comma; `toml` and `toml_edit`
+        // must read it alike, or the comment-keeping save rewrites it into something else.
+        let original = EXAMPLE.replacen(
+            "[request]\n",
+            "[request]\nheaders = {\n    X-Source = \"crm\",   # who sent it\n    Accept = \"application/json\",\n}\n",
+            1,
+        );
+        let mut dest = Destination::from_toml(&original, "contacts.toml").unwrap();
+        assert_eq!(
+            dest.request.headers.get("X-Source").and_then(|v| v.as_str()),
+            Some("crm")
+        );
+        dest.request.url = "/v1/contacts?source=crm".into();
+        let after = dest.to_toml_over(&original);
+        assert!(
+            after.contains("headers = {\n    X-Source = \"crm\",   # who sent it\n    Accept = \"application/json\",\n}\n"),
+            "{after}"
+        );
+        assert_eq!(Destination::from_toml(&after, "after").unwrap(), dest);
     }
 
     #[test]
