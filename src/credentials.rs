@@ -86,6 +86,12 @@ pub enum CredentialError {
         name: String,
         what: &'static str,
     },
+    #[error("cannot read {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Tokens shorter than this are not searched for in files: they would match ordinary text, and
@@ -179,6 +185,23 @@ impl Credential {
         })
     }
 
+    /// [`Credential::refuse_secret_in`] for the text of the file at `file`; a file that does not
+    /// exist (a destination not saved yet) holds no secret.
+    pub fn refuse_secret_in_file(
+        &self,
+        authorization: &Secret,
+        file: &Path,
+    ) -> Result<(), CredentialError> {
+        match std::fs::read_to_string(file) {
+            Ok(text) => self.refuse_secret_in(authorization, file, &text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(CredentialError::Read {
+                file: file.display().to_string(),
+                source,
+            }),
+        }
+    }
+
     /// Where the token comes from, as shown to a person (never the token itself).
     pub fn token_origin(&self) -> String {
         match &self.token {
@@ -200,30 +223,9 @@ impl Credential {
         if self.kind == AuthKind::Basic && self.api_id.trim().is_empty() {
             return Err(invalid("Basic auth needs an API ID (--api-id)".into()));
         }
-        let url = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| invalid(format!("base URL {:?} is not a URL: {e}", self.base_url)))?;
-        let loopback = match url.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        if crate::request::has_user_info(&url) {
-            return Err(invalid(
-                "the base URL may not hold a user name or password (`user:pass@`); the token is \
-                 the credential's secret"
-                    .into(),
-            ));
-        }
-        match url.scheme() {
-            "https" => Ok(()),
-            "http" if loopback => Ok(()),
-            "http" => Err(invalid(format!(
-                "base URL {} uses plain http:// to a host that is not loopback; use https://",
-                self.base_url
-            ))),
-            other => Err(invalid(format!("base URL scheme {other:?} is not http(s)"))),
-        }
+        crate::rules::parse_origin(&self.base_url)
+            .map_err(|rule| invalid(format!("base URL: {rule}")))?;
+        Ok(())
     }
 }
 

@@ -1,26 +1,32 @@
-//! Writing files that hold secrets or record data: created 0600, replaced atomically.
+//! Writing files: every whole-file write goes through [`replace_atomic`] (a random same-folder
+//! temporary file opened with O_EXCL, synced, renamed over the target, folder synced), files
+//! this program creates are 0600, and nothing is ever written through a symlink.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
+/// The mode of every file this program creates: owner read/write only.
+#[cfg(unix)]
+const PRIVATE_MODE: u32 = 0o600;
+
+/// What a replaced file's mode becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Always 0600, even when the file existed with a wider mode (it holds secrets).
+    Private,
+    /// The mode the file had, or 0600 for a new file (a file the person owns and may share).
+    Kept,
+}
+
 /// Opens `path` for appending, creating it with mode 0600 (owner read/write only) if absent.
+/// A symlink at `path` is refused rather than followed.
 pub fn open_private_append(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).append(true);
     restrict(&mut options);
     let file = options.open(path)?;
-    ensure_private(path)?;
-    Ok(file)
-}
-
-/// Creates or truncates `path` with mode 0600.
-pub fn create_private(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.create(true).write(true).truncate(true);
-    restrict(&mut options);
-    let file = options.open(path)?;
-    ensure_private(path)?;
+    ensure_private(&file)?;
     Ok(file)
 }
 
@@ -37,44 +43,101 @@ pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
     builder.create(dir)
 }
 
-/// Replaces `path` with `contents` atomically: a private temporary file in the same directory is
-/// written, synced and renamed over the target, so a reader sees the old or the new file, never half.
+/// Replaces `path` with `contents`, always leaving it 0600 (see [`replace_atomic`]).
 pub fn write_private_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    replace_atomic(path, contents, Mode::Private)
+}
+
+/// Replaces `path` with `contents` atomically: a reader sees the old file or the new one, never
+/// half of one, and after a crash the file is one or the other.
+///
+/// The temporary file gets a random name in the same folder and is created with O_EXCL, so a
+/// file or symlink someone planted at a name it could take is never opened; it is written,
+/// given its mode, synced, and renamed over `path`, and then the folder is synced so the rename
+/// itself is durable. A symlink at `path` is replaced by the new file, never written through.
+pub fn replace_atomic(path: &Path, contents: &[u8], mode: Mode) -> io::Result<()> {
+    let dir = folder_of(path);
     create_private_dir_all(dir)?;
-    let file_name = path
+    let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let tmp = dir.join(temporary_name(&file_name.to_string_lossy()));
-    {
-        let mut file = create_private(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
+    let kept = match mode {
+        Mode::Private => None,
+        Mode::Kept => existing_mode(path)?,
+    };
+    let mut temporary = temporary_in(dir, &name.to_string_lossy(), RANDOM_CHARS)?;
+    temporary.write_all(contents)?;
+    set_mode(temporary.as_file(), kept)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    sync_folder(dir)
+}
+
+/// Random characters in a temporary file's name: 62^12 names, none guessable in advance.
+const RANDOM_CHARS: usize = 12;
+
+/// A new file `.NAME.<random>.tmp` in `dir`, created 0600 with O_CREAT|O_EXCL: it never opens
+/// a file or symlink that is already there (another name is drawn instead).
+fn temporary_in(dir: &Path, name: &str, random: usize) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .rand_bytes(random)
+        .tempfile_in(dir)
+}
+
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The permission bits of the regular file at `path`; `None` when there is none (a symlink
+/// counts as none: its target's mode is not this file's).
+#[cfg(unix)]
+fn existing_mode(path: &Path) -> io::Result<Option<u32>> {
+    use std::os::unix::fs::PermissionsExt;
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => Ok(Some(meta.permissions().mode() & 0o7777)),
+        Ok(_) => Ok(None),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err),
     }
-    fs::rename(&tmp, path)?;
-    if let Ok(dir) = File::open(dir) {
-        // Syncing the directory makes the rename itself durable; not every platform allows it.
-        let _ = dir.sync_all();
-    }
+}
+
+#[cfg(not(unix))]
+fn existing_mode(_path: &Path) -> io::Result<Option<u32>> {
+    Ok(None)
+}
+
+/// Gives the open file `mode`, or 0600 (tempfile creates it 0600 already; this states it).
+#[cfg(unix)]
+fn set_mode(file: &File, mode: Option<u32>) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(fs::Permissions::from_mode(mode.unwrap_or(PRIVATE_MODE)))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_file: &File, _mode: Option<u32>) -> io::Result<()> {
     Ok(())
 }
 
-/// A name no other writer uses at the same time: the process id and a per-process counter, so
-/// two threads replacing the same file never share a temporary file.
-pub fn temporary_name(file_name: &str) -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!(".{file_name}.tmp-{}-{n}", std::process::id())
+/// Syncing the folder makes a rename in it durable.
+#[cfg(unix)]
+fn sync_folder(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Folders cannot be opened for syncing on every platform; there the rename is left to the OS.
+#[cfg(not(unix))]
+fn sync_folder(_dir: &Path) -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]
 fn restrict(options: &mut OpenOptions) {
     use std::os::unix::fs::OpenOptionsExt;
-    options.mode(0o600);
+    options.mode(PRIVATE_MODE).custom_flags(libc::O_NOFOLLOW);
 }
 
 #[cfg(not(unix))]
@@ -82,78 +145,19 @@ fn restrict(_options: &mut OpenOptions) {}
 
 /// A file that already existed keeps its mode on open; tighten it so old files become private too.
 #[cfg(unix)]
-fn ensure_private(path: &Path) -> io::Result<()> {
+fn ensure_private(file: &File) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path)?.permissions().mode() & 0o777;
-    if mode != 0o600 {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+    let mode = file.metadata()?.permissions().mode() & 0o777;
+    if mode != PRIVATE_MODE {
+        file.set_permissions(fs::Permissions::from_mode(PRIVATE_MODE))?;
     }
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn ensure_private(_path: &Path) -> io::Result<()> {
+fn ensure_private(_file: &File) -> io::Result<()> {
     Ok(())
 }
 
 #[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn mode(path: &Path) -> u32 {
-        fs::metadata(path).unwrap().permissions().mode() & 0o777
-    }
-
-    #[test]
-    fn private_files_are_0600_even_when_they_existed_with_wider_modes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log.jsonl");
-        fs::write(&path, b"old\n").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        let mut file = open_private_append(&path).unwrap();
-        file.write_all(b"new\n").unwrap();
-        assert_eq!(mode(&path), 0o600);
-        assert_eq!(fs::read_to_string(&path).unwrap(), "old\nnew\n");
-    }
-
-    #[test]
-    fn new_folders_are_0700_and_existing_ones_keep_their_mode() {
-        let dir = tempfile::tempdir().unwrap();
-        let existing = dir.path().join("existing");
-        fs::create_dir(&existing).unwrap();
-        fs::set_permissions(&existing, fs::Permissions::from_mode(0o755)).unwrap();
-        let nested = existing.join("a").join("b");
-        create_private_dir_all(&nested).unwrap();
-        assert_eq!(mode(&existing), 0o755);
-        assert_eq!(mode(&existing.join("a")), 0o700);
-        assert_eq!(mode(&nested), 0o700);
-        create_private_dir_all(&nested).unwrap();
-    }
-
-    #[test]
-    fn atomic_write_replaces_contents_and_is_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub").join("store.toml");
-        write_private_atomic(&path, b"one").unwrap();
-        write_private_atomic(&path, b"two").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "two");
-        assert_eq!(mode(&path), 0o600);
-        let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
-    }
-
-    #[test]
-    fn concurrent_replacements_of_one_file_all_succeed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.toml");
-        std::thread::scope(|scope| {
-            for i in 0..8 {
-                let path = &path;
-                scope
-                    .spawn(move || write_private_atomic(path, format!("v{i}").as_bytes()).unwrap());
-            }
-        });
-        assert!(fs::read_to_string(&path).unwrap().starts_with('v'));
-    }
-}
+mod tests;

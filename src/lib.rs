@@ -1,7 +1,8 @@
 //! aircall-dest: send the records of a dataset (CSV, JSON Lines, JSON) to the Aircall REST API.
 //!
 //! The crate is a pure core with thin edges. `records` streams input, `destination` holds the
-//! saved settings, `request` is the one place that turns records into HTTP requests, and the
+//! saved settings, `request` is the one place that turns records into HTTP requests, `rules`
+//! holds each edge rule (origin, loopback, headers, paths) once, and the
 //! edges (`client`, `runner`, `sandbox`, `tui`, `cli`) do the I/O around that core.
 
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod destination;
 pub mod files;
 pub mod records;
 pub mod request;
+pub mod rules;
 pub mod runner;
 pub mod sandbox;
 pub mod secret;

@@ -1,6 +1,6 @@
 //! What several commands share: loading a destination, finding its dataset and credential.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::credentials::{AuthKind, Credential, CredentialError, CredentialStore};
 use crate::destination::Destination;
@@ -49,18 +49,10 @@ pub fn input(destination: &Destination, destination_path: &Path, input: Option<&
     match input {
         Some(path) if path == Path::new("-") => Input::Stdin,
         Some(path) => Input::Path(path.to_path_buf()),
-        None => Input::Path(relative_to(destination_path, &destination.source.path)),
-    }
-}
-
-/// `path` as written in the destination file: relative paths are relative to the file's folder.
-pub fn relative_to(destination_path: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        return path.to_path_buf();
-    }
-    match destination_path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join(path),
-        _ => path.to_path_buf(),
+        None => Input::Path(crate::rules::relative_to_destination(
+            destination_path,
+            &destination.source.path,
+        )),
     }
 }
 
@@ -78,10 +70,7 @@ pub fn refuse_secret_in_file(
     let Some(authorization) = credential.authorization_if_cheap() else {
         return Ok(());
     };
-    let text = std::fs::read_to_string(destination_path)
-        .map_err(|e| Failure::error(format!("cannot read {}: {e}", destination_path.display())))?;
-    credential.refuse_secret_in(&authorization, destination_path, &text)?;
-    Ok(())
+    Ok(credential.refuse_secret_in_file(&authorization, destination_path)?)
 }
 
 /// A plan for showing requests: against the credential's base URL when the credential exists,

@@ -169,7 +169,7 @@ pub struct CredentialAddArgs {
     /// The token is an OAuth Bearer token.
     #[arg(long)]
     pub bearer: bool,
-    #[arg(long, default_value = "https://api.aircall.io")]
+    #[arg(long, default_value = crate::rules::DEFAULT_BASE_URL)]
     pub base_url: String,
     #[arg(long, default_value = "")]
     pub description: String,

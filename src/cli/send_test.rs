@@ -32,9 +32,7 @@ pub fn run(args: &SendTestArgs) -> Outcome {
         request.body = Some(body);
     }
     let authorization = credential.authorization()?;
-    let text = std::fs::read_to_string(&args.dest)
-        .map_err(|e| Failure::error(format!("cannot read {}: {e}", args.dest.display())))?;
-    credential.refuse_secret_in(&authorization, &args.dest, &text)?;
+    credential.refuse_secret_in_file(&authorization, &args.dest)?;
     let client = HttpClient::new(&destination.delivery, Some(&authorization))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

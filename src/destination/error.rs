@@ -55,6 +55,12 @@ pub enum DestinationError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: cannot write the destination file: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{}", render(.origin, .errors))]
     Invalid {
         origin: String,
@@ -122,7 +128,7 @@ impl DestinationError {
     pub fn located(&self) -> &[Located] {
         match self {
             Self::Invalid { errors, .. } => errors,
-            Self::Io { .. } => &[],
+            Self::Io { .. } | Self::Write { .. } => &[],
         }
     }
 }

@@ -46,7 +46,7 @@ impl Destination {
         )
     }
 
-    /// Writes the destination atomically. A destination holds no secrets, so the usual mode is kept.
+    /// Writes the destination atomically; an existing file keeps its mode.
     pub fn save(&self, path: &Path) -> Result<(), DestinationError> {
         write_atomic(path, &self.to_toml())
     }
@@ -76,24 +76,13 @@ impl Destination {
     }
 }
 
+/// Replaces the file through [`crate::files::replace_atomic`]: a random O_EXCL temporary file,
+/// synced, renamed, folder synced; an existing file keeps its mode, a new one is 0600.
 fn write_atomic(path: &Path, text: &str) -> Result<(), DestinationError> {
-    let origin = path.display().to_string();
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(crate::files::temporary_name(
-        &path
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-    ));
-    let io = |source| DestinationError::Io {
-        path: origin.clone(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+    crate::files::replace_atomic(path, text.as_bytes(), crate::files::Mode::Kept).map_err(
+        |source| DestinationError::Write {
+            path: path.display().to_string(),
+            source,
+        },
+    )
 }

@@ -664,26 +664,8 @@ impl Destination {
         }
         if let Some(url) = &self.capture.webhook_url {
             // The webhook receives response bodies (record data): plain HTTP only on loopback.
-            match url::Url::parse(url) {
-                Ok(parsed) if crate::request::has_user_info(&parsed) => add(
-                    &["capture", "webhook_url"],
-                    "the webhook URL may not hold a user name or password (`user:pass@`): \
-                     destination files hold no secrets"
-                        .into(),
-                ),
-                Ok(parsed) if parsed.scheme() == "https" => {}
-                Ok(parsed) if parsed.scheme() == "http" && crate::request::is_loopback(&parsed) => {
-                }
-                Ok(parsed) if parsed.scheme() == "http" => add(
-                    &["capture", "webhook_url"],
-                    format!(
-                        "{url} uses plain http:// to a host that is not loopback; use https://"
-                    ),
-                ),
-                _ => add(
-                    &["capture", "webhook_url"],
-                    format!("expected an http(s) URL, found {url:?}"),
-                ),
+            if let Err(rule) = crate::rules::parse_origin(url) {
+                add(&["capture", "webhook_url"], rule.to_string());
             }
         }
         let delivery = &self.delivery;

@@ -294,7 +294,10 @@ mod tests {
         );
         let mut dest = Destination::from_toml(&original, "contacts.toml").unwrap();
         assert_eq!(
-            dest.request.headers.get("X-Source").and_then(|v| v.as_str()),
+            dest.request
+                .headers
+                .get("X-Source")
+                .and_then(|v| v.as_str()),
             Some("crm")
         );
         dest.request.url = "/v1/contacts?source=crm".into();

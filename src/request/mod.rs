@@ -21,8 +21,7 @@ use crate::templates::{self, FieldSpec};
 
 pub use batch::BatchSettings;
 
-/// The base URL `/` URLs are shown against when no credential is at hand.
-pub const DEFAULT_BASE_URL: &str = "https://api.aircall.io";
+pub use crate::rules::DEFAULT_BASE_URL;
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT: &str = concat!("aircall-dest/", env!("CARGO_PKG_VERSION"));
@@ -208,22 +207,7 @@ impl Plan {
             ))
         })?;
         for url in [&base, &target] {
-            if url.scheme() == "http" && !is_loopback(url) {
-                return Err(PlanError(format!(
-                    "{} uses plain http:// to a host that is not loopback; use https://",
-                    url.origin().ascii_serialization()
-                )));
-            }
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(PlanError(format!("{url} is not an http(s) URL")));
-            }
-            if has_user_info(url) {
-                return Err(PlanError(format!(
-                    "{} holds a user name or password (`user:pass@`): it would be sent, shown and \
-                     saved with every URL; keep secrets in a credential (`aircall-dest credentials add`)",
-                    url.origin().ascii_serialization()
-                )));
-            }
+            crate::rules::check_origin(url).map_err(|e| PlanError(e.to_string()))?;
         }
         if base.origin() != target.origin() {
             let host = target.host_str().unwrap_or_default();
@@ -416,22 +400,6 @@ pub fn build_all(
     out
 }
 
-/// Whether a URL's host is loopback (`localhost`, 127.0.0.0/8, `::1`): the only hosts plain
-/// `http://` may reach.
-pub fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-/// Whether a URL carries `user:pass@`, which clients turn into credentials of their own.
-pub fn has_user_info(url: &reqwest::Url) -> bool {
-    !url.username().is_empty() || url.password().is_some()
-}
-
 /// Checks a URL template's macros and shape.
 pub fn check_url_template(url: &str) -> Result<(), String> {
     macros::Template::url(url.trim()).map(|_| ())
@@ -445,20 +413,8 @@ const SECRET_WORDS: &[&str] = &[
 
 /// Checks a header: a valid name, no control characters, and no literal secrets.
 pub fn check_header(name: &str, value: &str) -> Result<(), String> {
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    {
-        return Err(format!(
-            "{name:?} is not a valid header name (letters, digits and -_.!#$%&'*+^`|~ only)"
-        ));
-    }
-    if let Some(c) = value.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "the value of {name} holds the control character {c:?}"
-        ));
-    }
+    crate::rules::check_header_name(name).map_err(|e| e.to_string())?;
+    crate::rules::check_header_value(name, value).map_err(|e| e.to_string())?;
     let lower = name.to_ascii_lowercase();
     let literal = !value.contains("{record.");
     if SECRET_HEADERS.contains(&lower.as_str())

@@ -126,19 +126,8 @@ fn refuse_secret_in_destination_file(
     authorization: &Secret,
     path: &Path,
 ) -> Result<(), RunError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        // A destination not saved to a file (the wizard's, before Save) has no file to hold a secret.
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(RunError::Io {
-                what: format!("cannot read {}", path.display()),
-                source,
-            });
-        }
-    };
-    credential.refuse_secret_in(authorization, path, &text)?;
-    Ok(())
+    // A destination not saved to a file (the wizard's, before Save) has no file to hold a secret.
+    Ok(credential.refuse_secret_in_file(authorization, path)?)
 }
 
 /// The default state folder: `state/` in the configuration folder.
@@ -209,16 +198,8 @@ pub async fn run(
     };
     let plan = Plan::new(destination, &base_url).map_err(|e| RunError::Plan(e.0))?;
     let reader = records::open(&options.input, destination.source.format)?;
-    let relative = |path: &Path| -> PathBuf {
-        if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            match options.destination_path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.join(path),
-                _ => path.to_path_buf(),
-            }
-        }
-    };
+    let relative =
+        |path: &Path| crate::rules::relative_to_destination(&options.destination_path, path);
 
     // The plan's warnings (e.g. requests going elsewhere than the credential's host, so without
     // it) are part of what a person must be told about the run.

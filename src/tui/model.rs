@@ -651,11 +651,7 @@ impl Model {
             .trim()
             .trim_end_matches('/')
             .to_string();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(format!(
-                "the base URL must start with https:// (found {base_url:?})"
-            ));
-        }
+        crate::rules::parse_origin(&base_url).map_err(|rule| format!("the base URL: {rule}"))?;
         Ok(Credential {
             name: name.to_string(),
             description: form.description.value().trim().to_string(),

@@ -15,6 +15,7 @@ mod delivery;
 mod delivery_sandbox;
 mod destination_errors;
 mod records;
+mod rules;
 mod sandbox;
 mod security;
 mod security_wizard;
