@@ -14,15 +14,7 @@ use crate::secret::Secret;
 /// The file inside the config folder.
 pub const STORE_FILE: &str = "credentials.toml";
 
-/// The configuration folder: `AIRCALL_DEST_HOME`, else the platform's (`~/.config/aircall-dest`).
-pub fn config_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("AIRCALL_DEST_HOME").filter(|h| !h.is_empty()) {
-        return PathBuf::from(home);
-    }
-    directories::ProjectDirs::from("", "", "aircall-dest")
-        .map(|dirs| dirs.config_dir().to_path_buf())
-        .unwrap_or_else(|| PathBuf::from(".aircall-dest"))
-}
+pub use crate::paths::config_dir;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -10,6 +10,7 @@ pub mod client;
 pub mod credentials;
 pub mod destination;
 pub mod files;
+pub mod paths;
 pub mod records;
 pub mod request;
 pub mod rules;

@@ -1,6 +1,6 @@
 //! What several commands share: loading a destination, finding its dataset and credential.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::credentials::{AuthKind, Credential, CredentialError, CredentialStore};
 use crate::destination::Destination;
@@ -73,31 +73,95 @@ pub fn refuse_secret_in_file(
     Ok(credential.refuse_secret_in_file(&authorization, destination_path)?)
 }
 
-/// A plan for showing requests: against the credential's base URL when the credential exists,
-/// else against Aircall's, with a note on standard error.
-pub fn preview_plan(
-    destination: &Destination,
-    destination_path: &Path,
-) -> Result<(Plan, Option<AuthKind>), Failure> {
-    let (base_url, kind) = match credential(destination) {
-        Ok(credential) => {
-            // A preview prints the file's headers: a token written there would be printed too.
-            refuse_secret_in_file(destination_path, &credential)?;
-            (credential.base_url, Some(credential.kind))
-        }
-        Err(CredentialError::NotFound { .. }) => {
-            eprintln!(
-                "note: credential {:?} is not saved here; showing URLs against {DEFAULT_BASE_URL} without an Authorization header",
-                destination.credential
-            );
-            (DEFAULT_BASE_URL.to_string(), None)
-        }
-        Err(err) => return Err(err.into()),
-    };
-    let plan = Plan::new(destination, &base_url)
-        .map_err(|e| Failure::error(format!("cannot build requests: {e}")))?;
-    for warning in plan.warnings() {
-        eprintln!("warning: {warning}");
+/// What a command works on, built once: the destination file (its path, text and settings),
+/// its credential, and the plan that turns its records into requests.
+pub struct Session {
+    pub path: PathBuf,
+    pub destination: Destination,
+    /// The credential, when it is saved here.
+    pub credential: Option<Credential>,
+    pub plan: Plan,
+    /// What a person must be told: a credential not saved here, requests sent without it.
+    pub warnings: Vec<String>,
+}
+
+impl Session {
+    /// For commands that only show requests (`preview`, `validate`): the credential's base URL
+    /// when it is saved here, else Aircall's with a warning. The file is refused if it holds the
+    /// credential's token, since showing the file's headers would show the token too.
+    pub fn for_showing(path: &Path) -> Result<Self, Failure> {
+        Self::showing(path, load(path)?)
     }
-    Ok((plan, kind))
+
+    /// [`Session::for_showing`] for a destination already loaded from `path`.
+    pub fn showing(path: &Path, destination: Destination) -> Result<Self, Failure> {
+        let mut warnings = Vec::new();
+        let credential = match credential(&destination) {
+            Ok(credential) => {
+                refuse_secret_in_file(path, &credential)?;
+                Some(credential)
+            }
+            Err(CredentialError::NotFound { .. }) => {
+                warnings.push(format!(
+                    "credential {:?} is not saved here; showing URLs against {DEFAULT_BASE_URL} \
+                     without an Authorization header (add it with `aircall-dest credentials add \
+                     {:?} --api-id ID` before `run`)",
+                    destination.credential, destination.credential
+                ));
+                None
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let base_url = credential
+            .as_ref()
+            .map_or(DEFAULT_BASE_URL, |c| c.base_url.as_str())
+            .to_string();
+        Self::with_plan(path, destination, credential, &base_url, warnings)
+    }
+
+    /// For commands that send (`send-test`): the credential must be saved and valid.
+    pub fn for_sending(path: &Path) -> Result<(Self, Credential), Failure> {
+        let destination = load(path)?;
+        let credential = credential(&destination)?;
+        credential.check()?;
+        let base_url = credential.base_url.clone();
+        let session = Self::with_plan(
+            path,
+            destination,
+            Some(credential.clone()),
+            &base_url,
+            Vec::new(),
+        )?;
+        Ok((session, credential))
+    }
+
+    fn with_plan(
+        path: &Path,
+        destination: Destination,
+        credential: Option<Credential>,
+        base_url: &str,
+        mut warnings: Vec<String>,
+    ) -> Result<Self, Failure> {
+        let plan = Plan::new(&destination, base_url).map_err(|e| {
+            Failure::error(format!("{}: cannot build requests: {e}", path.display()))
+        })?;
+        warnings.extend(plan.warnings().iter().cloned());
+        Ok(Self {
+            path: path.to_path_buf(),
+            destination,
+            credential,
+            plan,
+            warnings,
+        })
+    }
+
+    /// The kind of the credential's `Authorization` header, for showing it masked.
+    pub fn auth_kind(&self) -> Option<AuthKind> {
+        self.credential.as_ref().map(|c| c.kind)
+    }
+
+    /// The dataset: `--input` when given, else the destination's source.
+    pub fn input(&self, input: Option<&Path>) -> Input {
+        self::input(&self.destination, &self.path, input)
+    }
 }

@@ -5,13 +5,31 @@
 use std::io::{IsTerminal, Read, Write};
 
 use super::context::{Failure, Outcome};
-use super::{CredentialAddArgs, exit};
+use super::{CredentialAddArgs, ListArgs, exit};
 use crate::credentials::{AuthKind, Credential, CredentialStore, TokenSource};
 use crate::secret::Secret;
 
-pub fn list() -> Outcome {
+pub fn list(args: &ListArgs) -> Outcome {
     let store = CredentialStore::open_default();
     let credentials = store.list()?;
+    if args.json {
+        // Where each token comes from, never the token itself.
+        let list: Vec<serde_json::Value> = credentials
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "name": c.name,
+                    "auth": c.kind.scheme(),
+                    "api_id": c.api_id,
+                    "base_url": c.base_url,
+                    "token": c.token_origin(),
+                    "description": c.description,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(list));
+        return Ok(exit::SUCCESS);
+    }
     if credentials.is_empty() {
         println!("No saved credentials in {}.", store.path().display());
         println!(

@@ -34,37 +34,118 @@ pub mod exit {
 #[command(
     name = "aircall-dest",
     version,
-    about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless."
+    about = "Send dataset records to the Aircall REST API: set up in a terminal wizard, run headless.",
+    after_help = concat!("\
+Examples:
+  aircall-dest                                   open the set-up wizard
+  aircall-dest credentials add prod --api-id ID  save a credential (the token is prompted for)
+  aircall-dest validate contacts.toml            check a destination file
+  aircall-dest preview contacts.toml --limit 3   print the first requests, secrets masked
+  aircall-dest run contacts.toml                 send every record
+
+", "Environment:
+  AIRCALL_DEST_HOME     One folder for configuration and state instead of ~/.config/aircall-dest
+                        and ~/.local/state/aircall-dest (credentials.toml; state/ inside it)
+  AIRCALL_DEST_LOG      Log filter for standard error, e.g. `debug` or `aircall_dest=trace`
+                        (default `warn`); RUST_LOG is read when it is unset
+  SSL_CERT_FILE         A PEM file of extra root certificates to trust (as --ca-file)
+  AIRCALL_DEST_SEED     Seed of the retry jitter of `run`, for runs that repeat exactly
+  AIRCALL_DEST_TRIGGER  What started a `run`, for its history: manual, schedule, input_change")
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// A PEM file of root certificates to trust besides the system's and the built-in ones
+    /// (e.g. a TLS-inspecting proxy's CA).
+    #[arg(long, global = true, value_name = "FILE", env = "SSL_CERT_FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the set-up wizard, creating or editing DEST.
+    #[command(after_help = "\
+Examples:
+  aircall-dest setup contacts.toml                      create or edit contacts.toml
+  aircall-dest setup contacts.toml --input export.csv   edit it against another dataset
+
+The wizard needs a terminal; without one, write the file by hand (docs/destination-file.md)
+and check it with `aircall-dest validate`.")]
     Setup(SetupArgs),
     /// Send every record of a destination's dataset.
+    #[command(after_help = "\
+Examples:
+  aircall-dest run contacts.toml                       send every record
+  aircall-dest run contacts.toml --dry-run             build and check every request, send none
+  aircall-dest run contacts.toml --input new.csv --json
+  cat rows.jsonl | aircall-dest run users.toml --input -
+
+Exit codes: 0 all delivered, 1 error, 2 usage, 3 some records dead-lettered or invalid,
+130 stopped by Ctrl-C or SIGTERM after draining.")]
     Run(RunArgs),
     /// Print the requests a destination would send, as JSON Lines, secrets masked.
+    #[command(after_help = "\
+Examples:
+  aircall-dest preview contacts.toml --limit 3
+  aircall-dest preview contacts.toml --input other.csv | jq .url")]
     Preview(PreviewArgs),
     /// Send one sample request and print the response.
+    #[command(after_help = "\
+Examples:
+  aircall-dest send-test contacts.toml                 send the first record's request
+  aircall-dest send-test contacts.toml --sample 4      send the fourth request
+  aircall-dest send-test contacts.toml --body body.json")]
     SendTest(SendTestArgs),
     /// Check a destination file.
-    Validate(DestArg),
+    #[command(after_help = "\
+Examples:
+  aircall-dest validate contacts.toml
+  aircall-dest validate contacts.toml --json | jq .warnings")]
+    Validate(ValidateArgs),
     /// Mark a destination active so `run` sends it.
+    #[command(after_help = "\
+Examples:
+  aircall-dest activate contacts.toml
+
+Only the `status` line changes; comments and layout are kept.")]
     Activate(DestArg),
     /// Mark a destination paused so `run` refuses it.
+    #[command(after_help = "\
+Examples:
+  aircall-dest pause contacts.toml
+
+Only the `status` line changes; comments and layout are kept.")]
     Pause(DestArg),
     /// Manage saved credentials.
     #[command(subcommand)]
+    #[command(after_help = "\
+Examples:
+  aircall-dest credentials add prod --api-id ID
+  aircall-dest credentials list --json
+  aircall-dest credentials verify prod
+  aircall-dest credentials remove prod")]
     Credentials(CredentialsCommand),
     /// List the endpoint templates, or describe one.
+    #[command(after_help = "\
+Examples:
+  aircall-dest templates                        list them
+  aircall-dest templates create_records         describe one
+  aircall-dest templates --json | jq '.[].id'")]
     Templates(TemplatesArgs),
     /// Run the local Aircall sandbox server.
+    #[command(after_help = "\
+Examples:
+  aircall-dest sandbox --addr 127.0.0.1:8787
+  aircall-dest sandbox --addr 127.0.0.1:8787 --fault 500=0.05,latency=20..80ms --seed 7
+
+Point a credential at it: aircall-dest credentials add local --api-id sandbox-id \\
+  --base-url http://127.0.0.1:8787 (token: sandbox-token).")]
     Sandbox(crate::sandbox::SandboxArgs),
     /// Print shell completions.
+    #[command(after_help = "\
+Examples:
+  aircall-dest completions bash > ~/.local/share/bash-completion/completions/aircall-dest
+  aircall-dest completions zsh > ~/.zfunc/_aircall-dest")]
     Completions(CompletionsArgs),
 }
 
@@ -75,11 +156,20 @@ pub struct DestArg {
 }
 
 #[derive(Debug, Args)]
-pub struct SetupArgs {
-    /// The destination file to create or edit.
-    pub dest: Option<PathBuf>,
-    /// The dataset to use instead of the file's source.
+pub struct ValidateArgs {
+    /// The destination file (TOML).
+    pub dest: PathBuf,
+    /// Print the result as one JSON object on standard output (also when the file is invalid).
     #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The destination file to create or edit (default: the wizard asks where to save).
+    pub dest: Option<PathBuf>,
+    /// The dataset to show instead of the file's source (CSV, JSON Lines or JSON).
+    #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
 }
 
@@ -88,10 +178,10 @@ pub struct RunArgs {
     /// The destination file (TOML).
     pub dest: PathBuf,
     /// Read records from PATH instead of the file's source; `-` is standard input.
-    #[arg(long)]
+    #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
-    /// Where the outcome log lives (default: a folder beside the configuration).
-    #[arg(long)]
+    /// Where the outcome log lives (default: the state folder, ~/.local/state/aircall-dest).
+    #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Build and validate every request without sending anything.
     #[arg(long)]
@@ -111,10 +201,11 @@ pub struct RunArgs {
 pub struct PreviewArgs {
     /// The destination file (TOML).
     pub dest: PathBuf,
-    #[arg(long)]
+    /// Read records from PATH instead of the file's source; `-` is standard input.
+    #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
     /// Print at most N requests.
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 }
 
@@ -122,28 +213,46 @@ pub struct PreviewArgs {
 pub struct SendTestArgs {
     /// The destination file (TOML).
     pub dest: PathBuf,
-    #[arg(long)]
+    /// Read records from PATH instead of the file's source; `-` is standard input.
+    #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
     /// Which sample request to send, counting from 1.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1)]
     pub sample: usize,
     /// Send this file's content as the body instead of the sample's.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub body: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CredentialsCommand {
     /// List saved credentials (never their secrets).
-    List,
+    #[command(after_help = "\
+Examples:
+  aircall-dest credentials list
+  aircall-dest credentials list --json | jq '.[].name'")]
+    List(ListArgs),
     /// Save a credential. The token is never taken as an argument.
+    #[command(after_help = "\
+Examples:
+  aircall-dest credentials add prod --api-id ID              prompted for the token
+  printf %s \"$TOKEN\" | aircall-dest credentials add prod --api-id ID --token-stdin
+  aircall-dest credentials add prod --api-id ID --token-env AIRCALL_TOKEN
+  aircall-dest credentials add prod --api-id ID --token-cmd 'pass show aircall'
+  aircall-dest credentials add oauth --bearer --token-env AIRCALL_OAUTH")]
     Add(CredentialAddArgs),
     /// Delete a saved credential.
+    #[command(after_help = "\
+Examples:
+  aircall-dest credentials remove prod")]
     Remove {
         /// The credential's name.
         name: String,
     },
     /// Call GET /v1/ping with a saved credential.
+    #[command(after_help = "\
+Examples:
+  aircall-dest credentials verify prod")]
     Verify {
         /// The credential's name.
         name: String,
@@ -151,11 +260,18 @@ pub enum CredentialsCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print the credentials as a JSON array on standard output (never their secrets).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct CredentialAddArgs {
     /// A name for the credential; destination files refer to it by this name.
     pub name: String,
     /// The API ID (Basic auth user name). Not needed with --bearer.
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     pub api_id: Option<String>,
     /// Read the token from standard input.
     #[arg(long, conflicts_with = "token_env")]
@@ -169,9 +285,11 @@ pub struct CredentialAddArgs {
     /// The token is an OAuth Bearer token.
     #[arg(long)]
     pub bearer: bool,
-    #[arg(long, default_value = crate::rules::DEFAULT_BASE_URL)]
+    /// The API's base URL; plain http:// only to loopback (e.g. the local sandbox).
+    #[arg(long, value_name = "URL", default_value = crate::rules::DEFAULT_BASE_URL)]
     pub base_url: String,
-    #[arg(long, default_value = "")]
+    /// A note shown by `credentials list` (e.g. which account the token belongs to).
+    #[arg(long, value_name = "TEXT", default_value = "")]
     pub description: String,
 }
 
@@ -179,6 +297,9 @@ pub struct CredentialAddArgs {
 pub struct TemplatesArgs {
     /// A template id to describe.
     pub name: Option<String>,
+    /// Print the templates (or the one described) as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +324,9 @@ pub fn main() -> ExitCode {
     };
     if !opens_the_wizard(&cli) {
         init_logging();
+    }
+    if let Some(path) = &cli.ca_file {
+        crate::client::tls::set_ca_file(path.clone());
     }
     ExitCode::from(dispatch(cli))
 }
@@ -230,8 +354,19 @@ fn opens_the_wizard(cli: &Cli) -> bool {
     matches!(cli.command, None | Some(Command::Setup(_)))
 }
 
+/// What to run instead of the wizard when there is no terminal to draw it on.
+pub const NO_TERMINAL: &str = "the set-up wizard needs a terminal, and standard input or output \
+is not one (a pipe, a file, cron or CI). Without one: save a credential with `aircall-dest \
+credentials add NAME --api-id ID --token-stdin`, write the destination file by hand \
+(docs/destination-file.md; `aircall-dest templates` lists the endpoints), check it with \
+`aircall-dest validate DEST` and `aircall-dest preview DEST`, then `aircall-dest run DEST`";
+
 /// Runs the set-up wizard; its errors (an unreadable destination file, no terminal) end here.
 fn wizard(options: crate::tui::Options) -> context::Outcome {
+    use std::io::IsTerminal;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        return Err(Failure::usage(NO_TERMINAL));
+    }
     crate::tui::run(options)
         .map(|()| exit::SUCCESS)
         .map_err(|e| Failure::error(format!("{e:#}")))
@@ -253,7 +388,7 @@ fn dispatch(cli: Cli) -> u8 {
         Some(Command::Credentials(CredentialsCommand::Verify { name })) => verify::run(name),
         Some(Command::Validate(args)) => validate::run(args),
         Some(Command::Templates(args)) => templates::run(args),
-        Some(Command::Credentials(CredentialsCommand::List)) => credentials::list(),
+        Some(Command::Credentials(CredentialsCommand::List(args))) => credentials::list(args),
         Some(Command::Credentials(CredentialsCommand::Add(args))) => credentials::add(args),
         Some(Command::Credentials(CredentialsCommand::Remove { name })) => {
             credentials::remove(name)

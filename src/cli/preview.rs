@@ -2,16 +2,18 @@
 
 use std::io::Write;
 
-use super::context::{self, Outcome};
+use super::context::{Outcome, Session};
 use super::{PreviewArgs, exit};
 use crate::records;
 use crate::request::Built;
 
 pub fn run(args: &PreviewArgs) -> Outcome {
-    let destination = context::load(&args.dest)?;
-    let (plan, auth_kind) = context::preview_plan(&destination, &args.dest)?;
-    let input = context::input(&destination, &args.dest, args.input.as_deref());
-    let reader = records::open(&input, destination.source.format)?;
+    let session = Session::for_showing(&args.dest)?;
+    for warning in &session.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let input = session.input(args.input.as_deref());
+    let reader = records::open(&input, session.destination.source.format)?;
     let limit = args.limit.unwrap_or(usize::MAX);
     let stdout = std::io::stdout();
     let mut printer = Printer {
@@ -19,9 +21,9 @@ pub fn run(args: &PreviewArgs) -> Outcome {
         limit,
         printed: 0,
         invalid: 0,
-        auth_kind,
+        auth_kind: session.auth_kind(),
     };
-    let mut builder = plan.builder();
+    let mut builder = session.plan.builder();
     let mut open = true;
     for record in reader {
         for built in builder.push(record) {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::context::{self, Failure, Outcome};
+use super::context::{Failure, Outcome, Session};
 use super::{SendTestArgs, exit};
 use crate::client::HttpClient;
 use crate::records;
@@ -13,16 +13,18 @@ pub fn run(args: &SendTestArgs) -> Outcome {
     if args.sample == 0 {
         return Err(Failure::usage("--sample counts from 1"));
     }
-    let destination = context::load(&args.dest)?;
-    let credential = context::credential(&destination)?;
-    credential.check()?;
-    let plan = Plan::new(&destination, &credential.base_url)
-        .map_err(|e| Failure::error(format!("cannot build requests: {e}")))?;
-    for warning in plan.warnings() {
+    let (session, credential) = Session::for_sending(&args.dest)?;
+    for warning in &session.warnings {
         eprintln!("warning: {warning}");
     }
-    let input = context::input(&destination, &args.dest, args.input.as_deref());
-    let mut request = sample(&plan, &input, destination.source.format, args.sample)?;
+    let input = session.input(args.input.as_deref());
+    let destination = &session.destination;
+    let mut request = sample(
+        &session.plan,
+        &input,
+        destination.source.format,
+        args.sample,
+    )?;
     if let Some(path) = &args.body {
         let body = std::fs::read(path)
             .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;

@@ -73,7 +73,9 @@ impl HttpClient {
         connect: Duration,
         authorization: Option<&Secret>,
     ) -> Result<Self, ClientError> {
-        let inner = reqwest::Client::builder()
+        let builder = super::tls::trust_extra_roots(reqwest::Client::builder())
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        let inner = builder
             .user_agent(USER_AGENT)
             .timeout(request)
             .connect_timeout(connect)

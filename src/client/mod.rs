@@ -5,6 +5,7 @@ pub mod http;
 pub mod limiter;
 pub mod ping;
 pub mod retry;
+pub mod tls;
 
 pub use http::{ClientError, HttpClient, Response, SendError};
 pub use limiter::RateLimiter;

@@ -130,9 +130,9 @@ fn refuse_secret_in_destination_file(
     Ok(credential.refuse_secret_in_file(authorization, path)?)
 }
 
-/// The default state folder: `state/` in the configuration folder.
+/// The default state folder (see [`crate::paths::state_dir`]).
 pub fn default_state_dir() -> PathBuf {
-    crate::credentials::config_dir().join("state")
+    crate::paths::state_dir()
 }
 
 /// What a run tells its watcher (the CLI's progress bar, the wizard) while it goes.

@@ -217,7 +217,7 @@ fn setup_terminal() -> anyhow::Result<Terminal<CrosstermBackend<Stdout>>> {
 
 /// Sends `tracing` output to a file while the terminal belongs to the wizard.
 fn start_logging() -> Option<PathBuf> {
-    let dir = crate::credentials::config_dir().join("logs");
+    let dir = crate::paths::logs_dir();
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join("wizard.log");
     let file = crate::files::open_private_append(&path).ok()?;

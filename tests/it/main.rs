@@ -8,6 +8,7 @@ mod summary_support;
 mod tui_common;
 
 mod cli_foundation;
+mod cli_polish;
 mod crash;
 mod crash_bad_input;
 mod crash_late_apply;
