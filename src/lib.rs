@@ -17,6 +17,7 @@ pub mod rules;
 pub mod runner;
 pub mod sandbox;
 pub mod secret;
+pub mod state;
 pub mod templates;
 pub mod timestamp;
 pub mod tui;

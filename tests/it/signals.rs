@@ -145,7 +145,7 @@ fn a_second_signal_stops_at_once_and_a_rerun_settles_what_was_in_doubt() {
     });
     signal(&child, "TERM");
     wait_for("the drain to begin", Duration::from_secs(10), || {
-        std::fs::read_to_string(&err).is_ok_and(|e| e.contains("stopping: no new records"))
+        std::fs::read_to_string(&err).is_ok_and(|e| e.contains("stopping: no new request starts"))
     });
     signal(&child, "INT");
     let first = end(&mut child, &out, &err);
@@ -189,4 +189,46 @@ fn a_second_signal_stops_at_once_and_a_rerun_settles_what_was_in_doubt() {
     );
     let tally = Tally::of_state(&sandbox.state(), records);
     assert!(tally.exact(), "{}", tally.describe());
+}
+
+/// Stop means stop: at 60 requests a minute with four senders, three of them are always waiting
+/// for a rate-limit slot. After SIGINT none of them may send; only a request already at the
+/// server may still be answered.
+#[test]
+fn after_a_stop_no_request_starts() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let sandbox = sandbox(&runtime, "latency=20..40ms");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let records = 60;
+    let mut bench = Bench::new(
+        dir.path(),
+        Program::new(BIN),
+        &sandbox.url(),
+        records,
+        "rate_limit_per_minute = 60\nburst = 1\nconcurrency = 4\ndrain_timeout_secs = 30",
+    );
+
+    let (mut child, out, err) = bench.start_run(&[]);
+    wait_for("4 contacts", Duration::from_secs(30), || {
+        contacts(&sandbox) >= 4
+    });
+    let before = sandbox.journal().len();
+    signal(&child, "INT");
+    let first = end(&mut child, &out, &err);
+    assert_eq!(first.status.code(), Some(130), "{}", first.stderr);
+    let received = sandbox.journal().len();
+    // The one request that may have been on its way when the signal came (one a second, each
+    // answered within 40 ms) is all the sandbox may see after it; the old drain went on sending
+    // every request already waiting for a slot, one a second.
+    assert!(
+        received <= before + 1,
+        "{} request(s) reached the sandbox after the stop",
+        received - before
+    );
+    let summary = first.summary().expect("summary");
+    let delivered = count(&summary, "delivered");
+    assert_eq!(count(&summary, "in_doubt"), 0, "{summary}");
+    assert_eq!(count(&summary, "records_read"), delivered, "{summary}");
+    assert_eq!(count(&summary, "requests"), received as u64, "{summary}");
+    assert_eq!(contacts(&sandbox) as u64, delivered, "{summary}");
 }
