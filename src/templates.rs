@@ -212,20 +212,77 @@ pub struct Resolved {
     pub fields: Vec<FieldSpec>,
 }
 
+/// A template reference that names something no template has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("unknown template {id:?}: expected one of {known}")]
+    UnknownTemplate { id: String, known: String },
+    #[error("template {template} has no parameter {name:?} (it takes: {known})")]
+    UnknownParameter {
+        template: String,
+        name: String,
+        known: String,
+    },
+    #[error("template {template} has no custom resource")]
+    NoCustomResource { template: String },
+    #[error("resource = \"custom\" needs custom_path, a path such as \"/v1/tags\"")]
+    NoCustomPath,
+    #[error("template {template} has no resource {resource:?}: expected one of {known}")]
+    UnknownResource {
+        template: String,
+        resource: String,
+        known: String,
+    },
+}
+
+/// Why a body does not meet a resource's field rules: the reason its record is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    #[error("required field `{0}` is missing or empty")]
+    Missing(String),
+    #[error("`{0}` can't be blank if defined")]
+    Blank(String),
+    #[error("`{0}` must be a string")]
+    NotString(String),
+    #[error("`{0}` must be a whole number")]
+    NotInteger(String),
+    #[error("`{0}` must be a hex colour such as #00B388")]
+    NotHexColour(String),
+    #[error("`{0}` must be a list of {{label, value}}")]
+    NotList(String),
+    #[error("`{name}` needs at least {min} entries")]
+    TooFew { name: String, min: usize },
+    #[error("`{name}` has {count} entries; Aircall accepts at most {max}")]
+    TooMany {
+        name: String,
+        count: usize,
+        max: usize,
+    },
+    #[error("`{0}` must be an object {{label, value}}")]
+    NotEntry(String),
+    #[error("`{0}` is required")]
+    EntryKeyMissing(String),
+    #[error("`{name}` must be an email address, found {found}")]
+    NotEmail { name: String, found: String },
+    #[error(
+        "`{name}` must be an E.164 phone number such as +14155550100, found {found} (map it with transform = \"e164\")"
+    )]
+    NotE164 { name: String, found: String },
+}
+
 /// Checks a destination's template reference: the template, the resource and the parameters.
-pub fn check_reference(reference: &TemplateRef) -> Result<(), String> {
+pub fn check_reference(reference: &TemplateRef) -> Result<(), TemplateError> {
     resolve(reference).map(|_| ())
 }
 
 /// Resolves a template reference to the settings the wizard writes into the destination.
-pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
+pub fn resolve(reference: &TemplateRef) -> Result<Resolved, TemplateError> {
     let template = get(&reference.id).ok_or_else(|| {
         let ids: Vec<&str> = all().iter().map(|t| t.id.as_str()).collect();
-        format!(
-            "unknown template {:?}: expected one of {}",
-            reference.id,
-            ids.join(", ")
-        )
+        TemplateError::UnknownTemplate {
+            id: reference.id.clone(),
+            known: ids.join(", "),
+        }
     })?;
     for key in reference.parameters.keys() {
         if !template.parameters.iter().any(|p| &p.name == key) {
@@ -234,28 +291,28 @@ pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
                 .iter()
                 .map(|p| p.name.as_str())
                 .collect();
-            return Err(format!(
-                "template {} has no parameter {key:?} (it takes: {})",
-                template.id,
-                if known.is_empty() {
+            return Err(TemplateError::UnknownParameter {
+                template: template.id.clone(),
+                name: key.clone(),
+                known: if known.is_empty() {
                     "none".to_string()
                 } else {
                     known.join(", ")
-                }
-            ));
+                },
+            });
         }
     }
     if reference.resource == CUSTOM {
         if !template.allows_custom() {
-            return Err(format!("template {} has no custom resource", template.id));
+            return Err(TemplateError::NoCustomResource {
+                template: template.id.clone(),
+            });
         }
         let path = reference
             .custom_path
             .as_deref()
             .filter(|p| p.starts_with('/'))
-            .ok_or_else(|| {
-                "resource = \"custom\" needs custom_path, a path such as \"/v1/tags\"".to_string()
-            })?;
+            .ok_or(TemplateError::NoCustomPath)?;
         let url = match template.id.as_str() {
             "create_records" => path.to_string(),
             _ => format!(
@@ -285,12 +342,11 @@ pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
         if template.allows_custom() {
             ids.push(CUSTOM);
         }
-        format!(
-            "template {} has no resource {:?}: expected one of {}",
-            template.id,
-            reference.resource,
-            ids.join(", ")
-        )
+        TemplateError::UnknownResource {
+            template: template.id.clone(),
+            resource: reference.resource.clone(),
+            known: ids.join(", "),
+        }
     })?;
     let url = template.substitute(reference, &resource.path);
     let exclude = resource
@@ -385,7 +441,7 @@ pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldM
 pub fn check_fields(
     fields: &[FieldSpec],
     body: &serde_json::Map<String, Value>,
-) -> Result<(), String> {
+) -> Result<(), FieldError> {
     for field in fields {
         let value = body.get(&field.name);
         let blank = match value {
@@ -396,13 +452,10 @@ pub fn check_fields(
         };
         if blank {
             if field.required {
-                return Err(format!(
-                    "required field `{}` is missing or empty",
-                    field.name
-                ));
+                return Err(FieldError::Missing(field.name.clone()));
             }
             if field.not_blank && value.is_some() {
-                return Err(format!("`{}` can't be blank if defined", field.name));
+                return Err(FieldError::Blank(field.name.clone()));
             }
             continue;
         }
@@ -412,12 +465,12 @@ pub fn check_fields(
     Ok(())
 }
 
-fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
+fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), FieldError> {
     let name = &field.name;
     match field.kind {
         FieldKind::String => {
             if !value.is_string() {
-                return Err(format!("`{name}` must be a string"));
+                return Err(FieldError::NotString(name.clone()));
             }
         }
         FieldKind::Integer => {
@@ -426,7 +479,7 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
                     .as_str()
                     .is_some_and(|s| s.trim().parse::<i64>().is_ok());
             if !ok {
-                return Err(format!("`{name}` must be a whole number"));
+                return Err(FieldError::NotInteger(name.clone()));
             }
         }
         FieldKind::Email => check_email(name, value)?,
@@ -437,38 +490,42 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
                 (hex.len() == 6 || hex.len() == 3) && hex.chars().all(|c| c.is_ascii_hexdigit())
             });
             if !ok {
-                return Err(format!("`{name}` must be a hex colour such as #00B388"));
+                return Err(FieldError::NotHexColour(name.clone()));
             }
         }
         FieldKind::PhoneList | FieldKind::EmailList => {
             let items = value
                 .as_array()
-                .ok_or_else(|| format!("`{name}` must be a list of {{label, value}}"))?;
+                .ok_or_else(|| FieldError::NotList(name.clone()))?;
             if let Some(min) = field.min_items
                 && items.len() < min
             {
-                return Err(format!("`{name}` needs at least {min} entries"));
+                return Err(FieldError::TooFew {
+                    name: name.clone(),
+                    min,
+                });
             }
             if let Some(max) = field.max_items
                 && items.len() > max
             {
-                return Err(format!(
-                    "`{name}` has {} entries; Aircall accepts at most {max}",
-                    items.len()
-                ));
+                return Err(FieldError::TooMany {
+                    name: name.clone(),
+                    count: items.len(),
+                    max,
+                });
             }
             for (i, item) in items.iter().enumerate() {
                 let entry = format!("{name}[{i}]");
                 let object = item
                     .as_object()
-                    .ok_or_else(|| format!("`{entry}` must be an object {{label, value}}"))?;
+                    .ok_or_else(|| FieldError::NotEntry(entry.clone()))?;
                 for key in ["label", "value"] {
                     if object
                         .get(key)
                         .and_then(Value::as_str)
                         .is_none_or(|s| s.trim().is_empty())
                     {
-                        return Err(format!("`{entry}.{key}` is required"));
+                        return Err(FieldError::EntryKeyMissing(format!("{entry}.{key}")));
                     }
                 }
                 let inner = &object["value"];
@@ -483,7 +540,7 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn check_email(name: &str, value: &Value) -> Result<(), String> {
+fn check_email(name: &str, value: &Value) -> Result<(), FieldError> {
     let ok = value.as_str().is_some_and(|s| {
         let s = s.trim();
         s.split_once('@').is_some_and(|(local, domain)| {
@@ -493,18 +550,22 @@ fn check_email(name: &str, value: &Value) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{name}` must be an email address, found {value}"))
+        Err(FieldError::NotEmail {
+            name: name.to_string(),
+            found: value.to_string(),
+        })
     }
 }
 
-fn check_e164(name: &str, value: &Value) -> Result<(), String> {
+fn check_e164(name: &str, value: &Value) -> Result<(), FieldError> {
     let ok = value.as_str().is_some_and(is_e164);
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{name}` must be an E.164 phone number such as +14155550100, found {value} (map it with transform = \"e164\")"
-        ))
+        Err(FieldError::NotE164 {
+            name: name.to_string(),
+            found: value.to_string(),
+        })
     }
 }
 
@@ -566,20 +627,18 @@ mod tests {
         assert_eq!(resolved.request.exclude, vec!["aircall_id".to_string()]);
 
         let mut custom = reference("create_records", CUSTOM);
-        assert!(resolve(&custom).unwrap_err().contains("custom_path"));
+        assert_eq!(resolve(&custom).unwrap_err(), TemplateError::NoCustomPath);
         custom.custom_path = Some("/v1/webhooks".into());
         assert_eq!(resolve(&custom).unwrap().request.url, "/v1/webhooks");
 
-        assert!(
-            resolve(&reference("create_records", "calls"))
-                .unwrap_err()
-                .contains("expected one of")
-        );
-        assert!(
-            resolve(&reference("nope", "contacts"))
-                .unwrap_err()
-                .contains("unknown template")
-        );
+        assert!(matches!(
+            resolve(&reference("create_records", "calls")),
+            Err(TemplateError::UnknownResource { resource, .. }) if resource == "calls"
+        ));
+        assert!(matches!(
+            resolve(&reference("nope", "contacts")),
+            Err(TemplateError::UnknownTemplate { id, .. }) if id == "nope"
+        ));
     }
 
     #[test]
@@ -673,7 +732,7 @@ mod tests {
         ];
         for (body, want) in cases {
             let err = check_fields(fields, body.as_object().unwrap()).unwrap_err();
-            assert!(err.contains(want), "{body}: {err}");
+            assert!(err.to_string().contains(want), "{body}: {err}");
         }
     }
 }

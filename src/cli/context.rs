@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::credentials::{AuthKind, Credential, CredentialError, CredentialStore};
-use crate::destination::Destination;
+use crate::destination::{Destination, DestinationError};
 use crate::records::Input;
 use crate::request::{DEFAULT_BASE_URL, Plan};
 
@@ -43,6 +43,18 @@ pub fn load(path: &Path) -> Result<Destination, Failure> {
     Ok(Destination::load(path)?)
 }
 
+/// Reads a destination file once: its text (for located messages and the token check) and the
+/// settings parsed from it.
+pub fn read(path: &Path) -> Result<(String, Destination), DestinationError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| DestinationError::Io {
+        path: origin.clone(),
+        source,
+    })?;
+    let destination = Destination::from_toml(&text, &origin)?;
+    Ok((text, destination))
+}
+
 /// The dataset to read: `--input` (or `-` for standard input), else the destination's source,
 /// relative to the destination file's folder.
 pub fn input(destination: &Destination, destination_path: &Path, input: Option<&Path>) -> Input {
@@ -61,22 +73,12 @@ pub fn credential(destination: &Destination) -> Result<Credential, CredentialErr
     CredentialStore::open_default().get(&destination.credential)
 }
 
-/// Refuses a destination file that holds its credential's token (or `Authorization` value),
-/// when the token can be had without running a command; `run` checks the resolved token itself.
-pub fn refuse_secret_in_file(
-    destination_path: &Path,
-    credential: &Credential,
-) -> Result<(), Failure> {
-    let Some(authorization) = credential.authorization_if_cheap() else {
-        return Ok(());
-    };
-    Ok(credential.refuse_secret_in_file(&authorization, destination_path)?)
-}
-
 /// What a command works on, built once: the destination file (its path, text and settings),
 /// its credential, and the plan that turns its records into requests.
 pub struct Session {
     pub path: PathBuf,
+    /// The file's text, as read once.
+    pub text: String,
     pub destination: Destination,
     /// The credential, when it is saved here.
     pub credential: Option<Credential>,
@@ -90,15 +92,18 @@ impl Session {
     /// when it is saved here, else Aircall's with a warning. The file is refused if it holds the
     /// credential's token, since showing the file's headers would show the token too.
     pub fn for_showing(path: &Path) -> Result<Self, Failure> {
-        Self::showing(path, load(path)?)
+        let (text, destination) = read(path)?;
+        Self::showing(path, text, destination)
     }
 
-    /// [`Session::for_showing`] for a destination already loaded from `path`.
-    pub fn showing(path: &Path, destination: Destination) -> Result<Self, Failure> {
+    /// [`Session::for_showing`] for a destination already read from `path`.
+    pub fn showing(path: &Path, text: String, destination: Destination) -> Result<Self, Failure> {
         let mut warnings = Vec::new();
         let credential = match credential(&destination) {
             Ok(credential) => {
-                refuse_secret_in_file(path, &credential)?;
+                if let Some(authorization) = credential.authorization_if_cheap() {
+                    credential.refuse_secret_in(&authorization, path, &text)?;
+                }
                 Some(credential)
             }
             Err(CredentialError::NotFound { .. }) => {
@@ -116,17 +121,18 @@ impl Session {
             .as_ref()
             .map_or(DEFAULT_BASE_URL, |c| c.base_url.as_str())
             .to_string();
-        Self::with_plan(path, destination, credential, &base_url, warnings)
+        Self::with_plan(path, text, destination, credential, &base_url, warnings)
     }
 
     /// For commands that send (`send-test`): the credential must be saved and valid.
     pub fn for_sending(path: &Path) -> Result<(Self, Credential), Failure> {
-        let destination = load(path)?;
+        let (text, destination) = read(path)?;
         let credential = credential(&destination)?;
         credential.check()?;
         let base_url = credential.base_url.clone();
         let session = Self::with_plan(
             path,
+            text,
             destination,
             Some(credential.clone()),
             &base_url,
@@ -137,6 +143,7 @@ impl Session {
 
     fn with_plan(
         path: &Path,
+        text: String,
         destination: Destination,
         credential: Option<Credential>,
         base_url: &str,
@@ -148,6 +155,7 @@ impl Session {
         warnings.extend(plan.warnings().iter().cloned());
         Ok(Self {
             path: path.to_path_buf(),
+            text,
             destination,
             credential,
             plan,

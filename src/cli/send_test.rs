@@ -34,7 +34,7 @@ pub fn run(args: &SendTestArgs) -> Outcome {
         request.body = Some(body);
     }
     let authorization = credential.authorization()?;
-    credential.refuse_secret_in_file(&authorization, &args.dest)?;
+    credential.refuse_secret_in(&authorization, &session.path, &session.text)?;
     let client = HttpClient::new(&destination.delivery, Some(&authorization))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

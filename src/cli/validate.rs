@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::context::{Outcome, Session};
+use super::context::{self, Outcome, Session};
 use super::{ValidateArgs, exit};
 use crate::destination::{Destination, DestinationError};
 use crate::records::Input;
@@ -18,12 +18,12 @@ pub fn run(args: &ValidateArgs) -> Outcome {
         }));
         Ok(exit::ERROR)
     };
-    let destination = match Destination::load(&args.dest) {
-        Ok(destination) => destination,
+    let (text, destination) = match context::read(&args.dest) {
+        Ok(read) => read,
         Err(err) if args.json => return invalid(errors_of(&err)),
         Err(err) => return Err(err.into()),
     };
-    let session = match Session::showing(&args.dest, destination) {
+    let session = match Session::showing(&args.dest, text, destination) {
         Ok(session) => session,
         Err(failure) if args.json => return invalid(json!([unlocated(&failure.message)])),
         Err(failure) => return Err(failure),

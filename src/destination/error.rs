@@ -103,7 +103,10 @@ impl DestinationError {
         }
     }
 
-    pub(super) fn invalid(origin: &str, text: &str, problems: Vec<Problem>) -> Self {
+    /// Problems located in `text` by their key paths: the file's own checks use it, and so does
+    /// anything else that finds a problem with a setting (a plan problem carrying its key path),
+    /// so every such message reads `file:line:column: `key`: message`.
+    pub fn invalid(origin: &str, text: &str, problems: Vec<Problem>) -> Self {
         let errors = problems
             .into_iter()
             .map(|problem| {
@@ -168,7 +171,9 @@ fn locate(text: &str, path: &[String]) -> Option<Range<usize>> {
     let mut current: &DeTable = table.get_ref();
     let mut iter = path.iter().peekable();
     while let Some(part) = iter.next() {
-        let (key, value) = current.get_key_value(part.as_str())?;
+        let Some((key, value)) = current.get_key_value(part.as_str()) else {
+            break;
+        };
         best = Some(key.span());
         match value.get_ref() {
             DeValue::Table(inner) => current = inner,
@@ -177,7 +182,9 @@ fn locate(text: &str, path: &[String]) -> Option<Range<usize>> {
                     break;
                 };
                 iter.next();
-                let item = items.get(index)?;
+                let Some(item) = items.get(index) else {
+                    break;
+                };
                 best = Some(item.span());
                 match item.get_ref() {
                     DeValue::Table(inner) => current = inner,
@@ -193,5 +200,30 @@ fn locate(text: &str, path: &[String]) -> Option<Range<usize>> {
 impl fmt::Display for Located {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "version = 1\n\n[request]\nurl = \"/v1/contacts\"\nheaders = { X-Note = \"a\" }\n\n[[mapping]]\ntarget = \"a\"\n\n[[mapping]]\ntarget = \"b\"\n";
+
+    fn at(path: &[&str]) -> String {
+        DestinationError::invalid("d.toml", TEXT, vec![Problem::new(path, "bad".into())])
+            .to_string()
+    }
+
+    #[test]
+    fn a_key_path_is_printed_at_its_line_and_column() {
+        assert_eq!(at(&["request", "url"]), "d.toml:4:1: `request.url`: bad");
+        assert_eq!(
+            at(&["request", "headers", "X-Note"]),
+            "d.toml:5:13: `request.headers.X-Note`: bad"
+        );
+        // an array-of-tables entry starts at its `[[mapping]]` header
+        assert_eq!(at(&["mapping", "1"]), "d.toml:10:1: `mapping[1]`: bad");
+        // A key the file does not hold is placed at its deepest part that exists.
+        assert_eq!(at(&["request", "body"]), "d.toml:3:2: `request.body`: bad");
     }
 }

@@ -691,9 +691,9 @@ impl Destination {
             );
         }
         if let Some(template) = &self.template
-            && let Err(message) = crate::templates::check_reference(template)
+            && let Err(problem) = crate::templates::check_reference(template)
         {
-            add(&["template"], message);
+            add(&["template"], problem.to_string());
         }
         if problems.is_empty() {
             Ok(())

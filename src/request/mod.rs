@@ -294,7 +294,7 @@ impl Plan {
             for path in &self.exclude {
                 path::remove(&mut body, path);
             }
-            templates::check_fields(&self.fields, &body)?;
+            templates::check_fields(&self.fields, &body).map_err(|e| e.to_string())?;
             Some(body)
         } else {
             None

@@ -35,6 +35,9 @@ pub(super) struct Dispatcher {
     pub counts: Summary,
     /// Records counted as read whose delivery never started or is known not to have applied.
     pub abandoned: u64,
+    /// Of those, records whose request was sent and is known not to have been applied
+    /// (refused with 401/403, or its retry stopped): they cost requests but have no end here.
+    pub sent_not_applied: u64,
     pub would_send: DryRun,
     pub flights: HashMap<tokio::task::Id, Arc<Flight>>,
     pub tasks: JoinSet<Phase>,
@@ -253,6 +256,9 @@ impl Dispatcher {
                     )
                 {
                     tracing::warn!("cannot write the state file: {err}");
+                }
+                if phase == Phase::NotApplied {
+                    self.sent_not_applied += n;
                 }
                 self.abandoned += n;
             }

@@ -406,6 +406,7 @@ pub async fn run(
         next_task: 0,
         counts: Summary::default(),
         abandoned: 0,
+        sent_not_applied: 0,
         would_send: DryRun {
             records: 0,
             requests: 0,
@@ -421,6 +422,7 @@ pub async fn run(
     let Dispatcher {
         mut counts,
         abandoned,
+        sent_not_applied,
         ending,
         would_send,
         ..
@@ -447,6 +449,11 @@ pub async fn run(
         notes.push(format!(
             "looked up {} in-doubt create(s) at the API: {found} already existed and were recorded as delivered, {missing} did not and were sent",
             found + missing
+        ));
+    }
+    if sent_not_applied > 0 {
+        notes.push(format!(
+            "{sent_not_applied} record(s) were sent but not applied (refused, or the run stopped before their retry): they are not counted in records_read, which counts records that ended in this run, although their requests are counted in requests; the next run sends them"
         ));
     }
     if let Some(note) = shared.capture.close(Duration::from_secs(5)).await {

@@ -953,7 +953,7 @@ fn apply_parameters(model: &mut Model, reference: TemplateRef) {
             model.set_error(Field::Endpoint, None);
             model.load_configure_widgets();
         }
-        Err(e) => model.set_error(Field::Endpoint, Some(e)),
+        Err(e) => model.set_error(Field::Endpoint, Some(e.to_string())),
     }
 }
 
@@ -1041,7 +1041,7 @@ fn apply_template_keep_widgets(model: &mut Model, reference: TemplateRef) {
                 .unwrap_or_default();
             model.set_error(Field::Endpoint, None);
         }
-        Err(e) => model.set_error(Field::Endpoint, Some(e)),
+        Err(e) => model.set_error(Field::Endpoint, Some(e.to_string())),
     }
 }
 

@@ -547,6 +547,15 @@ fn bad_credentials_stop_the_run_with_a_message_naming_them() {
         field(&summary, "requests") <= 4,
         "the run stops at once: {summary}"
     );
+    // Requests refused with 403 have no end in this run: not read, and said so with their number.
+    assert_eq!(field(&summary, "records_read"), 0, "{summary}");
+    assert!(
+        stderr.contains(&format!(
+            "{} record(s) were sent but not applied",
+            field(&summary, "requests")
+        )),
+        "{stderr}"
+    );
     assert!(stub.seen().is_empty(), "nothing was applied");
 
     let out = setup

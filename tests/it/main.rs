@@ -14,6 +14,7 @@ mod crash_bad_input;
 mod crash_late_apply;
 mod delivery;
 mod delivery_sandbox;
+mod delivery_state;
 mod destination_errors;
 mod records;
 mod rules;
