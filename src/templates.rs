@@ -325,6 +325,7 @@ fn settings(method: Method, url: String, body: BodyMode, exclude: Vec<String>) -
         body,
         xml_root: "record".into(),
         allow_credential_hosts: Vec::new(),
+        content_type_without_body: true,
     }
 }
 
@@ -363,6 +364,7 @@ pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldM
                 value: Some(toml::Value::String(value.clone())),
                 transform: Transform::None,
                 default_country: None,
+                phone_check: Default::default(),
                 optional: false,
                 if_present,
             });
@@ -373,6 +375,7 @@ pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldM
                 value: None,
                 transform: suggestion.transform,
                 default_country: None,
+                phone_check: Default::default(),
                 optional: suggestion.optional,
                 if_present: None,
             });
@@ -381,11 +384,22 @@ pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldM
     mapping
 }
 
+/// Why a body does not fit its resource; the text is the reason the record is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FieldError(String);
+
+impl From<String> for FieldError {
+    fn from(reason: String) -> Self {
+        FieldError(reason)
+    }
+}
+
 /// Checks one body against a resource's fields; the error is the reason the record is invalid.
 pub fn check_fields(
     fields: &[FieldSpec],
     body: &serde_json::Map<String, Value>,
-) -> Result<(), String> {
+) -> Result<(), FieldError> {
     for field in fields {
         let value = body.get(&field.name);
         let blank = match value {
@@ -396,13 +410,10 @@ pub fn check_fields(
         };
         if blank {
             if field.required {
-                return Err(format!(
-                    "required field `{}` is missing or empty",
-                    field.name
-                ));
+                return Err(format!("required field `{}` is missing or empty", field.name).into());
             }
             if field.not_blank && value.is_some() {
-                return Err(format!("`{}` can't be blank if defined", field.name));
+                return Err(format!("`{}` can't be blank if defined", field.name).into());
             }
             continue;
         }
@@ -412,12 +423,12 @@ pub fn check_fields(
     Ok(())
 }
 
-fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
+fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), FieldError> {
     let name = &field.name;
     match field.kind {
         FieldKind::String => {
             if !value.is_string() {
-                return Err(format!("`{name}` must be a string"));
+                return Err(format!("`{name}` must be a string").into());
             }
         }
         FieldKind::Integer => {
@@ -426,7 +437,7 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
                     .as_str()
                     .is_some_and(|s| s.trim().parse::<i64>().is_ok());
             if !ok {
-                return Err(format!("`{name}` must be a whole number"));
+                return Err(format!("`{name}` must be a whole number").into());
             }
         }
         FieldKind::Email => check_email(name, value)?,
@@ -437,7 +448,7 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
                 (hex.len() == 6 || hex.len() == 3) && hex.chars().all(|c| c.is_ascii_hexdigit())
             });
             if !ok {
-                return Err(format!("`{name}` must be a hex colour such as #00B388"));
+                return Err(format!("`{name}` must be a hex colour such as #00B388").into());
             }
         }
         FieldKind::PhoneList | FieldKind::EmailList => {
@@ -447,7 +458,7 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
             if let Some(min) = field.min_items
                 && items.len() < min
             {
-                return Err(format!("`{name}` needs at least {min} entries"));
+                return Err(format!("`{name}` needs at least {min} entries").into());
             }
             if let Some(max) = field.max_items
                 && items.len() > max
@@ -455,7 +466,8 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
                 return Err(format!(
                     "`{name}` has {} entries; Aircall accepts at most {max}",
                     items.len()
-                ));
+                )
+                .into());
             }
             for (i, item) in items.iter().enumerate() {
                 let entry = format!("{name}[{i}]");
@@ -468,7 +480,7 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
                         .and_then(Value::as_str)
                         .is_none_or(|s| s.trim().is_empty())
                     {
-                        return Err(format!("`{entry}.{key}` is required"));
+                        return Err(format!("`{entry}.{key}` is required").into());
                     }
                 }
                 let inner = &object["value"];
@@ -483,7 +495,7 @@ fn check_kind(field: &FieldSpec, value: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn check_email(name: &str, value: &Value) -> Result<(), String> {
+fn check_email(name: &str, value: &Value) -> Result<(), FieldError> {
     let ok = value.as_str().is_some_and(|s| {
         let s = s.trim();
         s.split_once('@').is_some_and(|(local, domain)| {
@@ -493,18 +505,18 @@ fn check_email(name: &str, value: &Value) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{name}` must be an email address, found {value}"))
+        Err(format!("`{name}` must be an email address, found {value}").into())
     }
 }
 
-fn check_e164(name: &str, value: &Value) -> Result<(), String> {
+fn check_e164(name: &str, value: &Value) -> Result<(), FieldError> {
     let ok = value.as_str().is_some_and(is_e164);
     if ok {
         Ok(())
     } else {
         Err(format!(
             "`{name}` must be an E.164 phone number such as +14155550100, found {value} (map it with transform = \"e164\")"
-        ))
+        ).into())
     }
 }
 
@@ -672,7 +684,9 @@ mod tests {
             ),
         ];
         for (body, want) in cases {
-            let err = check_fields(fields, body.as_object().unwrap()).unwrap_err();
+            let err = check_fields(fields, body.as_object().unwrap())
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "{body}: {err}");
         }
     }

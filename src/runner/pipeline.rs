@@ -207,7 +207,7 @@ pub async fn run(
         None if options.dry_run => (DEFAULT_BASE_URL.to_string(), None, None),
         None => return Err(RunError::NoCredential),
     };
-    let plan = Plan::new(destination, &base_url).map_err(|e| RunError::Plan(e.0))?;
+    let plan = Plan::new(destination, &base_url).map_err(|e| RunError::Plan(e.to_string()))?;
     let reader = records::open(&options.input, destination.source.format)?;
     let relative = |path: &Path| -> PathBuf {
         if path.is_absolute() {

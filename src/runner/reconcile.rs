@@ -201,6 +201,7 @@ impl Lookup {
             auth: create.auth,
             body: None,
             records: create.records.clone(),
+            warnings: Vec::new(),
         })
     }
 
@@ -416,6 +417,7 @@ mod tests {
             auth: true,
             body: Some(body.to_string()),
             records: records.iter().map(|&n| RecordNo(n)).collect(),
+            warnings: Vec::new(),
         }
     }
 
