@@ -51,8 +51,8 @@ pub enum Command {
     Preview(PreviewArgs),
     /// Send one sample request and print the response.
     SendTest(SendTestArgs),
-    /// Check a destination file.
-    Validate(DestArg),
+    /// Check a destination file, and the input's attributes against its mapping.
+    Validate(ValidateArgs),
     /// Mark a destination active so `run` sends it.
     Activate(DestArg),
     /// Mark a destination paused so `run` refuses it.
@@ -90,6 +90,10 @@ pub struct RunArgs {
     /// Read records from PATH instead of the file's source; `-` is standard input.
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// Read the input as this format (csv, jsonl, json); by default `--input`'s extension
+    /// decides, else the file's `source.format`.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::records::Format>,
     /// Where the outcome log lives (default: a folder beside the configuration).
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
@@ -113,9 +117,26 @@ pub struct PreviewArgs {
     pub dest: PathBuf,
     #[arg(long)]
     pub input: Option<PathBuf>,
-    /// Print at most N requests.
+    /// Read the input as this format (csv, jsonl, json); by default `--input`'s extension
+    /// decides, else the file's `source.format`.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::records::Format>,
+    /// Print at most N requests, and at most N invalid-record lines.
     #[arg(long)]
     pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The destination file (TOML).
+    pub dest: PathBuf,
+    /// Check this input's attributes against the mapping instead of the file's source's.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Read the input as this format (csv, jsonl, json); by default `--input`'s extension
+    /// decides, else the file's `source.format`.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::records::Format>,
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +145,10 @@ pub struct SendTestArgs {
     pub dest: PathBuf,
     #[arg(long)]
     pub input: Option<PathBuf>,
+    /// Read the input as this format (csv, jsonl, json); by default `--input`'s extension
+    /// decides, else the file's `source.format`.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::records::Format>,
     /// Which sample request to send, counting from 1.
     #[arg(long, default_value_t = 1)]
     pub sample: usize,

@@ -22,6 +22,7 @@ mod discover;
 mod json;
 mod jsonl;
 mod path;
+mod strict;
 
 use std::fmt;
 use std::fs::File;
@@ -424,6 +425,18 @@ fn object_record(no: RecordNo, line: u64, value: serde_json::Value) -> Result<Re
                 JsonKind::of(&other).with_article()
             ),
         }),
+    }
+}
+
+/// A record whose object names a key twice: which value was meant cannot be known.
+fn duplicate_key_error(no: RecordNo, line: u64, key: &str) -> RecordError {
+    RecordError {
+        no,
+        line,
+        message: format!(
+            "the key `{key}` appears twice in the record; keep one so the value sent is the one \
+             meant"
+        ),
     }
 }
 

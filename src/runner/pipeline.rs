@@ -208,7 +208,10 @@ pub async fn run(
         None => return Err(RunError::NoCredential),
     };
     let plan = Plan::new(destination, &base_url).map_err(|e| RunError::Plan(e.to_string()))?;
-    let reader = records::open(&options.input, destination.source.format)?;
+    let reader = records::open_with(
+        &options.input,
+        records::ReadOptions::for_source(&destination.source, false, None),
+    )?;
     let relative = |path: &Path| -> PathBuf {
         if path.is_absolute() {
             path.to_path_buf()
@@ -223,6 +226,7 @@ pub async fn run(
     // The plan's warnings (e.g. requests going elsewhere than the credential's host, so without
     // it) are part of what a person must be told about the run.
     let mut notes: Vec<String> = plan.warnings().to_vec();
+    notes.extend(reader.notes().iter().cloned());
     let (log, prior) = if options.dry_run {
         (None, PriorOutcomes::default())
     } else {
