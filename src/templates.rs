@@ -381,6 +381,7 @@ fn settings(method: Method, url: String, body: BodyMode, exclude: Vec<String>) -
         body,
         xml_root: "record".into(),
         allow_credential_hosts: Vec::new(),
+        content_type_without_body: true,
     }
 }
 
@@ -419,6 +420,7 @@ pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldM
                 value: Some(toml::Value::String(value.clone())),
                 transform: Transform::None,
                 default_country: None,
+                phone_check: Default::default(),
                 optional: false,
                 if_present,
             });
@@ -429,6 +431,7 @@ pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldM
                 value: None,
                 transform: suggestion.transform,
                 default_country: None,
+                phone_check: Default::default(),
                 optional: suggestion.optional,
                 if_present: None,
             });

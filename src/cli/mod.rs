@@ -96,10 +96,11 @@ Examples:
   aircall-dest send-test contacts.toml --sample 4      send the fourth request
   aircall-dest send-test contacts.toml --body body.json")]
     SendTest(SendTestArgs),
-    /// Check a destination file.
+    /// Check a destination file, and the input's attributes against its mapping.
     #[command(after_help = "\
 Examples:
   aircall-dest validate contacts.toml
+  aircall-dest validate contacts.toml --input export.csv
   aircall-dest validate contacts.toml --json | jq .warnings")]
     Validate(ValidateArgs),
     /// Mark a destination active so `run` sends it.
@@ -156,15 +157,6 @@ pub struct DestArg {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
-    /// The destination file (TOML).
-    pub dest: PathBuf,
-    /// Print the result as one JSON object on standard output (also when the file is invalid).
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct SetupArgs {
     /// The destination file to create or edit (default: the wizard asks where to save).
     pub dest: Option<PathBuf>,
@@ -180,7 +172,11 @@ pub struct RunArgs {
     /// Read records from PATH instead of the file's source; `-` is standard input.
     #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
-    /// Where the outcome log lives (default: the state folder, ~/.local/state/aircall-dest).
+    /// Read the input as this format (csv, jsonl, json); by default `--input`'s extension
+    /// decides, else the file's `source.format`.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::records::Format>,
+    /// Where the state store lives (default: the state folder, ~/.local/state/aircall-dest).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Build and validate every request without sending anything.
@@ -204,9 +200,29 @@ pub struct PreviewArgs {
     /// Read records from PATH instead of the file's source; `-` is standard input.
     #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
-    /// Print at most N requests.
+    /// Read the input as this format (csv, jsonl, json); by default `--input`'s extension
+    /// decides, else the file's `source.format`.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::records::Format>,
+    /// Print at most N requests, and at most N invalid-record lines.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The destination file (TOML).
+    pub dest: PathBuf,
+    /// Check this input's attributes against the mapping instead of the file's source's.
+    #[arg(long, value_name = "PATH")]
+    pub input: Option<PathBuf>,
+    /// Read the input as this format (csv, jsonl, json); by default `--input`'s extension
+    /// decides, else the file's `source.format`.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::records::Format>,
+    /// Print the result as one JSON object on standard output (also when the file is invalid).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +232,10 @@ pub struct SendTestArgs {
     /// Read records from PATH instead of the file's source; `-` is standard input.
     #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
+    /// Read the input as this format (csv, jsonl, json); by default `--input`'s extension
+    /// decides, else the file's `source.format`.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::records::Format>,
     /// Which sample request to send, counting from 1.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub sample: usize,

@@ -1,11 +1,18 @@
 //! `aircall-dest preview`: the requests a destination would send, one JSON object per line.
+//!
+//! Requests go to standard output; invalid records, values left out, notes about the input and
+//! a tally of invalid reasons go to standard error. `--limit N` caps the requests and the
+//! invalid-record lines alike (the tally still counts every record read).
 
 use std::io::Write;
 
 use super::context::{Outcome, Session};
 use super::{PreviewArgs, exit};
-use crate::records;
-use crate::request::Built;
+use crate::records::{self, ReadOptions};
+use crate::request::{Built, ReasonTally};
+
+/// How many reasons the tally names.
+const TALLY_REASONS: usize = 5;
 
 pub fn run(args: &PreviewArgs) -> Outcome {
     let session = Session::for_showing(&args.dest)?;
@@ -13,14 +20,21 @@ pub fn run(args: &PreviewArgs) -> Outcome {
         eprintln!("warning: {warning}");
     }
     let input = session.input(args.input.as_deref());
-    let reader = records::open(&input, session.destination.source.format)?;
+    let options =
+        ReadOptions::for_source(&session.destination.source, args.input.is_some(), args.format);
+    let reader = records::open_with(&input, options)?;
+    for note in reader.notes() {
+        eprintln!("note: {note}");
+    }
     let limit = args.limit.unwrap_or(usize::MAX);
     let stdout = std::io::stdout();
     let mut printer = Printer {
         out: std::io::BufWriter::new(stdout.lock()),
         limit,
         printed: 0,
-        invalid: 0,
+        invalid_shown: 0,
+        tally: ReasonTally::default(),
+        warnings: 0,
         auth_kind: session.auth_kind(),
     };
     let mut builder = session.plan.builder();
@@ -41,9 +55,25 @@ pub fn run(args: &PreviewArgs) -> Outcome {
         }
     }
     let _ = printer.out.flush();
-    let (printed, invalid) = (printer.printed, printer.invalid);
+    let invalid = printer.tally.total();
+    if printer.warnings > 0 {
+        eprintln!(
+            "{} value(s) left out of records that are still sent",
+            printer.warnings
+        );
+    }
     if invalid > 0 {
-        eprintln!("{printed} request(s) shown; {invalid} record(s) invalid and not sent");
+        let hidden = invalid.saturating_sub(printer.invalid_shown as u64);
+        if hidden > 0 {
+            eprintln!("({hidden} more invalid record line(s) not shown: --limit {limit})");
+        }
+        for line in printer.tally.lines(TALLY_REASONS) {
+            eprintln!("{line}");
+        }
+        eprintln!(
+            "{} request(s) shown; {invalid} record(s) invalid and not sent",
+            printer.printed
+        );
         return Ok(exit::PARTIAL);
     }
     Ok(exit::SUCCESS)
@@ -53,7 +83,9 @@ struct Printer<W: Write> {
     out: W,
     limit: usize,
     printed: usize,
-    invalid: usize,
+    invalid_shown: usize,
+    tally: ReasonTally,
+    warnings: usize,
     auth_kind: Option<crate::credentials::AuthKind>,
 }
 
@@ -66,13 +98,20 @@ impl<W: Write> Printer<W> {
                     return false;
                 }
                 self.printed += 1;
+                for warning in &request.warnings {
+                    self.warnings += 1;
+                    eprintln!("warning: {warning}");
+                }
                 // A closed pipe (`| head`) ends the preview quietly.
                 writeln!(self.out, "{}", request.preview_json(self.auth_kind)).is_ok()
                     && self.printed < self.limit
             }
             Built::Invalid(problem) => {
-                self.invalid += 1;
-                eprintln!("invalid: {problem}");
+                self.tally.add(&problem.reason);
+                if self.invalid_shown < self.limit {
+                    self.invalid_shown += 1;
+                    eprintln!("invalid: {problem}");
+                }
                 true
             }
         }

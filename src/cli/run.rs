@@ -15,7 +15,11 @@ use crate::records::RecordNo;
 use crate::runner::{self, Ending, Event, RunOptions, RunReport, StopRequest};
 
 pub fn run(args: &RunArgs) -> Outcome {
-    let destination = context::load(&args.dest)?;
+    let mut destination = context::load(&args.dest)?;
+    // Another input than the file's: its extension decides the format, unless --format does.
+    if args.input.is_some() || args.format.is_some() {
+        destination.source.format = args.format;
+    }
     let credential = match context::credential(&destination) {
         Ok(credential) => Some(credential),
         // A dry run needs no credential: it only builds and checks requests.

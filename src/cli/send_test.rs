@@ -19,12 +19,9 @@ pub fn run(args: &SendTestArgs) -> Outcome {
     }
     let input = session.input(args.input.as_deref());
     let destination = &session.destination;
-    let mut request = sample(
-        &session.plan,
-        &input,
-        destination.source.format,
-        args.sample,
-    )?;
+    let options =
+        records::ReadOptions::for_source(&destination.source, args.input.is_some(), args.format);
+    let mut request = sample(&session.plan, &input, options, args.sample)?;
     if let Some(path) = &args.body {
         let body = std::fs::read(path)
             .map_err(|e| Failure::error(format!("cannot read {}: {e}", path.display())))?;
@@ -98,10 +95,10 @@ pub fn run(args: &SendTestArgs) -> Outcome {
 fn sample(
     plan: &Plan,
     input: &records::Input,
-    format: Option<records::Format>,
+    options: records::ReadOptions,
     k: usize,
 ) -> Result<Request, Failure> {
-    let reader = records::open(input, format)?;
+    let reader = records::open_with(input, options)?;
     let mut builder = plan.builder();
     let mut seen = 0usize;
     let mut invalid = Vec::new();

@@ -251,6 +251,7 @@ mod tests {
             auth,
             body: Some("{\"first_name\":\"Ada\",\"n\":1.50}".into()),
             records: vec![crate::records::RecordNo(1)],
+            warnings: Vec::new(),
         }
     }
 

@@ -95,6 +95,7 @@ pub async fn ping(credential: &Credential) -> PingOutcome {
         auth: true,
         body: None,
         records: Vec::new(),
+        warnings: Vec::new(),
     };
     match client.send(&request).await {
         Ok(response) => match response.status {

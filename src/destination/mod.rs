@@ -4,10 +4,12 @@
 //! column, key and what was expected; saving then loading gives the same [`Destination`].
 
 mod error;
+mod input;
 mod model;
 mod preserve;
 
 pub use error::{DestinationError, Located, Problem, line_column};
+pub use input::*;
 pub use model::*;
 
 use std::path::Path;

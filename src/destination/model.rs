@@ -74,6 +74,18 @@ pub struct Source {
     /// `csv`, `jsonl` or `json`; when absent the extension decides, else the content is sniffed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<crate::records::Format>,
+    /// The file's text encoding (`utf-8`, `utf-16`, `latin-1`).
+    #[serde(default, skip_serializing_if = "super::Encoding::is_default")]
+    pub encoding: super::Encoding,
+    /// CSV delimiter and row unwrapping.
+    #[serde(default, skip_serializing_if = "super::CsvOptions::is_default")]
+    pub csv: super::CsvOptions,
+    /// A record larger than this many bytes of input is invalid; reading goes on after it.
+    #[serde(
+        default = "super::input::default_max_record_bytes",
+        skip_serializing_if = "super::input::is_default_max_record_bytes"
+    )]
+    pub max_record_bytes: u64,
 }
 
 /// A template and the parameters the person chose for it.
@@ -120,6 +132,18 @@ pub struct RequestSettings {
     /// Hosts (`host` or `host:port`) other than the credential's own that may receive the credential.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_credential_hosts: Vec<String>,
+    /// Whether POST, PUT, PATCH and DELETE requests without a body still carry the content
+    /// format's `Content-Type` (Aircall asks for it on every such request).
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub content_type_without_body: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn default_xml_root() -> String {
@@ -243,6 +267,10 @@ pub struct FieldMapping {
     /// (ISO 3166 alpha-2, e.g. `US`, `FR`, `GB`). Defaults to `US`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_country: Option<String>,
+    /// For `transform = "e164"`: accept `possible` numbers (a length the country uses) or only
+    /// `valid` ones (in an assigned range).
+    #[serde(default, skip_serializing_if = "super::PhoneCheck::is_default")]
+    pub phone_check: super::PhoneCheck,
     /// A missing or empty source leaves the target unset instead of making the record invalid.
     #[serde(default, skip_serializing_if = "is_false")]
     pub optional: bool,
@@ -563,6 +591,12 @@ impl Destination {
         if self.source.path.as_os_str().is_empty() {
             add(&["source", "path"], "expected a dataset path".into());
         }
+        if self.source.max_record_bytes == 0 {
+            add(
+                &["source", "max_record_bytes"],
+                "expected at least 1 byte".into(),
+            );
+        }
         let url = self.request.url.trim();
         if !(url.starts_with('/') || url.starts_with("https://") || url.starts_with("http://")) {
             add(
@@ -571,7 +605,7 @@ impl Destination {
             );
         }
         if let Err(message) = crate::request::check_url_template(&self.request.url) {
-            add(&["request", "url"], message);
+            add(&["request", "url"], message.to_string());
         }
         for (name, value) in &self.request.headers {
             let path = ["request", "headers", name.as_str()];
@@ -582,7 +616,7 @@ impl Destination {
                 ),
                 Some(value) => {
                     if let Err(message) = crate::request::check_header(name, value) {
-                        add(&path, message);
+                        add(&path, message.to_string());
                     }
                 }
             }
@@ -617,7 +651,7 @@ impl Destination {
                 && crate::request::phone::country_code(country).is_none()
             {
                 add(
-                    &path,
+                    &["mapping", index.as_str(), "default_country"],
                     format!(
                         "unknown default_country {country:?}: expected an ISO 3166 alpha-2 code such as US, GB or FR"
                     ),

@@ -6,6 +6,7 @@ use std::io::{self, Read};
 use serde_json::{Map, Value};
 
 use super::{Numbering, OpenError, Record, RecordError, STOPPED, Source, limit_text};
+use crate::destination::{CsvOptions, Delimiter};
 
 /// Slack on top of the record limit: the csv crate reads ahead by its own buffer.
 const READ_AHEAD: u64 = 64 * 1024;
@@ -28,6 +29,26 @@ struct Bounded {
     /// The last byte handed out that is not whitespace: a `"` there means the input does not end
     /// inside an open quote.
     last_visible: Option<u8>,
+    /// Whether the bytes handed out so far leave a quoted field open (each `"` toggles it; a
+    /// doubled `""` toggles twice). Tells where a record too large to read ends.
+    in_quotes: bool,
+    /// `\n` bytes handed out in all.
+    lines: u64,
+}
+
+impl Bounded {
+    fn new(source: Source, limit: u64) -> Self {
+        Bounded {
+            source,
+            delivered: 0,
+            limit,
+            newlines: VecDeque::new(),
+            eof: false,
+            last_visible: None,
+            in_quotes: false,
+            lines: 0,
+        }
+    }
 }
 
 impl Bounded {
@@ -68,6 +89,9 @@ impl Read for Bounded {
         for (i, &b) in out[..n].iter().enumerate() {
             if b == b'\n' {
                 self.newlines.push_back(self.delivered + i as u64);
+                self.lines += 1;
+            } else if b == b'"' {
+                self.in_quotes = !self.in_quotes;
             }
         }
         self.delivered += n as u64;
@@ -80,23 +104,29 @@ pub(super) struct CsvReader {
     columns: Vec<String>,
     row: ::csv::ByteRecord,
     max: usize,
+    delimiter: u8,
+    /// Lines before the current csv reader's first byte (a new reader starts after a record too
+    /// large to read).
+    line_base: u64,
+    /// The first row, already read into `row` (at this line) to check a one-column header.
+    peeked: Option<u64>,
     numbering: Numbering,
     done: bool,
 }
 
 impl CsvReader {
-    pub(super) fn new(source: Source, name: &str, max: usize) -> Result<Self, OpenError> {
-        let bounded = Bounded {
-            source,
-            delivered: 0,
-            limit: max as u64 + READ_AHEAD,
-            newlines: VecDeque::new(),
-            eof: false,
-            last_visible: None,
-        };
+    pub(super) fn new(
+        source: Source,
+        name: &str,
+        max: usize,
+        options: CsvOptions,
+    ) -> Result<Self, OpenError> {
+        let bounded = Bounded::new(source, max as u64 + READ_AHEAD);
+        let delimiter = options.delimiter.byte();
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
+            .delimiter(delimiter)
             .from_reader(bounded);
         let header_error = |line: u64, problem: String| OpenError::CsvHeader {
             input: name.to_string(),
@@ -153,32 +183,88 @@ impl CsvReader {
             }
             columns.push(name.to_string());
         }
-        Ok(CsvReader {
+        let mut csv = CsvReader {
             reader,
             columns,
             row: ::csv::ByteRecord::new(),
             max,
+            delimiter,
+            line_base: 0,
+            peeked: None,
             numbering: Numbering::default(),
             done: false,
-        })
+        };
+        // A header of one column may be a whole row read as one field: the first row tells.
+        if let [only] = csv.columns.clone().as_slice() {
+            let start = csv.reader.position().line();
+            csv.allow_next();
+            if let Ok(true) = csv.reader.read_byte_record(&mut csv.row) {
+                let first_line = start_line(&mut csv.reader, start, csv.row.as_slice());
+                let first = match csv.row.iter().collect::<Vec<_>>().as_slice() {
+                    [cell] => std::str::from_utf8(cell).ok().map(str::to_string),
+                    _ => None,
+                };
+                if let Some(problem) = first.and_then(|first| diagnose(only, &first, options)) {
+                    return Err(header_error(line, problem));
+                }
+                csv.peeked = Some(first_line);
+            }
+        }
+        Ok(csv)
     }
 
     pub(super) fn columns(&self) -> &[String] {
         &self.columns
     }
 
-    /// Counts the rows left without decoding them.
-    pub(super) fn count_rest(mut self) -> io::Result<u64> {
-        let mut count = 0;
-        loop {
-            self.allow_next();
-            match self.reader.read_byte_record(&mut self.row) {
-                Ok(true) => count += 1,
-                Ok(false) => return Ok(count),
-                // The reader would report this as one last item.
-                Err(_) => return Ok(count + 1),
+    /// Counts the items (rows and errors) left.
+    pub(super) fn count_rest(self) -> io::Result<u64> {
+        Ok(self.count() as u64)
+    }
+
+    /// After a record larger than the limit: skips the rest of it (to the first line end
+    /// outside quotes) and goes on with a fresh csv reader. Returns the line the skipped record
+    /// ends on, or `None` when the input ends inside it (a quote left open).
+    fn skip_too_large(&mut self) -> Option<u64> {
+        let placeholder =
+            ::csv::ReaderBuilder::new().from_reader(Bounded::new(Box::new(io::empty()), 0));
+        let old = std::mem::replace(&mut self.reader, placeholder);
+        let mut bounded = old.into_inner();
+        let mut in_quotes = bounded.in_quotes;
+        let mut lines = self.line_base + bounded.lines;
+        let mut ended = false;
+        while !ended {
+            let chunk = match bounded.source.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            };
+            if chunk.is_empty() {
+                return None;
             }
+            let mut used = 0;
+            for &b in chunk {
+                used += 1;
+                if b == b'"' {
+                    in_quotes = !in_quotes;
+                } else if b == b'\n' {
+                    lines += 1;
+                    if !in_quotes {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+            bounded.source.consume(used);
         }
+        self.line_base = lines;
+        let fresh = Bounded::new(bounded.source, self.max as u64 + READ_AHEAD);
+        self.reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(fresh);
+        Some(lines)
     }
 
     /// Lets the csv crate read one more record's worth of bytes past the current position.
@@ -201,6 +287,24 @@ impl CsvReader {
             .any(|cell| cell.contains(&b'\n') || cell.contains(&b'\r'));
         let bounded = self.reader.get_mut();
         spans_lines && bounded.eof && end == bounded.delivered && bounded.last_visible != Some(b'"')
+    }
+
+    /// The row just read into `row`, as a record, unless an unclosed quote swallowed the rest of
+    /// the input into it.
+    fn finish_row(&mut self, no: super::RecordNo, line: u64) -> Result<Record, RecordError> {
+        if self.ends_inside_quote() {
+            self.done = true;
+            let last = self.line_base + self.reader.position().line();
+            return Err(RecordError {
+                no,
+                line,
+                message: format!(
+                    "{STOPPED}a quote opened in this record is never closed, so lines \
+                     {line} to {last} were read as a single record; close the quote"
+                ),
+            });
+        }
+        self.record(no, line)
     }
 
     fn record(&self, no: super::RecordNo, line: u64) -> Result<Record, RecordError> {
@@ -260,6 +364,10 @@ impl Iterator for CsvReader {
         if self.done {
             return None;
         }
+        if let Some(line) = self.peeked.take() {
+            let no = self.numbering.take();
+            return Some(self.finish_row(no, line));
+        }
         let start = self.reader.position().clone();
         self.allow_next();
         match self.reader.read_byte_record(&mut self.row) {
@@ -269,36 +377,92 @@ impl Iterator for CsvReader {
             }
             Ok(true) => {
                 let no = self.numbering.take();
-                let line = start_line(&mut self.reader, start.line(), self.row.as_slice());
-                if self.ends_inside_quote() {
-                    self.done = true;
-                    let last = self.reader.position().line();
-                    return Some(Err(RecordError {
-                        no,
-                        line,
-                        message: format!(
-                            "{STOPPED}a quote opened in this record is never closed, so lines \
-                             {line} to {last} were read as a single record; close the quote"
-                        ),
-                    }));
-                }
-                Some(self.record(no, line))
+                let line = self.line_base
+                    + start_line(&mut self.reader, start.line(), self.row.as_slice());
+                Some(self.finish_row(no, line))
             }
             Err(e) => {
-                self.done = true;
                 let no = self.numbering.take();
-                let line = start.line();
+                let line = self.line_base + start.line();
                 let message = match e.into_kind() {
-                    ::csv::ErrorKind::Io(e) if is_too_large(&e) => format!(
-                        "{STOPPED}the record starting near line {line} is larger than {}; a \
-                         quote left open would do this. The rest of the input was not read",
-                        limit_text(self.max)
-                    ),
-                    ::csv::ErrorKind::Io(e) => format!("{STOPPED}read error: {e}"),
-                    other => format!("{STOPPED}{other:?}"),
+                    ::csv::ErrorKind::Io(e) if is_too_large(&e) => match self.skip_too_large() {
+                        Some(last) => format!(
+                            "the record on lines {line} to {last} is larger than {} \
+                             (source.max_record_bytes); skipped",
+                            limit_text(self.max)
+                        ),
+                        None => {
+                            self.done = true;
+                            format!(
+                                "{STOPPED}the record starting near line {line} is larger than {} \
+                                 and runs to the end of the input; a quote left open would do \
+                                 this",
+                                limit_text(self.max)
+                            )
+                        }
+                    },
+                    ::csv::ErrorKind::Io(e) => {
+                        self.done = true;
+                        format!("{STOPPED}read error: {e}")
+                    }
+                    other => {
+                        self.done = true;
+                        format!("{STOPPED}{other:?}")
+                    }
                 };
                 Some(Err(RecordError { no, line, message }))
             }
         }
+    }
+}
+
+/// What a header of one column and a first row of one field say about a misread file: each
+/// whole row quoted, or another delimiter than the one set. Both must split the same way for
+/// the file to be called misread. The message names the setting that fixes it.
+fn diagnose(header: &str, first: &str, options: CsvOptions) -> Option<String> {
+    let parts = |text: &str, d: u8| {
+        let pieces: Vec<&str> = text.split(d as char).collect();
+        let names_ok = pieces
+            .iter()
+            .all(|p| !p.chars().any(char::is_control) || d == b'\t');
+        (names_ok && pieces.len() >= 2).then_some(pieces.len())
+    };
+    let set = options.delimiter;
+    if !options.unwrap_rows
+        && let Some(n) = parts(header, set.byte())
+        && first.split(set.byte() as char).count() >= n.min(2)
+    {
+        return Some(format!(
+            "is one quoted field holding the whole row ({}), and so is the next row: the file \
+             wraps each row in quotes. Set `unwrap_rows = true` under [source.csv] to read it",
+            cut(header)
+        ));
+    }
+    Delimiter::ALL
+        .into_iter()
+        .filter(|d| *d != set)
+        .find(|d| {
+            parts(header, d.byte()).is_some_and(|n| first.split(d.byte() as char).count() == n)
+        })
+        .map(|found| {
+            format!(
+                "has a single column, {}, which holds {} {} characters, as does the next row: \
+                 the file looks {}-delimited. Set `delimiter = \"{}\"` under [source.csv] to \
+                 read it",
+                cut(header),
+                header.matches(found.byte() as char).count(),
+                found.as_str(),
+                found.as_str(),
+                found.as_str()
+            )
+        })
+}
+
+fn cut(text: &str) -> String {
+    let shown: String = text.chars().take(60).collect();
+    if shown.len() < text.len() {
+        format!("`{shown}…`")
+    } else {
+        format!("`{shown}`")
     }
 }

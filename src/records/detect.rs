@@ -41,6 +41,67 @@ fn fill(source: &mut Source) -> io::Result<&[u8]> {
     source.fill_buf()
 }
 
+/// Whether the input holds nothing but white space (looking at its first buffer only).
+pub(super) fn is_blank(source: &mut Source) -> io::Result<bool> {
+    let head = fill(source)?;
+    let head = head.strip_prefix(BOM).unwrap_or(head);
+    Ok(head.iter().all(u8::is_ascii_whitespace) && (head.len() < READ_PROBE || head.is_empty()))
+}
+
+/// Small enough that a first buffer this short is the whole input.
+const READ_PROBE: usize = 4096;
+
+/// What the first bytes of an input read as UTF-8 say about its real encoding.
+pub(super) enum Foreign {
+    /// It cannot be read as UTF-8 at all (UTF-16): refuse it with this message.
+    Refuse(String),
+    /// Some records will not read (Latin-1 bytes): tell the person once.
+    Note(String),
+}
+
+/// Whether an input read as UTF-8 is plainly in another encoding: a UTF-16 byte-order mark or
+/// NUL bytes every other byte, or (in the first buffer) bytes that are not UTF-8 and read as
+/// Latin-1 text. The message names the setting that reads it.
+pub(super) fn foreign_encoding(source: &mut Source) -> io::Result<Option<Foreign>> {
+    let head = fill(source)?;
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Ok(Some(Foreign::Refuse(
+            "the file is UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8; set \
+             `encoding = \"utf-16\"` under [source] to read it"
+                .to_string(),
+        )));
+    }
+    if head.len() >= 4 && head.iter().step_by(2).take(64).filter(|&&b| b == 0).count() > 8 {
+        return Ok(Some(Foreign::Refuse(
+            "the file holds NUL bytes every other byte, like UTF-16 without a byte-order mark; \
+             save it as UTF-8, or as UTF-16 with a byte-order mark and set \
+             `encoding = \"utf-16\"` under [source]"
+                .to_string(),
+        )));
+    }
+    let bad = match std::str::from_utf8(head) {
+        Ok(_) => return Ok(None),
+        // A character cut by the end of the buffer is not an error.
+        Err(e) if e.error_len().is_none() => return Ok(None),
+        Err(e) => e.valid_up_to(),
+    };
+    let line = head[..bad].iter().filter(|&&b| b == b'\n').count() + 1;
+    let latin1_like = head
+        .iter()
+        .filter(|b| !b.is_ascii())
+        .all(|&b| b >= 0xA0 || b == 0x80 || b == 0x92);
+    if latin1_like {
+        Ok(Some(Foreign::Note(format!(
+            "byte 0x{:02X} on line {line} is not UTF-8; the file looks Latin-1 (ISO 8859-1), and \
+             records holding such bytes will be invalid. Set `encoding = \"latin-1\"` under \
+             [source] to read them",
+            head[bad]
+        ))))
+    } else {
+        Ok(None)
+    }
+}
+
 /// Reads the start of the input (up to its first complete non-blank line, at most
 /// [`SNIFF_LIMIT`] bytes), decides the format, and hands back a source that still yields every
 /// byte. Works on pipes, where nothing can be read twice.

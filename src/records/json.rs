@@ -453,7 +453,10 @@ impl JsonReader {
             }
         };
         match serde_json::from_str(text) {
-            Ok(value) => object_record(no, line, value),
+            Ok(value) => match super::strict::duplicate_key(text) {
+                Some(key) => Err(super::duplicate_key_error(no, line, &key)),
+                None => object_record(no, line, value),
+            },
             Err(e) => {
                 let l = line + (e.line() as u64).saturating_sub(1);
                 let c = if e.line() <= 1 {

@@ -116,7 +116,10 @@ impl JsonlReader {
             }
         };
         match serde_json::from_str(text) {
-            Ok(value) => object_record(no, line, value),
+            Ok(value) => match super::strict::duplicate_key(text) {
+                Some(key) => Err(super::duplicate_key_error(no, line, &key)),
+                None => object_record(no, line, value),
+            },
             Err(e) => Err(RecordError {
                 no,
                 line,

@@ -6,18 +6,23 @@
 //! error), the reader yields one last error whose message starts with `stopped reading:` and ends;
 //! nothing is ever dropped without a report.
 //!
-//! Readers never hold more than one record in memory: a record larger than
-//! [`MAX_RECORD_BYTES`] is reported and skipped rather than buffered.
+//! Readers never hold more than one record in memory: a record larger than the cap
+//! (`source.max_record_bytes`, [`MAX_RECORD_BYTES`] by default) is reported and skipped rather
+//! than buffered, and reading goes on with the next record.
 //!
 //! An empty input (no bytes, only whitespace, or for CSV no header row) yields zero records; it is
-//! not an error.
+//! not an error, but [`RecordReader::notes`] says so. A file that cannot be read as set (UTF-16
+//! read as UTF-8, rows wrapped whole in quotes, another CSV delimiter) is refused when opened,
+//! with the setting that reads it.
 
 mod csv;
+mod decode;
 mod detect;
 mod discover;
 mod json;
 mod jsonl;
 mod path;
+mod strict;
 
 use std::fmt;
 use std::fs::File;
@@ -30,9 +35,52 @@ pub use detect::format_from_extension;
 pub use discover::{Attribute, JsonKind, count_records, discover};
 pub use path::get_path;
 
-/// The largest record a reader accepts, in bytes of input. Larger records are reported as
-/// unreadable and skipped, so memory stays bounded whatever the input holds.
-pub const MAX_RECORD_BYTES: usize = 4 * 1024 * 1024;
+/// The largest record a reader accepts by default, in bytes of input. Larger records are
+/// reported as unreadable and skipped, so memory stays bounded whatever the input holds.
+pub const MAX_RECORD_BYTES: usize = crate::destination::DEFAULT_MAX_RECORD_BYTES as usize;
+
+/// How to read an input: its format (else the extension, else sniffed) and the destination's
+/// `[source]` reading settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub format: Option<Format>,
+    pub encoding: crate::destination::Encoding,
+    pub csv: crate::destination::CsvOptions,
+    pub max_record_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            format: None,
+            encoding: Default::default(),
+            csv: Default::default(),
+            max_record_bytes: MAX_RECORD_BYTES,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// The options for reading a destination's source. When the command line names another
+    /// input (`--input`), its extension decides the format, not `source.format`; an explicit
+    /// `--format` decides over both.
+    pub fn for_source(
+        source: &crate::destination::Source,
+        input_overridden: bool,
+        format_flag: Option<Format>,
+    ) -> Self {
+        Self {
+            format: format_flag.or(if input_overridden {
+                None
+            } else {
+                source.format
+            }),
+            encoding: source.encoding,
+            csv: source.csv,
+            max_record_bytes: usize::try_from(source.max_record_bytes).unwrap_or(usize::MAX),
+        }
+    }
+}
 
 /// Read buffer size for files and standard input.
 const READ_BUFFER: usize = 64 * 1024;
@@ -78,7 +126,7 @@ impl RecordError {
 const STOPPED: &str = "stopped reading: ";
 
 /// Input formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Csv,
@@ -158,6 +206,8 @@ pub enum OpenError {
         line: u64,
         problem: String,
     },
+    #[error("{input}: {problem}")]
+    Misread { input: String, problem: String },
 }
 
 type Source = Box<dyn BufRead + Send>;
@@ -168,6 +218,17 @@ type Source = Box<dyn BufRead + Send>;
 /// `.json`), else sniffed from the first bytes (`[` → JSON, a first line that is a whole JSON
 /// value → JSON Lines, `{` otherwise → JSON, anything else → CSV).
 pub fn open(input: &Input, format: Option<Format>) -> Result<RecordReader, OpenError> {
+    open_with(
+        input,
+        ReadOptions {
+            format,
+            ..ReadOptions::default()
+        },
+    )
+}
+
+/// Opens `input` with the destination's reading settings (see [`ReadOptions::for_source`]).
+pub fn open_with(input: &Input, options: ReadOptions) -> Result<RecordReader, OpenError> {
     let name = input.to_string();
     let source: Source = match input {
         Input::Path(path) => {
@@ -186,18 +247,60 @@ pub fn open(input: &Input, format: Option<Format>) -> Result<RecordReader, OpenE
         }
         Input::Stdin => Box::new(BufReader::with_capacity(READ_BUFFER, io::stdin())),
     };
-    let format = format.or_else(|| match input {
+    let format = options.format.or_else(|| match input {
         Input::Path(path) => format_from_extension(path),
         Input::Stdin => None,
     });
+    let read_error = |source| OpenError::Read {
+        input: name.clone(),
+        source,
+    };
+    let mut source = source;
+    let mut notes = Vec::new();
+    if options.encoding == crate::destination::Encoding::Utf8 {
+        match detect::foreign_encoding(&mut source).map_err(read_error)? {
+            Some(detect::Foreign::Refuse(problem)) => {
+                return Err(OpenError::Misread {
+                    input: name,
+                    problem,
+                });
+            }
+            Some(detect::Foreign::Note(note)) => notes.push(format!("{name}: {note}")),
+            None => {}
+        }
+    }
+    let mut source = decode::decoder(source, options.encoding).map_err(|e| {
+        if e.kind() == io::ErrorKind::InvalidData {
+            OpenError::Misread {
+                input: name.clone(),
+                problem: e.to_string(),
+            }
+        } else {
+            read_error(e)
+        }
+    })?;
+    let empty = detect::is_blank(&mut source).map_err(read_error)?;
     let (format, source) = match format {
         Some(format) => (format, source),
-        None => detect::sniff(source).map_err(|source| OpenError::Read {
-            input: name.clone(),
-            source,
-        })?,
+        None => detect::sniff(source).map_err(read_error)?,
     };
-    build(source, format, &name, MAX_RECORD_BYTES)
+    let source = if format == Format::Csv && options.csv.unwrap_rows {
+        decode::unwrap_rows(source)
+    } else {
+        source
+    };
+    let mut reader = build(source, format, &name, options)?;
+    reader.notes = notes;
+    if empty {
+        reader
+            .notes
+            .push(format!("{name} is empty: there are no records to read"));
+    } else if reader.columns().is_some_and(|c| c.is_empty()) {
+        reader.notes.push(format!(
+            "{name} holds no CSV header row: there are no records to read"
+        ));
+    }
+    Ok(reader)
 }
 
 /// A reader over any buffered byte source, for standard input, tests and in-memory data.
@@ -206,15 +309,16 @@ pub fn from_reader(
     reader: impl BufRead + Send + 'static,
     format: Format,
 ) -> Result<RecordReader, OpenError> {
-    build(Box::new(reader), format, "input", MAX_RECORD_BYTES)
+    build(Box::new(reader), format, "input", ReadOptions::default())
 }
 
 fn build(
     mut source: Source,
     format: Format,
     name: &str,
-    max_record_bytes: usize,
+    options: ReadOptions,
 ) -> Result<RecordReader, OpenError> {
+    let max_record_bytes = options.max_record_bytes;
     detect::skip_bom(&mut source).map_err(|source| OpenError::Read {
         input: name.to_string(),
         source,
@@ -226,15 +330,21 @@ fn build(
             source,
             name,
             max_record_bytes,
+            options.csv,
         )?)),
     };
-    Ok(RecordReader { format, inner })
+    Ok(RecordReader {
+        format,
+        inner,
+        notes: Vec::new(),
+    })
 }
 
 /// Streams the records of one input in order. See the module documentation for its guarantees.
 pub struct RecordReader {
     format: Format,
     inner: Inner,
+    notes: Vec<String>,
 }
 
 enum Inner {
@@ -247,6 +357,11 @@ impl RecordReader {
     /// The format being read (given, from the extension, or sniffed).
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// Things to tell a person once about the whole input (it is empty, say).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The CSV header row, in column order; `None` for JSON formats.
@@ -310,6 +425,18 @@ fn object_record(no: RecordNo, line: u64, value: serde_json::Value) -> Result<Re
                 JsonKind::of(&other).with_article()
             ),
         }),
+    }
+}
+
+/// A record whose object names a key twice: which value was meant cannot be known.
+fn duplicate_key_error(no: RecordNo, line: u64, key: &str) -> RecordError {
+    RecordError {
+        no,
+        line,
+        message: format!(
+            "the key `{key}` appears twice in the record; keep one so the value sent is the one \
+             meant"
+        ),
     }
 }
 

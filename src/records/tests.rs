@@ -10,7 +10,15 @@ use super::*;
 type Item = Result<Record, RecordError>;
 
 fn reader(bytes: &[u8], format: Format, max: usize) -> Result<RecordReader, OpenError> {
-    build(Box::new(Cursor::new(bytes.to_vec())), format, "test", max)
+    build(
+        Box::new(Cursor::new(bytes.to_vec())),
+        format,
+        "test",
+        ReadOptions {
+            max_record_bytes: max,
+            ..ReadOptions::default()
+        },
+    )
 }
 
 fn read_with(bytes: &[u8], format: Format, max: usize) -> Vec<Item> {

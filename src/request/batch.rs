@@ -6,8 +6,8 @@
 
 use serde_json::Value;
 
-use super::Prepared;
 use super::macros::scalar_text;
+use super::{Prepared, RecordWarning};
 use crate::destination::{Algorithm, Batching, GroupShape};
 use crate::records::get_path as lookup;
 use crate::records::{Record, RecordNo};
@@ -53,17 +53,33 @@ impl BatchSettings {
     }
 }
 
+/// Why a record cannot join a batch; the record is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    #[error("batching needs a request body")]
+    NoBody,
+    #[error("group_by attribute `{0}` is missing")]
+    GroupMissing(String),
+    #[error("group_by attribute `{0}` is not a single value")]
+    GroupNotScalar(String),
+    #[error("pluck attribute `{0}` is missing")]
+    PluckMissing(String),
+    #[error("the record alone makes a {bytes}-byte body, over batching.max_bytes ({max})")]
+    TooLarge { bytes: usize, max: usize },
+}
+
 pub struct Batch {
     key: (String, Vec<(String, String)>, Option<String>),
     first: Prepared,
     records: Vec<RecordNo>,
+    warnings: Vec<RecordWarning>,
     items: Vec<String>,
     bytes: usize,
     wrap_key: Option<String>,
 }
 
 impl Batch {
-    pub fn into_parts(self) -> (Prepared, Vec<RecordNo>, String) {
+    pub fn into_parts(self) -> (Prepared, Vec<RecordNo>, String, Vec<RecordWarning>) {
         let mut body = String::with_capacity(self.bytes);
         if let Some(key) = &self.wrap_key {
             body.push('{');
@@ -76,7 +92,7 @@ impl Batch {
         if self.wrap_key.is_some() {
             body.push('}');
         }
-        (self.first, self.records, body)
+        (self.first, self.records, body, self.warnings)
     }
 }
 
@@ -92,20 +108,21 @@ impl Batches {
         &mut self,
         settings: &BatchSettings,
         record: &Record,
-        prepared: Prepared,
-    ) -> Result<Vec<Batch>, String> {
+        mut prepared: Prepared,
+    ) -> Result<Vec<Batch>, BatchError> {
         let Some(body) = &prepared.body else {
-            return Err("batching needs a request body".into());
+            return Err(BatchError::NoBody);
         };
         let group = match &settings.group_by {
             None => None,
             Some(attribute) => {
                 let value = lookup(&record.value, attribute)
                     .or_else(|| lookup(body, attribute))
-                    .ok_or_else(|| format!("group_by attribute `{attribute}` is missing"))?;
-                Some(scalar_text(value).ok_or_else(|| {
-                    format!("group_by attribute `{attribute}` is not a single value")
-                })?)
+                    .ok_or_else(|| BatchError::GroupMissing(attribute.clone()))?;
+                Some(
+                    scalar_text(value)
+                        .ok_or_else(|| BatchError::GroupNotScalar(attribute.clone()))?,
+                )
             }
         };
         let item = match &settings.pluck {
@@ -113,17 +130,17 @@ impl Batches {
             Some(attribute) => lookup(body, attribute)
                 .or_else(|| lookup(&record.value, attribute))
                 .cloned()
-                .ok_or_else(|| format!("pluck attribute `{attribute}` is missing"))?,
+                .ok_or_else(|| BatchError::PluckMissing(attribute.clone()))?,
         };
         let item = item.to_string();
         if settings.framing() + item.len() > settings.max_bytes {
-            return Err(format!(
-                "the record alone makes a {}-byte body, over batching.max_bytes ({})",
-                settings.framing() + item.len(),
-                settings.max_bytes
-            ));
+            return Err(BatchError::TooLarge {
+                bytes: settings.framing() + item.len(),
+                max: settings.max_bytes,
+            });
         }
         let key = (prepared.url.clone(), prepared.headers.clone(), group);
+        let warnings = std::mem::take(&mut prepared.warnings);
         let mut ready = Vec::new();
         let position = self.open.iter().position(|b| b.key == key);
         let index = match position {
@@ -143,6 +160,7 @@ impl Batches {
         batch.bytes += item.len() + usize::from(!batch.items.is_empty());
         batch.items.push(item);
         batch.records.push(record.no);
+        batch.warnings.extend(warnings);
         if batch.items.len() >= settings.max_records {
             ready.push(self.open.remove(index));
         }
@@ -159,6 +177,7 @@ impl Batches {
             key,
             first,
             records: Vec::new(),
+            warnings: Vec::new(),
             items: Vec::new(),
             bytes: settings.framing(),
             wrap_key: settings.wrap_key.clone(),

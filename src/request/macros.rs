@@ -29,6 +29,39 @@ enum Place {
     Header,
 }
 
+/// A template that cannot be parsed, or a record that cannot fill it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MacroError {
+    #[error("record macros may not stand in the host of the URL")]
+    MacroInHost,
+    #[error("a URL template may not contain a fragment (`#`)")]
+    Fragment,
+    #[error("unclosed `{{` in {0:?}")]
+    Unclosed(String),
+    #[error("unknown macro `{{{inner}}}` in {text:?}: expected `{{record.<attribute>}}`")]
+    Unknown { inner: String, text: String },
+    #[error("empty or malformed macro `{{{inner}}}` in {text:?}")]
+    Malformed { inner: String, text: String },
+    #[error("`}}` without `{{` in {0:?}")]
+    StrayClose(String),
+    #[error("attribute `{0}` is missing (used as {{record.{0}}})")]
+    Missing(String),
+    #[error("attribute `{path}` is {kind} and cannot be put into {place}")]
+    NotScalar {
+        path: String,
+        kind: &'static str,
+        place: &'static str,
+    },
+    #[error("attribute `{0}` is empty and would leave an empty path segment")]
+    EmptySegment(String),
+    #[error("attribute `{path}` is {text:?}, which would change the URL path")]
+    DotSegment { path: String, text: String },
+    #[error(
+        "attribute `{path}` holds the control character {c:?}, which is not allowed in a header"
+    )]
+    Control { path: String, c: char },
+}
+
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -38,7 +71,7 @@ pub struct Template {
 impl Template {
     /// Parses a URL template. Macros may stand only in the path or the query, never in the
     /// scheme or host.
-    pub fn url(text: &str) -> Result<Self, String> {
+    pub fn url(text: &str) -> Result<Self, MacroError> {
         let parts = parse(text, Place::PathSegment)?;
         let template = Self { parts };
         if let Some(rest) = text
@@ -47,17 +80,17 @@ impl Template {
         {
             let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
             if rest[..authority_end].contains('{') {
-                return Err("record macros may not stand in the host of the URL".into());
+                return Err(MacroError::MacroInHost);
             }
         }
         if text.contains('#') {
-            return Err("a URL template may not contain a fragment (`#`)".into());
+            return Err(MacroError::Fragment);
         }
         Ok(template)
     }
 
     /// Parses a header value template.
-    pub fn header(text: &str) -> Result<Self, String> {
+    pub fn header(text: &str) -> Result<Self, MacroError> {
         Ok(Self {
             parts: parse(text, Place::Header)?,
         })
@@ -77,42 +110,39 @@ impl Template {
 
     /// Fills the template from a record. Fails, naming the attribute, when a value is missing,
     /// is not a scalar, or would be unsafe where it stands.
-    pub fn render(&self, record: &Map<String, Value>) -> Result<String, String> {
+    pub fn render(&self, record: &Map<String, Value>) -> Result<String, MacroError> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
                 Part::Field { path, place } => {
-                    let value = lookup(record, path).ok_or_else(|| {
-                        format!("attribute `{path}` is missing (used as {{record.{path}}})")
-                    })?;
-                    let text = scalar_text(value).ok_or_else(|| {
-                        format!(
-                            "attribute `{path}` is {} and cannot be put into {}",
-                            kind(value),
-                            place.name()
-                        )
+                    let value =
+                        lookup(record, path).ok_or_else(|| MacroError::Missing(path.clone()))?;
+                    let text = scalar_text(value).ok_or_else(|| MacroError::NotScalar {
+                        path: path.clone(),
+                        kind: kind(value),
+                        place: place.name(),
                     })?;
                     match place {
                         Place::PathSegment => {
                             if text.is_empty() {
-                                return Err(format!(
-                                    "attribute `{path}` is empty and would leave an empty path segment"
-                                ));
+                                return Err(MacroError::EmptySegment(path.clone()));
                             }
                             if text == "." || text == ".." {
-                                return Err(format!(
-                                    "attribute `{path}` is {text:?}, which would change the URL path"
-                                ));
+                                return Err(MacroError::DotSegment {
+                                    path: path.clone(),
+                                    text,
+                                });
                             }
                             out.extend(utf8_percent_encode(&text, COMPONENT));
                         }
                         Place::QueryValue => out.extend(utf8_percent_encode(&text, COMPONENT)),
                         Place::Header => {
                             if let Some(c) = text.chars().find(|c| c.is_control()) {
-                                return Err(format!(
-                                    "attribute `{path}` holds the control character {c:?}, which is not allowed in a header"
-                                ));
+                                return Err(MacroError::Control {
+                                    path: path.clone(),
+                                    c,
+                                });
                             }
                             out.push_str(&text);
                         }
@@ -145,7 +175,7 @@ impl Place {
     }
 }
 
-fn parse(text: &str, first_place: Place) -> Result<Vec<Part>, String> {
+fn parse(text: &str, first_place: Place) -> Result<Vec<Part>, MacroError> {
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut place = first_place;
@@ -154,17 +184,19 @@ fn parse(text: &str, first_place: Place) -> Result<Vec<Part>, String> {
         if c == '{' {
             let close = rest
                 .find('}')
-                .ok_or_else(|| format!("unclosed `{{` in {text:?}"))?;
+                .ok_or_else(|| MacroError::Unclosed(text.to_string()))?;
             let inner = &rest[1..close];
-            let path = inner.strip_prefix("record.").ok_or_else(|| {
-                format!(
-                    "unknown macro `{{{inner}}}` in {text:?}: expected `{{record.<attribute>}}`"
-                )
-            })?;
+            let path = inner
+                .strip_prefix("record.")
+                .ok_or_else(|| MacroError::Unknown {
+                    inner: inner.to_string(),
+                    text: text.to_string(),
+                })?;
             if path.is_empty() || path.contains('{') {
-                return Err(format!(
-                    "empty or malformed macro `{{{inner}}}` in {text:?}"
-                ));
+                return Err(MacroError::Malformed {
+                    inner: inner.to_string(),
+                    text: text.to_string(),
+                });
             }
             if !literal.is_empty() {
                 parts.push(Part::Literal(std::mem::take(&mut literal)));
@@ -177,7 +209,7 @@ fn parse(text: &str, first_place: Place) -> Result<Vec<Part>, String> {
             continue;
         }
         if c == '}' {
-            return Err(format!("`}}` without `{{` in {text:?}"));
+            return Err(MacroError::StrayClose(text.to_string()));
         }
         if c == '?' && place == Place::PathSegment {
             place = Place::QueryValue;
@@ -275,6 +307,7 @@ mod tests {
             missing
                 .render(&record(json!(1)))
                 .unwrap_err()
+                .to_string()
                 .contains("`nope` is missing")
         );
     }
@@ -300,6 +333,7 @@ mod tests {
         assert!(
             t.render(&record(json!("a\r\nX-Evil: 1")))
                 .unwrap_err()
+                .to_string()
                 .contains("control character")
         );
     }

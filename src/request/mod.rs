@@ -6,10 +6,13 @@
 
 mod batch;
 pub mod encode;
+pub mod exclusion;
 pub mod macros;
 pub mod mapping;
 pub mod path;
 pub mod phone;
+pub mod suggest;
+pub mod tally;
 
 use serde_json::{Map, Value, json};
 
@@ -20,6 +23,7 @@ use crate::secret::MASK;
 use crate::templates::{self, FieldSpec};
 
 pub use batch::BatchSettings;
+pub use tally::ReasonTally;
 
 pub use crate::rules::DEFAULT_BASE_URL;
 
@@ -40,6 +44,27 @@ pub struct Request {
     pub body: Option<String>,
     /// The input records this request carries.
     pub records: Vec<RecordNo>,
+    /// What was left out of these records' bodies (optional values that failed their
+    /// transform). The run summary counts them.
+    pub warnings: Vec<RecordWarning>,
+}
+
+/// Something left out of one record's body, which is still sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordWarning {
+    pub record: RecordNo,
+    pub line: u64,
+    pub message: String,
+}
+
+impl std::fmt::Display for RecordWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "record {} (line {}): {}",
+            self.record, self.line, self.message
+        )
+    }
 }
 
 impl Request {
@@ -100,9 +125,56 @@ pub enum Built {
     Invalid(Invalid),
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct PlanError(pub String);
+/// A destination that cannot be compiled into requests. `path` is the key path in the
+/// destination file the problem comes from (`["request", "headers", "X-Team"]`,
+/// `["mapping", "3", "from"]`), empty when it comes from elsewhere (the credential's base URL),
+/// so a locator can point at the line and column.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct PlanError {
+    pub path: Vec<String>,
+    pub message: String,
+}
+
+impl PlanError {
+    fn at(path: &[&str], message: impl Into<String>) -> Self {
+        Self {
+            path: path.iter().map(|p| p.to_string()).collect(),
+            message: message.into(),
+        }
+    }
+
+    /// The key path as written in messages: `request.headers.X-Team`, `mapping[3].from`.
+    pub fn key(&self) -> String {
+        let mut out = String::new();
+        for part in &self.path {
+            if part.parse::<usize>().is_ok() {
+                out.push_str(&format!("[{part}]"));
+            } else {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(part);
+            }
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.key(), self.message)
+        }
+    }
+}
+
+impl From<mapping::CompileError> for PlanError {
+    fn from(e: mapping::CompileError) -> Self {
+        PlanError::at(&["mapping", &e.index.to_string(), e.key], e.message)
+    }
+}
 
 /// A destination compiled for building requests against one base URL.
 #[derive(Debug, Clone)]
@@ -111,11 +183,14 @@ pub struct Plan {
     content_format: ContentFormat,
     xml_root: String,
     sends_body: bool,
+    content_type_without_body: bool,
     base_url: String,
     url: macros::Template,
     headers: Vec<(String, macros::Template)>,
     exclude: Vec<String>,
     mapping: Option<Vec<mapping::Entry>>,
+    /// Mapping entries dropped because their source attribute is excluded, as (target, source).
+    excluded_mapping: Vec<(String, String)>,
     fields: Vec<FieldSpec>,
     batching: Option<BatchSettings>,
     auth: bool,
@@ -127,28 +202,30 @@ impl Plan {
     pub fn new(destination: &Destination, base_url: &str) -> Result<Self, PlanError> {
         let settings = &destination.request;
         let url = macros::Template::url(settings.url.trim())
-            .map_err(|e| PlanError(format!("request.url: {e}")))?;
+            .map_err(|e| PlanError::at(&["request", "url"], e.to_string()))?;
         let base_url = base_url.trim_end_matches('/').to_string();
         let mut headers = Vec::new();
         for (name, value) in &settings.headers {
+            let at = ["request", "headers", name.as_str()];
             let value = value
                 .as_str()
-                .ok_or_else(|| PlanError(format!("request.headers.{name}: expected a string")))?;
-            check_header(name, value)
-                .map_err(|e| PlanError(format!("request.headers.{name}: {e}")))?;
-            let template = macros::Template::header(value)
-                .map_err(|e| PlanError(format!("request.headers.{name}: {e}")))?;
+                .ok_or_else(|| PlanError::at(&at, "expected a string"))?;
+            check_header(name, value).map_err(|e| PlanError::at(&at, e.to_string()))?;
+            let template =
+                macros::Template::header(value).map_err(|e| PlanError::at(&at, e.to_string()))?;
             headers.push((name.clone(), template));
         }
-        let mapping = if destination.mapping.is_empty() {
-            None
+        let (mapping, excluded_mapping) = if destination.mapping.is_empty() {
+            (None, Vec::new())
         } else {
-            Some(mapping::compile(&destination.mapping).map_err(PlanError)?)
+            let entries = mapping::compile(&destination.mapping)?;
+            let (kept, dropped) = exclusion::split_mapping(entries, &settings.exclude);
+            (Some(kept), dropped)
         };
         let fields = match (&destination.mode, &destination.template) {
             (Mode::Template, Some(reference)) => {
                 templates::resolve(reference)
-                    .map_err(|e| PlanError(format!("template: {e}")))?
+                    .map_err(|e| PlanError::at(&["template"], e.to_string()))?
                     .fields
             }
             _ => Vec::new(),
@@ -159,27 +236,37 @@ impl Plan {
             .then(|| BatchSettings::from(&destination.batching));
         let sends_body = settings.body.sends_body(settings.method);
         if batching.is_some() && !sends_body {
-            return Err(PlanError(format!(
-                "batching needs a request body, but {} requests here carry none",
-                settings.method
-            )));
+            return Err(PlanError::at(
+                &["batching", "enabled"],
+                format!(
+                    "batching needs a request body, but {} requests here carry none",
+                    settings.method
+                ),
+            ));
         }
         let mut plan = Self {
             method: settings.method,
             content_format: settings.content_format,
             xml_root: settings.xml_root.clone(),
             sends_body,
+            content_type_without_body: settings.content_type_without_body,
             base_url,
             url,
             headers,
             exclude: settings.exclude.clone(),
             mapping,
+            excluded_mapping,
             fields,
             batching,
             auth: true,
             warnings: Vec::new(),
         };
         plan.check_origin(&settings.allow_credential_hosts)?;
+        for (target, source) in &plan.excluded_mapping {
+            plan.warnings.push(format!(
+                "`{source}` is excluded, so the mapped field `{target}` is left out of every body"
+            ));
+        }
         Ok(plan)
     }
 
@@ -187,10 +274,13 @@ impl Plan {
     /// anything but loopback.
     fn check_origin(&mut self, allowed_hosts: &[String]) -> Result<(), PlanError> {
         let base = reqwest::Url::parse(&self.base_url).map_err(|e| {
-            PlanError(format!(
-                "the credential's base URL {:?} is not a URL: {e}",
-                self.base_url
-            ))
+            PlanError::at(
+                &[],
+                format!(
+                    "the credential's base URL {:?} is not a URL: {e}",
+                    self.base_url
+                ),
+            )
         })?;
         // The host part of a URL template has no macros, so filling them with a placeholder
         // gives the real scheme, host and port.
@@ -202,12 +292,18 @@ impl Plan {
                 .replace(['{', '}'], "x"),
         );
         let target = reqwest::Url::parse(&sample).map_err(|e| {
-            PlanError(format!(
-                "request.url gives {sample:?}, which is not a URL: {e}"
-            ))
+            PlanError::at(
+                &["request", "url"],
+                format!("gives {sample:?}, which is not a URL: {e}"),
+            )
         })?;
         for url in [&base, &target] {
-            crate::rules::check_origin(url).map_err(|e| PlanError(e.to_string()))?;
+            let at: &[&str] = if std::ptr::eq(url, &base) {
+                &[]
+            } else {
+                &["request", "url"]
+            };
+            crate::rules::check_origin(url).map_err(|e| PlanError::at(at, e.to_string()))?;
         }
         if base.origin() != target.origin() {
             let host = target.host_str().unwrap_or_default();
@@ -263,11 +359,11 @@ impl Plan {
     }
 
     /// Turns one record into its URL, headers and body (not yet encoded).
-    fn prepare(&self, record: &Record) -> Result<Prepared, String> {
-        let url = self.join(&self.url.render(&record.value)?);
+    fn prepare(&self, record: &Record) -> Result<Prepared, BuildError> {
+        let url = self.join(&self.url.render(&record.value).map_err(BuildError::Url)?);
         let mut headers = Vec::with_capacity(self.headers.len() + 3);
         headers.push(("Accept".to_string(), "application/json".to_string()));
-        if self.sends_body {
+        if self.sends_body || (self.content_type_without_body && self.method != Method::Get) {
             headers.push((
                 "Content-Type".to_string(),
                 self.content_format.content_type().to_string(),
@@ -277,7 +373,10 @@ impl Plan {
         for (name, template) in &self.headers {
             let value = template
                 .render(&record.value)
-                .map_err(|e| format!("header {name}: {e}"))?;
+                .map_err(|source| BuildError::Header {
+                    name: name.clone(),
+                    source,
+                })?;
             match headers
                 .iter_mut()
                 .find(|(existing, _)| existing.eq_ignore_ascii_case(name))
@@ -286,23 +385,68 @@ impl Plan {
                 None => headers.push((name.clone(), value)),
             }
         }
+        let mut warnings = Vec::new();
         let body = if self.sends_body {
-            let mut body = match &self.mapping {
-                Some(entries) => mapping::apply(entries, &record.value)?,
-                None => record.value.clone(),
-            };
+            // Exclusion applies to the input attributes, before the mapping reads them.
+            let mut input = record.value.clone();
             for path in &self.exclude {
-                path::remove(&mut body, path);
+                path::remove(&mut input, path);
             }
-            templates::check_fields(&self.fields, &body).map_err(|e| e.to_string())?;
+            let body = match &self.mapping {
+                Some(entries) => {
+                    let mapped = mapping::apply(entries, &input).map_err(BuildError::Mapping)?;
+                    warnings = mapped
+                        .warnings
+                        .into_iter()
+                        .map(|message| RecordWarning {
+                            record: record.no,
+                            line: record.line,
+                            message,
+                        })
+                        .collect();
+                    mapped.body
+                }
+                None => input,
+            };
+            templates::check_fields(&self.fields, &body).map_err(BuildError::Fields)?;
             Some(body)
         } else {
             None
         };
-        Ok(Prepared { url, headers, body })
+        Ok(Prepared {
+            url,
+            headers,
+            body,
+            warnings,
+        })
     }
 
-    fn request(&self, prepared: Prepared, records: Vec<RecordNo>, body: Option<String>) -> Request {
+    /// Mapping entries left out because their source attribute is excluded, as
+    /// (target, source attribute).
+    pub fn excluded_mapping(&self) -> &[(String, String)] {
+        &self.excluded_mapping
+    }
+
+    /// Exclusions that change nothing, each with the reason: the body is built from a mapping
+    /// that does not read the attribute, or (given the input's attributes) the input has no
+    /// such attribute. For `validate` and the wizard.
+    pub fn ineffective_exclusions(&self, attributes: Option<&[String]>) -> Vec<String> {
+        exclusion::ineffective(
+            &self.exclude,
+            self.sends_body,
+            self.mapping.as_deref(),
+            &self.excluded_mapping,
+            attributes,
+        )
+    }
+
+    fn request(
+        &self,
+        prepared: Prepared,
+        records: Vec<RecordNo>,
+        body: Option<String>,
+        warnings: Vec<RecordWarning>,
+    ) -> Request {
         Request {
             method: self.method,
             url: prepared.url,
@@ -310,6 +454,7 @@ impl Plan {
             auth: self.auth,
             body,
             records,
+            warnings,
         }
     }
 }
@@ -318,6 +463,25 @@ struct Prepared {
     url: String,
     headers: Vec<(String, String)>,
     body: Option<Map<String, Value>>,
+    warnings: Vec<RecordWarning>,
+}
+
+/// Why one record cannot become a request; its text is the record's invalid reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Url(macros::MacroError),
+    #[error("header {name}: {source}")]
+    Header {
+        name: String,
+        source: macros::MacroError,
+    },
+    #[error(transparent)]
+    Mapping(mapping::ApplyError),
+    #[error(transparent)]
+    Fields(templates::FieldError),
+    #[error(transparent)]
+    Batch(batch::BatchError),
 }
 
 /// Streams records into requests. With batching, records wait in open batches until a batch is
@@ -347,19 +511,21 @@ impl Builder<'_> {
                 reason,
             })
         };
-        let prepared = match self.plan.prepare(&record) {
+        let mut prepared = match self.plan.prepare(&record) {
             Ok(prepared) => prepared,
-            Err(reason) => return vec![invalid(reason)],
+            Err(reason) => return vec![invalid(reason.to_string())],
         };
         let Some(settings) = &self.plan.batching else {
             let body = prepared
                 .body
                 .as_ref()
                 .map(|b| encode::encode(b, self.plan.content_format, &self.plan.xml_root));
+            let warnings = std::mem::take(&mut prepared.warnings);
             return vec![Built::Request(self.plan.request(
                 prepared,
                 vec![record.no],
                 body,
+                warnings,
             ))];
         };
         match self.batches.add(settings, &record, prepared) {
@@ -367,7 +533,7 @@ impl Builder<'_> {
                 .into_iter()
                 .map(|b| Built::Request(self.finish_batch(b)))
                 .collect(),
-            Err(reason) => vec![invalid(reason)],
+            Err(reason) => vec![invalid(BuildError::Batch(reason).to_string())],
         }
     }
 
@@ -381,8 +547,8 @@ impl Builder<'_> {
     }
 
     fn finish_batch(&self, batch: batch::Batch) -> Request {
-        let (prepared, records, body) = batch.into_parts();
-        self.plan.request(prepared, records, Some(body))
+        let (prepared, records, body, warnings) = batch.into_parts();
+        self.plan.request(prepared, records, Some(body), warnings)
     }
 }
 
@@ -401,7 +567,7 @@ pub fn build_all(
 }
 
 /// Checks a URL template's macros and shape.
-pub fn check_url_template(url: &str) -> Result<(), String> {
+pub fn check_url_template(url: &str) -> Result<(), macros::MacroError> {
     macros::Template::url(url.trim()).map(|_| ())
 }
 
@@ -411,25 +577,37 @@ const SECRET_WORDS: &[&str] = &[
     "token", "secret", "password", "api-key", "apikey", "api_key",
 ];
 
+/// Why a header cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    #[error(transparent)]
+    Rule(crate::rules::RuleError),
+    #[error(
+        "{0} would put a secret in the destination file; save it in a credential \
+         (`aircall-dest credentials add`) and the credential's header is added when sending"
+    )]
+    Secret(String),
+    #[error(transparent)]
+    Macro(#[from] macros::MacroError),
+}
+
 /// Checks a header: a valid name, no control characters, and no literal secrets.
-pub fn check_header(name: &str, value: &str) -> Result<(), String> {
-    crate::rules::check_header_name(name).map_err(|e| e.to_string())?;
-    crate::rules::check_header_value(name, value).map_err(|e| e.to_string())?;
+pub fn check_header(name: &str, value: &str) -> Result<(), HeaderError> {
+    crate::rules::check_header_name(name).map_err(HeaderError::Rule)?;
+    crate::rules::check_header_value(name, value).map_err(HeaderError::Rule)?;
     let lower = name.to_ascii_lowercase();
     let literal = !value.contains("{record.");
     if SECRET_HEADERS.contains(&lower.as_str())
         || (literal && SECRET_WORDS.iter().any(|w| lower.contains(w)))
     {
-        return Err(format!(
-            "{name} would put a secret in the destination file; save it in a credential \
-             (`aircall-dest credentials add`) and the credential's header is added when sending"
-        ));
+        return Err(HeaderError::Secret(name.to_string()));
     }
-    macros::Template::header(value).map(|_| ())
+    macros::Template::header(value)?;
+    Ok(())
 }
 
 /// Checks a mapping target path.
-pub fn check_target_path(target: &str) -> Result<(), String> {
+pub fn check_target_path(target: &str) -> Result<(), path::TargetError> {
     path::parse_target(target).map(|_| ())
 }
 

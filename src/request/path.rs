@@ -24,12 +24,29 @@ pub enum Step {
     Index(usize),
 }
 
+/// A mapping target that is not a body path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("expected a field name such as `first_name` or `phone_numbers[0].value`")]
+    Empty,
+    #[error("empty name in {0:?}")]
+    EmptyName(String),
+    #[error("unclosed `[` in {0:?}")]
+    Unclosed(String),
+    #[error("expected an array index such as [0] in {0:?}")]
+    BadIndex(String),
+    #[error("array index {index} is too large in {path:?}")]
+    IndexTooLarge { index: usize, path: String },
+    #[error("unexpected {rest:?} after `]` in {path:?}")]
+    AfterBracket { rest: String, path: String },
+    #[error("{0:?} must start with a field name")]
+    StartsWithIndex(String),
+}
+
 /// Parses `phone_numbers[0].value` into steps. Keys are non-empty; indexes are below 1,000.
-pub fn parse_target(path: &str) -> Result<Vec<Step>, String> {
+pub fn parse_target(path: &str) -> Result<Vec<Step>, TargetError> {
     if path.trim().is_empty() {
-        return Err(
-            "expected a field name such as `first_name` or `phone_numbers[0].value`".into(),
-        );
+        return Err(TargetError::Empty);
     }
     let mut steps = Vec::new();
     for part in path.split('.') {
@@ -38,7 +55,7 @@ pub fn parse_target(path: &str) -> Result<Vec<Step>, String> {
             None => (part, ""),
         };
         if key.is_empty() && (steps.is_empty() || rest.is_empty()) {
-            return Err(format!("empty name in {path:?}"));
+            return Err(TargetError::EmptyName(path.to_string()));
         }
         if !key.is_empty() {
             steps.push(Step::Key(key.to_string()));
@@ -46,22 +63,28 @@ pub fn parse_target(path: &str) -> Result<Vec<Step>, String> {
         while !rest.is_empty() {
             let close = rest
                 .find(']')
-                .ok_or_else(|| format!("unclosed `[` in {path:?}"))?;
+                .ok_or_else(|| TargetError::Unclosed(path.to_string()))?;
             let index: usize = rest[1..close]
                 .parse()
-                .map_err(|_| format!("expected an array index such as [0] in {path:?}"))?;
+                .map_err(|_| TargetError::BadIndex(path.to_string()))?;
             if index >= 1000 {
-                return Err(format!("array index {index} is too large in {path:?}"));
+                return Err(TargetError::IndexTooLarge {
+                    index,
+                    path: path.to_string(),
+                });
             }
             steps.push(Step::Index(index));
             rest = &rest[close + 1..];
             if !rest.is_empty() && !rest.starts_with('[') {
-                return Err(format!("unexpected {rest:?} after `]` in {path:?}"));
+                return Err(TargetError::AfterBracket {
+                    rest: rest.to_string(),
+                    path: path.to_string(),
+                });
             }
         }
     }
     if matches!(steps.first(), Some(Step::Index(_))) {
-        return Err(format!("{path:?} must start with a field name"));
+        return Err(TargetError::StartsWithIndex(path.to_string()));
     }
     Ok(steps)
 }

@@ -1,286 +1,197 @@
-//! E.164 phone number normalisation (`+14155550100`), as Aircall wants wherever it dials or texts.
+//! Phone numbers to E.164 through `rlibphonenumber`, a Rust port of Google's libphonenumber.
 //!
-//! Accepts the formats found in real exports: separators (`-`, `.`, spaces, parentheses),
-//! extensions (`x123`, `ext. 123`, `#123` — dropped, since E.164 cannot carry them),
-//! international prefixes (`+`, `00`, and `011` for North American defaults), national numbers
-//! with or without a trunk prefix (`0…`, or `1…` in North America).
+//! A value is parsed the way libphonenumber parses it (national numbers read with the mapping's
+//! `default_country`, `tel:` URIs, extensions, vanity letters, any dash, full-width digits) and
+//! accepted when it passes the entry's [`PhoneCheck`]. A value that starts with `00` and is
+//! refused that way is read once more with `00` as the international prefix, as most of the
+//! world dials it (`0044 20 7946 0958` in a US export). Refusals say, in words a person uses,
+//! what is wrong with the number.
 
-/// Countries by ISO 3166 alpha-2: (calling code, national trunk prefix).
-const COUNTRIES: &[(&str, &str, &str)] = &[
-    ("US", "1", "1"),
-    ("CA", "1", "1"),
-    ("PR", "1", "1"),
-    ("GB", "44", "0"),
-    ("IE", "353", "0"),
-    ("FR", "33", "0"),
-    ("DE", "49", "0"),
-    ("ES", "34", ""),
-    ("IT", "39", ""),
-    ("PT", "351", ""),
-    ("NL", "31", "0"),
-    ("BE", "32", "0"),
-    ("LU", "352", ""),
-    ("CH", "41", "0"),
-    ("AT", "43", "0"),
-    ("DK", "45", ""),
-    ("NO", "47", ""),
-    ("SE", "46", "0"),
-    ("FI", "358", "0"),
-    ("IS", "354", ""),
-    ("PL", "48", ""),
-    ("CZ", "420", ""),
-    ("SK", "421", ""),
-    ("HU", "36", "06"),
-    ("RO", "40", "0"),
-    ("BG", "359", "0"),
-    ("GR", "30", ""),
-    ("HR", "385", "0"),
-    ("SI", "386", "0"),
-    ("RS", "381", "0"),
-    ("UA", "380", "0"),
-    ("TR", "90", "0"),
-    ("IL", "972", "0"),
-    ("AE", "971", "0"),
-    ("SA", "966", "0"),
-    ("EG", "20", "0"),
-    ("MA", "212", "0"),
-    ("ZA", "27", "0"),
-    ("NG", "234", "0"),
-    ("KE", "254", "0"),
-    ("IN", "91", "0"),
-    ("PK", "92", "0"),
-    ("BD", "880", "0"),
-    ("CN", "86", "0"),
-    ("HK", "852", ""),
-    ("TW", "886", "0"),
-    ("JP", "81", "0"),
-    ("KR", "82", "0"),
-    ("SG", "65", ""),
-    ("MY", "60", "0"),
-    ("TH", "66", "0"),
-    ("VN", "84", "0"),
-    ("PH", "63", "0"),
-    ("ID", "62", "0"),
-    ("AU", "61", "0"),
-    ("NZ", "64", "0"),
-    ("MX", "52", ""),
-    ("BR", "55", "0"),
-    ("AR", "54", "0"),
-    ("CL", "56", ""),
-    ("CO", "57", ""),
-    ("PE", "51", "0"),
-    ("RU", "7", "8"),
-    ("KZ", "7", "8"),
-];
+use std::sync::OnceLock;
 
-/// Every assigned country calling code (ITU-T E.164), used to check international numbers.
-const CALLING_CODES: &[&str] = &[
-    "1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45",
-    "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
-    "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98", "211",
-    "212", "213", "216", "218", "220", "221", "222", "223", "224", "225", "226", "227", "228",
-    "229", "230", "231", "232", "233", "234", "235", "236", "237", "238", "239", "240", "241",
-    "242", "243", "244", "245", "246", "247", "248", "249", "250", "251", "252", "253", "254",
-    "255", "256", "257", "258", "260", "261", "262", "263", "264", "265", "266", "267", "268",
-    "269", "290", "291", "297", "298", "299", "350", "351", "352", "353", "354", "355", "356",
-    "357", "358", "359", "370", "371", "372", "373", "374", "375", "376", "377", "378", "379",
-    "380", "381", "382", "383", "385", "386", "387", "389", "420", "421", "423", "500", "501",
-    "502", "503", "504", "505", "506", "507", "508", "509", "590", "591", "592", "593", "594",
-    "595", "596", "597", "598", "599", "670", "672", "673", "674", "675", "676", "677", "678",
-    "679", "680", "681", "682", "683", "685", "686", "687", "688", "689", "690", "691", "692",
-    "800", "808", "850", "852", "853", "855", "856", "870", "878", "880", "881", "882", "883",
-    "886", "888", "960", "961", "962", "963", "964", "965", "966", "967", "968", "970", "971",
-    "972", "973", "974", "975", "976", "977", "979", "992", "993", "994", "995", "996", "998",
-];
+use rlibphonenumber::enums::Region;
+use rlibphonenumber::{
+    NumberLengthType, ParseError, PhoneNumber, PhoneNumberFormat, ValidationError,
+};
 
-/// The calling code of an ISO 3166 alpha-2 country this module knows.
+pub use crate::destination::PhoneCheck;
+
+/// Why a value cannot be sent as a phone number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error(
+        "unknown default country {0:?}: expected an ISO 3166 alpha-2 code such as US, GB or FR"
+    )]
+    UnknownCountry(String),
+    #[error("the phone number is empty")]
+    Empty,
+    #[error("{0:?} is not a phone number")]
+    NotANumber(String),
+    #[error("{0:?} does not start with a known country calling code")]
+    InvalidCountryCode(String),
+    #[error("{raw:?} is too short for a {place} phone number")]
+    TooShort { raw: String, place: String },
+    #[error("{raw:?} is too long for a {place} phone number")]
+    TooLong { raw: String, place: String },
+    #[error("{raw:?} has a number of digits no {place} phone number has")]
+    InvalidLength { raw: String, place: String },
+    #[error(
+        "{raw:?} is a local number without its area code; write the whole number (with the area code)"
+    )]
+    LocalOnly { raw: String },
+    #[error(
+        "{raw:?} is not in a range of numbers assigned in {place} (phone_check = \"valid\"; \"possible\" accepts it)"
+    )]
+    NotAssigned { raw: String, place: String },
+}
+
+/// One supported country: ISO code and calling code, e.g. (`FR`, `33`).
+struct Country {
+    iso: String,
+    code: String,
+}
+
+fn table() -> &'static [Country] {
+    static TABLE: OnceLock<Vec<Country>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let util = &*rlibphonenumber::PHONE_NUMBER_UTIL;
+        let mut countries: Vec<Country> = util
+            .get_supported_regions()
+            .filter_map(|region| {
+                let code = util.get_country_code_for_region(region)?;
+                Some(Country {
+                    iso: region.as_region_str().as_str().to_string(),
+                    code: code.to_string(),
+                })
+            })
+            .collect();
+        countries.sort_by(|a, b| a.iso.cmp(&b.iso));
+        countries
+    })
+}
+
+/// The calling code of an ISO 3166 alpha-2 country libphonenumber knows (`FR` → `33`).
 pub fn country_code(iso: &str) -> Option<&'static str> {
-    country(iso).map(|(_, code, _)| *code)
+    let iso = iso.trim();
+    table()
+        .iter()
+        .find(|c| c.iso.eq_ignore_ascii_case(iso))
+        .map(|c| c.code.as_str())
 }
 
 /// The countries accepted as `default_country`, for help texts and the wizard.
 pub fn countries() -> impl Iterator<Item = &'static str> {
-    COUNTRIES.iter().map(|(iso, _, _)| *iso)
+    table().iter().map(|c| c.iso.as_str())
 }
 
-fn country(iso: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
-    COUNTRIES
-        .iter()
-        .find(|(code, _, _)| code.eq_ignore_ascii_case(iso.trim()))
+fn region(iso: &str) -> Result<Region, PhoneError> {
+    country_code(iso)
+        .and_then(|_| Region::from_code(&iso.trim().to_ascii_uppercase()).ok())
+        .ok_or_else(|| PhoneError::UnknownCountry(iso.to_string()))
 }
 
 /// Normalises `raw` to E.164, reading numbers without an international prefix as numbers of
-/// `default_country`. The error says what is wrong with the number.
-pub fn normalise(raw: &str, default_country: &str) -> Result<String, String> {
-    let (_, home_code, trunk) = country(default_country)
-        .ok_or_else(|| format!("unknown default country {default_country:?}"))?;
-    let text = strip_extension(raw.trim());
+/// `default_country`, and refusing what does not pass `check`.
+pub fn normalise(
+    raw: &str,
+    default_country: &str,
+    check: PhoneCheck,
+) -> Result<String, PhoneError> {
+    let region = region(default_country)?;
+    let text = raw.trim();
     if text.is_empty() {
-        return Err("the phone number is empty".into());
+        return Err(PhoneError::Empty);
     }
-    let (plus, body) = match text.strip_prefix('+') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let mut digits = String::with_capacity(body.len());
-    for c in body.chars() {
-        match c {
-            '0'..='9' => digits.push(c),
-            ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
-            other => {
-                return Err(format!(
-                    "{raw:?} holds {other:?}, which is not part of a phone number"
-                ));
-            }
-        }
+    let first = accept(text, raw, region, check);
+    if first.is_ok() {
+        return first;
     }
-    if digits.is_empty() {
-        return Err(format!("{raw:?} holds no digits"));
+    // `00` is the international prefix of most countries; a US or Canadian export can hold it too.
+    match text.strip_prefix("00") {
+        Some(rest) if !rest.is_empty() => accept(&format!("+{rest}"), raw, region, check).or(first),
+        _ => first,
     }
-    let international = if plus {
-        Some(digits.as_str())
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        Some(rest)
-    } else if *home_code == "1" {
-        digits.strip_prefix("011")
-    } else {
-        None
-    };
-    let e164 = match international {
-        Some(number) => number.to_string(),
-        None => {
-            let national = if !trunk.is_empty() && digits.len() > 7 {
-                digits.strip_prefix(trunk).unwrap_or(&digits)
-            } else {
-                &digits
-            };
-            if *home_code == "1" && national.len() != 10 {
-                return Err(format!(
-                    "{raw:?} is not a North American number: expected 10 digits (or 11 starting with 1)"
-                ));
-            }
-            format!("{home_code}{national}")
-        }
-    };
-    check(&e164, raw)?;
-    Ok(format!("+{e164}"))
 }
 
-fn strip_extension(text: &str) -> &str {
-    let lower = text.to_ascii_lowercase();
-    for marker in ["extension", "ext.", "ext", "x", "#"] {
-        if let Some(at) = lower.rfind(marker) {
-            let tail = text[at + marker.len()..].trim();
-            if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit()) && at > 0 {
-                return text[..at].trim_end_matches([' ', ',', ';']);
-            }
+fn accept(text: &str, raw: &str, region: Region, check: PhoneCheck) -> Result<String, PhoneError> {
+    let number = PhoneNumber::parse(text, Some(region)).map_err(|e| parse_error(e, raw, region))?;
+    let e164 = || number.format_as(PhoneNumberFormat::E164).into_owned();
+    // libphonenumber's "valid" stands on its own: a number in an assigned range is accepted
+    // even where the country's list of possible lengths is incomplete.
+    if check == PhoneCheck::Valid && number.is_valid() {
+        return Ok(e164());
+    }
+    let place = || place_of(&number);
+    match number.is_possible_with_reason() {
+        Ok(NumberLengthType::IsPossible) => {}
+        Ok(NumberLengthType::IsPossibleLocalOnly) => {
+            return Err(PhoneError::LocalOnly { raw: raw.into() });
+        }
+        Err(ValidationError::InvalidCountryCode) => {
+            return Err(PhoneError::InvalidCountryCode(raw.into()));
+        }
+        Err(ValidationError::TooShort) => {
+            return Err(PhoneError::TooShort {
+                raw: raw.into(),
+                place: place(),
+            });
+        }
+        Err(ValidationError::TooLong) => {
+            return Err(PhoneError::TooLong {
+                raw: raw.into(),
+                place: place(),
+            });
+        }
+        Err(ValidationError::InvalidLength) => {
+            return Err(PhoneError::InvalidLength {
+                raw: raw.into(),
+                place: place(),
+            });
         }
     }
-    text
+    if check == PhoneCheck::Valid {
+        return Err(PhoneError::NotAssigned {
+            raw: raw.into(),
+            place: place(),
+        });
+    }
+    Ok(e164())
 }
 
-fn check(e164: &str, raw: &str) -> Result<(), String> {
-    if !(7..=15).contains(&e164.len()) {
-        return Err(format!(
-            "{raw:?} gives {} digits; an E.164 number has 7 to 15",
-            e164.len()
-        ));
-    }
-    let code = (1..=3)
-        .map(|n| &e164[..n])
-        .find(|prefix| CALLING_CODES.contains(prefix))
-        .ok_or_else(|| format!("{raw:?} does not start with a known country calling code"))?;
-    if code == "1" {
-        let national = &e164[1..];
-        if national.len() != 10 {
-            return Err(format!(
-                "{raw:?}: a North American number has 10 digits after +1"
-            ));
+/// `+33` (France) style wording for messages: the calling code and, when there is one, its
+/// main country.
+fn place_of(number: &PhoneNumber) -> String {
+    let code = number.country_code;
+    let util = &*rlibphonenumber::PHONE_NUMBER_UTIL;
+    match util.get_region_for_country_code(code) {
+        Some(region) if region != Region::World => {
+            format!("+{code} ({})", region.as_region_str().as_str())
         }
-        let bytes = national.as_bytes();
-        if bytes[0] < b'2' || bytes[3] < b'2' {
-            return Err(format!(
-                "{raw:?}: North American area codes and exchanges cannot start with 0 or 1"
-            ));
-        }
+        _ => format!("+{code}"),
     }
-    Ok(())
+}
+
+fn parse_error(error: ParseError, raw: &str, region: Region) -> PhoneError {
+    let raw = raw.to_string();
+    let place = || {
+        let code = rlibphonenumber::PHONE_NUMBER_UTIL
+            .get_country_code_for_region(region)
+            .unwrap_or_default();
+        format!("+{code} ({})", region.as_region_str().as_str())
+    };
+    match error {
+        ParseError::InvalidCountryCode => PhoneError::InvalidCountryCode(raw),
+        ParseError::NotANumber(_) => PhoneError::NotANumber(raw),
+        ParseError::TooShortAfterIdd | ParseError::TooShortNsn => PhoneError::TooShort {
+            raw,
+            place: place(),
+        },
+        ParseError::TooLongNsn => PhoneError::TooLong {
+            raw,
+            place: place(),
+        },
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalises_the_messy_formats_of_the_sample_data() {
-        let cases = [
-            ("+1-940-986-3836x4639", "+19409863836"),
-            ("323-571-0575", "+13235710575"),
-            ("(818)877-7517", "+18188777517"),
-            ("634.731.3884x537", "+16347313884"),
-            ("6618384328", "+16618384328"),
-            ("001-367-429-8545x54065", "+13674298545"),
-            ("1 (415) 555-0100", "+14155550100"),
-            ("011 44 20 7946 0958", "+442079460958"),
-            ("+33 1 23 45 67 89", "+33123456789"),
-            ("415-555-0100 ext. 12", "+14155550100"),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(normalise(raw, "US").as_deref(), Ok(want), "{raw}");
-        }
-    }
-
-    #[test]
-    fn national_numbers_use_the_default_country_and_its_trunk_prefix() {
-        assert_eq!(
-            normalise("01 23 45 67 89", "FR").as_deref(),
-            Ok("+33123456789")
-        );
-        assert_eq!(
-            normalise("020 7946 0958", "gb").as_deref(),
-            Ok("+442079460958")
-        );
-        assert_eq!(
-            normalise("0044 20 7946 0958", "FR").as_deref(),
-            Ok("+442079460958")
-        );
-    }
-
-    #[test]
-    fn impossible_numbers_are_errors_that_say_why() {
-        assert!(normalise("", "US").unwrap_err().contains("empty"));
-        assert!(
-            normalise("call me", "US")
-                .unwrap_err()
-                .contains("not part of a phone number")
-        );
-        assert!(
-            normalise("555-0100", "US")
-                .unwrap_err()
-                .contains("10 digits")
-        );
-        assert!(
-            normalise("(023)456-7890", "US")
-                .unwrap_err()
-                .contains("cannot start with 0 or 1")
-        );
-        assert!(
-            normalise("+999 123 4567", "US")
-                .unwrap_err()
-                .contains("calling code")
-        );
-        assert!(normalise("+1234567890123456", "US").is_err());
-        assert!(
-            normalise("4155550100", "ZZ")
-                .unwrap_err()
-                .contains("unknown default country")
-        );
-    }
-
-    #[test]
-    fn every_default_country_has_a_known_calling_code() {
-        for (iso, code, _) in COUNTRIES {
-            assert!(CALLING_CODES.contains(code), "{iso} -> {code}");
-        }
-    }
-}
+mod tests;

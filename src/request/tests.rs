@@ -87,6 +87,20 @@ fn delete_requests_carry_no_body() {
     let built = requests(build_all(&plan, [record(1, json!({"id": "a/b"}))]));
     assert_eq!(built[0].url, "https://api.aircall.io/v1/contacts/a%2Fb");
     assert_eq!(built[0].body, None);
+    // Aircall asks for the JSON Content-Type on every POST, PUT and DELETE, bodies or not.
+    assert!(
+        built[0]
+            .headers
+            .contains(&("Content-Type".to_string(), "application/json".to_string()))
+    );
+    dest.request.content_type_without_body = false;
+    let plan = Plan::new(&dest, DEFAULT_BASE_URL).unwrap();
+    let built = requests(build_all(&plan, [record(1, json!({"id": "a"}))]));
+    assert!(!built[0].headers.iter().any(|(k, _)| k == "Content-Type"));
+    dest.request.method = Method::Get;
+    dest.request.content_type_without_body = true;
+    let plan = Plan::new(&dest, DEFAULT_BASE_URL).unwrap();
+    let built = requests(build_all(&plan, [record(1, json!({"id": "a"}))]));
     assert!(!built[0].headers.iter().any(|(k, _)| k == "Content-Type"));
 }
 
@@ -346,4 +360,91 @@ proptest! {
         let expected: Vec<_> = (1..=sizes.len() as u64).map(RecordNo).collect();
         prop_assert_eq!(seen, expected);
     }
+}
+
+#[test]
+fn exclusion_applies_to_input_attributes_before_the_mapping() {
+    let dest = destination(
+        "exclude = [\"Email\", \"Notes\"]\n\
+         [[mapping]]\ntarget = \"first_name\"\nfrom = \"Name\"\n\
+         [[mapping]]\ntarget = \"emails[0].value\"\nfrom = \"Email\"\n\
+         [[mapping]]\ntarget = \"emails[0].label\"\nvalue = \"Work\"\nif_present = \"Email\"\n",
+    );
+    let plan = Plan::new(&dest, DEFAULT_BASE_URL).unwrap();
+    assert!(
+        plan.warnings()
+            .iter()
+            .any(|w| w.contains("`Email` is excluded") && w.contains("`emails[0].value`")),
+        "{:?}",
+        plan.warnings()
+    );
+    let built = requests(build_all(
+        &plan,
+        [record(
+            1,
+            json!({"Name": "Ada", "Email": "ada@example.com", "Notes": "x"}),
+        )],
+    ));
+    assert_eq!(built[0].body.as_deref(), Some(r#"{"first_name":"Ada"}"#));
+    // `Notes` is read by nothing: excluding it changes nothing, and validate says so.
+    let notes = plan.ineffective_exclusions(None);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("`Notes` changes nothing"), "{notes:?}");
+    let attributes = vec!["Name".to_string(), "Email".to_string(), "Note".to_string()];
+    let notes = plan.ineffective_exclusions(Some(&attributes));
+    assert!(
+        notes[0].contains("no attribute `Notes` (did you mean `Note`?)"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn optional_values_that_fail_are_left_out_and_counted_on_the_request() {
+    let dest = destination(
+        "[[mapping]]\ntarget = \"phone_numbers[0].value\"\nfrom = \"p1\"\ntransform = \"e164\"\n\
+         [[mapping]]\ntarget = \"phone_numbers[1].label\"\nvalue = \"Other\"\nif_present = \"p2\"\n\
+         [[mapping]]\ntarget = \"phone_numbers[1].value\"\nfrom = \"p2\"\ntransform = \"e164\"\noptional = true\n\
+         [batching]\nenabled = true\nmax_records = 2\n",
+    );
+    let plan = Plan::new(&dest, DEFAULT_BASE_URL).unwrap();
+    let built = build_all(
+        &plan,
+        [
+            record(1, json!({"p1": "(818)877-7517", "p2": "12"})),
+            record(2, json!({"p1": "12", "p2": "(818)877-7517"})),
+            record(3, json!({"p1": "6618384328", "p2": "323-571-0575"})),
+        ],
+    );
+    let reqs = requests(built.clone());
+    assert_eq!(
+        reqs[0].body.as_deref(),
+        Some(
+            r#"[{"phone_numbers":[{"value":"+18188777517"}]},{"phone_numbers":[{"value":"+16618384328"},{"label":"Other","value":"+13235710575"}]}]"#
+        )
+    );
+    assert_eq!(reqs[0].warnings.len(), 1);
+    assert_eq!(reqs[0].warnings[0].record, RecordNo(1));
+    assert!(
+        built
+            .iter()
+            .any(|b| matches!(b, Built::Invalid(i) if i.record == RecordNo(2)))
+    );
+}
+
+#[test]
+fn plan_errors_carry_the_key_they_come_from() {
+    let mut dest = destination("");
+    dest.request
+        .headers
+        .insert("X-Bad".into(), toml::Value::String("{oops".into()));
+    let err = Plan::new(&dest, DEFAULT_BASE_URL).unwrap_err();
+    assert_eq!(err.path, ["request", "headers", "X-Bad"]);
+    assert!(
+        err.to_string().starts_with("request.headers.X-Bad: "),
+        "{err}"
+    );
+    let mut dest = destination("[[mapping]]\ntarget = \"a\"\nfrom = \"b\"\n");
+    dest.mapping[0].default_country = Some("QQ".into());
+    let err = Plan::new(&dest, DEFAULT_BASE_URL).unwrap_err();
+    assert_eq!(err.key(), "mapping[0].default_country");
 }

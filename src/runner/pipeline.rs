@@ -215,14 +215,18 @@ pub async fn run(
         None if options.dry_run => (DEFAULT_BASE_URL.to_string(), None, None),
         None => return Err(RunError::NoCredential),
     };
-    let plan = Plan::new(destination, &base_url).map_err(|e| RunError::Plan(e.0))?;
-    let reader = records::open(&options.input, destination.source.format)?;
+    let plan = Plan::new(destination, &base_url).map_err(|e| RunError::Plan(e.to_string()))?;
+    let reader = records::open_with(
+        &options.input,
+        records::ReadOptions::for_source(&destination.source, false, None),
+    )?;
     let relative =
         |path: &Path| crate::rules::relative_to_destination(&options.destination_path, path);
 
     // The plan's warnings (e.g. requests going elsewhere than the credential's host, so without
     // it) are part of what a person must be told about the run.
     let mut notes: Vec<String> = plan.warnings().to_vec();
+    notes.extend(reader.notes().iter().cloned());
 
     let delivery = destination.delivery.clone();
     let dead_letter_path = delivery

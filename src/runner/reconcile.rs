@@ -197,6 +197,7 @@ impl Lookup {
             auth: create.auth,
             body: None,
             records: create.records.clone(),
+            warnings: Vec::new(),
         })
     }
 
@@ -329,6 +330,7 @@ mod tests {
             auth: true,
             body: Some(body.to_string()),
             records: records.iter().map(|&n| RecordNo(n)).collect(),
+            warnings: Vec::new(),
         }
     }
 

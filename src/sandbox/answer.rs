@@ -92,6 +92,14 @@ impl ApiError {
         )
     }
 
+    pub fn unsupported_media_type(troubleshoot: impl Into<String>) -> Self {
+        Self::with(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type",
+            troubleshoot,
+        )
+    }
+
     pub fn payload_too_large(troubleshoot: impl Into<String>) -> Self {
         Self::with(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,12 +1,14 @@
 //! What every API request goes through before a route sees it: the journal, authentication,
-//! the rate limit and the fault plan. `/_sandbox/*` skips all of it.
+//! the JSON Content-Type Aircall asks of every POST, PUT, PATCH and DELETE, the rate limit and
+//! the fault plan. `/_sandbox/*` skips all of it.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -41,6 +43,9 @@ pub async fn intake(State(app): State<Arc<App>>, request: Request, next: Next) -
     let control = parts.extensions.get::<ConnectionControl>().cloned();
 
     if let Err(error) = app.credentials.check(&parts.headers) {
+        return answer(&app, entry, error.into_response(), None);
+    }
+    if let Err(error) = check_content_type(&parts.method, &parts.headers) {
         return answer(&app, entry, error.into_response(), None);
     }
 
@@ -92,6 +97,33 @@ pub async fn intake(State(app): State<Arc<App>>, request: Request, next: Next) -
             let _applied = next.run(request).await;
             drop_connection(&app, entry, control).await
         }
+    }
+}
+
+/// Aircall's reference: "Every POST, PUT and DELETE ... must specify the Content-Type entity
+/// header to application/json", with a body or without one. PATCH is held to the same rule.
+fn check_content_type(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    if !matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        return Ok(());
+    }
+    let value = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media_type = value.split(';').next().unwrap_or("").trim();
+    if media_type.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else if value.is_empty() {
+        Err(ApiError::unsupported_media_type(format!(
+            "{method} requests must specify Content-Type: application/json, with or without a body"
+        )))
+    } else {
+        Err(ApiError::unsupported_media_type(format!(
+            "Content-Type is {value:?}; {method} requests must specify application/json"
+        )))
     }
 }
 

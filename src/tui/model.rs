@@ -367,6 +367,7 @@ pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Desti
             body: Default::default(),
             xml_root: "record".into(),
             allow_credential_hosts: Vec::new(),
+            content_type_without_body: true,
         },
     };
     let ok = resolved.is_ok();
@@ -382,6 +383,9 @@ pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Desti
         source: crate::destination::Source {
             path: dataset.to_path_buf(),
             format: None,
+            encoding: Default::default(),
+            csv: Default::default(),
+            max_record_bytes: crate::destination::DEFAULT_MAX_RECORD_BYTES,
         },
         mode: if ok { Mode::Template } else { Mode::Manual },
         template: ok.then_some(template),
@@ -999,6 +1003,7 @@ impl Model {
                     value: None,
                     transform: Transform::None,
                     default_country: None,
+                    phone_check: Default::default(),
                     optional: false,
                     if_present: None,
                 });

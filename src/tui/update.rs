@@ -859,7 +859,9 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             {
                 Some("a URL starts with /, https:// or http://".to_string())
             } else {
-                crate::request::check_url_template(&url).err()
+                crate::request::check_url_template(&url)
+                    .err()
+                    .map(|e| e.to_string())
             };
             if problem.is_none() {
                 model.dest.request.url = url;
@@ -968,7 +970,7 @@ fn add_mapping_entry(model: &mut Model) -> Vec<Cmd> {
         return Vec::new();
     }
     if let Err(e) = crate::request::check_target_path(&target) {
-        model.set_error(Field::MapAdd, Some(e));
+        model.set_error(Field::MapAdd, Some(e.to_string()));
         return Vec::new();
     }
     model.set_error(Field::MapAdd, None);

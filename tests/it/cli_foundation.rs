@@ -85,7 +85,14 @@ fn records_with_unusable_phones_are_reported_and_left_out() {
         "{stderr}"
     );
     assert!(stderr.contains("invalid: record 7 (line 8):"), "{stderr}");
-    assert!(stderr.contains("not part of a phone number"), "{stderr}");
+    assert!(
+        stderr.contains("\"call me maybe\" is not a phone number"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("invalid records by reason (2 in all):"),
+        "{stderr}"
+    );
 }
 
 #[test]

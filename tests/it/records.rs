@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use aircall_dest::records::{
-    Format, Input, JsonKind, OpenError, Record, RecordError, count_records, discover, get_path,
-    open,
+    Format, Input, JsonKind, OpenError, ReadOptions, Record, RecordError, count_records, discover,
+    get_path, open, open_with,
 };
 use serde_json::{Value, json};
 
@@ -338,7 +338,7 @@ fn write_temp(
 }
 
 #[test]
-fn ten_megabyte_line_is_reported_and_the_next_lines_read() {
+fn ten_megabyte_records_read_by_default_and_skip_past_a_lower_cap() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let big = "x".repeat(10 * 1024 * 1024);
     let jsonl = write_temp(&dir, "big.jsonl", |f| {
@@ -347,10 +347,31 @@ fn ten_megabyte_line_is_reported_and_the_next_lines_read() {
             .and_then(|()| writeln!(f, "{{\"id\":3}}"))
             .expect("write");
     });
-    let (_, items) = read_all(&jsonl, None).expect("readable");
+    let json = write_temp(&dir, "big.json", |f| {
+        write!(f, "[{{\"id\":1}},\n{{\"blob\":\"{big}\"}},\n{{\"id\":3}}]").expect("write");
+    });
+    let csv = write_temp(&dir, "big.csv", |f| {
+        write!(f, "id,blob\n1,a\n2,\"{big}\nsecond line\"\n3,c\n4,d\n").expect("write");
+    });
+    // The default cap (64 MiB) reads every record whole.
+    for path in [&jsonl, &json, &csv] {
+        let (_, items) = read_all(path, None).expect("readable");
+        assert_eq!(items.len(), if path == &csv { 4 } else { 3 });
+        assert!(items.iter().all(Result::is_ok), "{path:?}");
+    }
+    // Past a lower cap, that record is invalid and reading goes on with the next one.
+    let capped = |path: &PathBuf| -> Vec<Result<Record, RecordError>> {
+        let options = ReadOptions {
+            max_record_bytes: 4 * 1024 * 1024,
+            ..ReadOptions::default()
+        };
+        open_with(&Input::Path(path.clone()), options)
+            .expect("opens")
+            .collect()
+    };
     check_report(
         "big.jsonl",
-        &items,
+        &capped(&jsonl),
         &[
             rec(1),
             err(
@@ -360,14 +381,9 @@ fn ten_megabyte_line_is_reported_and_the_next_lines_read() {
             rec_with(3, "id", json!(3)),
         ],
     );
-
-    let json = write_temp(&dir, "big.json", |f| {
-        write!(f, "[{{\"id\":1}},\n{{\"blob\":\"{big}\"}},\n{{\"id\":3}}]").expect("write");
-    });
-    let (_, items) = read_all(&json, None).expect("readable");
     check_report(
         "big.json",
-        &items,
+        &capped(&json),
         &[
             rec(1),
             err(
@@ -377,11 +393,7 @@ fn ten_megabyte_line_is_reported_and_the_next_lines_read() {
             rec_with(3, "id", json!(3)),
         ],
     );
-
-    let csv = write_temp(&dir, "big.csv", |f| {
-        write!(f, "id,blob\n1,a\n2,{big}\n3,c\n").expect("write");
-    });
-    let (_, items) = read_all(&csv, None).expect("readable");
+    let items = capped(&csv);
     check_report(
         "big.csv",
         &items,
@@ -389,8 +401,10 @@ fn ten_megabyte_line_is_reported_and_the_next_lines_read() {
             rec(2),
             err(
                 3,
-                "stopped reading: the record starting near line 3 is larger than 4 MiB",
+                "the record on lines 3 to 4 is larger than 4 MiB (source.max_record_bytes); skipped",
             ),
+            rec_with(5, "id", json!("3")),
+            rec_with(6, "id", json!("4")),
         ],
     );
 }
