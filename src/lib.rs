@@ -4,6 +4,7 @@
 //! saved settings, `request` is the one place that turns records into HTTP requests, and the
 //! edges (`client`, `runner`, `sandbox`, `tui`, `cli`) do the I/O around that core.
 
+pub mod budget;
 pub mod cli;
 pub mod client;
 pub mod credentials;
@@ -12,6 +13,7 @@ pub mod files;
 pub mod records;
 pub mod request;
 pub mod runner;
+pub mod schedule;
 pub mod sandbox;
 pub mod secret;
 pub mod templates;

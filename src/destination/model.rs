@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::alerts::Alerts;
 use super::error::Problem;
+use super::schedule::Schedule;
 
 /// A saved destination: where records come from, how each becomes a request, how they are sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,12 @@ pub struct Destination {
     pub capture: Capture,
     #[serde(default)]
     pub delivery: Delivery,
+    /// When the daemon runs it (DESIGN §8).
+    #[serde(default, skip_serializing_if = "Schedule::is_empty")]
+    pub schedule: Schedule,
+    /// Whom the daemon tells when a run fails, recovers or rejects too much.
+    #[serde(default, skip_serializing_if = "Alerts::is_default")]
+    pub alerts: Alerts,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -662,29 +670,11 @@ impl Destination {
                 );
             }
         }
-        if let Some(url) = &self.capture.webhook_url {
-            // The webhook receives response bodies (record data): plain HTTP only on loopback.
-            match url::Url::parse(url) {
-                Ok(parsed) if crate::request::has_user_info(&parsed) => add(
-                    &["capture", "webhook_url"],
-                    "the webhook URL may not hold a user name or password (`user:pass@`): \
-                     destination files hold no secrets"
-                        .into(),
-                ),
-                Ok(parsed) if parsed.scheme() == "https" => {}
-                Ok(parsed) if parsed.scheme() == "http" && crate::request::is_loopback(&parsed) => {
-                }
-                Ok(parsed) if parsed.scheme() == "http" => add(
-                    &["capture", "webhook_url"],
-                    format!(
-                        "{url} uses plain http:// to a host that is not loopback; use https://"
-                    ),
-                ),
-                _ => add(
-                    &["capture", "webhook_url"],
-                    format!("expected an http(s) URL, found {url:?}"),
-                ),
-            }
+        if let Some(url) = &self.capture.webhook_url
+            && let Some(message) = webhook_url_problem(url)
+        {
+            // The webhook receives response bodies (record data).
+            add(&["capture", "webhook_url"], message);
         }
         let delivery = &self.delivery;
         if delivery.concurrency == 0 {
@@ -713,10 +703,30 @@ impl Destination {
         {
             add(&["template"], message);
         }
+        self.schedule.check(&mut problems);
+        self.alerts.check(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(problems)
         }
+    }
+}
+
+/// What is wrong with a URL the tool POSTs data to, if anything: plain HTTP only to loopback,
+/// and no user name or password in it (destination files hold no secrets).
+pub(super) fn webhook_url_problem(url: &str) -> Option<String> {
+    match url::Url::parse(url) {
+        Ok(parsed) if crate::request::has_user_info(&parsed) => Some(
+            "the webhook URL may not hold a user name or password (`user:pass@`): \
+             destination files hold no secrets"
+                .into(),
+        ),
+        Ok(parsed) if parsed.scheme() == "https" => None,
+        Ok(parsed) if parsed.scheme() == "http" && crate::request::is_loopback(&parsed) => None,
+        Ok(parsed) if parsed.scheme() == "http" => Some(format!(
+            "{url} uses plain http:// to a host that is not loopback; use https://"
+        )),
+        _ => Some(format!("expected an http(s) URL, found {url:?}")),
     }
 }
