@@ -136,7 +136,9 @@ impl SharedBudget {
     pub async fn acquire(&self) {
         let pace = self.pace;
         loop {
-            let slot = self.update(move |state, now| state.reserve(now, pace)).await;
+            let slot = self
+                .update(move |state, now| state.reserve(now, pace))
+                .await;
             let Some(slot) = slot else { return };
             let wait = slot.saturating_sub(now_ms());
             if wait > 0 {
@@ -158,7 +160,10 @@ impl SharedBudget {
     pub fn pause_for(&self, wait: Duration) {
         let until = now_ms() + wait.as_millis() as u64;
         let pace = self.pace;
-        let file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Err(err) = locked_update(&file, |state, _| state.pause_until(until, pace)) {
             tracing::warn!(
                 "shared rate budget {}: {err}; other runs are not told of this pause",
@@ -335,8 +340,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cred = credential(AuthKind::Basic, "ID1", "c", "http://127.0.0.1:9");
         // 600/min: 100 ms apart, so four acquisitions through two handles span ≥ 300 ms.
-        let one = SharedBudget::open(dir.path(), &cred, 600, 1).unwrap().unwrap();
-        let two = SharedBudget::open(dir.path(), &cred, 600, 1).unwrap().unwrap();
+        let one = SharedBudget::open(dir.path(), &cred, 600, 1)
+            .unwrap()
+            .unwrap();
+        let two = SharedBudget::open(dir.path(), &cred, 600, 1)
+            .unwrap()
+            .unwrap();
         assert_eq!(one.path(), two.path());
         let mut times = Vec::new();
         for handle in [&one, &two, &one, &two] {
@@ -349,6 +358,10 @@ mod tests {
         let text = std::fs::read_to_string(one.path()).unwrap();
         let state: BudgetState = serde_json::from_str(&text).unwrap();
         assert!(state.tat_ms >= times[3] + 95, "{state:?} {times:?}");
-        assert!(SharedBudget::open(dir.path(), &cred, 0, 1).unwrap().is_none());
+        assert!(
+            SharedBudget::open(dir.path(), &cred, 0, 1)
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -4,17 +4,19 @@
 //! saved settings, `request` is the one place that turns records into HTTP requests, and the
 //! edges (`client`, `runner`, `sandbox`, `tui`, `cli`) do the I/O around that core.
 
+pub mod alerts;
 pub mod budget;
 pub mod cli;
 pub mod client;
 pub mod credentials;
+pub mod daemon;
 pub mod destination;
 pub mod files;
 pub mod records;
 pub mod request;
 pub mod runner;
-pub mod schedule;
 pub mod sandbox;
+pub mod schedule;
 pub mod secret;
 pub mod templates;
 pub mod timestamp;

@@ -26,7 +26,7 @@ impl Timing {
             Timing::Cron { cron, zone } => {
                 let now = Timestamp::try_from(after).ok()?.to_zoned(zone.clone());
                 let next = cron.find_next_occurrence(&now, false).ok()?;
-                SystemTime::try_from(next.timestamp()).ok()
+                Some(SystemTime::from(next.timestamp()))
             }
         }
     }
@@ -35,7 +35,10 @@ impl Timing {
     pub fn describe(&self, every: Option<&str>) -> String {
         match self {
             Timing::Every(interval) => {
-                format!("every {}", every.map_or_else(|| format!("{interval:?}"), str::to_owned))
+                format!(
+                    "every {}",
+                    every.map_or_else(|| format!("{interval:?}"), str::to_owned)
+                )
             }
             Timing::Cron { cron, zone } => format!(
                 "cron {:?} ({})",
@@ -67,7 +70,9 @@ pub fn parse_cron(expression: &str) -> Result<Cron, String> {
 /// Looks up an IANA time zone name (`Europe/Paris`, `America/New_York`, `UTC`).
 pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
     TimeZone::get(name).map_err(|_| {
-        format!("unknown time zone {name:?}: expected an IANA name such as \"UTC\" or \"Europe/Paris\"")
+        format!(
+            "unknown time zone {name:?}: expected an IANA name such as \"UTC\" or \"Europe/Paris\""
+        )
     })
 }
 
@@ -75,7 +80,9 @@ pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
 /// `"1d"`), at least one second.
 pub fn parse_every(text: &str) -> Result<Duration, String> {
     let expected = || {
-        format!("expected a number and a unit (s, m, h or d) such as \"30s\", \"15m\" or \"6h\", found {text:?}")
+        format!(
+            "expected a number and a unit (s, m, h or d) such as \"30s\", \"15m\" or \"6h\", found {text:?}"
+        )
     };
     let trimmed = text.trim();
     let split = trimmed
@@ -102,7 +109,7 @@ mod tests {
     use super::*;
 
     fn at(rfc3339: &str) -> SystemTime {
-        SystemTime::try_from(rfc3339.parse::<Timestamp>().unwrap()).unwrap()
+        SystemTime::from(rfc3339.parse::<Timestamp>().unwrap())
     }
 
     #[test]

@@ -7,6 +7,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod context;
 mod credentials;
+mod daemon;
 mod preview;
 mod run;
 mod send_test;
@@ -66,6 +67,8 @@ pub enum Command {
     Sandbox(crate::sandbox::SandboxArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Run every active destination file of a folder on its [schedule], in the foreground.
+    Daemon(daemon::DaemonArgs),
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +261,7 @@ fn dispatch(cli: Cli) -> u8 {
         Some(Command::Credentials(CredentialsCommand::Remove { name })) => {
             credentials::remove(name)
         }
+        Some(Command::Daemon(args)) => daemon::run(args),
         Some(Command::Completions(args)) => {
             clap_complete::generate(
                 args.shell,

@@ -68,7 +68,10 @@ impl Schedule {
             problems.push(Problem::new(&["schedule", key], message));
         };
         if self.cron.is_some() && self.every.is_some() {
-            add("every", "expected either `cron` or `every`, not both".into());
+            add(
+                "every",
+                "expected either `cron` or `every`, not both".into(),
+            );
             return;
         }
         if let Some(cron) = &self.cron
