@@ -18,6 +18,7 @@ pub mod runner;
 pub mod sandbox;
 pub mod schedule;
 pub mod secret;
+pub mod state;
 pub mod templates;
 pub mod timestamp;
 pub mod tui;
