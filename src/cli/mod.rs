@@ -8,6 +8,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 mod context;
 mod credentials;
 mod daemon;
+mod history;
 mod preview;
 mod run;
 mod send_test;
@@ -69,6 +70,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Run every active destination file of a folder on its [schedule], in the foreground.
     Daemon(daemon::DaemonArgs),
+    /// Show the past runs of a destination, newest first.
+    History(history::HistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +265,7 @@ fn dispatch(cli: Cli) -> u8 {
             credentials::remove(name)
         }
         Some(Command::Daemon(args)) => daemon::run(args),
+        Some(Command::History(args)) => history::run(args),
         Some(Command::Completions(args)) => {
             clap_complete::generate(
                 args.shell,

@@ -29,8 +29,7 @@ impl Trigger {
     }
 }
 
-/// The environment variable a run reads its trigger from.
-pub const TRIGGER_ENV: &str = "AIRCALL_DEST_TRIGGER";
+pub use crate::state::TRIGGER_ENV;
 
 /// A run that ended.
 #[derive(Debug, Clone)]

@@ -121,7 +121,7 @@ pub async fn run(options: Options, mut stop: watch::Receiver<Stop>) -> anyhow::R
             _ = tokio::time::sleep_until(wake) => {
                 if tokio::time::Instant::now() >= next_poll {
                     next_poll = tokio::time::Instant::now() + POLL;
-                    apply_scan(&mut catalog, &mut tracked, &dir, &metrics);
+                    apply_scan(&mut catalog, &mut tracked, &dir, &launcher.state_dir, &metrics);
                     watch_inputs(&catalog, &mut tracked);
                 }
                 start_due(&catalog, &mut tracked, &launcher, &done_tx, &metrics);
@@ -177,6 +177,7 @@ fn apply_scan(
     catalog: &mut Catalog,
     tracked: &mut BTreeMap<PathBuf, Tracked>,
     dir: &Path,
+    state_dir: &Path,
     metrics: &Metrics,
 ) {
     let changes = match catalog.scan(dir) {
@@ -196,7 +197,9 @@ fn apply_scan(
                 let Some(loaded) = catalog.loaded(&path) else {
                     continue;
                 };
-                let t = tracked.entry(path.clone()).or_default();
+                let t = tracked
+                    .entry(path.clone())
+                    .or_insert_with(|| remembered(state_dir, &path));
                 t.next_due = first_due(loaded, t.last_started, now);
                 if loaded.destination.schedule.on_input_change && t.input_seen.is_none() {
                     t.input_seen = Fingerprint::of(&loaded.input);
@@ -221,6 +224,35 @@ fn apply_scan(
     }
     let (active, paused, invalid) = catalog.counts();
     metrics.set_files(active, paused, invalid);
+}
+
+/// What the destination's state file remembers of its last run: when it started (so `every`
+/// keeps its pace across a restart of the daemon) and whether it failed (so a failure already
+/// reported is not reported again).
+fn remembered(state_dir: &Path, path: &Path) -> Tracked {
+    let file = crate::state::StateStore::path_for(state_dir, path);
+    let last = file
+        .exists()
+        .then(|| crate::state::StateStore::open(&file).and_then(|store| store.runs(1)))
+        .and_then(Result::ok)
+        .and_then(|runs| runs.into_iter().next());
+    let Some(last) = last else {
+        return Tracked::default();
+    };
+    let started = u64::try_from(last.started_at_ms)
+        .ok()
+        .map(|ms| std::time::UNIX_EPOCH + Duration::from_millis(ms));
+    let failing = last.finished_at_ms.is_some()
+        && RunVerdict::of_exit(last.exit_code.and_then(|c| i32::try_from(c).ok()))
+            == RunVerdict::Failed;
+    Tracked {
+        last_started: started,
+        health: Health {
+            failing,
+            rejecting: false,
+        },
+        ..Tracked::default()
+    }
 }
 
 /// When a destination just loaded (or changed) is first due: `every` counts from the last start
