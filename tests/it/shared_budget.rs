@@ -9,12 +9,12 @@ use crate::summary_support::{assert_counts_add_up, field};
 
 #[test]
 fn two_run_processes_started_at_once_share_one_rate() {
-    let running = sandbox(120);
+    let running = sandbox(30);
     let site = Site::new(&running.sandbox.url());
     let mut children = Vec::new();
     for (file, input) in [("c.toml", "c.jsonl"), ("d.toml", "d.jsonl")] {
-        site.input(input, 4, file);
-        site.destination(file, input, 120, "");
+        site.input(input, 3, file);
+        site.destination(file, input, 30, "");
     }
     for file in ["c.toml", "d.toml"] {
         let child = site
@@ -40,13 +40,13 @@ fn two_run_processes_started_at_once_share_one_rate() {
         );
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_counts_add_up(&summary);
-        assert_eq!(field(&summary, "delivered"), 4);
+        assert_eq!(field(&summary, "delivered"), 3);
         assert_eq!(field(&summary, "http_429"), 0);
     }
     let (times, too_many) = arrivals(&running.sandbox);
     assert_eq!(too_many, 0);
-    assert_eq!(times.len(), 8);
-    assert_paced(&times, 120, 60);
+    assert_eq!(times.len(), 6);
+    assert_paced(&times, 30, 1500);
     // The budget file is named by a hash: neither the API ID nor the token shows.
     let budgets: Vec<String> = std::fs::read_dir(site.state.path().join("budgets"))
         .unwrap()
