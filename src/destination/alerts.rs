@@ -102,3 +102,69 @@ impl Alerts {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::destination::{AlertOn, Destination};
+
+    const BASE: &str = "version = 1\nname = \"n\"\ncredential = \"c\"\nmode = \"manual\"\n\
+                        [source]\npath = \"in.csv\"\n[request]\nmethod = \"POST\"\nurl = \"/v1/tags\"\n";
+
+    fn load(alerts: &str) -> Result<Destination, String> {
+        Destination::from_toml(&format!("{BASE}[alerts]\n{alerts}"), "d.toml")
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bad_alerts_are_located_and_explained() {
+        let plain = load("webhook_url = \"http://hooks.example.com/x\"\n").unwrap_err();
+        assert!(
+            plain.contains("d.toml:11:") && plain.contains("use https://"),
+            "{plain}"
+        );
+        let secret = load("webhook_url = \"https://user:pw@hooks.example.com/x\"\n").unwrap_err();
+        assert!(secret.contains("user name or password"), "{secret}");
+        let kind =
+            load("webhook_url = \"https://h.example/x\"\non = [\"failure\", \"sometimes\"]\n")
+                .unwrap_err();
+        assert!(
+            kind.contains("d.toml:12:") && kind.contains("sometimes"),
+            "{kind}"
+        );
+        let percent = load(
+            "webhook_url = \"https://h.example/x\"\non = [\"rejected_over\"]\nrejected_over_percent = 140\n",
+        )
+        .unwrap_err();
+        assert!(
+            percent.contains("d.toml:13:") && percent.contains("0 to 100"),
+            "{percent}"
+        );
+        let missing =
+            load("webhook_url = \"https://h.example/x\"\non = [\"rejected_over\"]\n").unwrap_err();
+        assert!(
+            missing.contains("needs `rejected_over_percent`"),
+            "{missing}"
+        );
+        let no_url = load("on = [\"failure\"]\n").unwrap_err();
+        assert!(no_url.contains("expected `webhook_url`"), "{no_url}");
+    }
+
+    #[test]
+    fn good_alerts_load_with_failure_and_recovery_by_default() {
+        let loopback = load("webhook_url = \"http://127.0.0.1:9000/hook\"\n").unwrap();
+        assert_eq!(
+            loopback.alerts.on,
+            vec![AlertOn::Failure, AlertOn::Recovery]
+        );
+        assert!(loopback.alerts.wants(AlertOn::Failure));
+        assert!(!loopback.alerts.wants(AlertOn::RejectedOver));
+        let full = load(
+            "webhook_url = \"https://hooks.slack.com/services/T/B/X\"\non = [\"failure\", \"rejected_over\"]\nrejected_over_percent = 5\n",
+        )
+        .unwrap();
+        let again = Destination::from_toml(&full.to_toml(), "again").unwrap();
+        assert_eq!(again, full);
+        let none = Destination::from_toml(BASE, "d.toml").unwrap();
+        assert!(!none.to_toml().contains("[alerts]"));
+    }
+}

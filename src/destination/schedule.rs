@@ -96,3 +96,66 @@ impl Schedule {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::destination::Destination;
+
+    const BASE: &str = "version = 1\nname = \"n\"\ncredential = \"c\"\nmode = \"manual\"\n\
+                        [source]\npath = \"in.csv\"\n[request]\nmethod = \"POST\"\nurl = \"/v1/tags\"\n";
+
+    fn error(schedule: &str) -> String {
+        let text = format!("{BASE}[schedule]\n{schedule}");
+        Destination::from_toml(&text, "d.toml")
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_bad_schedule_is_located_and_explained() {
+        // The [schedule] table starts on line 10; its first key is on line 11.
+        let bad_every = error("every = \"soon\"\n");
+        assert!(bad_every.contains("d.toml:11:"), "{bad_every}");
+        assert!(bad_every.contains("schedule.every"), "{bad_every}");
+        assert!(bad_every.contains("\"15m\""), "{bad_every}");
+        let six = error("cron = \"0 0 6 * * *\"\n");
+        assert!(
+            six.contains("d.toml:11:") && six.contains("five fields"),
+            "{six}"
+        );
+        let zone = error("cron = \"0 6 * * *\"\ntimezone = \"Mars/Base\"\n");
+        assert!(
+            zone.contains("d.toml:12:") && zone.contains("Mars/Base"),
+            "{zone}"
+        );
+        let both = error("cron = \"0 6 * * *\"\nevery = \"1h\"\n");
+        assert!(both.contains("not both"), "{both}");
+        let stray = error("every = \"1h\"\ntimezone = \"UTC\"\n");
+        assert!(stray.contains("applies to `cron` only"), "{stray}");
+        let unknown = error("evry = \"1h\"\n");
+        assert!(
+            unknown.contains("d.toml:11:") && unknown.contains("evry"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn a_good_schedule_loads_and_saves_back_the_same() {
+        let text = format!(
+            "{BASE}[schedule]\ncron = \"0 6 * * 1-5\"\ntimezone = \"Europe/Paris\"\non_input_change = true\n"
+        );
+        let destination = Destination::from_toml(&text, "d.toml").unwrap();
+        let schedule = &destination.schedule;
+        assert_eq!(schedule.cron.as_deref(), Some("0 6 * * 1-5"));
+        assert!(schedule.on_input_change);
+        assert_eq!(
+            schedule.describe().as_deref(),
+            Some("cron \"0 6 * * 1-5\" (Europe/Paris) and when the input changes")
+        );
+        let again = Destination::from_toml(&destination.to_toml(), "again").unwrap();
+        assert_eq!(again, destination);
+        let none = Destination::from_toml(BASE, "d.toml").unwrap();
+        assert!(none.schedule.is_empty());
+        assert!(!none.to_toml().contains("[schedule]"));
+    }
+}
