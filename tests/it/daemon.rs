@@ -41,10 +41,26 @@ fn two_destinations_on_one_credential_keep_to_one_rate_under_the_daemon() {
     assert_eq!(times.len(), 6, "each record sent once: {times:?}");
     assert_eq!(contacts(&running), 6);
     assert_paced(&times, 30, 1500);
-    assert_eq!(
-        daemon.count(&["a.toml: run started (schedule"]),
-        daemon.count(&["a.toml: run ended"])
-    );
+
+    // The runs are in each destination's history, started by the schedule, with their counts.
+    for file in ["a.toml", "b.toml"] {
+        let runs = site.history(file);
+        let started = daemon.count(&[&format!("{file}: run started (schedule")]);
+        assert_eq!(runs.len(), started, "{runs:?}");
+        assert!(
+            runs.iter()
+                .all(|r| r["trigger"] == "schedule" && r["exit_code"] == 0),
+            "{runs:?}"
+        );
+        // Oldest last: it sent the 3 records; the later ones found them done.
+        let oldest = &runs[runs.len() - 1]["summary"];
+        assert_eq!(oldest["delivered"], 3, "{oldest}");
+        assert_eq!(oldest["http_429"], 0, "{oldest}");
+        for later in &runs[..runs.len() - 1] {
+            assert_eq!(later["summary"]["skipped_already_done"], 3, "{later}");
+            assert_eq!(later["summary"]["delivered"], 0, "{later}");
+        }
+    }
 }
 
 /// A local webhook receiver keeping every body it is sent.
@@ -167,6 +183,43 @@ fn an_edited_schedule_takes_effect_without_a_restart() {
     assert_eq!(daemon.count(&["e.toml: run started"]), started);
     assert_eq!(daemon.count(&["note.txt"]), 0, "inputs are not looked at");
     assert!(daemon.terminate().success());
+}
+
+#[test]
+fn a_changed_input_starts_a_run_marked_input_change() {
+    let running = sandbox(0);
+    let site = Site::new(&running.sandbox.url());
+    site.input("w.jsonl", 1, "w");
+    site.destination(
+        "w.toml",
+        "w.jsonl",
+        0,
+        "[schedule]\non_input_change = true\n",
+    );
+    let mut daemon = site.daemon(&[]);
+    daemon.wait_for(
+        1,
+        &["w.toml: \"w.toml\" is active: runs when the input changes"],
+        LIMIT,
+    );
+    // A new export of 3 records (the first one is the same, the state file knows it is done).
+    site.input("w.jsonl", 3, "w");
+    daemon.wait_for(1, &["w.toml: run ended (exit 0)"], LIMIT);
+    assert_eq!(daemon.count(&["w.toml: run started (input_change"]), 1);
+    assert!(daemon.terminate().success());
+    assert_eq!(
+        daemon.count(&["w.toml: run started"]),
+        1,
+        "no run before the change"
+    );
+    let runs = site.history("w.toml");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["trigger"], "input_change");
+    assert_eq!(runs[0]["summary"]["records_read"], 3);
+    assert_eq!(
+        contacts(&running),
+        runs[0]["summary"]["delivered"].as_u64().unwrap() as usize
+    );
 }
 
 #[test]
@@ -294,33 +347,20 @@ fn metrics_are_prometheus_text_and_match_what_was_delivered() {
         contacts(&running) as f64
     );
     assert_eq!(contacts(&running), 3);
-    assert_eq!(
-        value(
+    for (name, label, expected) in [
+        (
             "aircall_dest_records_dead_lettered_total",
-            ("file", "m.toml")
+            ("file", "m.toml"),
+            0.0,
         ),
-        0.0
-    );
-    assert_eq!(
-        value("aircall_dest_http_429_total", ("file", "m.toml")),
-        0.0
-    );
-    assert_eq!(
-        value("aircall_dest_last_run_success", ("file", "m.toml")),
-        1.0
-    );
-    assert_eq!(
-        value("aircall_dest_last_run_exit_code", ("file", "m.toml")),
-        0.0
-    );
-    assert_eq!(
-        value("aircall_dest_destination_files", ("state", "active")),
-        1.0
-    );
-    assert_eq!(
-        value("aircall_dest_destination_files", ("state", "paused")),
-        1.0
-    );
+        ("aircall_dest_http_429_total", ("file", "m.toml"), 0.0),
+        ("aircall_dest_last_run_success", ("file", "m.toml"), 1.0),
+        ("aircall_dest_last_run_exit_code", ("file", "m.toml"), 0.0),
+        ("aircall_dest_destination_files", ("state", "active"), 1.0),
+        ("aircall_dest_destination_files", ("state", "paused"), 1.0),
+    ] {
+        assert_eq!(value(name, label), expected, "{name} {label:?}");
+    }
     let finished = value(
         "aircall_dest_last_run_timestamp_seconds",
         ("file", "m.toml"),

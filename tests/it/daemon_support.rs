@@ -130,6 +130,25 @@ max_attempts = 3
         std::fs::rename(tmp, self.path(file)).unwrap();
     }
 
+    /// `aircall-dest history FILE --json` on this site's state folder.
+    pub fn history(&self, file: &str) -> Vec<serde_json::Value> {
+        let out = self
+            .command()
+            .arg("history")
+            .arg(self.path(file))
+            .arg("--json")
+            .arg("--state-dir")
+            .arg(self.state.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// Starts `aircall-dest daemon` on the folder, with `extra` arguments.
     pub fn daemon(&self, extra: &[&str]) -> Daemon {
         let mut command = self.command();
