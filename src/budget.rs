@@ -111,15 +111,14 @@ impl SharedBudget {
             source,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            crate::files::create_private_dir_all(dir).map_err(io)?;
         }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
+        // Private like everything in the state folder: nobody else may pause or drain the budget.
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).map_err(io)?;
         Ok(Some(Self {
             path,
             pace: Pace::new(per_minute, burst),
@@ -141,9 +140,11 @@ impl SharedBudget {
                 .await;
             let Some(slot) = slot else { return };
             let wait = slot.saturating_sub(now_ms());
-            if wait > 0 {
-                tokio::time::sleep(Duration::from_millis(wait)).await;
+            if wait == 0 {
+                // Reserved under the lock past any pause: nothing can void it.
+                return;
             }
+            tokio::time::sleep(Duration::from_millis(wait)).await;
             // A run may have been told to pause by a 429 while this one slept: the slot is void.
             let paused = self
                 .update(|state, now| state.paused_until_ms > now)
@@ -354,6 +355,13 @@ mod tests {
         }
         for pair in times.windows(2) {
             assert!(pair[1] - pair[0] >= 95, "{times:?}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(one.path()), 0o600);
+            assert_eq!(mode(one.path().parent().unwrap()), 0o700);
         }
         let text = std::fs::read_to_string(one.path()).unwrap();
         let state: BudgetState = serde_json::from_str(&text).unwrap();
