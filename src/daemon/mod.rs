@@ -105,6 +105,7 @@ pub async fn run(options: Options, mut stop: watch::Receiver<Stop>) -> anyhow::R
     let mut tracked: BTreeMap<PathBuf, Tracked> = BTreeMap::new();
     let mut notices = JoinSet::new();
     let mut stopping = Stop::None;
+    let mut stop_open = true;
     let mut next_poll = tokio::time::Instant::now();
     loop {
         let running = tracked.values().filter(|t| t.running.is_some()).count();
@@ -129,8 +130,10 @@ pub async fn run(options: Options, mut stop: watch::Receiver<Stop>) -> anyhow::R
             Some(ended) = done_rx.recv() => {
                 finish(ended, &catalog, &mut tracked, &metrics, &http, &mut notices);
             }
-            changed = stop.changed() => {
-                let request = if changed.is_ok() { *stop.borrow_and_update() } else { Stop::Drain };
+            changed = stop.changed(), if stop_open => {
+                // A stop channel gone (nobody left to signal) is a request to drain, once.
+                stop_open = changed.is_ok();
+                let request = if stop_open { *stop.borrow_and_update() } else { Stop::Drain };
                 if request == Stop::None || request == stopping {
                     continue;
                 }
