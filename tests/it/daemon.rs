@@ -149,6 +149,40 @@ fn a_failing_destination_sends_one_failure_alert_then_one_recovery() {
 }
 
 #[test]
+fn a_run_rejecting_over_the_threshold_sends_one_rejected_over_alert() {
+    let running = sandbox(0);
+    let (url, received) = receiver(&running);
+    let site = Site::new(&running.sandbox.url());
+    // Of 4 records, 1 has no phone number: the API rejects it (25% > 10%).
+    site.input("r.jsonl", 3, "r");
+    let mut text = std::fs::read_to_string(site.path("r.jsonl")).unwrap();
+    text.push_str("{\"first_name\":\"no phone\"}\n");
+    std::fs::write(site.path("r.jsonl"), text).unwrap();
+    site.destination(
+        "r.toml",
+        "r.jsonl",
+        0,
+        &format!(
+            "[schedule]\nevery = \"1s\"\n\n[alerts]\nwebhook_url = \"{url}\"\non = [\"failure\", \"rejected_over\"]\nrejected_over_percent = 10\n"
+        ),
+    );
+    let mut daemon = site.daemon(&[]);
+    daemon.wait_for(1, &["r.toml: rejected_over alert sent"], LIMIT);
+    // Later runs find every record done: nothing rejected, no new notice.
+    daemon.wait_for(3, &["r.toml: run ended"], LIMIT);
+    assert!(daemon.terminate().success());
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "{received:?}");
+    let notice = &received[0];
+    assert_eq!(notice["event"], "rejected_over");
+    assert_eq!(notice["exit_code"], 3);
+    assert_eq!(notice["rejected_percent"], 25.0);
+    assert_eq!(notice["threshold_percent"], 10.0);
+    assert_eq!(notice["summary"]["dead_lettered"], 1);
+    assert_eq!(contacts(&running), 3);
+}
+
+#[test]
 fn an_edited_schedule_takes_effect_without_a_restart() {
     let running = sandbox(0);
     let site = Site::new(&running.sandbox.url());
