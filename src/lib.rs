@@ -5,9 +5,12 @@
 //! holds each edge rule (origin, loopback, headers, paths) once, and the
 //! edges (`client`, `runner`, `sandbox`, `tui`, `cli`) do the I/O around that core.
 
+pub mod alerts;
+pub mod budget;
 pub mod cli;
 pub mod client;
 pub mod credentials;
+pub mod daemon;
 pub mod destination;
 pub mod files;
 pub mod paths;
@@ -16,6 +19,7 @@ pub mod request;
 pub mod rules;
 pub mod runner;
 pub mod sandbox;
+pub mod schedule;
 pub mod secret;
 pub mod state;
 pub mod templates;

@@ -7,6 +7,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod context;
 mod credentials;
+mod daemon;
+mod history;
 mod preview;
 mod run;
 mod send_test;
@@ -148,6 +150,10 @@ Examples:
   aircall-dest completions bash > ~/.local/share/bash-completion/completions/aircall-dest
   aircall-dest completions zsh > ~/.zfunc/_aircall-dest")]
     Completions(CompletionsArgs),
+    /// Run every active destination file of a folder on its [schedule], in the foreground.
+    Daemon(daemon::DaemonArgs),
+    /// Show the past runs of a destination, newest first.
+    History(history::HistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -413,6 +419,8 @@ fn dispatch(cli: Cli) -> u8 {
         Some(Command::Credentials(CredentialsCommand::Remove { name })) => {
             credentials::remove(name)
         }
+        Some(Command::Daemon(args)) => daemon::run(args),
+        Some(Command::History(args)) => history::run(args),
         Some(Command::Completions(args)) => {
             clap_complete::generate(
                 args.shell,

@@ -18,6 +18,8 @@ pub struct RateLimiter {
     /// How far ahead of its theoretical time a slot may be taken: `(burst - 1) * interval`.
     tolerance: Duration,
     state: Mutex<State>,
+    /// The company's budget shared with every other run on the machine, when there is one.
+    budget: Option<crate::budget::SharedBudget>,
 }
 
 #[derive(Debug)]
@@ -41,7 +43,14 @@ impl RateLimiter {
                 tat: Instant::now(),
                 paused_until: None,
             }),
+            budget: None,
         }
+    }
+
+    /// Also waits for a slot of `budget` on every acquire, and tells it of every pause.
+    pub fn with_budget(mut self, budget: Option<crate::budget::SharedBudget>) -> Self {
+        self.budget = budget;
+        self
     }
 
     /// The steady time between requests, `None` when pacing is off. Used for ETAs.
@@ -49,8 +58,16 @@ impl RateLimiter {
         self.interval
     }
 
-    /// Waits for this sender's slot. Every attempt (first or retry) calls this once.
+    /// Waits for this sender's slot (and then for the shared budget's). Every attempt (first or
+    /// retry) calls this once.
     pub async fn acquire(&self) {
+        self.acquire_own().await;
+        if let Some(budget) = &self.budget {
+            budget.acquire().await;
+        }
+    }
+
+    async fn acquire_own(&self) {
         loop {
             let slot = self.reserve(Instant::now());
             let Some(slot) = slot else { return };
@@ -66,6 +83,9 @@ impl RateLimiter {
     /// Stops every sender until `until`. Afterwards pacing restarts at the steady rate from
     /// `until`, without the burst that the idle time would otherwise have earned.
     pub fn pause_until(&self, until: Instant) {
+        if let Some(budget) = &self.budget {
+            budget.pause_for(until.saturating_duration_since(Instant::now()));
+        }
         let mut state = self.lock();
         if state.paused_until.is_none_or(|p| p < until) {
             state.paused_until = Some(until);

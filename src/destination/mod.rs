@@ -3,14 +3,18 @@
 //! One module parses and writes it. Loading rejects unknown keys and wrong types with the line,
 //! column, key and what was expected; saving then loading gives the same [`Destination`].
 
+mod alerts;
 mod error;
 mod input;
 mod model;
 mod preserve;
+mod schedule;
 
+pub use alerts::{AlertOn, Alerts};
 pub use error::{DestinationError, Located, Problem, line_column};
 pub use input::*;
 pub use model::*;
+pub use schedule::Schedule;
 
 use std::path::Path;
 

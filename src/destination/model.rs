@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::alerts::Alerts;
 use super::error::Problem;
+use super::schedule::Schedule;
 
 /// A saved destination: where records come from, how each becomes a request, how they are sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,12 @@ pub struct Destination {
     pub capture: Capture,
     #[serde(default)]
     pub delivery: Delivery,
+    /// When the daemon runs it (DESIGN §8).
+    #[serde(default, skip_serializing_if = "Schedule::is_empty")]
+    pub schedule: Schedule,
+    /// Whom the daemon tells when a run fails, recovers or rejects too much.
+    #[serde(default, skip_serializing_if = "Alerts::is_default")]
+    pub alerts: Alerts,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -696,11 +704,11 @@ impl Destination {
                 );
             }
         }
-        if let Some(url) = &self.capture.webhook_url {
-            // The webhook receives response bodies (record data): plain HTTP only on loopback.
-            if let Err(rule) = crate::rules::parse_origin(url) {
-                add(&["capture", "webhook_url"], rule.to_string());
-            }
+        if let Some(url) = &self.capture.webhook_url
+            && let Some(message) = webhook_url_problem(url)
+        {
+            // The webhook receives response bodies (record data).
+            add(&["capture", "webhook_url"], message);
         }
         let delivery = &self.delivery;
         if delivery.concurrency == 0 {
@@ -729,10 +737,18 @@ impl Destination {
         {
             add(&["template"], problem.to_string());
         }
+        self.schedule.check(&mut problems);
+        self.alerts.check(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(problems)
         }
     }
+}
+
+/// What is wrong with a URL the tool POSTs data to, if anything: plain HTTP only to loopback,
+/// and no user name or password in it (destination files hold no secrets).
+pub(super) fn webhook_url_problem(url: &str) -> Option<String> {
+    crate::rules::parse_origin(url).err().map(|rule| rule.to_string())
 }

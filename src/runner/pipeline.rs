@@ -366,7 +366,8 @@ pub async fn run(
     let seed = options
         .seed
         .unwrap_or_else(|| StdRng::from_os_rng().next_u64());
-    let limiter = RateLimiter::new(delivery.rate_limit_per_minute, delivery.burst);
+    let limiter = RateLimiter::new(delivery.rate_limit_per_minute, delivery.burst)
+        .with_budget(crate::budget::for_run(&options, &delivery));
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let (stop_tasks, stop_tasks_rx) = watch::channel(false);
     let shared = Arc::new(Shared {

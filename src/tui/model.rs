@@ -394,6 +394,8 @@ pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Desti
         batching: Default::default(),
         capture: Default::default(),
         delivery: Default::default(),
+        schedule: Default::default(),
+        alerts: Default::default(),
     }
 }
 

@@ -1,9 +1,12 @@
 //! The integration tests, as one binary: it links once, and the set-up the modules share lives
-//! in the support modules below (`crash_support`, `summary_support`, `tui_common`).
+//! in the support modules below (`crash_support`, `daemon_support`, `prometheus_text`,
+//! `summary_support`, `tui_common`).
 //!
 //! Run one area with a filter on its module, e.g. `cargo test --test it delivery::`.
 
 mod crash_support;
+mod daemon_support;
+mod prometheus_text;
 mod summary_support;
 mod tui_common;
 
@@ -12,15 +15,18 @@ mod cli_polish;
 mod crash;
 mod crash_bad_input;
 mod crash_late_apply;
+mod daemon;
 mod delivery;
 mod delivery_sandbox;
 mod delivery_state;
 mod destination_errors;
+mod history;
 mod records;
 mod rules;
 mod sandbox;
 mod security;
 mod security_wizard;
+mod shared_budget;
 mod signals;
 mod tui_bench;
 mod tui_flow;
