@@ -7,10 +7,12 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 mod context;
 mod credentials;
+mod plan;
 mod preview;
 mod run;
 mod send_test;
 mod status;
+mod sync_run;
 mod templates;
 mod validate;
 mod verify;
@@ -49,6 +51,8 @@ pub enum Command {
     Run(RunArgs),
     /// Print the requests a destination would send, as JSON Lines, secrets masked.
     Preview(PreviewArgs),
+    /// Show what a sync run would do (creates, updates, deletes), writing nothing to Aircall.
+    Plan(PlanArgs),
     /// Send one sample request and print the response.
     SendTest(SendTestArgs),
     /// Check a destination file.
@@ -105,6 +109,30 @@ pub struct RunArgs {
     /// Resend records whose earlier outcome is unknown, even creates that cannot be looked up.
     #[arg(long)]
     pub resend_in_doubt: bool,
+    /// Let a sync in mirror mode delete more than its max_delete_percent of the synced objects.
+    #[arg(long)]
+    pub allow_deletes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The destination file (TOML), with a [sync] section.
+    pub dest: PathBuf,
+    /// Read records from PATH instead of the file's source; `-` is standard input.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Where the sync state lives (default: the same folder `run` uses).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Print one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Ask Aircall which new keys already exist (read-only requests), as a run would.
+    #[arg(long)]
+    pub lookups: bool,
+    /// How many records of each kind to show with their requests.
+    #[arg(long, default_value_t = 3)]
+    pub examples: usize,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +273,7 @@ fn dispatch(cli: Cli) -> u8 {
             input: args.input.clone(),
         }),
         Some(Command::Preview(args)) => preview::run(args),
+        Some(Command::Plan(args)) => plan::run(args),
         Some(Command::Sandbox(args)) => sandbox(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::SendTest(args)) => send_test::run(args),

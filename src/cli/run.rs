@@ -16,6 +16,9 @@ use crate::runner::{self, Ending, Event, RunOptions, RunReport, StopRequest};
 
 pub fn run(args: &RunArgs) -> Outcome {
     let destination = context::load(&args.dest)?;
+    if destination.sync.is_some() {
+        return super::sync_run::run(args, destination);
+    }
     let credential = match context::credential(&destination) {
         Ok(credential) => Some(credential),
         // A dry run needs no credential: it only builds and checks requests.

@@ -6,9 +6,11 @@
 mod error;
 mod model;
 mod preserve;
+mod sync;
 
 pub use error::{DestinationError, Located, Problem, line_column};
 pub use model::*;
+pub use sync::{MatchOn, MatchRule, SyncKey, SyncMode, SyncResource, SyncSettings};
 
 use std::path::Path;
 

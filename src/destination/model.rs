@@ -39,6 +39,10 @@ pub struct Destination {
     pub capture: Capture,
     #[serde(default)]
     pub delivery: Delivery,
+    /// `[sync]`: send only what changed since the last run (docs/sync.md). Absent: every record
+    /// is pushed once, as in the first version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<super::sync::SyncSettings>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -712,6 +716,9 @@ impl Destination {
             && let Err(message) = crate::templates::check_reference(template)
         {
             add(&["template"], message);
+        }
+        if let Some(sync) = &self.sync {
+            sync.check(self.request.method, &self.request.url, &mut problems);
         }
         if problems.is_empty() {
             Ok(())

@@ -278,6 +278,21 @@ impl Plan {
         }
     }
 
+    /// One record's headers and mapped body (mapping, exclusions and the template's field checks
+    /// applied), for sync, which builds its own create, update and delete requests from them.
+    pub fn payload(
+        &self,
+        record: &Record,
+    ) -> Result<(Vec<(String, String)>, Map<String, Value>), String> {
+        let prepared = self.prepare(record)?;
+        Ok((prepared.headers, prepared.body.unwrap_or_default()))
+    }
+
+    /// The base URL `/` paths are joined to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// Turns one record into its URL, headers and body (not yet encoded).
     fn prepare(&self, record: &Record) -> Result<Prepared, String> {
         let url = self.join(&self.url.render(&record.value)?);

@@ -390,6 +390,7 @@ pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Desti
         batching: Default::default(),
         capture: Default::default(),
         delivery: Default::default(),
+        sync: None,
     }
 }
 
