@@ -19,6 +19,7 @@ mod sandbox;
 mod security;
 mod security_wizard;
 mod signals;
+mod sync;
 mod tui_bench;
 mod tui_flow;
 mod tui_layout;
