@@ -169,18 +169,15 @@ fn match_for_real(
                         .flatten()
                         .is_some_and(|owner| owner != key)
             };
-            let found = matcher::find(
-                api,
-                &mut sender,
-                listed.as_ref(),
-                &shape,
-                &tried,
-                crate::records::RecordNo(0),
-                &mut lookups,
-                &mut claimed,
-            )
-            .await
-            .map_err(fail)?;
+            let query = matcher::Query {
+                listed: listed.as_ref(),
+                shape: &shape,
+                order: &tried,
+                record: crate::records::RecordNo(0),
+            };
+            let found = matcher::find(api, &mut sender, query, &mut lookups, &mut claimed)
+                .await
+                .map_err(fail)?;
             let Some((id, object)) = found else { continue };
             taken.insert(id);
             if settings.mode.creates() {

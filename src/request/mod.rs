@@ -21,6 +21,9 @@ use crate::templates::{self, FieldSpec};
 
 pub use batch::BatchSettings;
 
+/// A record's headers and mapped body, before encoding (see [`Plan::payload`]).
+pub type Payload = (Vec<(String, String)>, Map<String, Value>);
+
 /// The base URL `/` URLs are shown against when no credential is at hand.
 pub const DEFAULT_BASE_URL: &str = "https://api.aircall.io";
 
@@ -280,10 +283,7 @@ impl Plan {
 
     /// One record's headers and mapped body (mapping, exclusions and the template's field checks
     /// applied), for sync, which builds its own create, update and delete requests from them.
-    pub fn payload(
-        &self,
-        record: &Record,
-    ) -> Result<(Vec<(String, String)>, Map<String, Value>), String> {
+    pub fn payload(&self, record: &Record) -> Result<Payload, String> {
         let prepared = self.prepare(record)?;
         Ok((prepared.headers, prepared.body.unwrap_or_default()))
     }

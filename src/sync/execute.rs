@@ -279,13 +279,16 @@ impl Exec<'_> {
             }
         };
         let listed = if fresh { None } else { self.listed.as_ref() };
-        let result = matcher::find(
-            &self.api,
-            &mut self.sender,
+        let query = matcher::Query {
             listed,
             shape,
             order,
             record,
+        };
+        let result = matcher::find(
+            &self.api,
+            &mut self.sender,
+            query,
             &mut self.summary.lookups,
             &mut claimed,
         )

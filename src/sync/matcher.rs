@@ -192,18 +192,30 @@ pub async fn probe(api: &Api, sender: &mut Sender) -> Result<(Value, Option<u64>
     Ok((body, total))
 }
 
-/// Candidates for `shape`, in `order`: the first kind that finds any wins. `lookups` counts the
-/// requests made. `claimed` says whether another key already owns an object.
+/// What one match looks for: `shape`'s phone number and email, tried in `order`, against the
+/// listed baseline when there is one.
+pub struct Query<'a> {
+    pub listed: Option<&'a Listed>,
+    pub shape: &'a Shape,
+    pub order: &'a [MatchOn],
+    pub record: RecordNo,
+}
+
+/// Candidates for the query: the first kind that finds any wins. `lookups` counts the requests
+/// made. `claimed` says whether another key already owns an object.
 pub async fn find(
     api: &Api,
     sender: &mut Sender,
-    listed: Option<&Listed>,
-    shape: &Shape,
-    order: &[MatchOn],
-    record: RecordNo,
+    query: Query<'_>,
     lookups: &mut u64,
     claimed: &mut dyn FnMut(u64) -> bool,
 ) -> Result<Option<Found>, MatchError> {
+    let Query {
+        listed,
+        shape,
+        order,
+        record,
+    } = query;
     for on in order {
         let kind = match on {
             MatchOn::Phone => DetailKind::Phone,

@@ -198,7 +198,13 @@ impl ListQuery {
 
 impl Store {
     /// One page of `items` as Aircall lists them: `{"meta": {...}, "<key>": [...]}`.
-    fn page<T: Serialize>(&self, path: &str, key: &str, items: Vec<&T>, query: &ListQuery) -> Value {
+    fn page<T: Serialize>(
+        &self,
+        path: &str,
+        key: &str,
+        items: Vec<&T>,
+        query: &ListQuery,
+    ) -> Value {
         self.page_within(path, key, items, query, u64::MAX)
     }
 
