@@ -14,6 +14,7 @@ pub mod request;
 pub mod runner;
 pub mod sandbox;
 pub mod secret;
+pub mod state;
 pub mod sync;
 pub mod templates;
 pub mod timestamp;

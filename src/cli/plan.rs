@@ -121,7 +121,9 @@ fn match_for_real(
     let authorization = credential.authorization()?;
     let client = crate::client::http::HttpClient::new(&destination.delivery, Some(&authorization))
         .map_err(|e| Failure::error(e.to_string()))?;
-    let mut sender = Sender::new(client, &destination.delivery, &destination.credential);
+    // Plan is not interrupted half-way with anything to keep: Ctrl-C ends the process.
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    let mut sender = Sender::new(client, &destination.delivery, &destination.credential, stop);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -129,6 +131,7 @@ fn match_for_real(
     runtime.block_on(async {
         let fail = |e: MatchError| match e {
             MatchError::Fatal(m) | MatchError::Failed(m) => Failure::error(m),
+            MatchError::Stopped => Failure::error("stopped"),
         };
         let keys = if order.is_empty() {
             0

@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use tokio::sync::watch;
 
+use super::RunArgs;
 use super::context::{self, Failure, Outcome};
-use super::{RunArgs, exit};
 use crate::records::RecordNo;
 use crate::runner::{self, Ending, Event, RunOptions, RunReport, StopRequest};
 
@@ -93,32 +93,23 @@ fn finish(report: &RunReport, json: bool) -> u8 {
         Ending::Fatal(message) => {
             eprintln!("error: {message}");
             eprintln!("stopped: records not sent yet are sent by the next run");
-            exit::ERROR
         }
         Ending::Interrupted => {
             eprintln!("interrupted: run the same command again to send the rest");
-            exit::INTERRUPTED
         }
         Ending::StoppedOnRejected => {
             eprintln!(
                 "stopped: a record was rejected and the destination says on_rejected = \"stop\""
             );
-            exit::PARTIAL
         }
         Ending::StoppedOnInvalid => {
             eprintln!(
                 "stopped: a record was invalid and the destination says on_invalid = \"stop\""
             );
-            exit::PARTIAL
         }
-        Ending::Finished => {
-            if summary.dead_lettered + summary.invalid + summary.in_doubt > 0 {
-                exit::PARTIAL
-            } else {
-                exit::SUCCESS
-            }
-        }
+        Ending::Finished => {}
     }
+    report.exit_code()
 }
 
 /// First Ctrl-C (or SIGTERM) drains, the second stops at once.
@@ -139,7 +130,7 @@ async fn watch_signals(
         count += 1;
         if count == 1 {
             say(format!(
-                "stopping: no new records; waiting up to {drain_secs}s for requests in flight (press Ctrl-C again to stop at once)"
+                "stopping: no new request starts; waiting up to {drain_secs}s for requests in flight (press Ctrl-C again to stop at once)"
             ));
             let _ = stop.send(StopRequest::Drain);
         } else {

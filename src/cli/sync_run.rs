@@ -1,9 +1,9 @@
 //! `aircall-dest run` for a destination with `[sync]`: the sync executor, its summary (the
 //! first version's fields plus created, updated, deleted, unchanged) and exit code.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use serde_json::Value;
 
@@ -37,11 +37,10 @@ pub fn run(args: &RunArgs, destination: Destination) -> Outcome {
         .enable_all()
         .build()
         .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
-    let stop = Arc::new(AtomicBool::new(false));
+    let (stop_tx, stop) = watch::channel(false);
     let report = runtime.block_on(async {
-        tokio::spawn(watch_signals(stop.clone()));
-        let stopped = || stop.load(Ordering::SeqCst);
-        sync::execute(&options, &stopped).await
+        tokio::spawn(watch_signals(stop_tx));
+        sync::execute(&options, stop).await
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
     let report = report.map_err(|e| Failure::error(e.to_string()))?;
@@ -51,30 +50,23 @@ pub fn run(args: &RunArgs, destination: Destination) -> Outcome {
     } else {
         println!("{}", summary.to_text());
     }
+    let code = report.exit_code();
     match report.ending {
         SyncEnding::Fatal(message) => {
             eprintln!("error: {message}");
             eprintln!("stopped: the next run carries on from the state");
-            Ok(exit::ERROR)
         }
         SyncEnding::Interrupted => {
             eprintln!("interrupted: run the same command again to finish the sync");
-            Ok(exit::INTERRUPTED)
         }
-        SyncEnding::Finished => {
-            let b = &summary.base;
-            if b.dead_lettered + b.invalid + b.in_doubt + summary.delete_failed > 0 {
-                Ok(exit::PARTIAL)
-            } else {
-                Ok(exit::SUCCESS)
-            }
-        }
+        SyncEnding::Finished => {}
     }
+    Ok(code)
 }
 
 /// The first Ctrl-C or SIGTERM stops the sync between two keys; the second ends the process at
 /// once (the state is safe at every point: the next run reconciles what was in flight).
-async fn watch_signals(stop: Arc<AtomicBool>) {
+async fn watch_signals(stop: watch::Sender<bool>) {
     for count in 1.. {
         #[cfg(unix)]
         let received = {
@@ -93,8 +85,8 @@ async fn watch_signals(stop: Arc<AtomicBool>) {
             return;
         }
         if count == 1 {
-            eprintln!("stopping after the current key (press Ctrl-C again to stop at once)");
-            stop.store(true, Ordering::SeqCst);
+            eprintln!("stopping: no new request starts (press Ctrl-C again to stop at once)");
+            let _ = stop.send(true);
         } else {
             std::process::exit(i32::from(exit::INTERRUPTED));
         }

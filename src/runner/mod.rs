@@ -1,11 +1,14 @@
 //! The headless pipeline: records stream through the request builder to paced, retrying
-//! senders; every record ends in exactly one outcome, written to the outcome log as it happens.
+//! senders; every record ends in exactly one outcome, written to the state store as it happens.
 
 pub mod capture;
 pub mod dead_letter;
+mod deliver;
+mod dispatcher;
+pub mod disposition;
 pub mod in_doubt;
-pub mod outcome_log;
 mod pipeline;
+mod reader;
 pub mod reconcile;
 pub mod summary;
 

@@ -6,15 +6,11 @@
 //! part (what to look up, which request asks it, whether an answer shows the object) is separate
 //! from the driver that sends the lookups through the run's client, rate limiter and retry policy.
 
-use std::time::{Duration, SystemTime};
-
 use rand::rngs::StdRng;
 use reqwest::Url;
 use serde_json::{Map, Value};
 
-use crate::client::{
-    Action, Answer, HttpClient, Next, RateLimiter, Response, RetryPolicy, SendError, classify,
-};
+use crate::client::Attempts;
 use crate::destination::{ContentFormat, Destination, Method};
 use crate::request::Request;
 
@@ -283,25 +279,10 @@ fn compact_phone(value: &str) -> String {
     format!("+{digits}")
 }
 
-/// Sees every lookup attempt: the request, its attempt number and what came back.
-pub type Observer<'a> = dyn Fn(&Request, u32, &Result<Response, SendError>) + Send + Sync + 'a;
-
-/// What lookups go through: the run's own client, rate limiter and retry policy.
-pub struct Lookups<'a> {
-    pub http: &'a HttpClient,
-    pub limiter: &'a RateLimiter,
-    pub policy: &'a RetryPolicy,
-    /// The credential's name, for the message of a 401/403.
-    pub credential: &'a str,
-    /// Pause after a 429 without reset headers.
-    pub fallback: Duration,
-    /// Sees every attempt (for counting and the response capture).
-    pub observe: &'a Observer<'a>,
-}
-
-/// Looks up the object `create` would make, reading every page of a contact search.
+/// Looks up the object `create` would make, reading every page of a contact search; each
+/// page goes through the run's one attempt loop (its client, rate limiter, retry policy, stop).
 pub async fn reconcile(
-    lookups: &Lookups<'_>,
+    attempts: &Attempts<'_>,
     lookup: &Lookup,
     create: &Request,
     rng: &mut StdRng,
@@ -311,9 +292,9 @@ pub async fn reconcile(
             Ok(request) => request,
             Err(reason) => return Reconciled::Unknown(reason),
         };
-        let response = match send(lookups, &request, rng).await {
+        let response = match attempts.answer(&request, rng).await {
             Ok(response) => response,
-            Err(reason) => return Reconciled::Unknown(reason),
+            Err(reason) => return Reconciled::Unknown(format!("the lookup {reason}")),
         };
         if response.status == 404 {
             return Reconciled::NotFound;
@@ -329,74 +310,6 @@ pub async fn reconcile(
         "more than {} contacts share the phone number or email looked up",
         MAX_PAGES * PER_PAGE
     ))
-}
-
-/// Sends one lookup with retries; a 2xx or a 404 is an answer, anything else that does not
-/// come right in the end is the reason the lookup failed.
-async fn send(
-    lookups: &Lookups<'_>,
-    request: &Request,
-    rng: &mut StdRng,
-) -> Result<Response, String> {
-    let first = tokio::time::Instant::now();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        lookups.limiter.acquire().await;
-        let result = lookups.http.send(request).await;
-        (lookups.observe)(request, attempt, &result);
-        let answer = result
-            .as_ref()
-            .map(|r| Answer {
-                status: r.status,
-                headers: &r.headers,
-            })
-            .map_err(|e| e.kind);
-        let action = classify(
-            answer,
-            true,
-            lookups.credential,
-            SystemTime::now(),
-            lookups.fallback,
-        );
-        let last = match &result {
-            Ok(response) => format!("status {}", response.status),
-            Err(err) => format!("{}: {}", err.kind.describe(), err.message),
-        };
-        let after = match action {
-            Action::Success => return result.map_err(|e| e.message),
-            Action::Reject => {
-                return match result {
-                    Ok(response) if response.status == 404 => Ok(response),
-                    _ => Err(format!(
-                        "the lookup GET {} was refused ({last})",
-                        request.url
-                    )),
-                };
-            }
-            Action::Fatal { message } => return Err(message),
-            // A lookup is a GET: resending it is always safe.
-            Action::InDoubt => None,
-            Action::Retry { after } => after,
-        };
-        match lookups.policy.next(after, attempt, first.elapsed(), rng) {
-            Next::Wait { wait, pause } => {
-                if pause {
-                    lookups
-                        .limiter
-                        .pause_until(tokio::time::Instant::now() + wait);
-                } else {
-                    tokio::time::sleep(wait).await;
-                }
-            }
-            Next::GiveUp(reason) => {
-                return Err(format!(
-                    "the lookup GET {}: {reason}; last: {last}",
-                    request.url
-                ));
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,17 @@ pub struct SyncReport {
 /// Why a key's work stopped the run.
 enum Stop {
     Fatal(String),
+    /// The run was stopped; what was in flight stays pending for the next run to reconcile.
+    Interrupted,
+}
+
+impl Stop {
+    fn ending(self) -> SyncEnding {
+        match self {
+            Stop::Fatal(message) => SyncEnding::Fatal(message),
+            Stop::Interrupted => SyncEnding::Interrupted,
+        }
+    }
 }
 
 /// How the update of one object ended.
@@ -60,20 +71,82 @@ struct Exec<'a> {
     summary: SyncSummary,
 }
 
-/// Runs a sync to the end, or until `stopped()` says so between two keys.
+impl SyncReport {
+    /// The exit code `run` ends with: 0 all done, 3 some records rejected, invalid or in doubt
+    /// (or a delete refused), 130 interrupted, 1 a fatal error.
+    pub fn exit_code(&self) -> u8 {
+        use crate::cli::exit;
+        let base = &self.summary.base;
+        match &self.ending {
+            SyncEnding::Fatal(_) => exit::ERROR,
+            SyncEnding::Interrupted => exit::INTERRUPTED,
+            SyncEnding::Finished
+                if base.dead_lettered
+                    + base.invalid
+                    + base.in_doubt
+                    + self.summary.delete_failed
+                    > 0 =>
+            {
+                exit::PARTIAL
+            }
+            SyncEnding::Finished => exit::SUCCESS,
+        }
+    }
+}
+
+/// Runs a sync to the end, or until `stop` turns true, and records the run in the state file's
+/// history (its `run --json` object, exit code and first error) as `run` does.
 pub async fn execute(
     options: &SyncOptions,
-    stopped: &dyn Fn() -> bool,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<SyncReport, SyncError> {
+    let prepared = super::prepare(options)?;
+    let store = SyncStore::open(&prepared.state_path)?;
+    let history = store.runs().ok_or_else(|| {
+        SyncError::Setup("the sync state was opened read-only for a run".to_string())
+    })?;
+    let run = history
+        .begin_run(
+            &crate::state::trigger_from_env(),
+            Some(&options.input.to_string()),
+        )
+        .map_err(super::store::StoreError::from)?;
+    let result = sync(options, &prepared, &store, stop).await;
+    let (code, summary, first_error) = match &result {
+        Ok(report) => (
+            report.exit_code(),
+            serde_json::to_string(&report.summary).unwrap_or_default(),
+            match &report.ending {
+                SyncEnding::Fatal(message) => Some(message.clone()),
+                _ => None,
+            },
+        ),
+        Err(err) => (
+            crate::cli::exit::ERROR,
+            String::new(),
+            Some(err.to_string()),
+        ),
+    };
+    history
+        .finish_run(run, i32::from(code), &summary, first_error.as_deref())
+        .map_err(super::store::StoreError::from)?;
+    result
+}
+
+async fn sync(
+    options: &SyncOptions,
+    prepared: &super::Prepared,
+    store: &SyncStore,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<SyncReport, SyncError> {
     let started = Instant::now();
-    let prepared = super::prepare(options)?;
+    let stopped = || *stop.borrow();
     let settings = &prepared.settings;
-    let store = SyncStore::open(&prepared.state_path)?;
     let classifier = Classifier {
         resource: prepared.resource,
         settings,
         plan: &prepared.plan,
-        store: &store,
+        store,
     };
     let order = settings.match_order(prepared.resource);
 
@@ -108,8 +181,9 @@ pub async fn execute(
             client,
             &options.destination.delivery,
             &options.destination.credential,
+            stop.clone(),
         ),
-        store: &store,
+        store,
         listed: None,
         order,
         mode: settings.mode,
@@ -118,8 +192,8 @@ pub async fn execute(
     let mut ending = SyncEnding::Finished;
     let baseline = match exec.baseline(&tally).await {
         Ok(baseline) => baseline,
-        Err(Stop::Fatal(message)) => {
-            ending = SyncEnding::Fatal(message);
+        Err(stop) => {
+            ending = stop.ending();
             Baseline::None
         }
     };
@@ -133,27 +207,28 @@ pub async fn execute(
             }
             exec.summary.base.records_read += 1;
             let verdict = classifier.classify(record)?;
-            if let Err(Stop::Fatal(message)) = exec.act(verdict).await {
-                ending = SyncEnding::Fatal(message);
+            if let Err(stop) = exec.act(verdict).await {
+                ending = stop.ending();
                 break;
             }
         }
     }
     if ending == SyncEnding::Finished
-        && let Err(Stop::Fatal(message)) = exec.finish_orphans().await
+        && let Err(stop) = exec.finish_orphans().await
     {
-        ending = SyncEnding::Fatal(message);
+        ending = stop.ending();
     }
     if ending == SyncEnding::Finished
         && forecast::deletes(settings.mode)
-        && let Err(Stop::Fatal(message)) = exec.delete_gone(stopped).await
+        && let Err(stop) = exec.delete_gone().await
     {
-        ending = SyncEnding::Fatal(message);
+        ending = stop.ending();
     }
     let mut summary = exec.summary;
-    summary.base.requests = exec.sender.spent.requests;
-    summary.base.retries = exec.sender.spent.retries;
-    summary.base.http_429 = exec.sender.spent.http_429;
+    let spent = exec.sender.spent();
+    summary.base.requests = spent.requests;
+    summary.base.retries = spent.retries;
+    summary.base.http_429 = spent.http_429;
     summary.base.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(SyncReport {
         summary,
@@ -176,6 +251,7 @@ impl Exec<'_> {
         let (first, total) = match matcher::probe(&self.api, &mut self.sender).await {
             Ok(answer) => answer,
             Err(MatchError::Fatal(message)) => return Err(Stop::Fatal(message)),
+            Err(MatchError::Stopped) => return Err(Stop::Interrupted),
             // Listing refused: lookups still work.
             Err(MatchError::Failed(_)) => return Ok(Baseline::Lookups),
         };
@@ -185,6 +261,7 @@ impl Exec<'_> {
             match Listed::fetch(&self.api, &mut self.sender, Some(first)).await {
                 Ok(listed) => self.listed = Some(listed),
                 Err(MatchError::Fatal(message)) => return Err(Stop::Fatal(message)),
+                Err(MatchError::Stopped) => return Err(Stop::Interrupted),
                 Err(MatchError::Failed(_)) => return Ok(Baseline::Lookups),
             }
             self.summary.lookups += pages.saturating_sub(1);
@@ -299,6 +376,7 @@ impl Exec<'_> {
         match result {
             Ok(found) => Ok(Ok(found)),
             Err(MatchError::Fatal(message)) => Err(Stop::Fatal(message)),
+            Err(MatchError::Stopped) => Err(Stop::Interrupted),
             Err(MatchError::Failed(message)) => Ok(Err(message)),
         }
     }
@@ -409,6 +487,9 @@ impl Exec<'_> {
                     self.state(self.store.forget(&row.key))?;
                     return Err(Stop::Fatal(message));
                 }
+                // Not sent (or answered with a retryable error): the intent stays, and the
+                // next run looks the key up before creating, which costs a lookup at most.
+                Sent::Stopped => return Err(Stop::Interrupted),
                 Sent::InDoubt(_) => {
                     // The create may have been applied: look before sending it again.
                     let order = reconcile_order(self.api.resource);
@@ -481,6 +562,7 @@ impl Exec<'_> {
                 status: Some(404), ..
             } => Ok(Ok(None)),
             Sent::Fatal(message) => Err(Stop::Fatal(message)),
+            Sent::Stopped => Err(Stop::Interrupted),
             Sent::Refused { message, .. } | Sent::InDoubt(message) => Ok(Err(message)),
         }
     }
@@ -545,6 +627,10 @@ impl Exec<'_> {
                         self.state(self.store.settle(&row.key, id, origin, &current, None))?;
                         return Err(Stop::Fatal(message));
                     }
+                    Sent::Stopped => {
+                        self.state(self.store.settle(&row.key, id, origin, &current, None))?;
+                        return Err(Stop::Interrupted);
+                    }
                     Sent::InDoubt(_) => {
                         in_doubt = true;
                         break;
@@ -607,7 +693,7 @@ impl Exec<'_> {
     }
 
     /// Mirror: deletes the objects this destination created whose keys left the export.
-    async fn delete_gone(&mut self, stopped: &dyn Fn() -> bool) -> Result<(), Stop> {
+    async fn delete_gone(&mut self) -> Result<(), Stop> {
         let mut after = String::new();
         loop {
             let batch = self.state(self.store.gone(&after, 200))?;
@@ -616,9 +702,6 @@ impl Exec<'_> {
             };
             after = last.clone();
             for (key, id) in batch {
-                if stopped() {
-                    return Ok(());
-                }
                 self.state(
                     self.store
                         .intend(&key, Pending::Delete, Origin::Created, None),
@@ -639,6 +722,8 @@ impl Exec<'_> {
                         self.summary.deleted += 1;
                     }
                     Sent::Fatal(message) => return Err(Stop::Fatal(message)),
+                    // A DELETE is safe to resend: the next run sends it again.
+                    Sent::Stopped => return Err(Stop::Interrupted),
                     Sent::Refused { message, .. } | Sent::InDoubt(message) => {
                         self.state(self.store.reject(&key))?;
                         self.summary.delete_failed += 1;

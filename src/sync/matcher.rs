@@ -67,6 +67,8 @@ pub enum MatchError {
     Fatal(String),
     /// A lookup failed for good: the key stays new and is tried next run.
     Failed(String),
+    /// The run was stopped.
+    Stopped,
 }
 
 /// The listed baseline, indexed by normalised phone number and email.
@@ -176,6 +178,7 @@ async fn fetch_page(api: &Api, sender: &mut Sender, page: u64) -> Result<Value, 
     match sender.send(&api.list(page)).await {
         Sent::Applied { body, .. } => Ok(body),
         Sent::Fatal(message) => Err(MatchError::Fatal(message)),
+        Sent::Stopped => Err(MatchError::Stopped),
         Sent::Refused { message, .. } | Sent::InDoubt(message) => Err(MatchError::Failed(format!(
             "listing page {page} failed: {message}"
         ))),
@@ -234,6 +237,7 @@ pub async fn find(
                         status: Some(404), ..
                     } => Vec::new(),
                     Sent::Fatal(message) => return Err(MatchError::Fatal(message)),
+                    Sent::Stopped => return Err(MatchError::Stopped),
                     Sent::Refused { message, .. } | Sent::InDoubt(message) => {
                         return Err(MatchError::Failed(format!("lookup failed: {message}")));
                     }

@@ -111,9 +111,9 @@ pub fn target(
     Ok((settings, resource))
 }
 
-/// The state file of a destination's sync.
+/// The state file of a destination: the state store's, shared with runs and history.
 pub fn state_path(state_dir: &Path, destination_path: &Path) -> PathBuf {
-    store::path_for(state_dir, destination_path)
+    crate::state::StateStore::path_for(state_dir, destination_path)
 }
 
 /// Checks the destination and credential and readies the input for a run.

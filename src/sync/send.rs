@@ -1,15 +1,18 @@
-//! One sync request through the client: paced by the rate limiter, retried as the retry policy
-//! says, and ended as applied, refused, fatal or in doubt. Counts what it spent.
+//! One sync request through the client's one attempt loop ([`Attempts`]): paced by the rate
+//! limiter, retried as the retry policy says, stopped with the run, and ended as applied,
+//! refused, fatal or in doubt. Counts what it spent.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::Value;
+use tokio::sync::watch;
 
-use crate::client::http::HttpClient;
-use crate::client::limiter::RateLimiter;
-use crate::client::retry::{self, Action, Answer, Next, RetryPolicy};
+use crate::client::{
+    Action, Attempts, HttpClient, RateLimiter, Response, RetryPolicy, SendError, Then,
+};
 use crate::request::Request;
 
 /// How a request ended.
@@ -26,6 +29,8 @@ pub enum Sent {
     Fatal(String),
     /// No answer, and a non-idempotent request may have been applied.
     InDoubt(String),
+    /// The run was stopped before the request (or its next attempt) left: not applied.
+    Stopped,
 }
 
 /// Requests spent, for the summary.
@@ -43,14 +48,17 @@ pub struct Sender {
     policy: RetryPolicy,
     credential: String,
     fallback: Duration,
+    stop: watch::Receiver<bool>,
     rng: StdRng,
-    pub spent: Spent,
+    requests: AtomicU64,
+    retries: u64,
+    http_429: AtomicU64,
 }
 
 impl std::fmt::Debug for Sender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sender")
-            .field("spent", &self.spent)
+            .field("spent", &self.spent())
             .finish()
     }
 }
@@ -60,6 +68,7 @@ impl Sender {
         client: HttpClient,
         delivery: &crate::destination::Delivery,
         credential: &str,
+        stop: watch::Receiver<bool>,
     ) -> Self {
         Self {
             client,
@@ -67,89 +76,77 @@ impl Sender {
             policy: RetryPolicy::from_delivery(delivery),
             credential: credential.to_string(),
             fallback: Duration::from_secs(delivery.rate_limit_fallback_secs),
+            stop,
             rng: StdRng::from_os_rng(),
-            spent: Spent::default(),
+            requests: AtomicU64::new(0),
+            retries: 0,
+            http_429: AtomicU64::new(0),
         }
     }
 
-    /// Sends `request` until it is applied, refused or in doubt.
+    pub fn spent(&self) -> Spent {
+        Spent {
+            requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries,
+            http_429: self.http_429.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sends `request` until it is applied, refused, in doubt or the run is stopped.
     pub async fn send(&mut self, request: &Request) -> Sent {
-        let started = Instant::now();
-        let idempotent = request.method.is_idempotent();
+        let observe = |_: &Request, _: u32, result: &Result<Response, SendError>| {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            if matches!(result, Ok(response) if response.status == 429) {
+                self.http_429.fetch_add(1, Ordering::Relaxed);
+            }
+        };
+        let attempts = Attempts {
+            http: &self.client,
+            limiter: &self.limiter,
+            policy: &self.policy,
+            credential: &self.credential,
+            fallback: self.fallback,
+            stop: self.stop.clone(),
+            observe: &observe,
+        };
+        let first = tokio::time::Instant::now();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            self.limiter.acquire().await;
-            self.spent.requests += 1;
-            let result = self.client.send(request).await;
-            let (action, status, body, failure) = match &result {
-                Ok(response) => (
-                    retry::classify(
-                        Ok(Answer {
-                            status: response.status,
-                            headers: &response.headers,
-                        }),
-                        idempotent,
-                        &self.credential,
-                        SystemTime::now(),
-                        self.fallback,
-                    ),
-                    Some(response.status),
-                    response.body.as_slice(),
-                    String::new(),
-                ),
-                Err(err) => (
-                    retry::classify(
-                        Err(err.kind),
-                        idempotent,
-                        &self.credential,
-                        SystemTime::now(),
-                        self.fallback,
-                    ),
-                    None,
-                    &[][..],
-                    format!("{}: {}", err.kind.describe(), err.message),
-                ),
+            if !attempts.slot().await {
+                return Sent::Stopped;
+            }
+            let tried = attempts.send(request, attempt).await;
+            let status = tried.status();
+            let message = match &tried.result {
+                Ok(response) => format!("HTTP {}: {}", response.status, excerpt(&response.body)),
+                Err(_) => tried.last(),
             };
-            let message = || match status {
-                Some(status) => format!("HTTP {status}: {}", excerpt(body)),
-                None => failure.clone(),
-            };
-            match action {
+            match tried.action {
                 Action::Success => {
+                    let body = tried
+                        .result
+                        .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+                        .unwrap_or(Value::Null);
                     return Sent::Applied {
                         status: status.unwrap_or(200),
-                        body: serde_json::from_slice(body).unwrap_or(Value::Null),
+                        body,
                     };
                 }
-                Action::Reject => {
-                    return Sent::Refused {
-                        status,
-                        message: message(),
-                    };
-                }
+                Action::Reject => return Sent::Refused { status, message },
                 Action::Fatal { message } => return Sent::Fatal(message),
-                Action::InDoubt => return Sent::InDoubt(message()),
+                Action::InDoubt => return Sent::InDoubt(message),
                 Action::Retry { after } => {
-                    if status == Some(429) {
-                        self.spent.http_429 += 1;
-                    }
-                    match self
-                        .policy
-                        .next(after, attempt, started.elapsed(), &mut self.rng)
+                    match attempts
+                        .retry_wait(after, attempt, first, &mut self.rng)
+                        .await
                     {
-                        Next::Wait { wait, pause } => {
-                            if pause {
-                                self.limiter.pause_until(tokio::time::Instant::now() + wait);
-                            } else {
-                                tokio::time::sleep(wait).await;
-                            }
-                            self.spent.retries += 1;
-                        }
-                        Next::GiveUp(reason) => {
+                        Then::Again => self.retries += 1,
+                        Then::Stopped => return Sent::Stopped,
+                        Then::GiveUp(reason) => {
                             return Sent::Refused {
                                 status,
-                                message: format!("{}; {reason}", message()),
+                                message: format!("{message}; {reason}"),
                             };
                         }
                     }

@@ -2,17 +2,17 @@
 //! or only matched it, the shape last applied (with phone and email detail ids), a digest of it
 //! and the last outcome; and the intent of a write, made durable before the request leaves.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::shape::Shape;
+use crate::state::{StateError, StateStore};
 
-/// The sync tables, as one migration step (applied to a database whose `user_version` is below
-/// [`SCHEMA_VERSION`]).
+/// The sync tables: migration 2 of the state file (`crate::state::schema::MIGRATIONS`).
 pub const MIGRATION: &str = "
-CREATE TABLE IF NOT EXISTS sync_objects (
+CREATE TABLE sync_objects (
     key TEXT PRIMARY KEY NOT NULL,
     object_id INTEGER,
     origin TEXT NOT NULL CHECK (origin IN ('created', 'matched')),
@@ -21,11 +21,8 @@ CREATE TABLE IF NOT EXISTS sync_objects (
     outcome TEXT NOT NULL,
     pending TEXT
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sync_objects_object_id ON sync_objects (object_id);
+CREATE INDEX sync_objects_object_id ON sync_objects (object_id);
 ";
-
-/// The schema version of a sync database this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -35,11 +32,8 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error(
-        "{path}: the sync state has schema version {found}, newer than this build's {SCHEMA_VERSION}; \
-         use a newer aircall-dest"
-    )]
-    TooNew { path: String, found: i64 },
+    #[error(transparent)]
+    State(#[from] StateError),
     #[error("the sync state: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("the sync state holds a record it cannot read for key {key:?}: {message}")]
@@ -103,6 +97,7 @@ impl Entry {
 /// The sync state of one destination.
 pub struct SyncStore {
     conn: Connection,
+    state: Option<StateStore>,
 }
 
 impl std::fmt::Debug for SyncStore {
@@ -111,95 +106,83 @@ impl std::fmt::Debug for SyncStore {
     }
 }
 
-/// The state file of the destination at `destination_path`: one per destination (not per input,
-/// since a sync reads a new export every day), in `state_dir`.
-pub fn path_for(state_dir: &Path, destination_path: &Path) -> PathBuf {
-    use sha2::{Digest, Sha256};
-    let canonical =
-        std::fs::canonicalize(destination_path).unwrap_or_else(|_| destination_path.to_path_buf());
-    let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
-    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-    let stem = destination_path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "destination".into());
-    state_dir.join(format!("{stem}--{hex}.sync.sqlite"))
-}
-
 impl SyncStore {
-    /// Opens (creating) the state at `path` for a run: WAL, every commit synced to disk.
+    /// Opens (creating and migrating) the destination's state file at `path` for a run: the
+    /// state store's file, whose migrations include the sync tables; WAL, every commit synced.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let state = StateStore::open(path)?;
         let shown = path.display().to_string();
         let wrap = |source| StoreError::Open {
             path: shown.clone(),
             source,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
-                path: shown.clone(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
-        }
         let conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(wrap)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(wrap)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(wrap)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(wrap)?;
-        let store = Self { conn };
-        store.migrate(&shown)?;
+        let store = Self {
+            conn,
+            state: Some(state),
+        };
         store.prepare_seen()?;
         Ok(store)
     }
 
-    /// Opens the state for reading only (`plan`): a missing file reads as an empty state and is
-    /// not created.
+    /// Opens the state for reading only (`plan`): a missing file, or one from before the sync
+    /// tables, reads as an empty state and is neither created nor upgraded.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
         let wrap = |source| StoreError::Open {
             path: shown.clone(),
             source,
         };
-        let conn = if path.exists() {
-            Connection::open_with_flags(
+        let existing = if path.exists() {
+            let conn = Connection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
-            .map_err(wrap)?
-        } else {
-            let conn = Connection::open_in_memory().map_err(wrap)?;
-            conn.execute_batch(MIGRATION).map_err(wrap)?;
-            conn
-        };
-        let found: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(wrap)?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew { path: shown, found });
-        }
-        let store = Self { conn };
+            let found: u32 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(wrap)?;
+            let known = crate::state::schema::current_version();
+            if found > known {
+                return Err(StoreError::State(StateError::TooNew {
+                    path: shown,
+                    found,
+                    known,
+                }));
+            }
+            let has_tables: bool = conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sync_objects')",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(wrap)?;
+            has_tables.then_some(conn)
+        } else {
+            None
+        };
+        let conn = match existing {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_in_memory().map_err(wrap)?;
+                conn.execute_batch(MIGRATION).map_err(wrap)?;
+                conn
+            }
+        };
+        let store = Self { conn, state: None };
         store.prepare_seen()?;
         Ok(store)
     }
 
-    fn migrate(&self, shown: &str) -> Result<(), StoreError> {
-        let found: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: shown.to_string(),
-                found,
-            });
-        }
-        if found < SCHEMA_VERSION {
-            let tx = self.conn.unchecked_transaction()?;
-            tx.execute_batch(MIGRATION)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-            tx.commit()?;
-        }
-        Ok(())
+    /// The state store of the file, for the run history (`None` when opened read-only).
+    pub fn runs(&self) -> Option<&StateStore> {
+        self.state.as_ref()
     }
 
     /// The keys read in this pass live in a temporary table on disk, so a million-row export

@@ -1179,10 +1179,7 @@ fn files_holding_secrets_or_record_data_are_0600_after_a_real_run() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert!(
-        names.iter().any(|n| n.ends_with(".outcomes.jsonl")),
-        "{names:?}"
-    );
+    assert!(names.iter().any(|n| n.ends_with(".sqlite3")), "{names:?}");
     assert!(
         names.iter().any(|n| n.ends_with(".dead-letter.jsonl")),
         "{names:?}"

@@ -145,7 +145,7 @@ fn a_second_signal_stops_at_once_and_a_rerun_settles_what_was_in_doubt() {
     });
     signal(&child, "TERM");
     wait_for("the drain to begin", Duration::from_secs(10), || {
-        std::fs::read_to_string(&err).is_ok_and(|e| e.contains("stopping: no new records"))
+        std::fs::read_to_string(&err).is_ok_and(|e| e.contains("stopping: no new request starts"))
     });
     signal(&child, "INT");
     let first = end(&mut child, &out, &err);

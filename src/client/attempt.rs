@@ -1,0 +1,178 @@
+//! The attempt loop, once: wait for a rate-limit slot, send, classify the answer, then wait as
+//! the policy says (or give up) — and stop waiting the moment the run is stopped, so no request
+//! starts after a stop. Delivery and reconcile lookups both step through it.
+
+use std::time::{Duration, SystemTime};
+
+use rand::rngs::StdRng;
+use tokio::sync::watch;
+
+use super::{Action, Answer, HttpClient, Next, RateLimiter, Response, RetryPolicy, SendError};
+use crate::request::Request;
+
+/// Sees every attempt that was sent (for counting and the response capture).
+pub type Observer<'a> = dyn Fn(&Request, u32, &Result<Response, SendError>) + Send + Sync + 'a;
+
+/// What every attempt of a run shares.
+pub struct Attempts<'a> {
+    pub http: &'a HttpClient,
+    pub limiter: &'a RateLimiter,
+    pub policy: &'a RetryPolicy,
+    /// The credential's name, for the message of a 401/403.
+    pub credential: &'a str,
+    /// Pause after a 429 without reset headers.
+    pub fallback: Duration,
+    /// Becomes true when the run is stopped.
+    pub stop: watch::Receiver<bool>,
+    pub observe: &'a Observer<'a>,
+}
+
+/// One attempt that was sent, and what it means.
+pub struct Tried {
+    pub result: Result<Response, SendError>,
+    pub action: Action,
+}
+
+impl Tried {
+    pub fn status(&self) -> Option<u16> {
+        self.result.as_ref().ok().map(|r| r.status)
+    }
+
+    /// The last thing that went wrong, for messages: a status or a transport error.
+    pub fn last(&self) -> String {
+        match &self.result {
+            Ok(response) => format!("status {}", response.status),
+            Err(err) => format!("{}: {}", err.kind.describe(), err.message),
+        }
+    }
+}
+
+/// What to do after a retryable attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Then {
+    /// Waited as the policy asked: attempt again.
+    Again,
+    /// The run was stopped while waiting.
+    Stopped,
+    /// The policy's bounds are reached.
+    GiveUp(String),
+}
+
+impl Attempts<'_> {
+    /// Whether the run has been stopped.
+    pub fn stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Resolves once the run is stopped (never, if the stop signal is gone without one).
+    pub async fn until_stopped(&self) {
+        let mut stop = self.stop.clone();
+        if stop.wait_for(|s| *s).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Waits for a rate-limit slot; false when the run was stopped first (or meanwhile), in
+    /// which case nothing may be sent.
+    pub async fn slot(&self) -> bool {
+        tokio::select! {
+            biased;
+            () = self.until_stopped() => false,
+            () = self.limiter.acquire() => !self.stopped(),
+        }
+    }
+
+    /// Sends attempt number `attempt` of `request` (after [`Attempts::slot`]) and classifies it.
+    pub async fn send(&self, request: &Request, attempt: u32) -> Tried {
+        let result = self.http.send(request).await;
+        (self.observe)(request, attempt, &result);
+        let answer = result
+            .as_ref()
+            .map(|r| Answer {
+                status: r.status,
+                headers: &r.headers,
+            })
+            .map_err(|e| e.kind);
+        let action = super::classify(
+            answer,
+            request.method.is_idempotent(),
+            self.credential,
+            SystemTime::now(),
+            self.fallback,
+        );
+        Tried { result, action }
+    }
+
+    /// Sleeps `wait`; false when the run was stopped meanwhile.
+    pub async fn sleep(&self, wait: Duration) -> bool {
+        tokio::select! {
+            biased;
+            () = self.until_stopped() => false,
+            () = tokio::time::sleep(wait) => true,
+        }
+    }
+
+    /// After a retryable attempt (`after`: the server's own wait, from a 429), waits as the
+    /// policy says — a server wait pauses every sender — or gives up.
+    pub async fn retry_wait(
+        &self,
+        after: Option<Duration>,
+        attempt: u32,
+        first: tokio::time::Instant,
+        rng: &mut StdRng,
+    ) -> Then {
+        match self.policy.next(after, attempt, first.elapsed(), rng) {
+            Next::Wait { wait, pause: true } => {
+                self.limiter.pause_until(tokio::time::Instant::now() + wait);
+                Then::Again
+            }
+            Next::Wait { wait, pause: false } => {
+                if self.sleep(wait).await {
+                    Then::Again
+                } else {
+                    Then::Stopped
+                }
+            }
+            Next::GiveUp(reason) => Then::GiveUp(reason),
+        }
+    }
+
+    /// Sends an idempotent request (a lookup) until it has an answer: a 2xx or a 404 is one;
+    /// anything else that does not come right in the end is the reason it failed.
+    pub async fn answer(&self, request: &Request, rng: &mut StdRng) -> Result<Response, String> {
+        let first = tokio::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if !self.slot().await {
+                return Err(format!("GET {}: the run was stopped", request.url));
+            }
+            let tried = self.send(request, attempt).await;
+            let after = match tried.action {
+                Action::Success => return tried.result.map_err(|e| e.message),
+                Action::Reject => {
+                    let last = tried.last();
+                    return match tried.result {
+                        Ok(response) if response.status == 404 => Ok(response),
+                        _ => Err(format!("GET {} was refused ({last})", request.url)),
+                    };
+                }
+                Action::Fatal { message } => return Err(message),
+                // A GET: resending it is always safe.
+                Action::InDoubt => None,
+                Action::Retry { after } => after,
+            };
+            match self.retry_wait(after, attempt, first, rng).await {
+                Then::Again => {}
+                Then::Stopped => return Err(format!("GET {}: the run was stopped", request.url)),
+                Then::GiveUp(reason) => {
+                    return Err(format!(
+                        "GET {}: {reason}; last: {}",
+                        request.url,
+                        tried.last()
+                    ));
+                }
+            }
+        }
+    }
+}

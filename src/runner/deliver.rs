@@ -1,0 +1,600 @@
+//! One request's delivery: paced attempts through the client's one attempt loop, the intent
+//! made durable before the first leaves, each result turned into a step by the pure
+//! disposition, and one end written to the state store. A stop ends it before any new attempt.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use rand::rngs::StdRng;
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, watch};
+
+use super::capture::{CaptureEntry, ResponseCapture, capped_body, headers_object};
+use super::dead_letter::{DeadLetter, DeadLetterFile, Reason};
+use super::disposition::{Disposition, GaveUp, disposition, gave_up};
+use super::in_doubt::{self, AfterLookup};
+use super::reader::Job;
+use super::reconcile::{self, Lookup, LookupKind, Reconciled};
+use super::{Event, EventFn};
+use crate::client::{
+    Attempts, HttpClient, RateLimiter, Response, RetryPolicy, SendError, Then, Tried,
+};
+use crate::credentials::AuthKind;
+use crate::destination::{InDoubtPolicy, OnRejected};
+use crate::records::RecordNo;
+use crate::request::Request;
+use crate::state::{AttemptId, Ledger, Outcome};
+
+/// What delivery tasks share.
+pub(super) struct Shared {
+    pub http: HttpClient,
+    pub limiter: RateLimiter,
+    pub interval: Option<Duration>,
+    pub policy: RetryPolicy,
+    pub fallback: Duration,
+    pub ledger: Option<Ledger>,
+    pub dead_letters: DeadLetterFile,
+    pub capture: ResponseCapture,
+    pub credential: String,
+    pub auth_kind: Option<AuthKind>,
+    pub in_doubt: InDoubtPolicy,
+    pub resend_in_doubt: bool,
+    /// How this destination's creates can be looked up, if they can.
+    pub lookup: Option<LookupKind>,
+    /// No lookup of an earlier run's in-doubt request before this (see `run`).
+    pub reconcile_after: Option<tokio::time::Instant>,
+    pub on_rejected: OnRejected,
+    /// True once the run is stopped: no attempt starts after that.
+    pub stop: watch::Receiver<bool>,
+    pub requests: AtomicU64,
+    /// In-doubt creates looked up and found (recorded as delivered) or not found (sent).
+    pub reconciled_found: AtomicU64,
+    pub reconciled_missing: AtomicU64,
+    pub retries: AtomicU64,
+    pub http_429: AtomicU64,
+    pub dead_letters_written: AtomicU64,
+    pub control: mpsc::UnboundedSender<Control>,
+    pub events: EventFn,
+}
+
+/// What a delivery task tells the dispatcher besides its own end.
+pub(super) enum Control {
+    Fatal(String),
+    StopOnRejected,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// No attempt left: not part of this run.
+    NotSent,
+    /// An attempt may be at the server.
+    InFlight,
+    /// Attempted, and known not to have been applied: the next run sends it.
+    NotApplied,
+    Delivered,
+    DeadLettered,
+    InDoubt,
+}
+
+/// A delivery's records and the phase it last reached (read when the task is cut off).
+pub(super) struct Flight {
+    pub records: Vec<RecordNo>,
+    phase: Mutex<Phase>,
+    attempt: Mutex<Option<AttemptId>>,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Plain values: a panic elsewhere cannot leave them torn.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Flight {
+    pub fn new(records: Vec<RecordNo>) -> Flight {
+        Flight {
+            records,
+            phase: Mutex::new(Phase::NotSent),
+            attempt: Mutex::new(None),
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        *locked(&self.phase)
+    }
+
+    /// Notes `phase` and returns it (a task's end is the phase it reached).
+    fn set(&self, phase: Phase) -> Phase {
+        *locked(&self.phase) = phase;
+        phase
+    }
+
+    pub fn attempt(&self) -> Option<AttemptId> {
+        *locked(&self.attempt)
+    }
+}
+
+impl Shared {
+    fn attempts<'a>(&'a self, observe: &'a crate::client::Observer<'a>) -> Attempts<'a> {
+        Attempts {
+            http: &self.http,
+            limiter: &self.limiter,
+            policy: &self.policy,
+            credential: &self.credential,
+            fallback: self.fallback,
+            stop: self.stop.clone(),
+            observe,
+        }
+    }
+
+    /// Counts an attempt that was sent and writes it to the response capture.
+    fn observe(&self, request: &Request, attempt: u32, result: &Result<Response, SendError>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if attempt > 1 {
+            self.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        if matches!(result, Ok(response) if response.status == 429) {
+            self.http_429.fetch_add(1, Ordering::Relaxed);
+        }
+        capture(self, request, attempt, result);
+    }
+
+    /// Writes how `flight` ended to the state store, waiting for the commit.
+    async fn outcome(
+        &self,
+        flight: &Flight,
+        outcome: Outcome,
+        status: Option<u16>,
+        detail: Option<&str>,
+    ) {
+        let Some(ledger) = &self.ledger else { return };
+        if let Err(err) = ledger
+            .outcome(flight.attempt(), &flight.records, outcome, status, detail)
+            .await
+        {
+            let _ = self.control.send(Control::Fatal(err.to_string()));
+        }
+    }
+
+    fn in_doubt_event(&self, records: &[RecordNo], message: String) {
+        (self.events)(Event::InDoubt {
+            records: records.to_vec(),
+            message,
+        });
+    }
+}
+
+/// Delivers one request and returns the phase it ended in.
+pub(super) async fn deliver(
+    shared: Arc<Shared>,
+    job: Job,
+    flight: Arc<Flight>,
+    mut rng: StdRng,
+) -> Phase {
+    let observe = |request: &Request, attempt: u32, result: &Result<Response, SendError>| {
+        shared.observe(request, attempt, result)
+    };
+    let attempts = shared.attempts(&observe);
+    let request = &job.request;
+    let records = &request.records;
+    let method = request.method;
+    if job.reconcile {
+        // An earlier run sent this create and never learned the outcome: look before sending.
+        flight.set(Phase::InFlight);
+        if let Some(at) = shared.reconcile_after
+            && !attempts
+                .sleep(at.saturating_duration_since(tokio::time::Instant::now()))
+                .await
+        {
+            // Stopped before looking: the record stays as the store says, in doubt.
+            return flight.set(Phase::NotSent);
+        }
+        let reconciled = look_up(&shared, &attempts, request, &mut rng).await;
+        if attempts.stopped() && matches!(reconciled, Reconciled::Unknown(_)) {
+            return flight.set(Phase::NotSent);
+        }
+        match in_doubt::after_lookup(reconciled, shared.resend_in_doubt) {
+            AfterLookup::Delivered => return delivered(&shared, &flight, None).await,
+            AfterLookup::Send => flight.set(Phase::NotSent),
+            AfterLookup::Report(reason) => {
+                shared.in_doubt_event(
+                    records,
+                    format!("sent by an earlier run whose outcome is unknown, and the lookup could not tell: {reason}"),
+                );
+                return flight.set(Phase::InDoubt);
+            }
+        };
+    }
+    let first = tokio::time::Instant::now();
+    let mut attempt = 0u32;
+    // Once an attempt may have been applied, the request stays in doubt until an answer settles it.
+    let mut maybe_applied = job.resent_in_doubt;
+    loop {
+        attempt += 1;
+        if !attempts.slot().await {
+            return stopped(&shared, &flight, maybe_applied).await;
+        }
+        flight.set(Phase::InFlight);
+        // The intent is durable before the request leaves; written after the slot so a run
+        // stopped while waiting for it leaves no false "in doubt" behind.
+        if attempt == 1
+            && let Some(ledger) = &shared.ledger
+        {
+            match ledger.intent(records, method, &request.url).await {
+                Ok(id) => *locked(&flight.attempt) = Some(id),
+                Err(err) => {
+                    let _ = shared.control.send(Control::Fatal(err.to_string()));
+                    return flight.set(Phase::NotSent);
+                }
+            }
+        }
+        let tried = attempts.send(request, attempt).await;
+        let earlier_maybe_applied = maybe_applied;
+        match &tried.result {
+            Err(err) if err.kind.maybe_applied() => maybe_applied = true,
+            Ok(_) => maybe_applied = false,
+            Err(_) => {}
+        }
+        let on_in_doubt = in_doubt::decide(
+            method,
+            shared.in_doubt,
+            shared.resend_in_doubt,
+            shared.lookup.is_some(),
+        );
+        let error_text = tried
+            .result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {}", e.kind.describe(), e.message));
+        let after = match disposition(
+            tried.action.clone(),
+            method,
+            tried.status(),
+            earlier_maybe_applied,
+            on_in_doubt,
+        ) {
+            Disposition::Delivered => return delivered(&shared, &flight, tried.status()).await,
+            Disposition::DeadLetter => {
+                let mut message = format!(
+                    "the API refused the request with {}",
+                    tried.status().map_or("no status".into(), |s| s.to_string())
+                );
+                if let Some(reason) = tried.result.as_ref().ok().and_then(|r| api_reason(&r.body)) {
+                    message.push_str(": ");
+                    message.push_str(&reason);
+                }
+                let phase = dead_letter(
+                    &shared,
+                    &job,
+                    &flight,
+                    Reason::Rejected,
+                    &tried,
+                    attempt,
+                    message,
+                )
+                .await;
+                if shared.on_rejected == OnRejected::Stop {
+                    let _ = shared.control.send(Control::StopOnRejected);
+                }
+                return phase;
+            }
+            Disposition::Fatal(message) => {
+                // A 401/403 answer means the request was not applied: a rerun sends it again.
+                shared
+                    .outcome(&flight, Outcome::NotApplied, tried.status(), Some(&message))
+                    .await;
+                let _ = shared.control.send(Control::Fatal(message));
+                return flight.set(Phase::NotApplied);
+            }
+            Disposition::ReportInDoubt => {
+                shared.in_doubt_event(records, format!(
+                    "{}; the request may have been applied, so it is not sent again (use --resend-in-doubt to send it anyway)",
+                    error_text.as_deref().unwrap_or("no answer")
+                ));
+                return flight.set(Phase::InDoubt);
+            }
+            Disposition::LookUp => {
+                // A server that gave no answer may still be applying the request: wait as a
+                // retry would before looking, so the lookup sees a create that was landing.
+                if !attempts
+                    .sleep(shared.policy.backoff(attempt, &mut rng))
+                    .await
+                {
+                    return stopped(&shared, &flight, maybe_applied).await;
+                }
+                let reconciled = look_up(&shared, &attempts, request, &mut rng).await;
+                let absent = reconciled == Reconciled::NotFound;
+                match in_doubt::after_lookup(reconciled, shared.resend_in_doubt) {
+                    AfterLookup::Delivered => return delivered(&shared, &flight, None).await,
+                    AfterLookup::Send => {
+                        if absent {
+                            maybe_applied = false;
+                        }
+                        None
+                    }
+                    AfterLookup::Report(reason) => {
+                        shared.in_doubt_event(records, format!(
+                            "{}; the request may have been applied and the lookup could not tell ({reason}), so it is not sent again",
+                            error_text.as_deref().unwrap_or("no answer")
+                        ));
+                        return flight.set(Phase::InDoubt);
+                    }
+                }
+            }
+            Disposition::Retry(after) => after,
+        };
+        // While it waits, a cut-off delivery is in doubt only if an attempt may have applied.
+        flight.set(if maybe_applied {
+            Phase::InFlight
+        } else {
+            Phase::NotApplied
+        });
+        match attempts.retry_wait(after, attempt, first, &mut rng).await {
+            Then::Again => {}
+            Then::Stopped => return stopped(&shared, &flight, maybe_applied).await,
+            Then::GiveUp(reason) => {
+                let last_error = tried.result.as_ref().err().map(|e| e.kind);
+                return match gave_up(last_error, maybe_applied) {
+                    GaveUp::Unreachable => {
+                        if !maybe_applied {
+                            shared
+                                .outcome(&flight, Outcome::NotApplied, None, Some(&reason))
+                                .await;
+                        }
+                        let _ = shared.control.send(Control::Fatal(format!(
+                            "cannot reach {} ({reason}; last: {}); stopping, the next run sends what is left",
+                            host_of(&request.url),
+                            tried.last()
+                        )));
+                        flight.set(if maybe_applied {
+                            Phase::InDoubt
+                        } else {
+                            Phase::NotApplied
+                        })
+                    }
+                    GaveUp::InDoubt => {
+                        shared.in_doubt_event(
+                            records,
+                            format!("{reason}; the last attempt may have been applied"),
+                        );
+                        flight.set(Phase::InDoubt)
+                    }
+                    GaveUp::DeadLetter => {
+                        let message = match (&error_text, tried.status()) {
+                            (Some(error), _) => format!("{reason}; last: {error}"),
+                            (None, Some(status)) => format!("{reason}; last status {status}"),
+                            (None, None) => reason,
+                        };
+                        dead_letter(
+                            &shared,
+                            &job,
+                            &flight,
+                            Reason::GaveUp,
+                            &tried,
+                            attempt,
+                            message,
+                        )
+                        .await
+                    }
+                };
+            }
+        }
+    }
+}
+
+/// The run was stopped before the next attempt: an attempt that may have been applied leaves
+/// the records in doubt; otherwise they were never sent, or are known not applied.
+async fn stopped(shared: &Shared, flight: &Flight, maybe_applied: bool) -> Phase {
+    if maybe_applied {
+        shared.in_doubt_event(
+            &flight.records,
+            "the run was stopped before an answer settled whether the request was applied".into(),
+        );
+        return flight.set(Phase::InDoubt);
+    }
+    if flight.attempt().is_some() {
+        shared
+            .outcome(
+                flight,
+                Outcome::NotApplied,
+                None,
+                Some("the run was stopped"),
+            )
+            .await;
+        return flight.set(Phase::NotApplied);
+    }
+    flight.set(Phase::NotSent)
+}
+
+/// `scheme://host:port` of a URL, for messages.
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| {
+                format!(
+                    "{h}{}",
+                    u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                )
+            })
+        })
+        .unwrap_or_else(|| url.to_string())
+}
+
+/// Marks the request delivered, in memory and durably.
+async fn delivered(shared: &Shared, flight: &Flight, status: Option<u16>) -> Phase {
+    shared
+        .outcome(flight, Outcome::Delivered, status, None)
+        .await;
+    flight.set(Phase::Delivered)
+}
+
+/// Looks an in-doubt create up through the run's attempt loop; each lookup attempt is counted
+/// as a request and captured like any other call.
+async fn look_up(
+    shared: &Shared,
+    attempts: &Attempts<'_>,
+    request: &Request,
+    rng: &mut StdRng,
+) -> Reconciled {
+    let Some(lookup) = shared
+        .lookup
+        .and_then(|kind| Lookup::of_request(kind, request))
+    else {
+        return Reconciled::Unknown("its request holds nothing the API can look it up by".into());
+    };
+    let reconciled = reconcile::reconcile(attempts, &lookup, request, rng).await;
+    match &reconciled {
+        Reconciled::Found => shared.reconciled_found.fetch_add(1, Ordering::Relaxed),
+        Reconciled::NotFound => shared.reconciled_missing.fetch_add(1, Ordering::Relaxed),
+        Reconciled::Unknown(_) => 0,
+    };
+    reconciled
+}
+
+/// Writes the request's records to the dead-letter file and the store.
+async fn dead_letter(
+    shared: &Arc<Shared>,
+    job: &Job,
+    flight: &Flight,
+    reason: Reason,
+    tried: &Tried,
+    attempts: u32,
+    message: String,
+) -> Phase {
+    let mut letter = DeadLetter::new(reason, job.request.records.clone(), message.clone());
+    letter.line = job.line;
+    letter.record_values = job.values.clone();
+    letter.request = Some(job.request.preview_json(shared.auth_kind));
+    letter.status = tried.status();
+    letter.response_body = tried.result.as_ref().ok().map(|r| capped_body(&r.body));
+    letter.attempts = attempts;
+    let written = {
+        let shared = shared.clone();
+        tokio::task::spawn_blocking(move || shared.dead_letters.write(&letter)).await
+    };
+    let failure = match written {
+        Ok(Ok(())) => None,
+        Ok(Err(err)) => Some(format!(
+            "cannot write the dead-letter file {}: {err}",
+            shared.dead_letters.path().display()
+        )),
+        Err(err) => Some(format!("cannot write the dead-letter file: {err}")),
+    };
+    if let Some(failure) = failure {
+        let _ = shared.control.send(Control::Fatal(failure));
+        return flight.set(Phase::InDoubt);
+    }
+    shared.dead_letters_written.fetch_add(1, Ordering::Relaxed);
+    (shared.events)(Event::DeadLettered {
+        records: job.request.records.clone(),
+        message: message.clone(),
+    });
+    shared
+        .outcome(
+            flight,
+            Outcome::DeadLettered,
+            tried.status(),
+            Some(&message),
+        )
+        .await;
+    flight.set(Phase::DeadLettered)
+}
+
+fn capture(shared: &Shared, request: &Request, attempt: u32, result: &Result<Response, SendError>) {
+    let (status, latency, headers, body, error) = match result {
+        Ok(response) => (
+            Some(response.status),
+            response.latency,
+            headers_object(&response.headers),
+            Some(capped_body(&response.body)),
+            None,
+        ),
+        Err(err) => (
+            None,
+            err.latency,
+            Map::new(),
+            None,
+            Some(format!("{}: {}", err.kind.describe(), err.message)),
+        ),
+    };
+    let entry = CaptureEntry {
+        time: super::timestamp(SystemTime::now()),
+        method: request.method.as_str().to_string(),
+        url: request.url.clone(),
+        records: request.records.clone(),
+        attempt,
+        status,
+        latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+        response_headers: headers,
+        body,
+        error,
+    };
+    if let Err(err) = shared.capture.record(&entry) {
+        tracing::warn!("cannot write the response capture: {err}");
+    }
+}
+
+/// The reason an Aircall error body gives (`error`, `troubleshoot`, `message`, `errors`), in one line.
+fn api_reason(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object()?;
+    let mut parts = Vec::new();
+    for key in ["error", "message", "troubleshoot"] {
+        if let Some(text) = object.get(key).and_then(Value::as_str) {
+            parts.push(text.to_string());
+        }
+    }
+    if let Some(errors) = object.get("errors").filter(|e| !e.is_null()) {
+        parts.push(errors.to_string());
+    }
+    (!parts.is_empty()).then(|| parts.join(" — "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_reasons_read_every_aircall_error_shape() {
+        assert_eq!(
+            api_reason(br#"{"error":"Not found","troubleshoot":"Check the id"}"#).as_deref(),
+            Some("Not found — Check the id")
+        );
+        assert_eq!(
+            api_reason(br#"{"message":"Forbidden"}"#).as_deref(),
+            Some("Forbidden")
+        );
+        assert_eq!(
+            api_reason(br#"{"error":"Unprocessable Entity","errors":{"phone":["invalid"]}}"#)
+                .as_deref(),
+            Some(r#"Unprocessable Entity — {"phone":["invalid"]}"#)
+        );
+        assert_eq!(api_reason(b"<html>"), None);
+        assert_eq!(api_reason(b"{}"), None);
+    }
+
+    #[test]
+    fn a_flight_remembers_the_last_phase_it_reached() {
+        let flight = Flight::new(vec![RecordNo(1)]);
+        assert_eq!(flight.phase(), Phase::NotSent);
+        assert_eq!(flight.set(Phase::InFlight), Phase::InFlight);
+        assert_eq!(flight.phase(), Phase::InFlight);
+        assert_eq!(flight.attempt(), None);
+    }
+
+    #[test]
+    fn hosts_are_shown_with_their_port() {
+        assert_eq!(
+            host_of("http://127.0.0.1:8080/v1/contacts"),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(
+            host_of("https://api.aircall.io/v1/contacts"),
+            "api.aircall.io"
+        );
+        assert_eq!(host_of("not a url"), "not a url");
+    }
+}

@@ -1,0 +1,303 @@
+//! The dispatcher: takes the reader's work, keeps up to `concurrency` deliveries in flight, and
+//! is the one place that counts outcomes, so every record read ends in exactly one summary
+//! field. Stops (a signal, the wizard, a fatal answer) reach every delivery at once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::dead_letter::{DeadLetter, Reason};
+use super::deliver::{Control, Flight, Phase, Shared, deliver};
+use super::reader::{READ_FLUSH, READ_HALT, Work};
+use super::summary::{Progress, Summary, eta};
+use super::{DryRun, Ending, Event, EventFn, StopRequest};
+use crate::destination::OnInvalid;
+use crate::state::Outcome;
+
+pub(super) struct Dispatcher {
+    pub shared: Arc<Shared>,
+    pub started: Instant,
+    pub dry_run: bool,
+    pub concurrency: usize,
+    pub drain_timeout: Duration,
+    pub on_invalid: OnInvalid,
+    pub records_per_request: usize,
+    pub total: Arc<AtomicU64>,
+    pub events: EventFn,
+    pub seed: u64,
+    pub next_task: u64,
+    pub counts: Summary,
+    /// Records counted as read whose delivery never started or is known not to have applied.
+    pub abandoned: u64,
+    pub would_send: DryRun,
+    pub flights: HashMap<tokio::task::Id, Arc<Flight>>,
+    pub tasks: JoinSet<Phase>,
+    /// Tells every delivery that the run is stopped.
+    pub stop_tasks: watch::Sender<bool>,
+    pub reader_stop: Arc<AtomicU8>,
+    pub ending: Option<Ending>,
+}
+
+impl Dispatcher {
+    pub async fn run(
+        &mut self,
+        mut work: mpsc::Receiver<Work>,
+        mut control: mpsc::UnboundedReceiver<Control>,
+        mut stop: watch::Receiver<StopRequest>,
+    ) {
+        let mut taking = true;
+        let mut stop_open = true;
+        let mut deadline: Option<tokio::time::Instant> = None;
+        let mut halt = false;
+        // A stop asked before the run began still counts.
+        match *stop.borrow_and_update() {
+            StopRequest::None => {}
+            StopRequest::Drain => self.begin_drain(Ending::Interrupted, true, &mut deadline),
+            StopRequest::Now => {
+                self.ending.get_or_insert(Ending::Interrupted);
+                halt = true;
+            }
+        }
+        while !halt {
+            if !taking && self.tasks.is_empty() {
+                break;
+            }
+            let room = taking && self.tasks.len() < self.concurrency;
+            let drain_at = deadline;
+            tokio::select! {
+                biased;
+                changed = stop.changed(), if stop_open => {
+                    if changed.is_err() {
+                        stop_open = false;
+                        continue;
+                    }
+                    let request = *stop.borrow_and_update();
+                    match request {
+                        StopRequest::None => {}
+                        StopRequest::Drain if deadline.is_none() => self.begin_drain(Ending::Interrupted, true, &mut deadline),
+                        // A second request while draining, or an explicit "now", stops at once.
+                        StopRequest::Drain | StopRequest::Now => {
+                            self.ending.get_or_insert(Ending::Interrupted);
+                            halt = true;
+                        }
+                    }
+                }
+                Some(message) = control.recv() => {
+                    let (ending, flush) = match message {
+                        Control::Fatal(message) => (Ending::Fatal(message), false),
+                        Control::StopOnRejected => (Ending::StoppedOnRejected, false),
+                    };
+                    if deadline.is_none() {
+                        self.begin_drain(ending, flush, &mut deadline);
+                        work.close();
+                        taking = false;
+                    } else {
+                        self.ending.get_or_insert(ending);
+                    }
+                }
+                () = sleep_until(drain_at), if drain_at.is_some() => {
+                    halt = true;
+                }
+                Some(joined) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
+                    match joined {
+                        Ok((id, phase)) => self.settle(id, Some(phase)),
+                        Err(err) => self.settle(err.id(), None),
+                    }
+                }
+                item = work.recv(), if room => match item {
+                    None => taking = false,
+                    Some(item) => {
+                        if self.take(item) {
+                            // `on_invalid = "stop"`: nothing more is sent.
+                            self.begin_drain(Ending::StoppedOnInvalid, false, &mut deadline);
+                            work.close();
+                            taking = false;
+                        }
+                    }
+                },
+            }
+        }
+        // Hard stop: whatever is still in flight is cut off; its records are in doubt if their
+        // request may have left, else they were never really attempted.
+        self.reader_stop.store(READ_HALT, Ordering::Relaxed);
+        let _ = self.stop_tasks.send(true);
+        work.close();
+        self.tasks.abort_all();
+        while let Some(joined) = self.tasks.join_next_with_id().await {
+            match joined {
+                Ok((id, phase)) => self.settle(id, Some(phase)),
+                Err(err) => self.settle(err.id(), None),
+            }
+        }
+        self.report();
+    }
+
+    fn begin_drain(
+        &mut self,
+        ending: Ending,
+        flush: bool,
+        deadline: &mut Option<tokio::time::Instant>,
+    ) {
+        self.ending.get_or_insert(ending);
+        // Stop means stop: no delivery starts another attempt (or its first) after this.
+        let _ = self.stop_tasks.send(true);
+        self.reader_stop.store(
+            if flush { READ_FLUSH } else { READ_HALT },
+            Ordering::Relaxed,
+        );
+        *deadline = Some(tokio::time::Instant::now() + self.drain_timeout);
+    }
+
+    /// Handles one item from the reader; returns true when the run must stop (`on_invalid`).
+    fn take(&mut self, item: Work) -> bool {
+        match item {
+            Work::Skipped(n) => {
+                self.counts.records_read += n;
+                self.counts.skipped_already_done += n;
+            }
+            Work::InDoubt(records) => {
+                let n = records.len() as u64;
+                self.counts.records_read += n;
+                self.counts.in_doubt += n;
+                let message =
+                    "sent by an earlier run whose outcome is unknown; not sent again".to_string();
+                (self.events)(Event::InDoubt { records, message });
+            }
+            Work::Invalid { invalid, value } => {
+                self.counts.records_read += 1;
+                self.counts.invalid += 1;
+                (self.events)(Event::Invalid(invalid.clone()));
+                if !self.dry_run {
+                    let reason = if value.is_some() {
+                        Reason::Invalid
+                    } else {
+                        Reason::Unreadable
+                    };
+                    let mut letter =
+                        DeadLetter::new(reason, vec![invalid.record], invalid.reason.clone());
+                    letter.line = Some(invalid.line);
+                    letter.record_values = value.into_iter().collect();
+                    match self.shared.dead_letters.write(&letter) {
+                        Ok(()) => {
+                            self.shared
+                                .dead_letters_written
+                                .fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(err) => tracing::warn!("cannot write the dead-letter file: {err}"),
+                    }
+                    if let Some(ledger) = &self.shared.ledger
+                        && let Err(err) = ledger.outcome_queued(
+                            None,
+                            &[invalid.record],
+                            Outcome::Invalid,
+                            None,
+                            Some(&invalid.reason),
+                        )
+                    {
+                        tracing::warn!("cannot write the state file: {err}");
+                    }
+                }
+                self.report();
+                return self.on_invalid == OnInvalid::Stop;
+            }
+            Work::Send(job) => {
+                let n = job.request.records.len() as u64;
+                self.counts.records_read += n;
+                if self.dry_run {
+                    self.would_send.records += n;
+                    self.would_send.requests += 1;
+                } else {
+                    let flight = Arc::new(Flight::new(job.request.records.clone()));
+                    let rng = StdRng::seed_from_u64(self.seed.wrapping_add(self.next_task));
+                    self.next_task += 1;
+                    let handle =
+                        self.tasks
+                            .spawn(deliver(self.shared.clone(), job, flight.clone(), rng));
+                    self.flights.insert(handle.id(), flight);
+                }
+            }
+        }
+        self.report();
+        false
+    }
+
+    /// Counts a delivery by the phase it ended in (`None`: cut off; then by the phase it
+    /// last reached).
+    fn settle(&mut self, id: tokio::task::Id, ended: Option<Phase>) {
+        let Some(flight) = self.flights.remove(&id) else {
+            return;
+        };
+        let n = flight.records.len() as u64;
+        match ended.unwrap_or_else(|| flight.phase()) {
+            Phase::Delivered => self.counts.delivered += n,
+            Phase::DeadLettered => self.counts.dead_lettered += n,
+            Phase::InFlight | Phase::InDoubt => self.counts.in_doubt += n,
+            phase @ (Phase::NotSent | Phase::NotApplied) => {
+                // Never sent, or known not applied: not an attempt at all, so not a record "read"
+                // for this run's accounting; the state store sends it next time.
+                if ended.is_none()
+                    && phase == Phase::NotApplied
+                    && let Some(ledger) = &self.shared.ledger
+                    && let Err(err) = ledger.outcome_queued(
+                        flight.attempt(),
+                        &flight.records,
+                        Outcome::NotApplied,
+                        None,
+                        Some("the run was stopped"),
+                    )
+                {
+                    tracing::warn!("cannot write the state file: {err}");
+                }
+                self.abandoned += n;
+            }
+        }
+        self.report();
+    }
+
+    fn report(&self) {
+        let mut summary = self.counts;
+        summary.records_read = summary.records_read.saturating_sub(self.abandoned);
+        summary.requests = self.shared.requests.load(Ordering::Relaxed);
+        summary.retries = self.shared.retries.load(Ordering::Relaxed);
+        summary.http_429 = self.shared.http_429.load(Ordering::Relaxed);
+        let elapsed = self.started.elapsed();
+        summary.duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        let total = self.total.load(Ordering::Relaxed);
+        let total = (total != u64::MAX).then_some(total);
+        let worked = summary.accounted() - summary.skipped_already_done + self.would_send.records;
+        let per_sec = if elapsed.as_secs_f64() > 0.0 {
+            worked as f64 / elapsed.as_secs_f64()
+        } else {
+            0.0
+        };
+        let interval = if self.dry_run {
+            None
+        } else {
+            self.shared.interval
+        };
+        let eta = total.and_then(|total| {
+            let remaining = total.saturating_sub(summary.accounted() + self.would_send.records);
+            eta(remaining, self.records_per_request, interval, per_sec)
+        });
+        (self.events)(Event::Progress(Progress {
+            summary,
+            total_records: total,
+            in_flight: self.tasks.len(),
+            records_per_minute: per_sec * 60.0,
+            eta,
+        }));
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

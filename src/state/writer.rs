@@ -1,0 +1,226 @@
+//! The one writer of a run's state: a thread that owns the connection and commits every intent
+//! and outcome waiting for it in one transaction (group commit). One WAL sync then serves a
+//! whole wave of concurrent deliveries, and nobody is told "durable" before the commit returned.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, params};
+use tokio::sync::oneshot;
+
+use super::{RunId, StateError};
+
+/// Most commands folded into one transaction; more wait for the next.
+const MAX_BATCH: usize = 4096;
+
+/// One change to the state file.
+#[derive(Debug)]
+pub(super) enum Change {
+    /// A request is about to leave; answers with the attempt's row id.
+    Intent {
+        records: String,
+        first_record: i64,
+        method: &'static str,
+        url: String,
+        at_ms: i64,
+    },
+    /// How a request (or records with no request, e.g. invalid ones) ended.
+    Outcome {
+        attempt: Option<i64>,
+        records: String,
+        first_record: i64,
+        outcome: &'static str,
+        status: Option<u16>,
+        detail: Option<String>,
+        at_ms: i64,
+    },
+    /// The run's end.
+    FinishRun {
+        exit_code: i32,
+        summary_json: String,
+        first_error: Option<String>,
+        at_ms: i64,
+    },
+}
+
+type Reply = Option<oneshot::Sender<Result<i64, String>>>;
+
+pub(super) struct Writer {
+    tx: Option<mpsc::Sender<(Change, Reply)>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+impl Writer {
+    pub(super) fn start(
+        conn: Connection,
+        input_id: i64,
+        run_id: RunId,
+        path: &str,
+    ) -> Result<Writer, StateError> {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("state-writer".into())
+            .spawn(move || write_loop(conn, input_id, run_id, rx))
+            .map_err(|source| StateError::Io {
+                path: path.to_string(),
+                source,
+            })?;
+        Ok(Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a change; the answer (when asked for) comes once its transaction committed.
+    pub(super) fn submit(&self, change: Change, reply: Reply) -> Result<(), String> {
+        match &self.tx {
+            Some(tx) => tx
+                .send((change, reply))
+                .map_err(|_| "the state writer has stopped".to_string()),
+            None => Err("the state writer is closed".to_string()),
+        }
+    }
+
+    /// Commits everything queued and stops the thread.
+    pub(super) fn close(&mut self) {
+        self.tx = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn write_loop(
+    mut conn: Connection,
+    input_id: i64,
+    run_id: RunId,
+    rx: mpsc::Receiver<(Change, Reply)>,
+) {
+    // After a failed commit nothing more is written: later changes could otherwise land while
+    // an earlier one they depend on did not.
+    let mut failed: Option<String> = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let results = match &failed {
+            Some(message) => vec![Err(message.clone()); batch.len()],
+            None => match commit(&mut conn, input_id, run_id, &batch) {
+                Ok(ids) => ids.into_iter().map(Ok).collect(),
+                Err(err) => {
+                    let message = err.to_string();
+                    failed = Some(message.clone());
+                    vec![Err(message); batch.len()]
+                }
+            },
+        };
+        for ((_, reply), result) in batch.into_iter().zip(results) {
+            if let Some(reply) = reply {
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+/// Writes a batch in one transaction; returns each change's row id (0 when it has none).
+fn commit(
+    conn: &mut Connection,
+    input_id: i64,
+    run_id: RunId,
+    batch: &[(Change, Reply)],
+) -> rusqlite::Result<Vec<i64>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut ids = Vec::with_capacity(batch.len());
+    {
+        let mut intent = tx.prepare_cached(
+            "INSERT INTO attempts (input_id, run_id, first_record, records, method, url, sent_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let mut update = tx.prepare_cached(
+            "UPDATE attempts SET outcome = ?2, outcome_at_ms = ?3, status = ?4, detail = ?5 WHERE id = ?1",
+        )?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO attempts (input_id, run_id, first_record, records, outcome, outcome_at_ms, status, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for (change, _) in batch {
+            match change {
+                Change::Intent {
+                    records,
+                    first_record,
+                    method,
+                    url,
+                    at_ms,
+                } => {
+                    intent.execute(params![
+                        input_id,
+                        run_id,
+                        first_record,
+                        records,
+                        method,
+                        url,
+                        at_ms
+                    ])?;
+                    ids.push(tx.last_insert_rowid());
+                }
+                Change::Outcome {
+                    attempt,
+                    records,
+                    first_record,
+                    outcome,
+                    status,
+                    detail,
+                    at_ms,
+                } => {
+                    let updated = match attempt {
+                        Some(id) => update.execute(params![id, outcome, at_ms, status, detail])?,
+                        None => 0,
+                    };
+                    if updated == 0 {
+                        insert.execute(params![
+                            input_id,
+                            run_id,
+                            first_record,
+                            records,
+                            outcome,
+                            at_ms,
+                            status,
+                            detail
+                        ])?;
+                    }
+                    ids.push(0);
+                }
+                Change::FinishRun {
+                    exit_code,
+                    summary_json,
+                    first_error,
+                    at_ms,
+                } => {
+                    tx.execute(
+                        "UPDATE runs SET finished_at_ms = ?2, exit_code = ?3, summary_json = ?4, first_error = ?5 WHERE id = ?1",
+                        params![run_id, at_ms, exit_code, summary_json, first_error],
+                    )?;
+                    ids.push(0);
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(ids)
+}
