@@ -719,6 +719,20 @@ impl Destination {
         }
         if let Some(sync) = &self.sync {
             sync.check(self.request.method, &self.request.url, &mut problems);
+            if self.request.content_format != ContentFormat::Json {
+                problems.push(Problem::new(
+                    &["request", "content_format"],
+                    "[sync] sends JSON bodies, as Aircall reads them: set content_format = \"json\""
+                        .into(),
+                ));
+            }
+            if self.batching.enabled {
+                problems.push(Problem::new(
+                    &["batching", "enabled"],
+                    "[sync] sends one request per change of one object: batching must be off"
+                        .into(),
+                ));
+            }
         }
         if problems.is_empty() {
             Ok(())
