@@ -144,6 +144,9 @@ pub struct PreviewArgs {
     /// Print at most N requests.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Where the sync state lives, for a destination with [sync] (default: as for `run`).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -22,7 +22,7 @@ use crate::sync::{self, diff};
 pub fn run(args: &PlanArgs) -> Outcome {
     let destination = context::load(&args.dest)?;
     let (settings, resource) = sync::target(&destination, &args.dest)?;
-    let (plan, _) = context::preview_plan(&destination, &args.dest)?;
+    let (plan, auth_kind) = context::preview_plan(&destination, &args.dest)?;
     let api = Api::new(
         resource,
         &destination.request.url,
@@ -44,7 +44,7 @@ pub fn run(args: &PlanArgs) -> Outcome {
     let order = settings.match_order(resource);
     let input = context::input(&destination, &args.dest, args.input.as_deref());
     let mut forecast = Forecast::default();
-    let mut examples = Examples::new(args.examples);
+    let mut examples = Examples::new(args.examples, auth_kind);
     let mut new_rows = Vec::new();
     store.begin()?;
     for record in records::open(&input, destination.source.format)? {
@@ -72,7 +72,10 @@ pub fn run(args: &PlanArgs) -> Outcome {
     forecast.synced = store.synced_count()?;
     store.commit()?;
     for (key, id) in gone {
-        examples.push("delete", forecast::delete_example(&api, &key, id));
+        examples.push(
+            "delete",
+            forecast::delete_example(&api, &key, id, auth_kind),
+        );
     }
     let baseline = if args.lookups {
         match_for_real(
@@ -348,4 +351,92 @@ fn humane(duration: Duration) -> String {
         120..=7199 => format!("{}m", secs.div_ceil(60)),
         _ => format!("{:.1}h", secs as f64 / 3600.0),
     }
+}
+
+/// `preview` of a sync destination: every request a run would send, one JSON object per line,
+/// each marked with its `operation` (lookup, create, update, delete), against the current state.
+/// Lookups are shown for every phone number and email a new key could be looked up by.
+pub fn preview(args: &super::PreviewArgs, destination: &Destination) -> Outcome {
+    use std::io::Write;
+    let (settings, resource) = sync::target(destination, &args.dest)?;
+    let (plan, auth_kind) = context::preview_plan(destination, &args.dest)?;
+    let api = Api::new(
+        resource,
+        &destination.request.url,
+        plan.base_url(),
+        plan.sends_credential(),
+    );
+    let state_dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(crate::runner::default_state_dir);
+    let state_path = sync::state_path(&state_dir, &args.dest);
+    let store = SyncStore::open_read_only(&state_path)?;
+    let classifier = Classifier {
+        resource,
+        settings: &settings,
+        plan: &plan,
+        store: &store,
+    };
+    let order = settings.match_order(resource);
+    let input = context::input(destination, &args.dest, args.input.as_deref());
+    let limit = args.limit.unwrap_or(usize::MAX);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut printed = 0;
+    let mut invalid = 0;
+    let mut print = |example: &Value, printed: &mut usize| -> bool {
+        for request in example
+            .get("requests")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if *printed >= limit || writeln!(out, "{request}").is_err() {
+                return false;
+            }
+            *printed += 1;
+        }
+        *printed < limit
+    };
+    store.begin()?;
+    let mut open = true;
+    for record in records::open(&input, destination.source.format)? {
+        let verdict = classifier.classify(record)?;
+        match &verdict {
+            Verdict::Invalid { .. } | Verdict::Duplicate(_) => {
+                invalid += 1;
+                let example = forecast::example(&api, &order, &verdict, auth_kind);
+                eprintln!("{}: {example}", verdict.kind());
+                continue;
+            }
+            _ => {}
+        }
+        if !print(
+            &forecast::example(&api, &order, &verdict, auth_kind),
+            &mut printed,
+        ) {
+            open = false;
+            break;
+        }
+    }
+    if open && forecast::deletes(settings.mode) {
+        for (key, id) in store.gone("", limit.saturating_sub(printed))? {
+            if !print(
+                &forecast::delete_example(&api, &key, id, auth_kind),
+                &mut printed,
+            ) {
+                break;
+            }
+        }
+    }
+    store.commit()?;
+    let _ = out.flush();
+    if invalid > 0 {
+        eprintln!(
+            "{printed} request(s) shown; {invalid} record(s) invalid or duplicate keys, not sent"
+        );
+        return Ok(exit::PARTIAL);
+    }
+    Ok(exit::SUCCESS)
 }

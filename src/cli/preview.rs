@@ -9,6 +9,9 @@ use crate::request::Built;
 
 pub fn run(args: &PreviewArgs) -> Outcome {
     let destination = context::load(&args.dest)?;
+    if destination.sync.is_some() {
+        return super::plan::preview(args, &destination);
+    }
     let (plan, auth_kind) = context::preview_plan(&destination, &args.dest)?;
     let input = context::input(&destination, &args.dest, args.input.as_deref());
     let reader = records::open(&input, destination.source.format)?;

@@ -10,6 +10,7 @@ use super::diff::Op;
 use super::matcher::Baseline;
 use super::shape::DetailKind;
 use super::store::StoreError;
+use crate::credentials::AuthKind;
 use crate::destination::{MatchOn, SyncMode};
 use crate::records::{Record, RecordError};
 
@@ -55,13 +56,16 @@ impl Forecast {
 #[derive(Debug, Default)]
 pub struct Examples {
     limit: usize,
+    /// How the credential is shown (masked) in the examples' headers.
+    pub auth_kind: Option<AuthKind>,
     pub by_kind: Vec<(&'static str, Vec<Value>)>,
 }
 
 impl Examples {
-    pub fn new(limit: usize) -> Self {
+    pub fn new(limit: usize, auth_kind: Option<AuthKind>) -> Self {
         Self {
             limit,
+            auth_kind,
             by_kind: [
                 "create",
                 "update",
@@ -131,7 +135,10 @@ pub fn count(
     if let Some(examples) = examples
         && examples.wants(verdict.kind())
     {
-        examples.push(verdict.kind(), example(api, order, &verdict));
+        examples.push(
+            verdict.kind(),
+            example(api, order, &verdict, examples.auth_kind),
+        );
     }
     Ok(verdict)
 }
@@ -144,9 +151,14 @@ pub fn detail_kind(on: MatchOn) -> DetailKind {
 }
 
 /// A record and the requests its verdict needs, secrets never included.
-pub fn example(api: &Api, order: &[MatchOn], verdict: &Verdict) -> Value {
+pub fn example(
+    api: &Api,
+    order: &[MatchOn],
+    verdict: &Verdict,
+    auth_kind: Option<AuthKind>,
+) -> Value {
     let shown = |request: crate::request::Request, operation: &str| {
-        let mut value = request.preview_json(None);
+        let mut value = request.preview_json(auth_kind);
         if let Some(object) = value.as_object_mut() {
             object.insert("operation".into(), json!(operation));
         }
@@ -196,7 +208,7 @@ pub fn example(api: &Api, order: &[MatchOn], verdict: &Verdict) -> Value {
 }
 
 /// The example of a delete: the key and its request.
-pub fn delete_example(api: &Api, key: &str, object_id: u64) -> Value {
+pub fn delete_example(api: &Api, key: &str, object_id: u64, auth_kind: Option<AuthKind>) -> Value {
     let mut request = api
         .op(
             &Op::Delete,
@@ -205,7 +217,7 @@ pub fn delete_example(api: &Api, key: &str, object_id: u64) -> Value {
             &Headers::default(),
             None,
         )
-        .preview_json(None);
+        .preview_json(auth_kind);
     if let Some(object) = request.as_object_mut() {
         object.insert("operation".into(), json!("delete"));
     }

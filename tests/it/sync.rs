@@ -316,6 +316,28 @@ fn plan_json(bench: &Bench) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `preview` of the bench's destination: how many requests of each operation it prints.
+fn preview_operations(bench: &Bench) -> BTreeMap<String, usize> {
+    let destination = bench.destination.display().to_string();
+    let state = bench.state.display().to_string();
+    let out = bench
+        .command(&["preview", &destination, "--state-dir", &state])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "preview failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut operations = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let request: Value = serde_json::from_str(line).unwrap();
+        let operation = request["operation"].as_str().unwrap().to_string();
+        *operations.entry(operation).or_insert(0) += 1;
+    }
+    operations
+}
+
 #[test]
 fn three_days_of_a_mirror_sync_send_only_what_changed() {
     let running = start("");
@@ -361,6 +383,16 @@ fn three_days_of_a_mirror_sync_send_only_what_changed() {
     ] {
         assert_eq!(plan[planned], expected, "plan {planned}: {plan}");
     }
+    assert_eq!(
+        preview_operations(&bench),
+        BTreeMap::from([
+            ("lookup".to_string(), 19),
+            ("create".to_string(), 10),
+            ("update".to_string(), 20),
+            ("delete".to_string(), 5),
+        ]),
+        "preview of day 2"
+    );
     let end = bench.run(&[], LIMIT);
     let day = summary(&end);
     assert!(end.status.success(), "{day}\n{}", end.stderr);
