@@ -19,29 +19,76 @@ use crate::sync::shape::Shape;
 use crate::sync::store::SyncStore;
 use crate::sync::{self, diff};
 
+/// A sync destination opened for looking only: its settings, requests and state, read-only.
+struct Reading {
+    settings: SyncSettings,
+    resource: SyncResource,
+    plan: crate::request::Plan,
+    auth_kind: Option<crate::credentials::AuthKind>,
+    api: Api,
+    store: SyncStore,
+    state_path: std::path::PathBuf,
+    order: Vec<MatchOn>,
+}
+
+impl Reading {
+    fn open(
+        destination: &Destination,
+        path: &std::path::Path,
+        state_dir: Option<&std::path::Path>,
+    ) -> Result<Reading, Failure> {
+        let (settings, resource) = sync::target(destination, path)?;
+        let (plan, auth_kind) = context::preview_plan(destination, path)?;
+        let api = Api::new(
+            resource,
+            &destination.request.url,
+            plan.base_url(),
+            plan.sends_credential(),
+        );
+        let state_dir = state_dir
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(crate::runner::default_state_dir);
+        let state_path = sync::state_path(&state_dir, path);
+        let store = SyncStore::open_read_only(&state_path)?;
+        let order = settings.match_order(resource);
+        Ok(Reading {
+            settings,
+            resource,
+            plan,
+            auth_kind,
+            api,
+            store,
+            state_path,
+            order,
+        })
+    }
+
+    fn classifier(&self) -> Classifier<'_> {
+        Classifier {
+            resource: self.resource,
+            settings: &self.settings,
+            plan: &self.plan,
+            store: &self.store,
+        }
+    }
+}
+
 pub fn run(args: &PlanArgs) -> Outcome {
     let destination = context::load(&args.dest)?;
-    let (settings, resource) = sync::target(&destination, &args.dest)?;
-    let (plan, auth_kind) = context::preview_plan(&destination, &args.dest)?;
-    let api = Api::new(
+    let reading = Reading::open(&destination, &args.dest, args.state_dir.as_deref())?;
+    let Reading {
+        settings,
         resource,
-        &destination.request.url,
-        plan.base_url(),
-        plan.sends_credential(),
-    );
-    let state_dir = args
-        .state_dir
-        .clone()
-        .unwrap_or_else(crate::runner::default_state_dir);
-    let state_path = sync::state_path(&state_dir, &args.dest);
-    let store = SyncStore::open_read_only(&state_path)?;
-    let classifier = Classifier {
-        resource,
-        settings: &settings,
-        plan: &plan,
-        store: &store,
-    };
-    let order = settings.match_order(resource);
+        auth_kind,
+        api,
+        store,
+        state_path,
+        order,
+        ..
+    } = &reading;
+    let (settings, resource, auth_kind, store, order) =
+        (settings, *resource, *auth_kind, store, order.as_slice());
+    let classifier = reading.classifier();
     let input = context::input(&destination, &args.dest, args.input.as_deref());
     let mut forecast = Forecast::default();
     let mut examples = Examples::new(args.examples, auth_kind);
@@ -50,8 +97,8 @@ pub fn run(args: &PlanArgs) -> Outcome {
     for record in records::open(&input, destination.source.format)? {
         let verdict = forecast::count(
             &classifier,
-            &api,
-            &order,
+            api,
+            order,
             record,
             &mut forecast,
             Some(&mut examples),
@@ -72,19 +119,16 @@ pub fn run(args: &PlanArgs) -> Outcome {
     forecast.synced = store.synced_count()?;
     store.commit()?;
     for (key, id) in gone {
-        examples.push(
-            "delete",
-            forecast::delete_example(&api, &key, id, auth_kind),
-        );
+        examples.push("delete", forecast::delete_example(api, &key, id, auth_kind));
     }
     let baseline = if args.lookups {
         match_for_real(
             &destination,
-            &settings,
+            settings,
             resource,
-            &api,
-            &store,
-            &order,
+            api,
+            store,
+            order,
             new_rows,
             &mut forecast,
         )?
@@ -94,16 +138,16 @@ pub fn run(args: &PlanArgs) -> Outcome {
         } else {
             forecast.new_keys
         };
-        Baseline::choose(keys, &order, None)
+        Baseline::choose(keys, order, None)
     };
     print(
         &destination,
-        &settings,
+        settings,
         args,
         &forecast,
         baseline,
         &examples,
-        &state_path,
+        state_path,
     );
     Ok(exit::SUCCESS)
 }
@@ -358,27 +402,17 @@ fn humane(duration: Duration) -> String {
 /// Lookups are shown for every phone number and email a new key could be looked up by.
 pub fn preview(args: &super::PreviewArgs, destination: &Destination) -> Outcome {
     use std::io::Write;
-    let (settings, resource) = sync::target(destination, &args.dest)?;
-    let (plan, auth_kind) = context::preview_plan(destination, &args.dest)?;
-    let api = Api::new(
-        resource,
-        &destination.request.url,
-        plan.base_url(),
-        plan.sends_credential(),
-    );
-    let state_dir = args
-        .state_dir
-        .clone()
-        .unwrap_or_else(crate::runner::default_state_dir);
-    let state_path = sync::state_path(&state_dir, &args.dest);
-    let store = SyncStore::open_read_only(&state_path)?;
-    let classifier = Classifier {
-        resource,
-        settings: &settings,
-        plan: &plan,
-        store: &store,
-    };
-    let order = settings.match_order(resource);
+    let reading = Reading::open(destination, &args.dest, args.state_dir.as_deref())?;
+    let Reading {
+        settings,
+        auth_kind,
+        api,
+        store,
+        order,
+        ..
+    } = &reading;
+    let auth_kind = *auth_kind;
+    let classifier = reading.classifier();
     let input = context::input(destination, &args.dest, args.input.as_deref());
     let limit = args.limit.unwrap_or(usize::MAX);
     let stdout = std::io::stdout();
@@ -406,14 +440,14 @@ pub fn preview(args: &super::PreviewArgs, destination: &Destination) -> Outcome 
         match &verdict {
             Verdict::Invalid { .. } | Verdict::Duplicate(_) => {
                 invalid += 1;
-                let example = forecast::example(&api, &order, &verdict, auth_kind);
+                let example = forecast::example(api, order, &verdict, auth_kind);
                 eprintln!("{}: {example}", verdict.kind());
                 continue;
             }
             _ => {}
         }
         if !print(
-            &forecast::example(&api, &order, &verdict, auth_kind),
+            &forecast::example(api, order, &verdict, auth_kind),
             &mut printed,
         ) {
             open = false;
@@ -423,7 +457,7 @@ pub fn preview(args: &super::PreviewArgs, destination: &Destination) -> Outcome 
     if open && forecast::deletes(settings.mode) {
         for (key, id) in store.gone("", limit.saturating_sub(printed))? {
             if !print(
-                &forecast::delete_example(&api, &key, id, auth_kind),
+                &forecast::delete_example(api, &key, id, auth_kind),
                 &mut printed,
             ) {
                 break;

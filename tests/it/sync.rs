@@ -284,6 +284,14 @@ fn journal_shape(sandbox: &Sandbox) -> BTreeMap<String, usize> {
     shape
 }
 
+/// A run that must succeed; its summary.
+fn run_ok(bench: &mut Bench, extra: &[&str]) -> Value {
+    let end = bench.run(extra, LIMIT);
+    let day = summary(&end);
+    assert!(end.status.success(), "{day}\n{}", end.stderr);
+    day
+}
+
 /// A scratch folder in memory when the machine has one: every intent is synced to disk before
 /// its request leaves, and on a disk shared with busy neighbours those syncs, not the sync logic,
 /// would set the pace of these tests. A SIGKILL loses nothing the kernel holds either way.
@@ -352,9 +360,7 @@ fn three_days_of_a_mirror_sync_send_only_what_changed() {
     // Day 1: an empty account; a listing of it (one page) is cheaper than 1,000 lookups.
     let rows = day1(1000);
     write_export(&bench.input, &rows);
-    let end = bench.run(&[], LIMIT);
-    let day = summary(&end);
-    assert!(end.status.success(), "{day}\n{}", end.stderr);
+    let day = run_ok(&mut bench, &[]);
     assert_counts_add_up(&day);
     assert_eq!(field(&day, "created"), 1000, "{day}");
     assert_eq!(field(&day, "delivered"), 1000, "{day}");
@@ -393,9 +399,7 @@ fn three_days_of_a_mirror_sync_send_only_what_changed() {
         ]),
         "preview of day 2"
     );
-    let end = bench.run(&[], LIMIT);
-    let day = summary(&end);
-    assert!(end.status.success(), "{day}\n{}", end.stderr);
+    let day = run_ok(&mut bench, &[]);
     assert_counts_add_up(&day);
     for (planned, reported) in [
         ("create", "created"),
@@ -432,9 +436,7 @@ fn three_days_of_a_mirror_sync_send_only_what_changed() {
 
     // Day 3: the same export: nothing at all is sent.
     sandbox.reset_journal();
-    let end = bench.run(&[], LIMIT);
-    let day = summary(&end);
-    assert!(end.status.success(), "{day}\n{}", end.stderr);
+    let day = run_ok(&mut bench, &[]);
     assert_eq!(field(&day, "requests"), 0, "{day}");
     assert_eq!(field(&day, "unchanged"), 1005, "{day}");
     assert_eq!(field(&day, "skipped_already_done"), 1005, "{day}");
@@ -464,9 +466,7 @@ fn a_contact_that_existed_is_updated_not_duplicated_and_never_deleted() {
     }));
     let rows = day1(10);
     write_export(&bench.input, &rows);
-    let end = bench.run(&[], LIMIT);
-    let day = summary(&end);
-    assert!(end.status.success(), "{day}\n{}", end.stderr);
+    let day = run_ok(&mut bench, &[]);
     assert_eq!(
         (
             field(&day, "created"),
@@ -492,9 +492,7 @@ fn a_contact_that_existed_is_updated_not_duplicated_and_never_deleted() {
     write_export(&bench.input, &remaining);
     sandbox.reset_journal();
     // 1 delete of 9 created objects plus 1 matched: 10% is not more than the 10% allowed.
-    let end = bench.run(&[], LIMIT);
-    let day = summary(&end);
-    assert!(end.status.success(), "{day}\n{}", end.stderr);
+    let day = run_ok(&mut bench, &[]);
     assert_eq!(field(&day, "deleted"), 1, "{day}");
     let (by_key, list) = contacts(sandbox);
     assert_eq!(list.len(), 10);
@@ -511,9 +509,7 @@ fn a_contact_that_existed_is_updated_not_duplicated_and_never_deleted() {
     assert_eq!(end.status.code(), Some(1), "{}", end.stderr);
     assert!(end.stderr.contains("--allow-deletes"), "{}", end.stderr);
     assert!(sandbox.journal().is_empty(), "a refused run sent requests");
-    let end = bench.run(&["--allow-deletes"], LIMIT);
-    let day = summary(&end);
-    assert!(end.status.success(), "{day}\n{}", end.stderr);
+    let day = run_ok(&mut bench, &["--allow-deletes"]);
     assert_eq!(field(&day, "deleted"), 4, "{day}");
     assert!(contacts(sandbox).1.iter().any(|c| c["id"] == existing));
 }
