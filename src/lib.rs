@@ -22,6 +22,7 @@ pub mod sandbox;
 pub mod schedule;
 pub mod secret;
 pub mod state;
+pub mod sync;
 pub mod templates;
 pub mod timestamp;
 pub mod tui;

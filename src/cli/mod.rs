@@ -9,10 +9,12 @@ mod context;
 mod credentials;
 mod daemon;
 mod history;
+mod plan;
 mod preview;
 mod run;
 mod send_test;
 mod status;
+mod sync_run;
 mod templates;
 mod validate;
 mod verify;
@@ -91,6 +93,8 @@ Examples:
   aircall-dest preview contacts.toml --limit 3
   aircall-dest preview contacts.toml --input other.csv | jq .url")]
     Preview(PreviewArgs),
+    /// Show what a sync run would do (creates, updates, deletes), writing nothing to Aircall.
+    Plan(PlanArgs),
     /// Send one sample request and print the response.
     #[command(after_help = "\
 Examples:
@@ -197,6 +201,30 @@ pub struct RunArgs {
     /// Resend records whose earlier outcome is unknown, even creates that cannot be looked up.
     #[arg(long)]
     pub resend_in_doubt: bool,
+    /// Let a sync in mirror mode delete more than its max_delete_percent of the synced objects.
+    #[arg(long)]
+    pub allow_deletes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The destination file (TOML), with a [sync] section.
+    pub dest: PathBuf,
+    /// Read records from PATH instead of the file's source; `-` is standard input.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Where the sync state lives (default: the same folder `run` uses).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Print one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Ask Aircall which new keys already exist (read-only requests), as a run would.
+    #[arg(long)]
+    pub lookups: bool,
+    /// How many records of each kind to show with their requests.
+    #[arg(long, default_value_t = 3)]
+    pub examples: usize,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +241,9 @@ pub struct PreviewArgs {
     /// Print at most N requests, and at most N invalid-record lines.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Where the sync state lives, for a destination with [sync] (default: as for `run`).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -406,6 +437,7 @@ fn dispatch(cli: Cli) -> u8 {
             input: args.input.clone(),
         }),
         Some(Command::Preview(args)) => preview::run(args),
+        Some(Command::Plan(args)) => plan::run(args),
         Some(Command::Sandbox(args)) => sandbox(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::SendTest(args)) => send_test::run(args),

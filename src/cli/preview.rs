@@ -16,6 +16,9 @@ const TALLY_REASONS: usize = 5;
 
 pub fn run(args: &PreviewArgs) -> Outcome {
     let session = Session::for_showing(&args.dest)?;
+    if session.destination.sync.is_some() {
+        return super::plan::preview(args, &session.destination);
+    }
     for warning in &session.warnings {
         eprintln!("warning: {warning}");
     }

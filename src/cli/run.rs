@@ -20,6 +20,9 @@ pub fn run(args: &RunArgs) -> Outcome {
     if args.input.is_some() || args.format.is_some() {
         destination.source.format = args.format;
     }
+    if destination.sync.is_some() {
+        return super::sync_run::run(args, destination);
+    }
     let credential = match context::credential(&destination) {
         Ok(credential) => Some(credential),
         // A dry run needs no credential: it only builds and checks requests.

@@ -9,12 +9,14 @@ mod input;
 mod model;
 mod preserve;
 mod schedule;
+mod sync;
 
 pub use alerts::{AlertOn, Alerts};
 pub use error::{DestinationError, Located, Problem, line_column};
 pub use input::*;
 pub use model::*;
 pub use schedule::Schedule;
+pub use sync::{MatchOn, MatchRule, SyncKey, SyncMode, SyncResource, SyncSettings};
 
 use std::path::Path;
 

@@ -47,6 +47,10 @@ pub struct Destination {
     /// Whom the daemon tells when a run fails, recovers or rejects too much.
     #[serde(default, skip_serializing_if = "Alerts::is_default")]
     pub alerts: Alerts,
+    /// `[sync]`: send only what changed since the last run (docs/sync.md). Absent: every record
+    /// is pushed once, as in the first version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<super::sync::SyncSettings>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -739,6 +743,23 @@ impl Destination {
         }
         self.schedule.check(&mut problems);
         self.alerts.check(&mut problems);
+        if let Some(sync) = &self.sync {
+            sync.check(self.request.method, &self.request.url, &mut problems);
+            if self.request.content_format != ContentFormat::Json {
+                problems.push(Problem::new(
+                    &["request", "content_format"],
+                    "[sync] sends JSON bodies, as Aircall reads them: set content_format = \"json\""
+                        .into(),
+                ));
+            }
+            if self.batching.enabled {
+                problems.push(Problem::new(
+                    &["batching", "enabled"],
+                    "[sync] sends one request per change of one object: batching must be off"
+                        .into(),
+                ));
+            }
+        }
         if problems.is_empty() {
             Ok(())
         } else {

@@ -25,6 +25,9 @@ use crate::templates::{self, FieldSpec};
 pub use batch::BatchSettings;
 pub use tally::ReasonTally;
 
+/// A record's headers and mapped body, before encoding (see [`Plan::payload`]).
+pub type Payload = (Vec<(String, String)>, Map<String, Value>);
+
 pub use crate::rules::DEFAULT_BASE_URL;
 
 /// The `User-Agent` every request carries.
@@ -356,6 +359,18 @@ impl Plan {
             plan: self,
             batches: batch::Batches::default(),
         }
+    }
+
+    /// One record's headers and mapped body (mapping, exclusions and the template's field checks
+    /// applied), for sync, which builds its own create, update and delete requests from them.
+    pub fn payload(&self, record: &Record) -> Result<Payload, BuildError> {
+        let prepared = self.prepare(record)?;
+        Ok((prepared.headers, prepared.body.unwrap_or_default()))
+    }
+
+    /// The base URL `/` paths are joined to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Turns one record into its URL, headers and body (not yet encoded).

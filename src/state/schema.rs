@@ -51,6 +51,8 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX attempts_by_record ON attempts(input_id, first_record);
     CREATE INDEX attempts_by_run ON attempts(run_id);
     ",
+    // 2: sync: each key's Aircall object, its applied shape and digest, and pending intents.
+    crate::sync::store::MIGRATION,
 ];
 
 /// The version this build writes and reads.

@@ -396,6 +396,7 @@ pub fn starter_destination(dataset: &std::path::Path, credential: &str) -> Desti
         delivery: Default::default(),
         schedule: Default::default(),
         alerts: Default::default(),
+        sync: None,
     }
 }
 

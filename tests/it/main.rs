@@ -28,6 +28,7 @@ mod security;
 mod security_wizard;
 mod shared_budget;
 mod signals;
+mod sync;
 mod tui_bench;
 mod tui_flow;
 mod tui_layout;

@@ -152,7 +152,7 @@ impl Store {
                 )));
             }
         }
-        Ok(self.page("/v1/contacts", "contacts", items, query))
+        Ok(self.page_within("/v1/contacts", "contacts", items, query, super::MAX_LISTED))
     }
 
     /// `GET /v1/contacts/search`: only `phone_number` and `email` filter, as at Aircall.

@@ -30,6 +30,8 @@ pub use webhooks::Webhook;
 
 /// Most items a list page holds (Aircall: `per_page` between 1 and 50).
 pub const MAX_PER_PAGE: u64 = 50;
+/// Aircall stops listing contacts (and calls) after this many items.
+pub const MAX_LISTED: u64 = 10_000;
 const DEFAULT_PER_PAGE: u64 = 20;
 
 /// Everything one sandbox company holds.
@@ -200,13 +202,28 @@ impl Store {
         &self,
         path: &str,
         key: &str,
+        items: Vec<&T>,
+        query: &ListQuery,
+    ) -> Value {
+        self.page_within(path, key, items, query, u64::MAX)
+    }
+
+    /// A page of a listing that, like Aircall's contacts and calls, stops after `reachable`
+    /// items: `meta.total` still counts them all, but no page goes past the limit.
+    fn page_within<T: Serialize>(
+        &self,
+        path: &str,
+        key: &str,
         mut items: Vec<&T>,
         query: &ListQuery,
+        reachable: u64,
     ) -> Value {
         if query.descending {
             items.reverse();
         }
         let total = items.len() as u64;
+        items.truncate(usize::try_from(reachable).unwrap_or(usize::MAX));
+        let listed = items.len() as u64;
         let start = (query.page - 1).saturating_mul(query.per_page);
         let page: Vec<&T> = items
             .into_iter()
@@ -214,7 +231,7 @@ impl Store {
             .take(usize::try_from(query.per_page).unwrap_or(usize::MAX))
             .collect();
         let base = self.link(path);
-        let next = (start + query.per_page < total).then(|| query.link_to(&base, query.page + 1));
+        let next = (start + query.per_page < listed).then(|| query.link_to(&base, query.page + 1));
         let previous = (query.page > 1).then(|| query.link_to(&base, query.page - 1));
         json!({
             "meta": {

@@ -1,0 +1,345 @@
+//! Sync benchmark: `cargo run --release --example bench_sync [-- --rows N]`.
+//!
+//! 1. `plan` over an export of N rows (default 1,000,000) against a state that already knows
+//!    every key: wall time and peak RSS of the `plan` process (targets: < 20 s, < 64 MB).
+//! 2. `run` of that unchanged export: the requests it sends (target 0) and its time.
+//! 3. The day-2 scenario of the sync test against the in-process sandbox (1,000 contacts; 20 rows
+//!    changed — 15 names, 1 number replaced, 4 emails replaced — 10 new, 5 removed): requests per
+//!    changed record (target 1.0 for a scalar change), and what the whole day cost.
+//!
+//! The `plan` and `run` processes are this program run again as the command line (so their RSS
+//! is theirs alone), measured with GNU time.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use aircall_dest::credentials::{AuthKind, Credential, TokenSource};
+use aircall_dest::destination::Destination;
+use aircall_dest::records::{self, Input};
+use aircall_dest::request::Plan;
+use aircall_dest::sandbox::{self, SandboxConfig};
+use aircall_dest::secret::Secret;
+use aircall_dest::sync::classify::{Classifier, Verdict};
+use aircall_dest::sync::store::{Origin, SyncStore};
+use aircall_dest::sync::{self, SyncOptions};
+
+const CLI_ENV: &str = "BENCH_SYNC_AS_CLI";
+
+fn main() -> std::process::ExitCode {
+    if std::env::var_os(CLI_ENV).is_some() {
+        return aircall_dest::cli::main();
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let rows: usize = args
+        .iter()
+        .position(|a| a == "--rows")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path().join("home");
+    let state = dir.path().join("state");
+    let export = dir.path().join("contacts.csv");
+    let destination = dir.path().join("sync.toml");
+
+    let started = Instant::now();
+    write_export(&export, rows, |i| i);
+    write_destination(&destination, "http://127.0.0.1:9");
+    let known = know_every_key(&destination, &state);
+    println!(
+        "setup: {rows} rows written and {known} keys stored in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let dest = destination.display().to_string();
+    let state_dir = state.display().to_string();
+    let (plan_out, seconds, rss_kb) =
+        measured(&home, &["plan", &dest, "--state-dir", &state_dir, "--json"]);
+    let plan: serde_json::Value = serde_json::from_str(plan_out.trim()).unwrap_or_default();
+    println!(
+        "plan over {rows} rows against {known} keys: {seconds:.2} s, peak RSS {:.1} MB (targets < 20 s, < 64 MB); unchanged {}, create {}, update {}, requests_estimate {}",
+        rss_kb as f64 / 1024.0,
+        plan["unchanged"],
+        plan["create"],
+        plan["update"],
+        plan["requests_estimate"]
+    );
+
+    add_credential(&home, "http://127.0.0.1:9");
+    let (run_out, seconds, rss_kb) =
+        measured(&home, &["run", &dest, "--state-dir", &state_dir, "--json"]);
+    let run: serde_json::Value = serde_json::from_str(run_out.trim()).unwrap_or_default();
+    println!(
+        "run of the unchanged export: {} request(s) (target 0), {} unchanged, {seconds:.2} s, peak RSS {:.1} MB",
+        run["requests"],
+        run["unchanged"],
+        rss_kb as f64 / 1024.0
+    );
+
+    day_two(dir.path());
+    std::process::ExitCode::SUCCESS
+}
+
+/// The program run as the command line under GNU time: stdout, seconds, peak RSS in KB.
+fn measured(home: &Path, args: &[&str]) -> (String, f64, u64) {
+    let exe = std::env::current_exe().expect("own path");
+    let report = home.with_file_name("time.txt");
+    let out = Command::new("/usr/bin/time")
+        .arg("-o")
+        .arg(&report)
+        .args(["-f", "%e %M"])
+        .arg(&exe)
+        .args(args)
+        .env(CLI_ENV, "1")
+        .env("AIRCALL_DEST_HOME", home)
+        .output()
+        .expect("GNU time at /usr/bin/time");
+    if !out.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let timing = std::fs::read_to_string(&report).unwrap_or_default();
+    let mut parts = timing.split_whitespace().rev().take(2).collect::<Vec<_>>();
+    parts.reverse();
+    let seconds = parts
+        .first()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN);
+    let rss = parts.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        seconds,
+        rss,
+    )
+}
+
+fn write_export(path: &Path, rows: usize, id: impl Fn(usize) -> usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("export"));
+    writeln!(out, "Customer Id,First Name,Last Name,Phone,Email").unwrap();
+    for i in 1..=rows {
+        let n = id(i);
+        writeln!(
+            out,
+            "C{n:07},First{n},Last{n},+1415{:07},c{n}@example.com",
+            n % 10_000_000
+        )
+        .unwrap();
+    }
+}
+
+fn write_destination(path: &Path, _base: &str) {
+    std::fs::write(
+        path,
+        r#"version = 1
+name = "bench-sync"
+status = "active"
+credential = "bench"
+mode = "template"
+
+[source]
+path = "contacts.csv"
+format = "csv"
+
+[template]
+id = "create_records"
+resource = "contacts"
+
+[request]
+method = "POST"
+url = "/v1/contacts"
+
+[[mapping]]
+target = "first_name"
+from = "First Name"
+
+[[mapping]]
+target = "last_name"
+from = "Last Name"
+
+[[mapping]]
+target = "information"
+from = "Customer Id"
+
+[[mapping]]
+target = "phone_numbers[0].label"
+value = "Work"
+
+[[mapping]]
+target = "phone_numbers[0].value"
+from = "Phone"
+
+[[mapping]]
+target = "emails[0].label"
+value = "Work"
+
+[[mapping]]
+target = "emails[0].value"
+from = "Email"
+
+[delivery]
+rate_limit_per_minute = 0
+
+[sync]
+key = "Customer Id"
+mode = "mirror"
+"#,
+    )
+    .expect("destination");
+}
+
+/// Stores every key of the export as synced, exactly as a run would have left it.
+fn know_every_key(destination_path: &Path, state_dir: &Path) -> u64 {
+    let destination = Destination::load(destination_path).expect("destination");
+    let settings = destination.sync.clone().expect("[sync]");
+    let plan = Plan::new(&destination, "http://127.0.0.1:9").expect("plan");
+    let path = sync::state_path(state_dir, destination_path);
+    let store = SyncStore::open(&path).expect("state");
+    let classifier = Classifier {
+        resource: aircall_dest::destination::SyncResource::Contacts,
+        settings: &settings,
+        plan: &plan,
+        store: &store,
+    };
+    let input = destination_path.with_file_name("contacts.csv");
+    store.begin().expect("begin");
+    let mut id = 0;
+    for record in records::open(&Input::Path(input), None).expect("export") {
+        if let Ok(Verdict::New { row, .. }) = classifier.classify(record) {
+            id += 1;
+            store
+                .settle(&row.key, id, Origin::Created, &row.shape, Some(&row.digest))
+                .expect("settle");
+        }
+    }
+    store.commit().expect("commit");
+    id
+}
+
+fn add_credential(home: &Path, base_url: &str) {
+    use std::io::Write;
+    let exe = std::env::current_exe().expect("own path");
+    let mut child = Command::new(exe)
+        .args([
+            "credentials",
+            "add",
+            "bench",
+            "--api-id",
+            "bench-id",
+            "--token-stdin",
+            "--base-url",
+            base_url,
+        ])
+        .env(CLI_ENV, "1")
+        .env("AIRCALL_DEST_HOME", home)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("credentials add");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"bench-token\n")
+        .expect("token");
+    child.wait().expect("credentials add ends");
+}
+
+/// Day 1 then day 2 of the sync test against the in-process sandbox; prints what day 2 cost.
+fn day_two(dir: &Path) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime
+        .block_on(sandbox::start(SandboxConfig {
+            rate_limit: 0,
+            ..SandboxConfig::default()
+        }))
+        .expect("sandbox");
+    let day = dir.join("day");
+    std::fs::create_dir_all(&day).expect("day dir");
+    let export = day.join("contacts.csv");
+    let destination_path = day.join("sync.toml");
+    write_destination(&destination_path, &server.url());
+    let destination = Destination::load(&destination_path).expect("destination");
+    let options = |allow| SyncOptions {
+        destination: destination.clone(),
+        destination_path: destination_path.clone(),
+        input: Input::Path(export.clone()),
+        state_dir: day.join("state"),
+        credential: Credential {
+            name: "bench".into(),
+            description: String::new(),
+            api_id: "sandbox-id".into(),
+            token: TokenSource::Stored(Secret::new("sandbox-token")),
+            kind: AuthKind::Basic,
+            base_url: server.url(),
+        },
+        allow_deletes: allow,
+    };
+    let run = |options: SyncOptions| {
+        let (_tx, stop) = tokio::sync::watch::channel(false);
+        runtime
+            .block_on(sync::execute(&options, stop))
+            .expect("sync run")
+    };
+    write_export(&export, 1000, |i| i);
+    let started = Instant::now();
+    let day1 = run(options(false));
+    println!(
+        "day 1 (1,000 new rows): {} created, {} request(s), {:.2} s",
+        day1.summary.created,
+        day1.summary.base.requests,
+        started.elapsed().as_secs_f64()
+    );
+    // Day 2: rows 1–15 renamed, 16 a new number, 17–20 a new email; 996–1000 gone; 10 new.
+    let mut csv = String::from("Customer Id,First Name,Last Name,Phone,Email\n");
+    for n in (1..=995).chain(1001..=1010) {
+        let first = if n <= 15 {
+            format!("Renamed{n}")
+        } else {
+            format!("First{n}")
+        };
+        let phone = if n == 16 {
+            "+14159999999".to_string()
+        } else {
+            format!("+1415{n:07}")
+        };
+        let email = if (17..=20).contains(&n) {
+            format!("new{n}@example.com")
+        } else {
+            format!("c{n}@example.com")
+        };
+        csv.push_str(&format!("C{n:07},{first},Last{n},{phone},{email}\n"));
+    }
+    std::fs::write(&export, csv).expect("day 2 export");
+    server.reset_journal();
+    let started = Instant::now();
+    let day2 = run(options(false));
+    let journal = server.journal();
+    let writes_for_changed = journal
+        .iter()
+        .filter(|e| {
+            e.method != "GET"
+                && e.path != "/v1/contacts"
+                && !(e.method == "DELETE" && e.path.matches('/').count() == 3)
+        })
+        .count();
+    let s = &day2.summary;
+    println!(
+        "day 2: {} updated, {} created, {} deleted, {} unchanged; {} request(s) in all ({} lookups), {:.2} s",
+        s.updated,
+        s.created,
+        s.deleted,
+        s.unchanged,
+        s.base.requests,
+        s.lookups,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "requests per changed record: {:.2} ({writes_for_changed} writes for {} changed rows; target 1.0 for a scalar change)",
+        writes_for_changed as f64 / s.updated.max(1) as f64,
+        s.updated
+    );
+}
