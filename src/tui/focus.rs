@@ -86,16 +86,8 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                         fields.push(Field::WrapKey);
                     }
                 }
-                fields.extend([
-                    Field::CaptureFile,
-                    Field::Webhook,
-                    Field::RateLimit,
-                    Field::Concurrency,
-                    Field::MaxAttempts,
-                    Field::OnRejected,
-                    Field::OnInvalid,
-                    Field::InDoubt,
-                ]);
+                fields.extend([Field::CaptureFile, Field::Webhook]);
+                fields.extend(form.delivery.ids().map(Field::Setting));
             }
         }
         Step::Save => {
@@ -160,7 +152,10 @@ pub fn move_focus(model: &mut Model, forward: bool) {
 }
 
 /// Fields that take printable keys as text, so global single-key bindings stand aside.
-pub fn is_text(field: Field) -> bool {
+pub fn is_text(model: &Model, field: Field) -> bool {
+    if let Field::Setting(id) = field {
+        return model.setting(id).is_some_and(|s| s.takes_text());
+    }
     matches!(
         field,
         Field::DatasetPath
@@ -172,9 +167,6 @@ pub fn is_text(field: Field) -> bool {
             | Field::CustomPath
             | Field::MapConstant(_)
             | Field::MapAdd
-            | Field::RateLimit
-            | Field::Concurrency
-            | Field::MaxAttempts
             | Field::Url
             | Field::Headers
             | Field::Exclude

@@ -58,6 +58,11 @@ pub fn live(model: &Model) -> Vec<Hint> {
         | Field::SaveActivate
         | Field::StartRun
         | Field::StopRun => hints.push(hint("Enter", "press")),
+        Field::Setting(id) => {
+            if let Some(setting) = model.setting(id) {
+                hints.extend(setting.hints());
+            }
+        }
         Field::DatasetPath => {
             hints.push(hint("Tab", "complete path"));
             hints.extend(model.source.path.hints());
@@ -73,7 +78,7 @@ pub fn live(model: &Model) -> Vec<Hint> {
     if model.step == Step::Configure && model.focus != Field::Pane && model.focus != Field::Editor {
         hints.push(hint("Ctrl-S", "send test"));
     }
-    if !is_text(model.focus) {
+    if !is_text(model, model.focus) {
         hints.push(hint("?", "help"));
     } else {
         hints.push(hint("F1", "help"));

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod model;
 pub mod msg;
 pub mod pane;
+pub mod sections;
 pub mod theme;
 pub mod update;
 pub mod view;

@@ -9,13 +9,14 @@ use std::path::PathBuf;
 use crate::client::PingOutcome;
 use crate::credentials::{AuthKind, Credential, TokenSource};
 use crate::destination::{
-    Algorithm, ContentFormat, Destination, FieldMapping, GroupShape, InDoubtPolicy, Method, Mode,
-    OnInvalid, OnRejected, Status, TemplateRef, Transform,
+    Algorithm, ContentFormat, Destination, FieldMapping, GroupShape, Method, Mode, Status,
+    TemplateRef, Transform,
 };
 use crate::records::Format;
 use crate::secret::Secret;
 use crate::tui::dataset::Dataset;
 use crate::tui::msg::{RunProgress, TaskId, TestResponse};
+use crate::tui::sections::{Section, Setting, SettingId};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{BodyEditor, Checkbox, JsonView, MultiSelect, Pulldown, Tabs, TextInput};
 
@@ -23,10 +24,6 @@ pub const NEW_CREDENTIAL: &str = "New credential…";
 pub const CUSTOM_RESOURCE: &str = "custom…";
 pub const MANUAL_ENDPOINT: &str = "None (manual, Advanced tab)";
 pub const DEFAULT_BASE_URL: &str = "https://api.aircall.io";
-/// Choices of the Delivery section, in the order of their enums.
-pub const ON_REJECTED: [&str; 2] = ["dead_letter", "stop"];
-pub const ON_INVALID: [&str; 2] = ["skip", "stop"];
-pub const IN_DOUBT: [&str; 3] = ["reconcile", "resend", "report"];
 /// How many requests the sample pane shows.
 pub const PANE_REQUESTS: usize = 10;
 
@@ -97,12 +94,8 @@ pub enum Field {
     Pluck,
     CaptureFile,
     Webhook,
-    RateLimit,
-    Concurrency,
-    MaxAttempts,
-    OnRejected,
-    OnInvalid,
-    InDoubt,
+    /// A setting of a section (Delivery, …), by its key in the destination file.
+    Setting(SettingId),
     Pane,
     Editor,
     DestName,
@@ -243,14 +236,28 @@ pub struct ConfigureForm {
     pub pluck: TextInput,
     pub capture_file: TextInput,
     pub webhook: TextInput,
-    pub rate_limit: TextInput,
-    pub concurrency: TextInput,
-    pub max_attempts: TextInput,
-    pub on_rejected: Pulldown,
-    pub on_invalid: Pulldown,
-    pub in_doubt: Pulldown,
+    pub delivery: Section,
     /// Per-field problems in what was typed (kept out of the destination until fixed).
     pub errors: Vec<(Field, String)>,
+}
+
+impl ConfigureForm {
+    /// The sections made of typed settings, in the order they appear.
+    pub fn sections(&self) -> [&Section; 1] {
+        [&self.delivery]
+    }
+
+    pub fn section_of(&self, id: SettingId) -> Option<&Section> {
+        self.sections().into_iter().find(|s| s.get(id).is_some())
+    }
+
+    pub fn setting(&self, id: SettingId) -> Option<&Setting> {
+        self.section_of(id)?.get(id)
+    }
+
+    pub fn setting_mut(&mut self, id: SettingId) -> Option<&mut Setting> {
+        [&mut self.delivery].into_iter().find_map(|s| s.get_mut(id))
+    }
 }
 
 /// One request of the sample pane, exactly as `preview` prints it, or a record that is invalid.
@@ -565,12 +572,7 @@ impl Model {
                 pluck: TextInput::default().with_placeholder("optional attribute"),
                 capture_file: TextInput::default().with_placeholder("responses.jsonl (optional)"),
                 webhook: TextInput::default().with_placeholder("https://… (optional)"),
-                rate_limit: TextInput::new("60"),
-                concurrency: TextInput::new("4"),
-                max_attempts: TextInput::new("5"),
-                on_rejected: Pulldown::new(ON_REJECTED.iter().map(|s| s.to_string()).collect(), 0),
-                on_invalid: Pulldown::new(ON_INVALID.iter().map(|s| s.to_string()).collect(), 0),
-                in_doubt: Pulldown::new(IN_DOUBT.iter().map(|s| s.to_string()).collect(), 0),
+                delivery: crate::tui::sections::delivery::section(),
                 errors: Vec::new(),
             },
             pane: Pane {
@@ -785,21 +787,7 @@ impl Model {
         );
         form.webhook
             .set_value(dest.capture.webhook_url.clone().unwrap_or_default());
-        let delivery = &dest.delivery;
-        form.rate_limit
-            .set_value(delivery.rate_limit_per_minute.to_string());
-        form.concurrency.set_value(delivery.concurrency.to_string());
-        form.max_attempts
-            .set_value(delivery.max_attempts.to_string());
-        form.on_rejected
-            .select(usize::from(delivery.on_rejected == OnRejected::Stop));
-        form.on_invalid
-            .select(usize::from(delivery.on_invalid == OnInvalid::Stop));
-        form.in_doubt.select(match delivery.in_doubt {
-            InDoubtPolicy::Reconcile => 0,
-            InDoubtPolicy::Resend => 1,
-            InDoubtPolicy::Report => 2,
-        });
+        form.delivery.load(dest);
         form.errors.clear();
         self.refresh_attribute_widgets();
     }
@@ -1027,6 +1015,18 @@ impl Model {
 
     pub fn dataset_format(&self) -> Option<Format> {
         self.source.dataset.as_ref().map(|d| d.format)
+    }
+
+    pub fn section_of(&self, id: SettingId) -> Option<&Section> {
+        self.configure.section_of(id)
+    }
+
+    pub fn setting(&self, id: SettingId) -> Option<&Setting> {
+        self.configure.setting(id)
+    }
+
+    pub fn setting_mut(&mut self, id: SettingId) -> Option<&mut Setting> {
+        self.configure.setting_mut(id)
     }
 
     pub fn error_for(&self, field: Field) -> Option<&str> {

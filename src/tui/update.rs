@@ -9,7 +9,7 @@ use crossterm::event::{
 
 use crate::client::PingOutcome;
 use crate::destination::{
-    Algorithm, ContentFormat, GroupShape, InDoubtPolicy, Method, Mode, OnInvalid, OnRejected,
+    Algorithm, ContentFormat, GroupShape, Method, Mode, 
     Status, TemplateRef,
 };
 use crate::tui::dataset;
@@ -125,7 +125,7 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     if popup_open(model) {
         return route_to_widget(model, key);
     }
-    let text = is_text(model.focus);
+    let text = is_text(model, model.focus);
     match key.code {
         KeyCode::Tab if model.focus == Field::DatasetPath && !path_is_loaded(model) => {
             return request_completion(model);
@@ -275,9 +275,7 @@ pub fn text_input_ref(model: &Model, field: Field) -> Option<&TextInput> {
         Field::CustomPath => &c.custom_path,
         Field::MapConstant(i) => &c.mapping.get(i)?.constant,
         Field::MapAdd => &c.add_target,
-        Field::RateLimit => &c.rate_limit,
-        Field::Concurrency => &c.concurrency,
-        Field::MaxAttempts => &c.max_attempts,
+        Field::Setting(id) => return model.setting(id)?.text_input(),
         Field::Url => &c.url,
         Field::Headers => &c.headers,
         Field::BatchSize => &c.batch_size,
@@ -305,9 +303,7 @@ pub fn pulldown_mut_ref(model: &Model, field: Field) -> Option<&Pulldown> {
         Field::MapIfPresent(i) => &c.mapping.get(i)?.if_present,
         Field::MapCountry(i) => &c.mapping.get(i)?.country,
         Field::TemplateParam(i) => &c.parameters.get(i)?.1,
-        Field::OnRejected => &c.on_rejected,
-        Field::OnInvalid => &c.on_invalid,
-        Field::InDoubt => &c.in_doubt,
+        Field::Setting(id) => return model.setting(id)?.pulldown(),
         Field::Method => &c.method,
         Field::ContentFormat => &c.content,
         Field::Algorithm => &c.algorithm,
@@ -328,9 +324,7 @@ pub fn text_input_mut(model: &mut Model, field: Field) -> Option<&mut TextInput>
         Field::CustomPath => &mut c.custom_path,
         Field::MapConstant(i) => &mut c.mapping.get_mut(i)?.constant,
         Field::MapAdd => &mut c.add_target,
-        Field::RateLimit => &mut c.rate_limit,
-        Field::Concurrency => &mut c.concurrency,
-        Field::MaxAttempts => &mut c.max_attempts,
+        Field::Setting(id) => return c.setting_mut(id)?.text_input_mut(),
         Field::Url => &mut c.url,
         Field::Headers => &mut c.headers,
         Field::BatchSize => &mut c.batch_size,
@@ -357,9 +351,7 @@ pub fn pulldown_mut(model: &mut Model, field: Field) -> Option<&mut Pulldown> {
         Field::MapIfPresent(i) => &mut c.mapping.get_mut(i)?.if_present,
         Field::MapCountry(i) => &mut c.mapping.get_mut(i)?.country,
         Field::TemplateParam(i) => &mut c.parameters.get_mut(i)?.1,
-        Field::OnRejected => &mut c.on_rejected,
-        Field::OnInvalid => &mut c.on_invalid,
-        Field::InDoubt => &mut c.in_doubt,
+        Field::Setting(id) => return c.setting_mut(id)?.pulldown_mut(),
         Field::Method => &mut c.method,
         Field::ContentFormat => &mut c.content,
         Field::Algorithm => &mut c.algorithm,
@@ -371,7 +363,11 @@ pub fn pulldown_mut(model: &mut Model, field: Field) -> Option<&mut Pulldown> {
 fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     let field = model.focus;
     model.last_key_consumed = true;
-    let outcome = if let Some(input) = text_input_mut(model, field) {
+    let outcome = if let Field::Setting(id) = field
+        && let Some(setting) = model.setting_mut(id)
+    {
+        setting.handle_key(key)
+    } else if let Some(input) = text_input_mut(model, field) {
         let outcome = input.handle_key(key);
         // Typing `{` in the URL offers the dataset's attributes as record macros.
         if field == Field::Url && key.code == KeyCode::Char('{') && outcome == Outcome::Changed {
@@ -796,56 +792,12 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
                 apply_parameters(model, reference);
             }
         }
-        Field::RateLimit => match c.rate_limit.value().trim().parse::<u32>() {
-            Ok(n) => {
-                model.dest.delivery.rate_limit_per_minute = n;
-                model.set_error(Field::RateLimit, None);
-            }
-            Err(_) => model.set_error(
-                Field::RateLimit,
-                Some("expected a whole number of requests per minute (0 turns pacing off)".into()),
-            ),
-        },
-        Field::Concurrency => match c.concurrency.value().trim().parse::<usize>() {
-            Ok(n) if (1..=64).contains(&n) => {
-                model.dest.delivery.concurrency = n;
-                model.set_error(Field::Concurrency, None);
-            }
-            _ => model.set_error(
-                Field::Concurrency,
-                Some("expected a whole number from 1 to 64".into()),
-            ),
-        },
-        Field::MaxAttempts => match c.max_attempts.value().trim().parse::<u32>() {
-            Ok(n) if (1..=100).contains(&n) => {
-                model.dest.delivery.max_attempts = n;
-                model.set_error(Field::MaxAttempts, None);
-            }
-            _ => model.set_error(
-                Field::MaxAttempts,
-                Some("expected a whole number from 1 to 100 (1 = no retries)".into()),
-            ),
-        },
-        Field::OnRejected => {
-            model.dest.delivery.on_rejected = if c.on_rejected.selected() == 1 {
-                OnRejected::Stop
-            } else {
-                OnRejected::DeadLetter
-            }
-        }
-        Field::OnInvalid => {
-            model.dest.delivery.on_invalid = if c.on_invalid.selected() == 1 {
-                OnInvalid::Stop
-            } else {
-                OnInvalid::Skip
-            }
-        }
-        Field::InDoubt => {
-            model.dest.delivery.in_doubt = match c.in_doubt.selected() {
-                1 => InDoubtPolicy::Resend,
-                2 => InDoubtPolicy::Report,
-                _ => InDoubtPolicy::Reconcile,
-            }
+        Field::Setting(id) => {
+            let problem = match model.configure.setting(id) {
+                Some(setting) => setting.apply(&mut model.dest).err(),
+                None => None,
+            };
+            model.set_error(field, problem);
         }
         Field::Method => model.dest.request.method = Method::ALL[c.method.selected().min(4)],
         Field::ContentFormat => {

@@ -13,6 +13,7 @@ use crate::secret::MASK;
 use crate::tui::focus;
 use crate::tui::keys;
 use crate::tui::model::*;
+use crate::tui::sections::Tone;
 use crate::tui::update::{pulldown_mut_ref, text_input_ref};
 use crate::tui::widgets::clip;
 
@@ -111,12 +112,10 @@ pub fn field_label(model: &Model, field: Field) -> String {
             .get(i)
             .map(|(name, _)| name.clone())
             .unwrap_or_default(),
-        Field::RateLimit => "Rate / minute".into(),
-        Field::Concurrency => "Concurrency".into(),
-        Field::MaxAttempts => "Max attempts".into(),
-        Field::OnRejected => "On rejected".into(),
-        Field::OnInvalid => "On invalid".into(),
-        Field::InDoubt => "In doubt".into(),
+        Field::Setting(id) => model
+            .setting(id)
+            .map(|s| s.label.to_string())
+            .unwrap_or_default(),
         Field::Method => "Method".into(),
         Field::ContentFormat => "Content format".into(),
         Field::Url => "URL".into(),
@@ -141,35 +140,6 @@ pub fn field_label(model: &Model, field: Field) -> String {
         Field::StopRun => "Stop run".into(),
         Field::Back => "Back".into(),
         Field::Next => "Next".into(),
-    }
-}
-
-/// What the chosen delivery policy does, in a line.
-fn delivery_choice(model: &Model, field: Field) -> &'static str {
-    use crate::destination::{InDoubtPolicy, OnInvalid, OnRejected};
-    let d = &model.dest.delivery;
-    match field {
-        Field::OnRejected => match d.on_rejected {
-            OnRejected::DeadLetter => {
-                "a record the API refuses goes to the dead-letter file; go on"
-            }
-            OnRejected::Stop => {
-                "a record the API refuses goes to the dead-letter file; stop the run"
-            }
-        },
-        Field::OnInvalid => match d.on_invalid {
-            OnInvalid::Skip => "an invalid record is reported (no API call); go on",
-            OnInvalid::Stop => "an invalid record is reported and stops the run",
-        },
-        _ => match d.in_doubt {
-            InDoubtPolicy::Reconcile => {
-                "sent, outcome unknown (crash, timeout): look it up, resend only if safe"
-            }
-            InDoubtPolicy::Resend => "sent, outcome unknown (crash, timeout): send it again",
-            InDoubtPolicy::Report => {
-                "sent, outcome unknown (crash, timeout): report it, resend nothing"
-            }
-        },
     }
 }
 
@@ -330,37 +300,28 @@ fn rows(model: &Model) -> Vec<Row> {
                     ));
                 }
             }
-            Field::RateLimit => {
-                rows.push(Row::Info(vec![Line::styled(
-                    "Delivery",
-                    t.label.add_modifier(Modifier::BOLD),
-                )]));
+            Field::Setting(id) => {
+                if let Some(section) = model.section_of(id)
+                    && section.starts_with(id)
+                {
+                    rows.push(Row::Info(vec![Line::styled(
+                        section.title,
+                        t.label.add_modifier(Modifier::BOLD),
+                    )]));
+                }
                 rows.push(field_row(model, field));
                 if let Some(e) = model.error_for(field) {
                     rows.push(info(model, format!("  ✗ {e}"), t.error));
                 }
-                let rate = model.dest.delivery.rate_limit_per_minute;
-                rows.push(info(
-                    model,
-                    "  Aircall allows 120/min per company, shared by all its integrations: \
-                     60 leaves them room. Retries count; 0 = no pacing.",
-                    t.dim,
-                ));
-                if rate > 120 {
-                    rows.push(info(
-                        model,
-                        format!("  ⚠ {rate}/min is above Aircall's 120: expect 429 pauses"),
-                        t.warn,
-                    ));
+                if let Some(setting) = model.setting(id) {
+                    for note in setting.notes(&model.dest) {
+                        let style = match note.tone {
+                            Tone::Explain => t.dim,
+                            Tone::Warn => t.warn,
+                        };
+                        rows.push(info(model, format!("  {}", note.text), style));
+                    }
                 }
-            }
-            Field::OnRejected | Field::OnInvalid | Field::InDoubt => {
-                rows.push(field_row(model, field));
-                rows.push(info(
-                    model,
-                    format!("  {}", delivery_choice(model, field)),
-                    t.dim,
-                ));
             }
             Field::Batching => {
                 rows.push(field_row(model, field));

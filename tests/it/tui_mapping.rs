@@ -4,6 +4,7 @@
 use crate::tui_common;
 
 use aircall_dest::destination::{InDoubtPolicy, OnRejected, Transform};
+use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::model::{Field, Sample, Step, TestState};
 use aircall_dest::tui::update::destination_to_save;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -222,22 +223,22 @@ async fn delivery_numbers_are_checked_as_typed() {
     let mut h = configure(UNUSED_BASE).await;
     h.key(KeyCode::Right); // Advanced tab
     let clear = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
-    h.focus(Field::RateLimit);
+    h.focus(Field::Setting(delivery::RATE));
     h.send(aircall_dest::tui::msg::Msg::Key(clear));
     h.type_text("x");
-    assert!(h.model.error_for(Field::RateLimit).is_some());
+    assert!(h.model.error_for(Field::Setting(delivery::RATE)).is_some());
     assert_eq!(h.model.dest.delivery.rate_limit_per_minute, 60);
     let refused = destination_to_save(&h.model, false).unwrap_err();
     assert!(refused.contains("Rate / minute"), "{refused}");
     h.key(KeyCode::Backspace);
     h.type_text("9");
-    assert_eq!(h.model.error_for(Field::RateLimit), None);
+    assert_eq!(h.model.error_for(Field::Setting(delivery::RATE)), None);
     assert_eq!(h.model.dest.delivery.rate_limit_per_minute, 9);
 
-    h.focus(Field::Concurrency);
+    h.focus(Field::Setting(delivery::CONCURRENCY));
     h.send(aircall_dest::tui::msg::Msg::Key(clear));
     h.type_text("0");
-    assert!(h.model.error_for(Field::Concurrency).is_some());
+    assert!(h.model.error_for(Field::Setting(delivery::CONCURRENCY)).is_some());
     assert_eq!(h.model.dest.delivery.concurrency, 4);
     let refused = destination_to_save(&h.model, false).unwrap_err();
     assert!(refused.contains("Concurrency"), "{refused}");
@@ -245,14 +246,14 @@ async fn delivery_numbers_are_checked_as_typed() {
     h.type_text("2");
     assert_eq!(h.model.dest.delivery.concurrency, 2);
 
-    h.focus(Field::MaxAttempts);
+    h.focus(Field::Setting(delivery::MAX_ATTEMPTS));
     h.send(aircall_dest::tui::msg::Msg::Key(clear));
     h.type_text("3");
     assert_eq!(h.model.dest.delivery.max_attempts, 3);
-    h.focus(Field::OnRejected);
+    h.focus(Field::Setting(delivery::ON_REJECTED));
     h.key(KeyCode::Right);
     assert_eq!(h.model.dest.delivery.on_rejected, OnRejected::Stop);
-    h.focus(Field::InDoubt);
+    h.focus(Field::Setting(delivery::IN_DOUBT));
     h.key(KeyCode::Right);
     assert_eq!(h.model.dest.delivery.in_doubt, InDoubtPolicy::Resend);
     let screen = h.render(120, 40);

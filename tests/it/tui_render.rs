@@ -3,6 +3,7 @@
 use crate::tui_common;
 
 use aircall_dest::client::PingOutcome;
+use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::model::{Field, Init, Run, TestState, Verify};
 use aircall_dest::tui::msg::{RunProgress, TaskId, TestResponse};
 use crossterm::event::KeyCode;
@@ -147,7 +148,7 @@ async fn configure_update_template_parameter() {
 async fn configure_delivery_section() {
     let mut h = configure().await;
     h.key(KeyCode::Right);
-    h.focus(Field::Concurrency);
+    h.focus(Field::Setting(delivery::CONCURRENCY));
     h.key(KeyCode::Backspace);
     h.type_text("0");
     snap(&h, "configure_delivery");
