@@ -112,6 +112,58 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
     fields
 }
 
+/// The headed parts of the form shown now, with the field each starts at, for Alt-1…9.
+pub fn sections(model: &Model) -> Vec<(&'static str, Field)> {
+    let order = order(model);
+    let first = |pick: &dyn Fn(&Field) -> bool| order.iter().copied().find(|f| pick(f));
+    let mut found = Vec::new();
+    let candidates: Vec<(&'static str, Option<Field>)> = match model.step {
+        Step::Source => vec![
+            ("Dataset", first(&|f| *f == Field::DatasetPath)),
+            ("Credential", first(&|f| *f == Field::Credential)),
+        ],
+        Step::Configure if model.configure.tabs.selected() == 0 => vec![
+            ("Endpoint", first(&|f| *f == Field::Endpoint)),
+            (
+                "Field mapping",
+                first(&|f| matches!(f, Field::MapSource(_) | Field::MapAdd)),
+            ),
+            ("Samples", first(&|f| matches!(f, Field::Pane | Field::Editor))),
+        ],
+        Step::Configure => {
+            let mut list = vec![
+                ("Request", first(&|f| *f == Field::Method)),
+                ("Exclude", first(&|f| *f == Field::Exclude)),
+                ("Batching", first(&|f| *f == Field::Batching)),
+                ("Capture", first(&|f| *f == Field::CaptureFile)),
+            ];
+            for section in model.configure.sections() {
+                let start = section.ids().next();
+                list.push((
+                    section.title,
+                    first(&|f| matches!(f, Field::Setting(id) if Some(*id) == start)),
+                ));
+            }
+            list.push(("Samples", first(&|f| matches!(f, Field::Pane | Field::Editor))));
+            list
+        }
+        Step::Save => vec![
+            ("Name", first(&|f| *f == Field::DestName)),
+            ("Save", first(&|f| *f == Field::Save)),
+            (
+                "Run",
+                first(&|f| matches!(f, Field::StartRun | Field::StopRun)),
+            ),
+        ],
+    };
+    for (title, field) in candidates {
+        if let Some(field) = field {
+            found.push((title, field));
+        }
+    }
+    found
+}
+
 /// Every focusable field in Tab order.
 pub fn order(model: &Model) -> Vec<Field> {
     let mut fields = form_fields(model);

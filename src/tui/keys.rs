@@ -1,22 +1,11 @@
-//! The key bindings the wizard answers to, as shown in the help bar and the `?` page. The
-//! update function matches the same keys; the focused widget adds its own hints.
+//! The help bar's content: the focused widget's own keys first, then the global bindings of
+//! [`keymap`] that apply here.
 
-use crate::tui::focus::is_text;
+use crate::tui::focus::{self, is_text};
+use crate::tui::keymap;
 use crate::tui::model::{Field, Model, Step, TestState};
 use crate::tui::update::{pulldown_mut_ref, text_input_ref};
 use crate::tui::widgets::{Hint, hint};
-
-/// Keys that work everywhere (a focused text field keeps printable keys for itself).
-pub const GLOBAL: &[Hint] = &[
-    hint("Tab/Shift-Tab", "next/previous field"),
-    hint("Enter", "open, confirm, press"),
-    hint("Space", "toggle, open"),
-    hint("Esc", "close, cancel, back a step"),
-    hint("Ctrl-N", "next step"),
-    hint("Ctrl-B", "previous step"),
-    hint("?/F1", "this help"),
-    hint("Ctrl-C", "quit"),
-];
 
 /// Keys of the sample pane.
 pub const PANE: &[Hint] = &[
@@ -75,18 +64,16 @@ pub fn live(model: &Model) -> Vec<Hint> {
             }
         }
     }
-    if model.step == Step::Configure && model.focus != Field::Pane && model.focus != Field::Editor {
-        hints.push(hint("Ctrl-S", "send test"));
-    }
-    if !is_text(model, model.focus) {
-        hints.push(hint("?", "help"));
-    } else {
-        hints.push(hint("F1", "help"));
-    }
-    hints.extend([
-        hint("Tab", "next"),
-        hint("Ctrl-N", "next step"),
-        hint("Ctrl-C", "quit"),
-    ]);
+    hints.extend(keymap::bar(&context(model)));
     hints
+}
+
+/// What the keymap needs to know about the screen now.
+pub fn context(model: &Model) -> keymap::Context {
+    keymap::Context {
+        in_text: is_text(model, model.focus),
+        configure: model.step == Step::Configure,
+        in_pane: matches!(model.focus, Field::Pane | Field::Editor),
+        sections: focus::sections(model).len(),
+    }
 }

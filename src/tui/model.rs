@@ -328,6 +328,10 @@ pub struct Model {
     pub focus: Field,
     pub help: bool,
     pub quit: bool,
+    /// Ctrl-C was pressed with something to lose: the question is on screen.
+    pub quit_asked: bool,
+    /// The person changed a setting since the destination was loaded or last saved.
+    pub unsaved_edits: bool,
     pub theme: Theme,
     pub tick: u64,
     next_id: u64,
@@ -513,6 +517,8 @@ impl Model {
             focus: Field::DatasetPath,
             help: false,
             quit: false,
+            quit_asked: false,
+            unsaved_edits: false,
             tick: 0,
             next_id: 0,
             notice: None,
@@ -603,6 +609,14 @@ impl Model {
         };
         model.load_configure_widgets();
         model
+    }
+
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.unsaved_edits
+    }
+
+    pub fn run_is_going(&self) -> bool {
+        matches!(self.save.run, Run::Running { .. })
     }
 
     pub fn next_task(&mut self) -> TaskId {

@@ -13,7 +13,9 @@ use crate::destination::{
     Status, TemplateRef,
 };
 use crate::tui::dataset;
-use crate::tui::focus::{self, is_text, move_focus};
+use crate::tui::focus::{self, move_focus};
+use crate::tui::keymap::{self, Action};
+use crate::tui::keys;
 use crate::tui::model::*;
 use crate::tui::msg::{Cmd, Msg, TestRequest};
 use crate::tui::pane;
@@ -104,12 +106,12 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && key.code == KeyCode::Char('c') {
-        model.quit = true;
-        let mut cmds = cancel_all(model);
-        cmds.push(Cmd::Quit);
-        return cmds;
+    let ctx = keys::context(model);
+    if model.quit_asked {
+        return confirm_quit(model, key);
+    }
+    if keymap::action_for(&key, &ctx) == Some(Action::Quit) {
+        return quit(model);
     }
     if model.help {
         if matches!(
@@ -123,42 +125,92 @@ fn on_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     model.notice = None;
     // An open popup owns every key until it closes.
     if popup_open(model) {
-        return route_to_widget(model, key);
+        let cmds = route_to_widget(model, key);
+        // A key the popup gives back (Tab out of a macro popup) goes on to the bindings.
+        if !cmds.is_empty() || model.last_key_consumed || popup_open(model) {
+            return cmds;
+        }
     }
-    let text = is_text(model, model.focus);
-    match key.code {
-        KeyCode::Tab if model.focus == Field::DatasetPath && !path_is_loaded(model) => {
-            return request_completion(model);
-        }
-        KeyCode::Tab => {
-            move_focus(model, true);
-            return Vec::new();
-        }
-        KeyCode::BackTab => {
-            move_focus(model, false);
-            return Vec::new();
-        }
-        KeyCode::F(1) => {
-            model.help = true;
-            return Vec::new();
-        }
-        KeyCode::Char('?') if !text => {
-            model.help = true;
-            return Vec::new();
-        }
-        KeyCode::Char('n') if ctrl => return go_to(model, model.step.index() + 1),
-        KeyCode::Char('b') if ctrl => return go_to(model, model.step.index().saturating_sub(1)),
-        KeyCode::Char('s') if ctrl && model.step == Step::Configure => return send_test(model),
-        _ => {}
+    if let Some(action) = keymap::action_for(&key, &ctx) {
+        return act(model, action);
     }
     let cmds = route_to_widget(model, key);
     if !cmds.is_empty() || model.last_key_consumed {
         return cmds;
     }
-    if key.code == KeyCode::Esc {
-        return on_escape(model);
+    match keymap::fallback_for(&key, &ctx) {
+        Some(action) => act(model, action),
+        None => Vec::new(),
     }
-    Vec::new()
+}
+
+/// Does what a global key binding asks.
+fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
+    match action {
+        Action::Quit => quit(model),
+        Action::NextField if model.focus == Field::DatasetPath && !path_is_loaded(model) => {
+            request_completion(model)
+        }
+        Action::NextField => {
+            move_focus(model, true);
+            Vec::new()
+        }
+        Action::PreviousField => {
+            move_focus(model, false);
+            Vec::new()
+        }
+        Action::NextStep => go_to(model, model.step.index() + 1),
+        Action::PreviousStep => go_to(model, model.step.index().saturating_sub(1)),
+        Action::Help => {
+            model.help = true;
+            Vec::new()
+        }
+        Action::SendTest => send_test(model),
+        Action::JumpToSection(index) => {
+            match focus::sections(model).get(index) {
+                Some((_, field)) => model.focus = *field,
+                None => {
+                    model.notice = Some((
+                        Level::Info,
+                        format!("there is no section {} here", index + 1),
+                    ))
+                }
+            }
+            Vec::new()
+        }
+        Action::Back => on_escape(model),
+    }
+}
+
+/// Ctrl-C: quits at once when nothing would be lost, else asks first.
+fn quit(model: &mut Model) -> Vec<Cmd> {
+    if model.has_unsaved_edits() || model.run_is_going() {
+        model.quit_asked = true;
+        return Vec::new();
+    }
+    quit_now(model)
+}
+
+fn quit_now(model: &mut Model) -> Vec<Cmd> {
+    model.quit = true;
+    let mut cmds = cancel_all(model);
+    cmds.push(Cmd::Quit);
+    cmds
+}
+
+/// While the quit question is shown: `y` or a second Ctrl-C quits, `n` or Esc stays.
+fn confirm_quit(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
+    let ctrl_c =
+        key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        _ if ctrl_c => quit_now(model),
+        KeyCode::Char('y') | KeyCode::Char('Y') => quit_now(model),
+        KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+            model.quit_asked = false;
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn popup_open(model: &mut Model) -> bool {
@@ -179,6 +231,15 @@ fn on_escape(model: &mut Model) -> Vec<Cmd> {
             return vec![Cmd::Cancel { id }];
         }
         TestState::Editing => {
+            if let Some(editor) = model.pane.editor.as_mut()
+                && !editor.may_discard()
+            {
+                model.notice = Some((
+                    Level::Info,
+                    "the body was edited: Esc again discards it, Ctrl-S sends it".into(),
+                ));
+                return Vec::new();
+            }
             model.pane.test = TestState::Idle;
             model.pane.editor = None;
             model.focus = Field::Pane;
@@ -377,7 +438,7 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
                 .map(|a| format!("{{record.{a}}}"))
                 .collect();
             let anchor = model.configure.url.cursor() - 1;
-            model.configure.url.offer(items, anchor);
+            model.configure.url.offer_until(items, anchor, '}');
         }
         outcome
     } else if let Some(pulldown) = pulldown_mut(model, field) {
@@ -661,6 +722,7 @@ pub fn inspect(model: &mut Model) -> Vec<Cmd> {
 
 /// Writes the edited widget's value into the destination and refreshes what depends on it.
 pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
+    model.unsaved_edits = true;
     let mut cmds = Vec::new();
     let c = &model.configure;
     match field {
@@ -1256,6 +1318,7 @@ pub fn saved(model: &mut Model, result: Result<(PathBuf, Status), String>) {
             model.dest_path = Some(path.clone());
             model.notice = Some((Level::Ok, format!("saved {} ({status})", path.display())));
             model.save.saved = Some((path, status));
+            model.unsaved_edits = false;
             model.save.error = None;
             if let Some(text) = model.save.pending_text.take() {
                 model.original_text = Some(text);

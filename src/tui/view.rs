@@ -12,6 +12,7 @@ use crate::destination::Mode;
 use crate::secret::MASK;
 use crate::tui::focus;
 use crate::tui::keys;
+use crate::tui::overlay;
 use crate::tui::model::*;
 use crate::tui::sections::Tone;
 use crate::tui::update::{pulldown_mut_ref, text_input_ref};
@@ -953,7 +954,10 @@ pub fn view(model: &Model, frame: &mut Frame) {
         }
     }
     if model.help {
-        draw_help(model, frame);
+        overlay::draw_help(model, frame);
+    }
+    if model.quit_asked {
+        overlay::draw_quit_question(model, frame);
     }
 }
 
@@ -1046,9 +1050,19 @@ pub fn test_warning(model: &Model) -> Option<(String, String)> {
         format!("records {records}")
     };
     use crate::destination::Method;
-    // A template says what its POSTs do (Aircall updates contacts with POST); otherwise the
-    // method does.
-    let effect = match model.template().map(|t| t.id.as_str()) {
+    // A template says what its POSTs do (Aircall updates contacts with POST), as long as the
+    // request still uses the template's method; a method changed on the Advanced tab says
+    // itself what the request does.
+    let template_method = model
+        .dest
+        .template
+        .as_ref()
+        .and_then(|t| crate::templates::resolve(t).ok())
+        .map(|r| r.request.method);
+    let template = model
+        .template()
+        .filter(|_| template_method == Some(request.method));
+    let effect = match template.map(|t| t.id.as_str()) {
         Some("create_records") => Method::Post,
         Some("update_records") => Method::Put,
         Some("delete_records") => Method::Delete,
@@ -1056,13 +1070,10 @@ pub fn test_warning(model: &Model) -> Option<(String, String)> {
     };
     Some(match effect {
         Method::Get => return None,
-        Method::Post if model.template().is_some_and(|t| t.id != "create_records") => (
+        Method::Post if template.is_some_and(|t| t.id != "create_records") => (
             format!(
                 "⚠ Send Test (Ctrl-S) changes real data at {host} with {record}: {}.",
-                model
-                    .template()
-                    .map(|t| t.name.to_lowercase())
-                    .unwrap_or_default()
+                template.map(|t| t.name.to_lowercase()).unwrap_or_default()
             ),
             format!(
                 "{record} took effect at Aircall; the run sends it again unless you remove it \
@@ -1442,62 +1453,4 @@ fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         _ => "",
     }
-}
-
-fn draw_help(model: &Model, frame: &mut Frame) {
-    let t = &model.theme;
-    let screen = frame.area();
-    let width = screen.width.saturating_sub(4).min(72);
-    let height = screen.height.saturating_sub(2).min(24);
-    let area = Rect::new(
-        (screen.width - width) / 2,
-        (screen.height - height) / 2,
-        width,
-        height,
-    );
-    let mut lines = vec![Line::styled(
-        "Keys everywhere",
-        t.label.add_modifier(Modifier::BOLD),
-    )];
-    for hint in keys::GLOBAL {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<15}", hint.keys), t.key),
-            Span::styled(hint.action, t.text),
-        ]));
-    }
-    lines.push(Line::styled("Here", t.label.add_modifier(Modifier::BOLD)));
-    for hint in keys::live(model)
-        .into_iter()
-        .take_while(|h| h.keys != "?" && h.keys != "F1")
-    {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<15}", hint.keys), t.key),
-            Span::styled(hint.action, t.text),
-        ]));
-    }
-    if model.step == Step::Configure && model.focus != Field::Pane {
-        lines.push(Line::styled(
-            "Sample pane",
-            t.label.add_modifier(Modifier::BOLD),
-        ));
-        for hint in keys::PANE {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<15}", hint.keys), t.key),
-                Span::styled(hint.action, t.text),
-            ]));
-        }
-    }
-    lines.push(Line::styled(
-        "A focused text field takes every printable key. Esc closes this help.",
-        t.dim,
-    ));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .title(" Help ")
-                .border_style(t.focused_border),
-        ),
-        area,
-    );
 }

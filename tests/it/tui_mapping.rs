@@ -310,3 +310,32 @@ async fn send_test_warns_keeps_invalid_json_home_and_cancels_with_esc() {
     assert_eq!(h.model.pane.test, TestState::Failed("cancelled".into()));
     held.abort();
 }
+
+#[tokio::test]
+async fn send_test_warning_follows_a_method_changed_on_the_advanced_tab() {
+    let mut h = configure(UNUSED_BASE).await;
+    let (before, _) = aircall_dest::tui::view::test_warning(&h.model).expect("a POST warns");
+    assert!(before.contains("creates a real contact"), "{before}");
+    h.key(KeyCode::Right); // Advanced tab
+    h.focus(Field::Method);
+    // POST, PUT, PATCH, DELETE: three steps right.
+    for _ in 0..3 {
+        h.key(KeyCode::Right);
+    }
+    assert_eq!(
+        h.model.dest.request.method,
+        aircall_dest::destination::Method::Delete
+    );
+    let (before, after) = aircall_dest::tui::view::test_warning(&h.model).expect("a DELETE warns");
+    assert!(before.contains("deletes a real contact"), "{before}");
+    assert!(!before.contains("creates"), "{before}");
+    assert!(after.contains("is deleted"), "{after}");
+    h.focus(Field::Method);
+    h.key(KeyCode::Left); // PATCH
+    let (before, _) = aircall_dest::tui::view::test_warning(&h.model).expect("a PATCH warns");
+    assert!(before.contains("changes a real contact"), "{before}");
+    h.key(KeyCode::Left);
+    h.key(KeyCode::Left);
+    h.key(KeyCode::Left); // GET
+    assert_eq!(aircall_dest::tui::view::test_warning(&h.model), None);
+}
