@@ -4,7 +4,7 @@
 use crate::tui::focus::{self, is_text};
 use crate::tui::keymap;
 use crate::tui::model::{Field, Model, Step, TestState};
-use crate::tui::update::{pulldown_mut_ref, text_input_ref};
+use crate::tui::form::{pulldown_ref, text_input_ref};
 use crate::tui::widgets::{Hint, hint};
 
 /// Keys of the sample pane.
@@ -59,7 +59,7 @@ pub fn live(model: &Model) -> Vec<Hint> {
         field => {
             if let Some(input) = text_input_ref(model, field) {
                 hints.extend(input.hints());
-            } else if let Some(pulldown) = pulldown_mut_ref(model, field) {
+            } else if let Some(pulldown) = pulldown_ref(model, field) {
                 hints.extend(pulldown.hints());
             }
         }

@@ -1,9 +1,12 @@
 //! The set-up wizard: a message-driven ratatui app (model, messages, update, view) whose
 //! network work runs in background tasks that report back as messages.
 
+pub mod areas;
 pub mod dataset;
 pub mod embedded;
+pub mod field;
 pub mod focus;
+pub mod form;
 pub mod keymap;
 pub mod keys;
 pub mod model;

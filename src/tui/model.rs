@@ -16,6 +16,8 @@ use crate::records::Format;
 use crate::secret::Secret;
 use crate::tui::dataset::Dataset;
 use crate::tui::msg::{RunProgress, TaskId, TestResponse};
+pub use crate::tui::field::{Field, Step};
+use crate::tui::areas::Layout;
 use crate::tui::sections::{Section, Setting, SettingId};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{BodyEditor, Checkbox, JsonView, MultiSelect, Pulldown, Tabs, TextInput};
@@ -26,87 +28,6 @@ pub const MANUAL_ENDPOINT: &str = "None (manual, Advanced tab)";
 pub const DEFAULT_BASE_URL: &str = "https://api.aircall.io";
 /// How many requests the sample pane shows.
 pub const PANE_REQUESTS: usize = 10;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Step {
-    Source,
-    Configure,
-    Save,
-}
-
-impl Step {
-    pub const ALL: [Step; 3] = [Step::Source, Step::Configure, Step::Save];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Step::Source => "Source & credential",
-            Step::Configure => "Configure",
-            Step::Save => "Save & activate",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// Everything that can hold the focus. Mapping rows are addressed by their index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Field {
-    DatasetPath,
-    Credential,
-    CredName,
-    CredDescription,
-    CredApiId,
-    CredToken,
-    CredKind,
-    CredAdvanced,
-    CredBaseUrl,
-    Verify,
-    Tabs,
-    Endpoint,
-    Resource,
-    CustomPath,
-    /// A template parameter (`id_attribute`, …), by its index in the template.
-    TemplateParam(usize),
-    MapSource(usize),
-    MapConstant(usize),
-    MapTransform(usize),
-    /// Opens or closes the entry's options (optional, only if, country, remove).
-    MapMore(usize),
-    MapOptional(usize),
-    MapIfPresent(usize),
-    MapCountry(usize),
-    MapRemove(usize),
-    /// A target path to add a mapping entry for.
-    MapAdd,
-    Method,
-    ContentFormat,
-    Url,
-    Headers,
-    Exclude,
-    Batching,
-    BatchSize,
-    Algorithm,
-    WrapKey,
-    GroupBy,
-    GroupShape,
-    Pluck,
-    CaptureFile,
-    Webhook,
-    /// A setting of a section (Delivery, …), by its key in the destination file.
-    Setting(SettingId),
-    Pane,
-    Editor,
-    DestName,
-    SavePath,
-    Save,
-    SaveActivate,
-    StartRun,
-    StopRun,
-    Back,
-    Next,
-}
 
 /// What starts the wizard: an existing destination or nothing, and what the machine offers.
 #[derive(Debug, Clone, Default)]
@@ -334,6 +255,8 @@ pub struct Model {
     pub unsaved_edits: bool,
     pub theme: Theme,
     pub tick: u64,
+    /// Where everything was on the last frame drawn; mouse clicks are matched against it.
+    pub drawn: Layout,
     next_id: u64,
     pub notice: Option<(Level, String)>,
     pub dest: Destination,
@@ -520,6 +443,7 @@ impl Model {
             quit_asked: false,
             unsaved_edits: false,
             tick: 0,
+            drawn: Layout::default(),
             next_id: 0,
             notice: None,
             dest_path: init.dest_path.clone(),

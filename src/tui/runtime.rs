@@ -158,7 +158,9 @@ where
     }
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     loop {
-        terminal.draw(|frame| view::view(model, frame))?;
+        let mut drawn = None;
+        terminal.draw(|frame| drawn = Some(view::draw(model, frame)))?;
+        model.drawn = drawn.unwrap_or_default();
         let msg = tokio::select! {
             biased;
             Some(msg) = rx.recv() => msg,

@@ -14,12 +14,13 @@ use crate::destination::{
 };
 use crate::tui::dataset;
 use crate::tui::focus::{self, move_focus};
+use crate::tui::form::{pulldown_mut, text_input_mut};
 use crate::tui::keymap::{self, Action};
 use crate::tui::keys;
 use crate::tui::model::*;
 use crate::tui::msg::{Cmd, Msg, TestRequest};
 use crate::tui::pane;
-use crate::tui::widgets::{BodyEditor, Outcome, Pulldown, TextInput};
+use crate::tui::widgets::{BodyEditor, Outcome};
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
     let cmds = match msg {
@@ -321,104 +322,6 @@ pub fn go_to(model: &mut Model, index: usize) -> Vec<Cmd> {
         pane::rebuild(model);
     }
     Vec::new()
-}
-
-/// Read-only twin of [`text_input_mut`], for drawing.
-pub fn text_input_ref(model: &Model, field: Field) -> Option<&TextInput> {
-    let c = &model.configure;
-    Some(match field {
-        Field::DatasetPath => &model.source.path,
-        Field::CredName => &model.credential.name,
-        Field::CredDescription => &model.credential.description,
-        Field::CredApiId => &model.credential.api_id,
-        Field::CredToken => &model.credential.token,
-        Field::CredBaseUrl => &model.credential.base_url,
-        Field::CustomPath => &c.custom_path,
-        Field::MapConstant(i) => &c.mapping.get(i)?.constant,
-        Field::MapAdd => &c.add_target,
-        Field::Setting(id) => return model.setting(id)?.text_input(),
-        Field::Url => &c.url,
-        Field::Headers => &c.headers,
-        Field::BatchSize => &c.batch_size,
-        Field::WrapKey => &c.wrap_key,
-        Field::GroupBy => &c.group_by,
-        Field::Pluck => &c.pluck,
-        Field::CaptureFile => &c.capture_file,
-        Field::Webhook => &c.webhook,
-        Field::DestName => &model.save.name,
-        Field::SavePath => &model.save.path,
-        _ => return None,
-    })
-}
-
-/// Read-only twin of [`pulldown_mut`], for drawing.
-pub fn pulldown_mut_ref(model: &Model, field: Field) -> Option<&Pulldown> {
-    let c = &model.configure;
-    Some(match field {
-        Field::Credential => &model.credential.pick,
-        Field::CredKind => &model.credential.kind,
-        Field::Endpoint => &c.endpoint,
-        Field::Resource => &c.resource,
-        Field::MapSource(i) => &c.mapping.get(i)?.source,
-        Field::MapTransform(i) => &c.mapping.get(i)?.transform,
-        Field::MapIfPresent(i) => &c.mapping.get(i)?.if_present,
-        Field::MapCountry(i) => &c.mapping.get(i)?.country,
-        Field::TemplateParam(i) => &c.parameters.get(i)?.1,
-        Field::Setting(id) => return model.setting(id)?.pulldown(),
-        Field::Method => &c.method,
-        Field::ContentFormat => &c.content,
-        Field::Algorithm => &c.algorithm,
-        Field::GroupShape => &c.group_shape,
-        _ => return None,
-    })
-}
-
-pub fn text_input_mut(model: &mut Model, field: Field) -> Option<&mut TextInput> {
-    let c = &mut model.configure;
-    Some(match field {
-        Field::DatasetPath => &mut model.source.path,
-        Field::CredName => &mut model.credential.name,
-        Field::CredDescription => &mut model.credential.description,
-        Field::CredApiId => &mut model.credential.api_id,
-        Field::CredToken => &mut model.credential.token,
-        Field::CredBaseUrl => &mut model.credential.base_url,
-        Field::CustomPath => &mut c.custom_path,
-        Field::MapConstant(i) => &mut c.mapping.get_mut(i)?.constant,
-        Field::MapAdd => &mut c.add_target,
-        Field::Setting(id) => return c.setting_mut(id)?.text_input_mut(),
-        Field::Url => &mut c.url,
-        Field::Headers => &mut c.headers,
-        Field::BatchSize => &mut c.batch_size,
-        Field::WrapKey => &mut c.wrap_key,
-        Field::GroupBy => &mut c.group_by,
-        Field::Pluck => &mut c.pluck,
-        Field::CaptureFile => &mut c.capture_file,
-        Field::Webhook => &mut c.webhook,
-        Field::DestName => &mut model.save.name,
-        Field::SavePath => &mut model.save.path,
-        _ => return None,
-    })
-}
-
-pub fn pulldown_mut(model: &mut Model, field: Field) -> Option<&mut Pulldown> {
-    let c = &mut model.configure;
-    Some(match field {
-        Field::Credential => &mut model.credential.pick,
-        Field::CredKind => &mut model.credential.kind,
-        Field::Endpoint => &mut c.endpoint,
-        Field::Resource => &mut c.resource,
-        Field::MapSource(i) => &mut c.mapping.get_mut(i)?.source,
-        Field::MapTransform(i) => &mut c.mapping.get_mut(i)?.transform,
-        Field::MapIfPresent(i) => &mut c.mapping.get_mut(i)?.if_present,
-        Field::MapCountry(i) => &mut c.mapping.get_mut(i)?.country,
-        Field::TemplateParam(i) => &mut c.parameters.get_mut(i)?.1,
-        Field::Setting(id) => return c.setting_mut(id)?.pulldown_mut(),
-        Field::Method => &mut c.method,
-        Field::ContentFormat => &mut c.content,
-        Field::Algorithm => &mut c.algorithm,
-        Field::GroupShape => &mut c.group_shape,
-        _ => return None,
-    })
 }
 
 fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
@@ -1067,7 +970,7 @@ pub fn destination_to_save(
     if let Some((field, error)) = model.configure.errors.first() {
         return Err(format!(
             "{}: {error}",
-            crate::tui::view::field_label(model, *field)
+            crate::tui::form::field_label(model, *field)
         ));
     }
     let mut dest = model.dest.clone();
@@ -1197,7 +1100,7 @@ fn on_mouse(model: &mut Model, mouse: MouseEvent) -> Vec<Cmd> {
         model.help = false;
         return Vec::new();
     }
-    let layout = crate::tui::view::layout(model);
+    let layout = model.drawn.clone();
     let (x, y) = (mouse.column, mouse.row);
     let at = ratatui::layout::Position::new(x, y);
     // A click in an open pulldown's list chooses that option.

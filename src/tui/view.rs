@@ -2,7 +2,7 @@
 //! help page. [`layout`] places every field; the same layout answers mouse clicks.
 
 use ratatui::Frame;
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
@@ -15,7 +15,8 @@ use crate::tui::keys;
 use crate::tui::overlay;
 use crate::tui::model::*;
 use crate::tui::sections::Tone;
-use crate::tui::update::{pulldown_mut_ref, text_input_ref};
+pub use crate::tui::areas::Layout;
+use crate::tui::form::{field_label, pulldown_ref, text_input_ref};
 use crate::tui::widgets::clip;
 
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
@@ -33,124 +34,6 @@ enum Row {
     Mapping {
         index: usize,
     },
-}
-
-/// Where everything is on screen for the model's current state and size.
-#[derive(Debug, Clone, Default)]
-pub struct Layout {
-    pub steps: Vec<(Rect, Step)>,
-    pub fields: Vec<(Field, Rect)>,
-    infos: Vec<(Rect, Vec<Line<'static>>)>,
-    labels: Vec<(Rect, Field, String)>,
-    pub form: Rect,
-    pub pane: Option<Rect>,
-    /// Sample index and the screen rows it covers in the pane.
-    pub samples: Vec<(usize, u16, u16)>,
-    pub help_bar: Rect,
-    pub notice: Rect,
-}
-
-impl Layout {
-    pub fn rect_of(&self, field: Field) -> Option<Rect> {
-        self.fields
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, r)| *r)
-    }
-
-    pub fn field_at(&self, at: Position) -> Option<Field> {
-        if let Some((field, _)) = self.fields.iter().find(|(_, r)| r.contains(at)) {
-            return Some(*field);
-        }
-        // A click on a label focuses its field too.
-        self.labels
-            .iter()
-            .find(|(r, _, _)| r.contains(at))
-            .map(|(_, f, _)| *f)
-    }
-
-    pub fn sample_at(&self, y: u16) -> Option<usize> {
-        self.samples
-            .iter()
-            .find(|(_, a, b)| y >= *a && y < *b)
-            .map(|(i, _, _)| *i)
-    }
-}
-
-pub fn field_label(model: &Model, field: Field) -> String {
-    match field {
-        Field::DatasetPath => "Dataset".into(),
-        Field::Credential => "Credential".into(),
-        Field::CredName => "Name".into(),
-        Field::CredDescription => "Description".into(),
-        Field::CredApiId => "API ID".into(),
-        Field::CredToken => "API token".into(),
-        Field::CredKind => "Auth".into(),
-        Field::CredAdvanced => String::new(),
-        Field::CredBaseUrl => "Base URL".into(),
-        Field::Verify => String::new(),
-        Field::Tabs => String::new(),
-        Field::Endpoint => "Endpoint".into(),
-        Field::Resource => "Resource type".into(),
-        Field::CustomPath => "Resource path".into(),
-        Field::MapSource(i) => model
-            .configure
-            .mapping
-            .get(i)
-            .map(|r| format!("{}{}", r.target, if r.required { "*" } else { "" }))
-            .unwrap_or_default(),
-        Field::MapConstant(i) => format!("value of {}", map_target(model, i)),
-        Field::MapTransform(i) => format!("transform of {}", map_target(model, i)),
-        Field::MapMore(_) => "options".into(),
-        Field::MapOptional(_) => "  optional".into(),
-        Field::MapIfPresent(_) => "  only if".into(),
-        Field::MapCountry(_) => "  country".into(),
-        Field::MapRemove(_) => "Remove entry".into(),
-        Field::MapAdd => "Add entry".into(),
-        Field::TemplateParam(i) => model
-            .configure
-            .parameters
-            .get(i)
-            .map(|(name, _)| name.clone())
-            .unwrap_or_default(),
-        Field::Setting(id) => model
-            .setting(id)
-            .map(|s| s.label.to_string())
-            .unwrap_or_default(),
-        Field::Method => "Method".into(),
-        Field::ContentFormat => "Content format".into(),
-        Field::Url => "URL".into(),
-        Field::Headers => "Headers".into(),
-        Field::Exclude => "Exclude".into(),
-        Field::Batching => "Batching".into(),
-        Field::BatchSize => "Batch size".into(),
-        Field::Algorithm => "Algorithm".into(),
-        Field::WrapKey => "Wrap key".into(),
-        Field::GroupBy => "Group by".into(),
-        Field::GroupShape => "Group shape".into(),
-        Field::Pluck => "Pluck".into(),
-        Field::CaptureFile => "Capture file".into(),
-        Field::Webhook => "Webhook URL".into(),
-        Field::Pane => "Sample requests".into(),
-        Field::Editor => "Body".into(),
-        Field::DestName => "Name".into(),
-        Field::SavePath => "File".into(),
-        Field::Save => "Save".into(),
-        Field::SaveActivate => "Save & Activate".into(),
-        Field::StartRun => "Start run".into(),
-        Field::StopRun => "Stop run".into(),
-        Field::Back => "Back".into(),
-        Field::Next => "Next".into(),
-    }
-}
-
-fn map_target(model: &Model, index: usize) -> String {
-    model
-        .configure
-        .mapping
-        .get(index)
-        .map(|r| r.target.clone())
-        .unwrap_or_default()
 }
 
 /// How a mapping row fares in the samples, as the request builder judged them: a mark and
@@ -859,12 +742,18 @@ fn button_text(model: &Model, field: Field) -> String {
 }
 
 /// Draws the whole screen.
+/// Draws the wizard.
 pub fn view(model: &Model, frame: &mut Frame) {
+    draw(model, frame);
+}
+
+/// Draws the wizard and returns where everything went, for mouse clicks on this frame.
+pub fn draw(model: &Model, frame: &mut Frame) -> Layout {
     let screen = frame.area();
     let t = &model.theme;
     if screen.height < 6 || screen.width < 20 {
         frame.render_widget(Paragraph::new("window too small").style(t.warn), screen);
-        return;
+        return Layout::default();
     }
     let mut model_at_size = std::borrow::Cow::Borrowed(model);
     if model.width != screen.width || model.height != screen.height {
@@ -946,7 +835,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
     );
     // Popups last, over everything.
     if let Some(rect) = layout.rect_of(model.focus) {
-        if let Some(pulldown) = pulldown_mut_ref(model, model.focus) {
+        if let Some(pulldown) = pulldown_ref(model, model.focus) {
             pulldown.render_popup(frame, rect, t);
         }
         if let Some(input) = text_input_ref(model, model.focus) {
@@ -959,6 +848,7 @@ pub fn view(model: &Model, frame: &mut Frame) {
     if model.quit_asked {
         overlay::draw_quit_question(model, frame);
     }
+    layout
 }
 
 fn help_bar(model: &Model, width: u16) -> Line<'static> {
@@ -1009,7 +899,7 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         _ => {
             if let Some(input) = text_input_ref(model, field) {
                 input.render(frame, rect, focused, t);
-            } else if let Some(pulldown) = pulldown_mut_ref(model, field) {
+            } else if let Some(pulldown) = pulldown_ref(model, field) {
                 // A short choice in a wide field reads better in a box of its own size.
                 let width = rect.width.min(40);
                 pulldown.render(frame, Rect { width, ..rect }, focused, t);
