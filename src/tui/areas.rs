@@ -47,4 +47,3 @@ impl Layout {
             .map(|(i, _, _)| *i)
     }
 }
-

@@ -82,4 +82,3 @@ pub enum Field {
     Back,
     Next,
 }
-

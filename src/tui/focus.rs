@@ -128,7 +128,10 @@ pub fn sections(model: &Model) -> Vec<(&'static str, Field)> {
                 "Field mapping",
                 first(&|f| matches!(f, Field::MapSource(_) | Field::MapAdd)),
             ),
-            ("Samples", first(&|f| matches!(f, Field::Pane | Field::Editor))),
+            (
+                "Samples",
+                first(&|f| matches!(f, Field::Pane | Field::Editor)),
+            ),
         ],
         Step::Configure => {
             let mut list = vec![
@@ -144,7 +147,10 @@ pub fn sections(model: &Model) -> Vec<(&'static str, Field)> {
                     first(&|f| matches!(f, Field::Setting(id) if Some(*id) == start)),
                 ));
             }
-            list.push(("Samples", first(&|f| matches!(f, Field::Pane | Field::Editor))));
+            list.push((
+                "Samples",
+                first(&|f| matches!(f, Field::Pane | Field::Editor)),
+            ));
             list
         }
         Step::Save => vec![

@@ -177,4 +177,3 @@ pub fn pulldown_mut(model: &mut Model, field: Field) -> Option<&mut Pulldown> {
         _ => return None,
     })
 }
-

@@ -2,9 +2,9 @@
 //! [`keymap`] that apply here.
 
 use crate::tui::focus::{self, is_text};
+use crate::tui::form::{pulldown_ref, text_input_ref};
 use crate::tui::keymap;
 use crate::tui::model::{Field, Model, Step, TestState};
-use crate::tui::form::{pulldown_ref, text_input_ref};
 use crate::tui::widgets::{Hint, hint};
 
 /// Keys of the sample pane.

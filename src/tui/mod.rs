@@ -10,8 +10,8 @@ pub mod form;
 pub mod keymap;
 pub mod keys;
 pub mod model;
-pub mod overlay;
 pub mod msg;
+pub mod overlay;
 pub mod pane;
 pub mod sections;
 pub mod theme;
@@ -189,10 +189,7 @@ mod tests {
             "Saved '/tmp/my dest.toml' (active). Run it without the wizard: \
              aircall-dest run '/tmp/my dest.toml'"
         );
-        model.save.saved = Some((
-            PathBuf::from("a.toml"),
-            crate::destination::Status::Paused,
-        ));
+        model.save.saved = Some((PathBuf::from("a.toml"), crate::destination::Status::Paused));
         assert!(
             exit_note(&model).contains("aircall-dest activate a.toml && aircall-dest run a.toml")
         );

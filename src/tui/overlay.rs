@@ -136,10 +136,7 @@ pub fn draw_quit_question(model: &Model, frame: &mut Frame) {
     ]));
     let width = screen.width.saturating_sub(4).min(64);
     let inner = width.saturating_sub(4).max(1) as usize;
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner))
-        .sum();
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
     let area = centered(screen, width, rows as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(

@@ -31,7 +31,10 @@ async fn tab_leaves_the_macro_popup_and_the_field() {
     h.focus(Field::Url);
     h.key(KeyCode::End);
     h.type_text("/{");
-    assert!(h.model.configure.url.completion().is_some(), "`{{` offers macros");
+    assert!(
+        h.model.configure.url.completion().is_some(),
+        "`{{` offers macros"
+    );
     h.key(KeyCode::Tab);
     assert!(h.model.configure.url.completion().is_none());
     assert_eq!(h.model.focus, Field::Headers, "Tab moved on");
@@ -87,7 +90,11 @@ async fn the_body_editor_undoes_and_asks_before_discarding() {
     let screen = h.render(120, 40);
     assert!(screen.contains("Esc again discards it"), "{screen}");
     h.key(KeyCode::Esc);
-    assert_eq!(h.model.pane.test, TestState::Idle, "the second Esc discards");
+    assert_eq!(
+        h.model.pane.test,
+        TestState::Idle,
+        "the second Esc discards"
+    );
     assert!(h.model.pane.editor.is_none());
 
     // Nothing edited: one Esc leaves.
@@ -104,7 +111,9 @@ async fn alt_digits_jump_to_the_sections_of_the_advanced_tab() {
     let titles: Vec<&str> = sections.iter().map(|(t, _)| *t).collect();
     assert_eq!(
         titles,
-        ["Request", "Exclude", "Batching", "Capture", "Delivery", "Samples"]
+        [
+            "Request", "Exclude", "Batching", "Capture", "Delivery", "Samples"
+        ]
     );
     alt(&mut h, '5');
     assert_eq!(h.model.focus, Field::Setting(delivery::RATE));
@@ -113,7 +122,11 @@ async fn alt_digits_jump_to_the_sections_of_the_advanced_tab() {
     alt(&mut h, '1');
     assert_eq!(h.model.focus, Field::Method);
     alt(&mut h, '9');
-    assert_eq!(h.model.focus, Field::Method, "no ninth section: nothing moves");
+    assert_eq!(
+        h.model.focus,
+        Field::Method,
+        "no ninth section: nothing moves"
+    );
     assert!(
         h.model
             .notice

@@ -2,8 +2,8 @@
 
 use crate::tui_common;
 
-use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::model::{Field, Step};
+use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::view::layout;
 use crossterm::event::KeyCode;
 use tui_common::{Harness, embedded_init};

@@ -4,8 +4,8 @@
 use crate::tui_common;
 
 use aircall_dest::destination::{InDoubtPolicy, OnRejected, Transform};
-use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::model::{Field, Sample, Step, TestState};
+use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::update::destination_to_save;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_common::{Harness, embedded_init};
@@ -238,7 +238,11 @@ async fn delivery_numbers_are_checked_as_typed() {
     h.focus(Field::Setting(delivery::CONCURRENCY));
     h.send(aircall_dest::tui::msg::Msg::Key(clear));
     h.type_text("0");
-    assert!(h.model.error_for(Field::Setting(delivery::CONCURRENCY)).is_some());
+    assert!(
+        h.model
+            .error_for(Field::Setting(delivery::CONCURRENCY))
+            .is_some()
+    );
     assert_eq!(h.model.dest.delivery.concurrency, 4);
     let refused = destination_to_save(&h.model, false).unwrap_err();
     assert!(refused.contains("Concurrency"), "{refused}");

@@ -75,7 +75,11 @@ async fn y_quits_and_esc_stays() {
     assert!(!press_ctrl_c(&mut h));
     h.key(KeyCode::Esc);
     assert!(!h.model.quit_asked);
-    assert_eq!(h.model.step, Step::Configure, "Esc answered the question only");
+    assert_eq!(
+        h.model.step,
+        Step::Configure,
+        "Esc answered the question only"
+    );
     assert!(!press_ctrl_c(&mut h));
     let cmds = update::update(
         &mut h.model,
@@ -97,7 +101,10 @@ async fn a_run_going_asks_and_says_how_far_it_got() {
     };
     assert!(!press_ctrl_c(&mut h));
     let screen = h.render(120, 40);
-    assert!(screen.contains("A run is going (12 sent of 100)"), "{screen}");
+    assert!(
+        screen.contains("A run is going (12 sent of 100)"),
+        "{screen}"
+    );
     // Quitting then stops the run rather than leaving it behind.
     let cmds = update::update(&mut h.model, ctrl_c());
     assert!(

@@ -3,9 +3,9 @@
 use crate::tui_common;
 
 use aircall_dest::client::PingOutcome;
-use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::model::{Field, Init, Run, TestState, Verify};
 use aircall_dest::tui::msg::{RunProgress, TaskId, TestResponse};
+use aircall_dest::tui::sections::delivery;
 use crossterm::event::KeyCode;
 use tui_common::{Harness, SAMPLE, embedded_init};
 

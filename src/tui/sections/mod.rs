@@ -50,18 +50,22 @@ impl Note {
 }
 
 type Notes = Arc<dyn Fn(&Destination) -> Vec<Note> + Send + Sync>;
+/// Reads a setting's value from the destination.
+type Read<T> = Arc<dyn Fn(&Destination) -> T + Send + Sync>;
+/// Writes a setting's value into the destination.
+type Write<T> = Arc<dyn Fn(&mut Destination, T) + Send + Sync>;
 
 #[derive(Clone)]
 enum Control {
     Number {
         input: NumberInput,
-        get: Arc<dyn Fn(&Destination) -> u64 + Send + Sync>,
-        set: Arc<dyn Fn(&mut Destination, u64) + Send + Sync>,
+        get: Read<u64>,
+        set: Write<u64>,
     },
     Choice {
         pulldown: Pulldown,
-        get: Arc<dyn Fn(&Destination) -> usize + Send + Sync>,
-        set: Arc<dyn Fn(&mut Destination, usize) + Send + Sync>,
+        get: Read<usize>,
+        set: Write<usize>,
         explain: Arc<dyn Fn(usize) -> &'static str + Send + Sync>,
     },
 }

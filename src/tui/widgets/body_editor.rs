@@ -188,7 +188,10 @@ mod tests {
         let before = editor.text();
         editor.handle_key(key(KeyCode::Char('x'), false));
         assert_ne!(editor.text(), before);
-        assert_eq!(editor.handle_key(key(KeyCode::Char('z'), true)), Outcome::Changed);
+        assert_eq!(
+            editor.handle_key(key(KeyCode::Char('z'), true)),
+            Outcome::Changed
+        );
         assert_eq!(editor.text(), before);
         assert!(!editor.is_modified());
         editor.handle_key(key(KeyCode::Char('y'), true));

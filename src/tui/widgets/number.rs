@@ -36,7 +36,10 @@ impl NumberInput {
     pub fn value(&self) -> Result<u64, String> {
         let text = self.input.value().trim();
         let (low, high) = (*self.range.start(), *self.range.end());
-        let expected = format!("expected a whole number of {} from {low} to {high}", self.unit);
+        let expected = format!(
+            "expected a whole number of {} from {low} to {high}",
+            self.unit
+        );
         match text.parse::<u64>() {
             Ok(n) if self.range.contains(&n) => Ok(n),
             Ok(n) => Err(format!("{n} is out of range: {expected}")),
@@ -98,11 +101,18 @@ mod tests {
         assert_eq!(n.value(), Ok(4));
         n.text_input_mut().set_value("0");
         let err = n.value().unwrap_err();
-        assert!(err.contains("out of range") && err.contains("1 to 64"), "{err}");
+        assert!(
+            err.contains("out of range") && err.contains("1 to 64"),
+            "{err}"
+        );
         n.text_input_mut().set_value("x");
         assert!(n.value().unwrap_err().contains("\"x\" is not a number"));
         n.text_input_mut().set_value("");
-        assert!(n.value().unwrap_err().starts_with("expected a whole number"));
+        assert!(
+            n.value()
+                .unwrap_err()
+                .starts_with("expected a whole number")
+        );
     }
 
     #[test]
