@@ -12,6 +12,7 @@ const AIRCALL_PER_MINUTE: u32 = 120;
 pub const RATE: &str = "delivery.rate_limit_per_minute";
 pub const CONCURRENCY: &str = "delivery.concurrency";
 pub const MAX_ATTEMPTS: &str = "delivery.max_attempts";
+pub const REQUEST_TIMEOUT: &str = "delivery.request_timeout_secs";
 pub const ON_REJECTED: &str = "delivery.on_rejected";
 pub const ON_INVALID: &str = "delivery.on_invalid";
 pub const IN_DOUBT: &str = "delivery.in_doubt";
@@ -57,6 +58,19 @@ pub fn section() -> Section {
                 |d| d.delivery.max_attempts,
                 |d, v| d.delivery.max_attempts = v,
             ),
+            Setting::number(
+                REQUEST_TIMEOUT,
+                "Timeout (s)",
+                1..=600,
+                "seconds",
+                |d| d.delivery.request_timeout_secs,
+                |d, v| d.delivery.request_timeout_secs = v,
+            )
+            .with_notes(|_| {
+                vec![Note::explain(
+                    "how long one attempt may wait for the answer before it counts as failed",
+                )]
+            }),
             Setting::choice(
                 ON_REJECTED,
                 "On rejected",
@@ -175,6 +189,20 @@ mod tests {
         attempts.text_input_mut().unwrap().set_value("0");
         assert!(attempts.apply(&mut dest).unwrap_err().contains("1 to 100"));
         assert_eq!(dest.delivery.max_attempts, 5);
+    }
+
+    #[test]
+    fn the_request_timeout_is_typed_within_its_range() {
+        let mut section = section();
+        let mut dest = destination();
+        section.load(&dest);
+        let timeout = section.get_mut(REQUEST_TIMEOUT).unwrap();
+        assert_eq!(timeout.text_input().unwrap().value(), "30");
+        timeout.text_input_mut().unwrap().set_value("0");
+        assert!(timeout.apply(&mut dest).is_err());
+        timeout.text_input_mut().unwrap().set_value("45");
+        timeout.apply(&mut dest).unwrap();
+        assert_eq!(dest.delivery.request_timeout_secs, 45);
     }
 
     #[test]
