@@ -13,6 +13,9 @@ pub const PANE: &[Hint] = &[
     hint("Enter", "expand/collapse"),
     hint("e", "edit the body"),
     hint("t/Ctrl-S", "send test"),
+    hint("f", "full screen"),
+    hint("w", "wrap"),
+    hint("c", "copy as curl"),
     hint("Esc", "cancel/close"),
 ];
 
@@ -23,7 +26,8 @@ pub fn live(model: &Model) -> Vec<Hint> {
         Field::Pane => match model.pane.test {
             TestState::Sending { .. } => hints.push(hint("Esc", "cancel")),
             TestState::Done(_) | TestState::Failed(_) => {
-                hints.extend([hint("↑↓", "scroll"), hint("Esc", "close response")])
+                hints.extend(model.pane.response.hints());
+                hints.extend([hint("f", "full screen"), hint("Esc", "close response")]);
             }
             _ => hints.extend(PANE.iter().cloned()),
         },

@@ -2,6 +2,7 @@
 //! network work runs in background tasks that report back as messages.
 
 pub mod areas;
+pub mod curl;
 pub mod dataset;
 pub mod embedded;
 pub mod field;

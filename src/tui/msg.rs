@@ -56,6 +56,10 @@ pub enum Msg {
 #[derive(Debug, Clone)]
 pub enum Cmd {
     Quit,
+    /// Put the text on the terminal's clipboard (OSC 52).
+    Copy {
+        text: String,
+    },
     InspectDataset {
         id: TaskId,
         path: PathBuf,

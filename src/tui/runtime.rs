@@ -36,6 +36,16 @@ pub struct Tasks {
 /// Carries out one command. Returns `false` when the wizard should end.
 pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
     match cmd {
+        Cmd::Copy { text } => {
+            use std::io::Write;
+            let mut out = stdout();
+            if let Err(e) = out
+                .write_all(crate::tui::curl::osc52(&text).as_bytes())
+                .and_then(|_| out.flush())
+            {
+                tracing::warn!("cannot write to the clipboard: {e}");
+            }
+        }
         Cmd::Quit => {
             for (_, stop) in tasks.stops.drain() {
                 let _ = stop.send(StopRequest::Drain);

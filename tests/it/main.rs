@@ -27,3 +27,4 @@ mod tui_mapping;
 mod tui_pty;
 mod tui_quit;
 mod tui_render;
+mod tui_samples;

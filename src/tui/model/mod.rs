@@ -127,6 +127,8 @@ pub struct Pane {
     pub samples: Vec<Sample>,
     pub selected: usize,
     pub expanded: bool,
+    /// The pane takes the whole screen below the step indicator.
+    pub fullscreen: bool,
     pub body: JsonView,
     pub error: Option<String>,
     pub test: TestState,
@@ -319,6 +321,7 @@ impl Model {
                 samples: Vec::new(),
                 selected: 0,
                 expanded: false,
+                fullscreen: false,
                 body: JsonView::default(),
                 error: None,
                 test: TestState::Idle,

@@ -161,10 +161,12 @@ fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
             request_completion(model)
         }
         Action::NextField => {
+            model.pane.fullscreen = false;
             move_focus(model, true);
             Vec::new()
         }
         Action::PreviousField => {
+            model.pane.fullscreen = false;
             move_focus(model, false);
             Vec::new()
         }
@@ -258,6 +260,10 @@ fn on_escape(model: &mut Model) -> Vec<Cmd> {
             return Vec::new();
         }
         TestState::Idle => {}
+    }
+    if model.step == Step::Configure && model.pane.fullscreen {
+        model.pane.fullscreen = false;
+        return Vec::new();
     }
     if model.step == Step::Configure && model.pane.expanded {
         model.pane.expanded = false;

@@ -22,6 +22,16 @@ pub(super) fn pane_key(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         {
             pane.body.handle_key(key);
         }
+        KeyCode::Left | KeyCode::Right if !pane.body.wraps() => {
+            pane.body.handle_key(key);
+        }
+        KeyCode::Char('w') => {
+            let wrap = !pane.body.wraps();
+            pane.body.set_wrap(wrap);
+            pane.response.set_wrap(wrap);
+        }
+        KeyCode::Char('f') => pane.fullscreen = !pane.fullscreen,
+        KeyCode::Char('c') => return copy_as_curl(model),
         KeyCode::Up => {
             pane.selected = pane.selected.saturating_sub(1);
             pane::load_selected_body(model);
@@ -122,4 +132,24 @@ pub(super) fn send_test(model: &mut Model) -> Vec<Cmd> {
             connect_timeout_secs: model.dest.delivery.connect_timeout_secs.max(1),
         },
     }]
+}
+
+/// Copies the selected sample as a `curl` command, the credential masked.
+pub(super) fn copy_as_curl(model: &mut Model) -> Vec<Cmd> {
+    let Some(Sample::Request { request, .. }) = model.pane.samples.get(model.pane.selected) else {
+        model.notice = Some((
+            Level::Error,
+            "pick a request (not an invalid record) to copy".into(),
+        ));
+        return Vec::new();
+    };
+    let text = crate::tui::curl::command(request, model.auth_kind());
+    model.notice = Some((
+        Level::Ok,
+        format!(
+            "copied sample {} as a curl command (credential masked; the terminal must allow OSC 52)",
+            model.pane.selected + 1
+        ),
+    ));
+    vec![Cmd::Copy { text }]
 }

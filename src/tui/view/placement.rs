@@ -247,6 +247,18 @@ pub fn layout(model: &Model) -> Layout {
             )),
         }
     }
+    let pane = match pane {
+        // Full screen: the pane alone, over the form and its buttons.
+        Some(_) if model.pane.fullscreen => {
+            layout.fields.clear();
+            layout.infos.clear();
+            layout.labels.clear();
+            let whole = Rect::new(0, body.y, screen.width, body.height + 1);
+            layout.pane = Some(whole);
+            Some(whole)
+        }
+        other => other,
+    };
     if let Some(pane) = pane {
         layout.fields.push((
             if model.pane.test == TestState::Editing {

@@ -296,17 +296,34 @@ pub(super) fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
         return;
     }
     let mut y_end = inner.y;
+    let requests_before: Vec<usize> = model
+        .pane
+        .samples
+        .iter()
+        .scan(0, |n, s| {
+            let before = *n;
+            if matches!(s, Sample::Request { .. }) {
+                *n += 1;
+            }
+            Some(before)
+        })
+        .collect();
     for (index, top, bottom) in sample_rows(model, rect) {
+        let request_no = requests_before.get(index).copied().unwrap_or(0) + 1;
         let selected = index == model.pane.selected;
         let sample = &model.pane.samples[index];
         let marker = if selected { "▸ " } else { "  " };
         let header = match sample {
-            Sample::Request { request, .. } => Line::from(vec![
-                Span::styled(marker, t.focused_label),
-                Span::styled(format!("{} ", request.method), t.method),
-                Span::styled(request.url.clone(), t.text),
-                Span::styled(format!("  rec {}", records_text(&request.records)), t.dim),
-            ]),
+            Sample::Request { request, .. } => {
+                let (label, target) =
+                    request_header(request_no, request, inner.width.saturating_sub(2) as usize);
+                Line::from(vec![
+                    Span::styled(marker, t.focused_label),
+                    Span::styled(label, t.dim),
+                    Span::styled(format!("{} ", request.method), t.method),
+                    Span::styled(target, t.text),
+                ])
+            }
             Sample::Invalid {
                 record,
                 line,
@@ -368,6 +385,47 @@ pub(super) fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
     }
 }
 
+/// The head of a request's line in the pane, longest form that fits `width`: which request,
+/// which records it carries (so a batch reads "records 1–2"), then the URL — whole, or its path
+/// when the host would push the rest off the line.
+pub(super) fn request_header(
+    number: usize,
+    request: &crate::request::Request,
+    width: usize,
+) -> (String, String) {
+    let records = records_text(&request.records);
+    let plural = request.records.len() > 1;
+    let path = reqwest::Url::parse(&request.url)
+        .map(|u| {
+            let mut path = u.path().to_string();
+            if let Some(query) = u.query() {
+                path.push('?');
+                path.push_str(query);
+            }
+            path
+        })
+        .unwrap_or_else(|_| request.url.clone());
+    let long = format!(
+        "request {number} · record{} {records} · ",
+        if plural { "s" } else { "" }
+    );
+    let short = format!("{number} · rec {records} · ");
+    let method = request.method.as_str().len() + 1;
+    let fits = |label: &str, target: &str| {
+        label.chars().count() + method + target.chars().count() <= width
+    };
+    if fits(&long, &request.url) {
+        (long, request.url.clone())
+    } else if fits(&long, &path) {
+        (long, path)
+    } else if fits(&short, &path) {
+        (short, path)
+    } else {
+        let room = width.saturating_sub(short.chars().count() + method);
+        (short, clip(&path, room))
+    }
+}
+
 pub(super) fn records_text(records: &[crate::records::RecordNo]) -> String {
     match records {
         [] => String::new(),
@@ -391,6 +449,14 @@ pub(super) fn draw_sample_detail(model: &Model, frame: &mut Frame, sample: &Samp
         }
     };
     let mut lines = Vec::new();
+    // The whole URL, wrapped: the line above may show only its path.
+    if let Sample::Request { request, .. } = sample {
+        let width = area.width.max(1) as usize;
+        let chars: Vec<char> = request.url.chars().collect();
+        for chunk in chars.chunks(width) {
+            lines.push(Line::styled(chunk.iter().collect::<String>(), t.dim));
+        }
+    }
     if let Some(headers) = preview.get("headers").and_then(|h| h.as_object()) {
         for (name, value) in headers {
             let value = value.as_str().unwrap_or("");
