@@ -150,9 +150,25 @@ pub struct SaveForm {
     pub saved: Option<(PathBuf, Status)>,
     pub error: Option<String>,
     pub run: Run,
+    /// The last records the run did not deliver, newest last.
+    pub run_failures: Vec<String>,
+    pub run_outputs: Option<crate::tui::msg::RunOutputs>,
+    /// How far Stop has been pressed for the run going.
+    pub stopping: Stopping,
     /// The file text being written, which becomes the text later saves keep the layout of.
     pub pending_text: Option<String>,
 }
+
+/// Stop pressed once drains (requests in flight finish), twice stops at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopping {
+    No,
+    Draining,
+    Now,
+}
+
+/// How many failures the run view keeps.
+pub const RUN_FAILURES_SHOWN: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -334,6 +350,9 @@ impl Model {
                 saved: None,
                 error: None,
                 run: Run::Idle,
+                run_failures: Vec::new(),
+                run_outputs: None,
+                stopping: Stopping::No,
                 pending_text: None,
             },
             scroll: 0,

@@ -95,6 +95,22 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             }
             Vec::new()
         }
+        Msg::RunOutputs { id, outputs } => {
+            if matches!(&model.save.run, Run::Running { id: running, .. } if *running == id) {
+                model.save.run_outputs = Some(outputs);
+            }
+            Vec::new()
+        }
+        Msg::RunFailure { id, text } => {
+            if matches!(&model.save.run, Run::Running { id: running, .. } if *running == id) {
+                let failures = &mut model.save.run_failures;
+                failures.push(text);
+                if failures.len() > RUN_FAILURES_SHOWN {
+                    failures.remove(0);
+                }
+            }
+            Vec::new()
+        }
         Msg::RunFinished { id, result } => {
             if matches!(&model.save.run, Run::Running { id: running, .. } if *running == id) {
                 model.save.run = Run::Finished(result);
@@ -386,7 +402,13 @@ fn press(model: &mut Model, field: Field) -> Vec<Cmd> {
         }
         Field::MapRemove(i) => remove_mapping_entry(model, i),
         Field::StopRun => match &model.save.run {
-            Run::Running { id, .. } => vec![Cmd::Cancel { id: *id }],
+            Run::Running { id, .. } => {
+                model.save.stopping = match model.save.stopping {
+                    Stopping::No => Stopping::Draining,
+                    _ => Stopping::Now,
+                };
+                vec![Cmd::Cancel { id: *id }]
+            }
             _ => Vec::new(),
         },
         _ => Vec::new(),

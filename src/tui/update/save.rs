@@ -104,6 +104,9 @@ pub(super) fn start_run(model: &mut Model) -> Vec<Cmd> {
         id,
         progress: Default::default(),
     };
+    model.save.run_failures.clear();
+    model.save.run_outputs = None;
+    model.save.stopping = Stopping::No;
     model.focus = Field::StopRun;
     vec![Cmd::StartRun {
         id,
@@ -126,15 +129,21 @@ pub fn saved(model: &mut Model, result: Result<(PathBuf, Status), String>) {
         Ok((path, status)) => {
             model.dest.status = status;
             model.dest_path = Some(path.clone());
-            model.notice = Some((Level::Ok, format!("saved {} ({status})", path.display())));
+            // The focus stays on the button pressed; the next one is named, not jumped to.
+            let next = if status == Status::Active {
+                " · Tab: Start the run now"
+            } else {
+                ""
+            };
+            model.notice = Some((
+                Level::Ok,
+                format!("saved {} ({status}){next}", path.display()),
+            ));
             model.save.saved = Some((path, status));
             model.unsaved_edits = false;
             model.save.error = None;
             if let Some(text) = model.save.pending_text.take() {
                 model.original_text = Some(text);
-            }
-            if status == Status::Active {
-                model.focus = Field::StartRun;
             }
         }
         Err(e) => model.save.error = Some(e),

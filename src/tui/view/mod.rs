@@ -21,9 +21,11 @@ use crate::tui::widgets::clip;
 
 mod placement;
 mod rows;
+mod run;
 mod samples;
 pub use placement::*;
 use rows::*;
+use run::*;
 pub use samples::*;
 
 fn step_text(step: Step, width: u16) -> String {
@@ -44,6 +46,7 @@ fn button_text(model: &Model, field: Field) -> String {
         Field::Save => "[ Save (paused) ]".into(),
         Field::SaveActivate => "[ Save & Activate ]".into(),
         Field::StartRun => "[ Start the run now ]".into(),
+        Field::StopRun if model.save.stopping != Stopping::No => "[ Stop now ]".into(),
         Field::StopRun => "[ Stop the run ]".into(),
         Field::MapMore(i) => {
             if model.configure.mapping.get(i).is_some_and(|r| r.expanded) {
@@ -212,7 +215,14 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         | Field::StopRun
         | Field::MapMore(_)
         | Field::MapRemove(_) => {
-            let style = if focused { t.focused_button } else { t.button };
+            let primary = matches!(field, Field::Next | Field::SaveActivate | Field::StartRun);
+            let style = if focused {
+                t.focused_button
+            } else if primary {
+                t.primary_button
+            } else {
+                t.button
+            };
             frame.render_widget(
                 Paragraph::new(Span::styled(button_text(model, field), style)),
                 rect,

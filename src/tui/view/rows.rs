@@ -355,52 +355,6 @@ pub(super) fn save_status_rows(model: &Model) -> Vec<Row> {
     rows
 }
 
-pub(super) fn run_rows(model: &Model) -> Vec<Row> {
-    let t = &model.theme;
-    let progress_line = |p: &crate::tui::msg::RunProgress| {
-        let total = p.total.map(|n| format!("/{n}")).unwrap_or_default();
-        let eta = p
-            .eta_secs
-            .map(|s| format!(" · ETA {}m{:02}s", s / 60, s % 60))
-            .unwrap_or_default();
-        let rate = if p.per_minute > 0.0 {
-            format!("{:.0}/min", p.per_minute)
-        } else {
-            "rate —".to_string()
-        };
-        format!(
-            "read {}{total} · sent {} · delivered {} · rejected {} · invalid {} · {rate}{eta}",
-            p.read, p.sent, p.delivered, p.rejected, p.invalid
-        )
-    };
-    match &model.save.run {
-        Run::Idle => Vec::new(),
-        Run::Running { progress, .. } => vec![
-            info(model, format!("{} running…", spinner(model)), t.warn),
-            info(model, progress_line(progress), t.text),
-        ],
-        Run::Finished(Ok(p)) => {
-            let mut rows = vec![
-                info(
-                    model,
-                    if p.done {
-                        "✓ run finished"
-                    } else {
-                        "■ run stopped"
-                    },
-                    t.ok,
-                ),
-                info(model, progress_line(p), t.text),
-            ];
-            if let Some(note) = &p.note {
-                rows.push(info(model, note.clone(), t.dim));
-            }
-            rows
-        }
-        Run::Finished(Err(e)) => vec![info(model, format!("✗ run failed: {e}"), t.error)],
-    }
-}
-
 pub(super) fn spinner(model: &Model) -> &'static str {
     SPINNER[(model.tick % SPINNER.len() as u64) as usize]
 }
