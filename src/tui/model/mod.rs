@@ -187,6 +187,9 @@ pub struct Model {
     pub quit: bool,
     /// Ctrl-C was pressed with something to lose: the question is on screen.
     pub quit_asked: bool,
+    /// The mapping last suggested from the dataset's attributes, to tell whether the person
+    /// has changed it since (an unchanged suggestion follows a new dataset).
+    pub suggested_mapping: Option<Vec<crate::destination::FieldMapping>>,
     /// The person changed a setting since the destination was loaded or last saved.
     pub unsaved_edits: bool,
     pub theme: Theme,
@@ -270,6 +273,7 @@ impl Model {
             quit: false,
             quit_asked: false,
             unsaved_edits: false,
+            suggested_mapping: None,
             tick: 0,
             drawn: Layout::default(),
             next_id: 0,

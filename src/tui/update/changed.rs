@@ -5,6 +5,12 @@ use super::*;
 /// Writes the edited widget's value into the destination and refreshes what depends on it.
 pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
     model.unsaved_edits = true;
+    if let Field::MapSource(i) = field
+        && map_onto_list(model, i)
+    {
+        pane::rebuild(model);
+        return Vec::new();
+    }
     let mut cmds = Vec::new();
     let c = &model.configure;
     match field {
@@ -335,8 +341,77 @@ pub(super) fn apply_template_keep_widgets(model: &mut Model, reference: Template
                 .resource()
                 .map(|r| crate::templates::suggest_mapping(r, &attributes))
                 .unwrap_or_default();
+            model.suggested_mapping = Some(model.dest.mapping.clone());
             model.set_error(Field::Endpoint, None);
         }
         Err(e) => model.set_error(Field::Endpoint, Some(e)),
     }
+}
+
+/// An attribute chosen for a whole `[{label, value}]` field (`phone_numbers`, `emails`) becomes
+/// one entry of it: a label and the value taken from the attribute (phone numbers in E.164), at
+/// the next free index. Returns whether it did so.
+fn map_onto_list(model: &mut Model, index: usize) -> bool {
+    use crate::destination::Transform;
+    use crate::templates::FieldKind;
+    let Some(row) = model.configure.mapping.get(index) else {
+        return false;
+    };
+    let attribute = row.source.selected_label().to_string();
+    if !row.is_field || !row.is_set() || row.is_constant() {
+        return false;
+    }
+    let target = row.target.clone();
+    let kind = model
+        .resource_fields()
+        .into_iter()
+        .find(|f| f.name == target)
+        .map(|f| f.kind);
+    let transform = match kind {
+        Some(FieldKind::PhoneList) => Transform::E164,
+        Some(FieldKind::EmailList) => Transform::None,
+        _ => return false,
+    };
+    let taken = |n: usize| {
+        let prefix = format!("{target}[{n}]");
+        model
+            .dest
+            .mapping
+            .iter()
+            .any(|m| m.target.starts_with(&prefix))
+    };
+    let slot = (0..).find(|n| !taken(*n)).unwrap_or(0);
+    model.dest.mapping.retain(|m| m.target != target);
+    let entry = |suffix: &str, from: Option<String>, value: Option<&str>, transform| {
+        crate::destination::FieldMapping {
+            target: format!("{target}[{slot}].{suffix}"),
+            from,
+            value: value.map(|v| toml::Value::String(v.to_string())),
+            transform,
+            default_country: None,
+            optional: false,
+            if_present: None,
+        }
+    };
+    model
+        .dest
+        .mapping
+        .push(entry("label", None, Some("Work"), Transform::None));
+    model
+        .dest
+        .mapping
+        .push(entry("value", Some(attribute.clone()), None, transform));
+    model.notice = Some((
+        Level::Ok,
+        format!(
+            "{attribute} mapped onto {target}[{slot}] (label \"Work\"{}): change the label below",
+            if transform == Transform::E164 {
+                ", value in E.164"
+            } else {
+                ""
+            }
+        ),
+    ));
+    model.refresh_attribute_widgets();
+    true
 }

@@ -60,13 +60,18 @@ pub(super) fn on_inspected(
             };
             model.source.dataset = Some(dataset);
             // A destination started here (not loaded) gets the template's suggested mapping as
-            // soon as the dataset's attributes are known.
+            // soon as the dataset's attributes are known; another dataset gets a new one, unless
+            // the person changed the suggestion (then theirs stays, and an attribute the new
+            // dataset lacks shows as such on its row).
+            let untouched = model.dest.mapping.is_empty()
+                || model.suggested_mapping.as_ref() == Some(&model.dest.mapping);
             if model.dest_path.is_none()
-                && model.dest.mapping.is_empty()
+                && untouched
                 && let Some(resource) = model.resource()
             {
-                model.dest.mapping =
-                    crate::templates::suggest_mapping(resource, &model.attributes());
+                let suggestion = crate::templates::suggest_mapping(resource, &model.attributes());
+                model.dest.mapping = suggestion.clone();
+                model.suggested_mapping = Some(suggestion);
             }
             model.refresh_attribute_widgets();
             pane::rebuild(model);

@@ -114,6 +114,10 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
                 }
                 rows.push(Row::Mapping { index: i });
                 if let Some(row) = model.configure.mapping.get(i) {
+                    // The template's note on the field (format, how many entries).
+                    if !row.description.is_empty() {
+                        rows.push(info(model, format!("  {}", row.description), t.dim));
+                    }
                     let (_, _, invalid) = mapping_status(model, row);
                     if invalid > 0 {
                         let reason = model.pane.samples.iter().find_map(|s| match s {
