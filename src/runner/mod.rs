@@ -14,7 +14,7 @@ pub mod summary;
 
 pub use pipeline::{
     DryRun, Ending, Event, EventFn, RunError, RunOptions, RunReport, StopRequest,
-    default_state_dir, run,
+    default_dead_letter_path, default_state_dir, run,
 };
 pub use summary::{Progress, Summary};
 

@@ -152,6 +152,15 @@ pub enum Event {
     },
 }
 
+/// Where dead letters go when the destination names no file: `<state dir>/<file stem>.dead-letter.jsonl`.
+pub fn default_dead_letter_path(destination_path: &Path, state_dir: &Path) -> PathBuf {
+    let stem = destination_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "destination".into());
+    state_dir.join(format!("{stem}.dead-letter.jsonl"))
+}
+
 /// Receives [`Event`]s; called from the run's tasks, so it must be quick.
 pub type EventFn = Arc<dyn Fn(Event) + Send + Sync>;
 
@@ -233,14 +242,7 @@ pub async fn run(
         .dead_letter_file
         .as_deref()
         .map(relative)
-        .unwrap_or_else(|| {
-            let stem = options
-                .destination_path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "destination".into());
-            options.state_dir.join(format!("{stem}.dead-letter.jsonl"))
-        });
+        .unwrap_or_else(|| default_dead_letter_path(&options.destination_path, &options.state_dir));
     let dead_letters = DeadLetterFile::new(dead_letter_path.clone());
     let http = HttpClient::new(&delivery, authorization.as_ref())?;
     let capture = if options.dry_run {

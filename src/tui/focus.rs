@@ -86,16 +86,8 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                         fields.push(Field::WrapKey);
                     }
                 }
-                fields.extend([
-                    Field::CaptureFile,
-                    Field::Webhook,
-                    Field::RateLimit,
-                    Field::Concurrency,
-                    Field::MaxAttempts,
-                    Field::OnRejected,
-                    Field::OnInvalid,
-                    Field::InDoubt,
-                ]);
+                fields.extend([Field::CaptureFile, Field::Webhook]);
+                fields.extend(form.delivery.ids().map(Field::Setting));
             }
         }
         Step::Save => {
@@ -118,6 +110,64 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
         }
     }
     fields
+}
+
+/// The headed parts of the form shown now, with the field each starts at, for Alt-1…9.
+pub fn sections(model: &Model) -> Vec<(&'static str, Field)> {
+    let order = order(model);
+    let first = |pick: &dyn Fn(&Field) -> bool| order.iter().copied().find(|f| pick(f));
+    let mut found = Vec::new();
+    let candidates: Vec<(&'static str, Option<Field>)> = match model.step {
+        Step::Source => vec![
+            ("Dataset", first(&|f| *f == Field::DatasetPath)),
+            ("Credential", first(&|f| *f == Field::Credential)),
+        ],
+        Step::Configure if model.configure.tabs.selected() == 0 => vec![
+            ("Endpoint", first(&|f| *f == Field::Endpoint)),
+            (
+                "Field mapping",
+                first(&|f| matches!(f, Field::MapSource(_) | Field::MapAdd)),
+            ),
+            (
+                "Samples",
+                first(&|f| matches!(f, Field::Pane | Field::Editor)),
+            ),
+        ],
+        Step::Configure => {
+            let mut list = vec![
+                ("Request", first(&|f| *f == Field::Method)),
+                ("Exclude", first(&|f| *f == Field::Exclude)),
+                ("Batching", first(&|f| *f == Field::Batching)),
+                ("Capture", first(&|f| *f == Field::CaptureFile)),
+            ];
+            for section in model.configure.sections() {
+                let start = section.ids().next();
+                list.push((
+                    section.title,
+                    first(&|f| matches!(f, Field::Setting(id) if Some(*id) == start)),
+                ));
+            }
+            list.push((
+                "Samples",
+                first(&|f| matches!(f, Field::Pane | Field::Editor)),
+            ));
+            list
+        }
+        Step::Save => vec![
+            ("Name", first(&|f| *f == Field::DestName)),
+            ("Save", first(&|f| *f == Field::Save)),
+            (
+                "Run",
+                first(&|f| matches!(f, Field::StartRun | Field::StopRun)),
+            ),
+        ],
+    };
+    for (title, field) in candidates {
+        if let Some(field) = field {
+            found.push((title, field));
+        }
+    }
+    found
 }
 
 /// Every focusable field in Tab order.
@@ -160,7 +210,10 @@ pub fn move_focus(model: &mut Model, forward: bool) {
 }
 
 /// Fields that take printable keys as text, so global single-key bindings stand aside.
-pub fn is_text(field: Field) -> bool {
+pub fn is_text(model: &Model, field: Field) -> bool {
+    if let Field::Setting(id) = field {
+        return model.setting(id).is_some_and(|s| s.takes_text());
+    }
     matches!(
         field,
         Field::DatasetPath
@@ -172,9 +225,6 @@ pub fn is_text(field: Field) -> bool {
             | Field::CustomPath
             | Field::MapConstant(_)
             | Field::MapAdd
-            | Field::RateLimit
-            | Field::Concurrency
-            | Field::MaxAttempts
             | Field::Url
             | Field::Headers
             | Field::Exclude

@@ -1,22 +1,11 @@
-//! The key bindings the wizard answers to, as shown in the help bar and the `?` page. The
-//! update function matches the same keys; the focused widget adds its own hints.
+//! The help bar's content: the focused widget's own keys first, then the global bindings of
+//! [`keymap`] that apply here.
 
-use crate::tui::focus::is_text;
+use crate::tui::focus::{self, is_text};
+use crate::tui::form::{pulldown_ref, text_input_ref};
+use crate::tui::keymap;
 use crate::tui::model::{Field, Model, Step, TestState};
-use crate::tui::update::{pulldown_mut_ref, text_input_ref};
 use crate::tui::widgets::{Hint, hint};
-
-/// Keys that work everywhere (a focused text field keeps printable keys for itself).
-pub const GLOBAL: &[Hint] = &[
-    hint("Tab/Shift-Tab", "next/previous field"),
-    hint("Enter", "open, confirm, press"),
-    hint("Space", "toggle, open"),
-    hint("Esc", "close, cancel, back a step"),
-    hint("Ctrl-N", "next step"),
-    hint("Ctrl-B", "previous step"),
-    hint("?/F1", "this help"),
-    hint("Ctrl-C", "quit"),
-];
 
 /// Keys of the sample pane.
 pub const PANE: &[Hint] = &[
@@ -24,6 +13,9 @@ pub const PANE: &[Hint] = &[
     hint("Enter", "expand/collapse"),
     hint("e", "edit the body"),
     hint("t/Ctrl-S", "send test"),
+    hint("f", "full screen"),
+    hint("w", "wrap"),
+    hint("c", "copy as curl"),
     hint("Esc", "cancel/close"),
 ];
 
@@ -34,7 +26,8 @@ pub fn live(model: &Model) -> Vec<Hint> {
         Field::Pane => match model.pane.test {
             TestState::Sending { .. } => hints.push(hint("Esc", "cancel")),
             TestState::Done(_) | TestState::Failed(_) => {
-                hints.extend([hint("↑↓", "scroll"), hint("Esc", "close response")])
+                hints.extend(model.pane.response.hints());
+                hints.extend([hint("f", "full screen"), hint("Esc", "close response")]);
             }
             _ => hints.extend(PANE.iter().cloned()),
         },
@@ -58,6 +51,11 @@ pub fn live(model: &Model) -> Vec<Hint> {
         | Field::SaveActivate
         | Field::StartRun
         | Field::StopRun => hints.push(hint("Enter", "press")),
+        Field::Setting(id) => {
+            if let Some(setting) = model.setting(id) {
+                hints.extend(setting.hints());
+            }
+        }
         Field::DatasetPath => {
             hints.push(hint("Tab", "complete path"));
             hints.extend(model.source.path.hints());
@@ -65,23 +63,21 @@ pub fn live(model: &Model) -> Vec<Hint> {
         field => {
             if let Some(input) = text_input_ref(model, field) {
                 hints.extend(input.hints());
-            } else if let Some(pulldown) = pulldown_mut_ref(model, field) {
+            } else if let Some(pulldown) = pulldown_ref(model, field) {
                 hints.extend(pulldown.hints());
             }
         }
     }
-    if model.step == Step::Configure && model.focus != Field::Pane && model.focus != Field::Editor {
-        hints.push(hint("Ctrl-S", "send test"));
-    }
-    if !is_text(model.focus) {
-        hints.push(hint("?", "help"));
-    } else {
-        hints.push(hint("F1", "help"));
-    }
-    hints.extend([
-        hint("Tab", "next"),
-        hint("Ctrl-N", "next step"),
-        hint("Ctrl-C", "quit"),
-    ]);
+    hints.extend(keymap::bar(&context(model)));
     hints
+}
+
+/// What the keymap needs to know about the screen now.
+pub fn context(model: &Model) -> keymap::Context {
+    keymap::Context {
+        in_text: is_text(model, model.focus),
+        configure: model.step == Step::Configure,
+        in_pane: matches!(model.focus, Field::Pane | Field::Editor),
+        sections: focus::sections(model).len(),
+    }
 }

@@ -1,13 +1,20 @@
 //! The set-up wizard: a message-driven ratatui app (model, messages, update, view) whose
 //! network work runs in background tasks that report back as messages.
 
+pub mod areas;
+pub mod curl;
 pub mod dataset;
 pub mod embedded;
+pub mod field;
 pub mod focus;
+pub mod form;
+pub mod keymap;
 pub mod keys;
 pub mod model;
 pub mod msg;
+pub mod overlay;
 pub mod pane;
+pub mod sections;
 pub mod theme;
 pub mod update;
 pub mod view;
@@ -94,6 +101,47 @@ pub fn prepare(options: &Options) -> anyhow::Result<Init> {
     })
 }
 
+/// The line printed once the terminal is restored: what was saved and how to run it without
+/// the wizard, or that nothing was.
+pub fn exit_note(model: &Model) -> String {
+    let lost = if model.has_unsaved_edits() {
+        " Edits made after that were not saved."
+    } else {
+        ""
+    };
+    match &model.save.saved {
+        Some((path, status)) => {
+            let path = shell_word(&path.display().to_string());
+            match status {
+                crate::destination::Status::Active => format!(
+                    "Saved {path} (active). Run it without the wizard: aircall-dest run {path}{lost}"
+                ),
+                crate::destination::Status::Paused => format!(
+                    "Saved {path} (paused). To run it: aircall-dest activate {path} && \
+                     aircall-dest run {path}{lost}"
+                ),
+            }
+        }
+        None if model.has_unsaved_edits() => {
+            "Nothing was saved: the destination's edits were discarded.".to_string()
+        }
+        None => "Nothing was saved.".to_string(),
+    }
+}
+
+/// `text` as one word for a POSIX shell.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 /// Runs the wizard. Blocks until the person quits; the terminal is restored in every case.
 pub fn run(options: Options) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -116,7 +164,35 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         } else {
             None
         };
-        runtime::run_in_terminal(Model::new(init)).await?;
+        let model = runtime::run_in_terminal(Model::new(init)).await?;
+        println!("{}", exit_note(&model));
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_note_says_what_was_saved_and_the_headless_command() {
+        let mut model = Model::new(Init::default());
+        assert_eq!(exit_note(&model), "Nothing was saved.");
+        model.unsaved_edits = true;
+        assert!(exit_note(&model).contains("discarded"));
+        model.unsaved_edits = false;
+        model.save.saved = Some((
+            PathBuf::from("/tmp/my dest.toml"),
+            crate::destination::Status::Active,
+        ));
+        assert_eq!(
+            exit_note(&model),
+            "Saved '/tmp/my dest.toml' (active). Run it without the wizard: \
+             aircall-dest run '/tmp/my dest.toml'"
+        );
+        model.save.saved = Some((PathBuf::from("a.toml"), crate::destination::Status::Paused));
+        assert!(
+            exit_note(&model).contains("aircall-dest activate a.toml && aircall-dest run a.toml")
+        );
+    }
 }

@@ -43,6 +43,16 @@ pub enum Msg {
         id: TaskId,
         progress: RunProgress,
     },
+    /// Where the run writes what it does not deliver, known once it starts.
+    RunOutputs {
+        id: TaskId,
+        outputs: RunOutputs,
+    },
+    /// A record the run did not deliver (invalid, rejected, in doubt), with the reason.
+    RunFailure {
+        id: TaskId,
+        text: String,
+    },
     RunFinished {
         id: TaskId,
         result: Result<RunProgress, String>,
@@ -56,6 +66,10 @@ pub enum Msg {
 #[derive(Debug, Clone)]
 pub enum Cmd {
     Quit,
+    /// Put the text on the terminal's clipboard (OSC 52).
+    Copy {
+        text: String,
+    },
     InspectDataset {
         id: TaskId,
         path: PathBuf,
@@ -113,6 +127,14 @@ pub struct TestResponse {
     pub body: String,
 }
 
+/// The files a run writes besides the outcome log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutputs {
+    pub dead_letters: PathBuf,
+    /// The response capture file, when the destination asks for one.
+    pub capture: Option<PathBuf>,
+}
+
 /// Live counters of a run started from the wizard.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunProgress {
@@ -125,6 +147,8 @@ pub struct RunProgress {
     pub total: Option<u64>,
     pub per_minute: f64,
     pub eta_secs: Option<u64>,
+    /// Requests sent whose answer has not come back yet.
+    pub in_flight: u64,
     pub done: bool,
     pub note: Option<String>,
 }

@@ -36,6 +36,16 @@ pub struct Tasks {
 /// Carries out one command. Returns `false` when the wizard should end.
 pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
     match cmd {
+        Cmd::Copy { text } => {
+            use std::io::Write;
+            let mut out = stdout();
+            if let Err(e) = out
+                .write_all(crate::tui::curl::osc52(&text).as_bytes())
+                .and_then(|_| out.flush())
+            {
+                tracing::warn!("cannot write to the clipboard: {e}");
+            }
+        }
         Cmd::Quit => {
             for (_, stop) in tasks.stops.drain() {
                 let _ = stop.send(StopRequest::Drain);
@@ -158,7 +168,9 @@ where
     }
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     loop {
-        terminal.draw(|frame| view::view(model, frame))?;
+        let mut drawn = None;
+        terminal.draw(|frame| drawn = Some(view::draw(model, frame)))?;
+        model.drawn = drawn.unwrap_or_default();
         let msg = tokio::select! {
             biased;
             Some(msg) = rx.recv() => msg,

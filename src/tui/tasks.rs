@@ -11,7 +11,16 @@ use crate::client::HttpClient;
 use crate::credentials::Credential;
 use crate::destination::Destination;
 use crate::runner::{self, Event, RunOptions, StopRequest};
-use crate::tui::msg::{Msg, RunProgress, TaskId, TestRequest, TestResponse};
+use crate::tui::msg::{Msg, RunOutputs, RunProgress, TaskId, TestRequest, TestResponse};
+
+/// "record 3" or "records 3–4".
+fn records_label(records: &[crate::records::RecordNo]) -> String {
+    match records {
+        [one] => format!("record {one}"),
+        [first, .., last] => format!("records {first}–{last}"),
+        [] => "no record".to_string(),
+    }
+}
 
 /// Response bodies longer than this are cut for display.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -78,6 +87,7 @@ fn progress_of(progress: &runner::Progress) -> RunProgress {
         total: progress.total_records,
         per_minute: progress.records_per_minute,
         eta_secs: progress.eta.map(|d| d.as_secs()),
+        in_flight: progress.in_flight as u64,
         done: false,
         note: None,
     }
@@ -105,11 +115,25 @@ async fn run_inner(
 ) -> Result<RunProgress, String> {
     let destination = Destination::load(dest_path).map_err(|e| e.to_string())?;
     let source = crate::tui::model::resolve_source(&destination.source.path, Some(dest_path));
+    let state_dir = runner::default_state_dir();
+    let resolve = |p: &Path| crate::tui::model::resolve_source(p, Some(dest_path));
+    let _ = tx.send(Msg::RunOutputs {
+        id,
+        outputs: RunOutputs {
+            dead_letters: destination
+                .delivery
+                .dead_letter_file
+                .as_deref()
+                .map(resolve)
+                .unwrap_or_else(|| runner::default_dead_letter_path(dest_path, &state_dir)),
+            capture: destination.capture.file.as_deref().map(resolve),
+        },
+    });
     let options = RunOptions {
         destination,
         destination_path: dest_path.to_path_buf(),
         input: crate::records::Input::Path(source),
-        state_dir: runner::default_state_dir(),
+        state_dir,
         credential: Some(credential),
         dry_run: false,
         restart: false,
@@ -118,12 +142,25 @@ async fn run_inner(
     };
     let events = tx.clone();
     let on_event: runner::EventFn = Arc::new(move |event| {
-        if let Event::Progress(progress) = event {
-            let _ = events.send(Msg::RunProgress {
+        let msg = match event {
+            Event::Progress(progress) => Msg::RunProgress {
                 id,
                 progress: progress_of(&progress),
-            });
-        }
+            },
+            Event::Invalid(invalid) => Msg::RunFailure {
+                id,
+                text: format!("invalid: {invalid}"),
+            },
+            Event::DeadLettered { records, message } => Msg::RunFailure {
+                id,
+                text: format!("rejected, {}: {message}", records_label(&records)),
+            },
+            Event::InDoubt { records, message } => Msg::RunFailure {
+                id,
+                text: format!("in doubt, {}: {message}", records_label(&records)),
+            },
+        };
+        let _ = events.send(msg);
     });
     let report = runner::run(options, stop, on_event)
         .await
@@ -139,6 +176,7 @@ async fn run_inner(
         total: None,
         per_minute: 0.0,
         eta_secs: None,
+        in_flight: 0,
         done: report.ending == runner::Ending::Finished,
         note: None,
     };

@@ -30,6 +30,8 @@ pub struct Theme {
     pub method: Style,
     pub button: Style,
     pub focused_button: Style,
+    /// The step's main action (Next, Save & Activate, Start the run), told apart unfocused.
+    pub primary_button: Style,
 }
 
 impl Default for Theme {
@@ -65,6 +67,10 @@ impl Default for Theme {
             focused_button: Style::new()
                 .fg(Color::Black)
                 .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+            primary_button: Style::new()
+                .fg(Color::Black)
+                .bg(Color::Green)
                 .add_modifier(Modifier::BOLD),
         }
     }

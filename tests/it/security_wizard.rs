@@ -176,6 +176,7 @@ async fn the_canary_typed_into_the_wizard_appears_on_no_screen_and_in_no_file() 
     h.settle().await;
     assert!(h.model.save.saved.is_some(), "{:?}", h.model.save.error);
     screens.take("saved", &h);
+    h.focus(Field::StartRun);
     h.key(KeyCode::Enter);
     assert!(matches!(h.model.save.run, Run::Running { .. }));
     h.until(|m| matches!(&m.save.run, Run::Running { progress, .. } if progress.delivered >= 2))

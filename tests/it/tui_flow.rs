@@ -153,7 +153,13 @@ async fn embedded_default_to_a_saved_activated_destination() {
     validate(&path);
 
     // Start the run: contacts reach the sandbox, then the run is stopped cleanly.
-    assert_eq!(h.model.focus, Field::StartRun);
+    assert_eq!(
+        h.model.focus,
+        Field::SaveActivate,
+        "saving does not move the focus"
+    );
+    h.key(KeyCode::Tab);
+    assert_eq!(h.model.focus, Field::StartRun, "the run is the next stop");
     h.key(KeyCode::Enter);
     assert!(matches!(h.model.save.run, Run::Running { .. }));
     h.until(|m| matches!(&m.save.run, Run::Running { progress, .. } if progress.delivered >= 1))
@@ -196,6 +202,7 @@ async fn a_run_can_be_stopped_cleanly() {
     h.focus(Field::SaveActivate);
     h.key(KeyCode::Enter);
     h.settle().await;
+    h.focus(Field::StartRun);
     h.key(KeyCode::Enter);
     assert_eq!(h.model.focus, Field::StopRun);
     // 60 requests a minute: the run is far from done when stopped.

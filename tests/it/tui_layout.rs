@@ -3,6 +3,7 @@
 use crate::tui_common;
 
 use aircall_dest::tui::model::{Field, Step};
+use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::view::layout;
 use crossterm::event::KeyCode;
 use tui_common::{Harness, embedded_init};
@@ -75,7 +76,7 @@ async fn every_step_draws_at_every_size_without_overlapping_buttons() {
     check(&h, "template tab, options open, scrolled");
     h.focus(Field::Tabs);
     h.key(KeyCode::Right);
-    h.focus(Field::InDoubt);
+    h.focus(Field::Setting(delivery::IN_DOUBT));
     check(&h, "advanced tab, scrolled to delivery");
     h.ctrl('n');
     assert_eq!(h.model.step, Step::Save);

@@ -5,6 +5,7 @@ use crate::tui_common;
 
 use aircall_dest::destination::{InDoubtPolicy, OnRejected, Transform};
 use aircall_dest::tui::model::{Field, Sample, Step, TestState};
+use aircall_dest::tui::sections::delivery;
 use aircall_dest::tui::update::destination_to_save;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_common::{Harness, embedded_init};
@@ -222,22 +223,26 @@ async fn delivery_numbers_are_checked_as_typed() {
     let mut h = configure(UNUSED_BASE).await;
     h.key(KeyCode::Right); // Advanced tab
     let clear = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
-    h.focus(Field::RateLimit);
+    h.focus(Field::Setting(delivery::RATE));
     h.send(aircall_dest::tui::msg::Msg::Key(clear));
     h.type_text("x");
-    assert!(h.model.error_for(Field::RateLimit).is_some());
+    assert!(h.model.error_for(Field::Setting(delivery::RATE)).is_some());
     assert_eq!(h.model.dest.delivery.rate_limit_per_minute, 60);
     let refused = destination_to_save(&h.model, false).unwrap_err();
     assert!(refused.contains("Rate / minute"), "{refused}");
     h.key(KeyCode::Backspace);
     h.type_text("9");
-    assert_eq!(h.model.error_for(Field::RateLimit), None);
+    assert_eq!(h.model.error_for(Field::Setting(delivery::RATE)), None);
     assert_eq!(h.model.dest.delivery.rate_limit_per_minute, 9);
 
-    h.focus(Field::Concurrency);
+    h.focus(Field::Setting(delivery::CONCURRENCY));
     h.send(aircall_dest::tui::msg::Msg::Key(clear));
     h.type_text("0");
-    assert!(h.model.error_for(Field::Concurrency).is_some());
+    assert!(
+        h.model
+            .error_for(Field::Setting(delivery::CONCURRENCY))
+            .is_some()
+    );
     assert_eq!(h.model.dest.delivery.concurrency, 4);
     let refused = destination_to_save(&h.model, false).unwrap_err();
     assert!(refused.contains("Concurrency"), "{refused}");
@@ -245,14 +250,14 @@ async fn delivery_numbers_are_checked_as_typed() {
     h.type_text("2");
     assert_eq!(h.model.dest.delivery.concurrency, 2);
 
-    h.focus(Field::MaxAttempts);
+    h.focus(Field::Setting(delivery::MAX_ATTEMPTS));
     h.send(aircall_dest::tui::msg::Msg::Key(clear));
     h.type_text("3");
     assert_eq!(h.model.dest.delivery.max_attempts, 3);
-    h.focus(Field::OnRejected);
+    h.focus(Field::Setting(delivery::ON_REJECTED));
     h.key(KeyCode::Right);
     assert_eq!(h.model.dest.delivery.on_rejected, OnRejected::Stop);
-    h.focus(Field::InDoubt);
+    h.focus(Field::Setting(delivery::IN_DOUBT));
     h.key(KeyCode::Right);
     assert_eq!(h.model.dest.delivery.in_doubt, InDoubtPolicy::Resend);
     let screen = h.render(120, 40);
@@ -308,4 +313,168 @@ async fn send_test_warns_keeps_invalid_json_home_and_cancels_with_esc() {
     h.key(KeyCode::Esc);
     assert_eq!(h.model.pane.test, TestState::Failed("cancelled".into()));
     held.abort();
+}
+
+#[tokio::test]
+async fn send_test_warning_follows_a_method_changed_on_the_advanced_tab() {
+    let mut h = configure(UNUSED_BASE).await;
+    let (before, _) = aircall_dest::tui::view::test_warning(&h.model).expect("a POST warns");
+    assert!(before.contains("creates a real contact"), "{before}");
+    h.key(KeyCode::Right); // Advanced tab
+    h.focus(Field::Method);
+    // POST, PUT, PATCH, DELETE: three steps right.
+    for _ in 0..3 {
+        h.key(KeyCode::Right);
+    }
+    assert_eq!(
+        h.model.dest.request.method,
+        aircall_dest::destination::Method::Delete
+    );
+    let (before, after) = aircall_dest::tui::view::test_warning(&h.model).expect("a DELETE warns");
+    assert!(before.contains("deletes a real contact"), "{before}");
+    assert!(!before.contains("creates"), "{before}");
+    assert!(after.contains("is deleted"), "{after}");
+    h.focus(Field::Method);
+    h.key(KeyCode::Left); // PATCH
+    let (before, _) = aircall_dest::tui::view::test_warning(&h.model).expect("a PATCH warns");
+    assert!(before.contains("changes a real contact"), "{before}");
+    h.key(KeyCode::Left);
+    h.key(KeyCode::Left);
+    h.key(KeyCode::Left); // GET
+    assert_eq!(aircall_dest::tui::view::test_warning(&h.model), None);
+}
+
+/// The wizard on step 1 with the bundled sample, then `csv` typed as the dataset.
+async fn with_dataset(csv: &str) -> (Harness, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut h = Harness::start(embedded_init(UNUSED_BASE)).await;
+    assert!(
+        h.model
+            .dest
+            .mapping
+            .iter()
+            .any(|m| m.from.as_deref() == Some("Phone 1")),
+        "the sample's suggestion first"
+    );
+    h.focus(Field::DatasetPath);
+    h.ctrl('u');
+    h.type_text(&path.display().to_string());
+    h.settle().await;
+    assert_eq!(
+        h.model.attributes().first().map(String::as_str),
+        csv.split(',').next()
+    );
+    (h, dir)
+}
+
+#[tokio::test]
+async fn another_dataset_gets_its_own_suggestion_and_no_stale_entry() {
+    let (h, _dir) = with_dataset("First Name,Last Name,Mobile\nAda,Lovelace,0612345678\n").await;
+    let mapping = &h.model.dest.mapping;
+    assert!(
+        mapping
+            .iter()
+            .any(|m| m.target == "first_name" && m.from.as_deref() == Some("First Name")),
+        "{mapping:?}"
+    );
+    let attributes = h.model.attributes();
+    assert!(
+        mapping
+            .iter()
+            .filter_map(|m| m.from.as_ref())
+            .all(|from| attributes.contains(from)),
+        "no entry reads an attribute the new dataset lacks: {mapping:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_changed_suggestion_is_kept_when_the_dataset_changes() {
+    let mut h = configure(UNUSED_BASE).await;
+    // The person edits the suggestion: first_name from Last Name.
+    let row = h
+        .model
+        .configure
+        .mapping
+        .iter()
+        .position(|r| r.target == "first_name")
+        .unwrap();
+    h.focus(Field::MapSource(row));
+    h.key(KeyCode::Right);
+    let edited = h.model.dest.mapping.clone();
+    assert_ne!(Some(&edited), h.model.suggested_mapping.as_ref());
+    h.ctrl('b');
+    h.focus(Field::DatasetPath);
+    h.type_text(" ");
+    h.key(KeyCode::Backspace);
+    h.settle().await;
+    assert_eq!(h.model.dest.mapping, edited, "the person's mapping stays");
+}
+
+#[tokio::test]
+async fn field_notes_show_beside_mapping_rows() {
+    let h = configure(UNUSED_BASE).await;
+    let screen = h.render(120, 40);
+    assert!(
+        screen.contains("1 to 20 entries of {label, value}; values in E.164"),
+        "{screen}"
+    );
+}
+
+#[tokio::test]
+async fn a_phone_column_chosen_for_phone_numbers_becomes_a_label_and_an_e164_value() {
+    // A column name no suggestion knows, so the person maps it.
+    let (mut h, _dir) = with_dataset("First Name,Tel Perso\nAda,+33612345678\n").await;
+    h.ctrl('n');
+    let row = h
+        .model
+        .configure
+        .mapping
+        .iter()
+        .position(|r| r.target == "phone_numbers")
+        .expect("a phone_numbers row");
+    h.focus(Field::MapSource(row));
+    assert_eq!(
+        h.model.configure.mapping[row].source.options()[2],
+        "Tel Perso",
+        "(not set), First Name, Tel Perso, constant…"
+    );
+    h.key(KeyCode::Enter); // open the list
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter); // choose Tel Perso
+    assert!(
+        h.model
+            .notice
+            .as_ref()
+            .is_some_and(|(_, n)| n.contains("Tel Perso mapped onto phone_numbers[0]")),
+        "{:?}",
+        h.model.notice
+    );
+    let mapping = &h.model.dest.mapping;
+    assert!(
+        !mapping.iter().any(|m| m.target == "phone_numbers"),
+        "{mapping:?}"
+    );
+    let value = mapping
+        .iter()
+        .find(|m| m.target == "phone_numbers[0].value")
+        .expect("a value entry");
+    assert_eq!(value.from.as_deref(), Some("Tel Perso"));
+    assert_eq!(value.transform, Transform::E164);
+    let label = mapping
+        .iter()
+        .find(|m| m.target == "phone_numbers[0].label")
+        .expect("a label entry");
+    assert_eq!(label.value.as_ref().and_then(|v| v.as_str()), Some("Work"));
+    assert!(
+        h.model
+            .pane
+            .samples
+            .iter()
+            .all(|s| matches!(s, Sample::Request { .. })),
+        "every sample valid: {:?}",
+        h.model.pane.samples
+    );
 }

@@ -136,7 +136,7 @@ fn the_binary_completes_the_flow_in_a_terminal_and_restores_it() {
     screen.keys(&dest.display().to_string());
     screen.keys("\t\t\r"); // Save (paused) → Save & Activate
     screen.expect("as active");
-    screen.keys("\r"); // Start the run now
+    screen.keys("\t\r"); // Tab to Start the run now, press it
     screen.expect("running");
     screen.keys("\r"); // Stop the run
     screen.expect("run stopped");

@@ -4,7 +4,8 @@ use crate::tui_common;
 
 use aircall_dest::client::PingOutcome;
 use aircall_dest::tui::model::{Field, Init, Run, TestState, Verify};
-use aircall_dest::tui::msg::{RunProgress, TaskId, TestResponse};
+use aircall_dest::tui::msg::{Msg, RunOutputs, RunProgress, TaskId, TestResponse};
+use aircall_dest::tui::sections::delivery;
 use crossterm::event::KeyCode;
 use tui_common::{Harness, SAMPLE, embedded_init};
 
@@ -147,7 +148,7 @@ async fn configure_update_template_parameter() {
 async fn configure_delivery_section() {
     let mut h = configure().await;
     h.key(KeyCode::Right);
-    h.focus(Field::Concurrency);
+    h.focus(Field::Setting(delivery::CONCURRENCY));
     h.key(KeyCode::Backspace);
     h.type_text("0");
     snap(&h, "configure_delivery");
@@ -243,12 +244,56 @@ async fn save_step_and_run_progress() {
             total: Some(100),
             per_minute: 60.0,
             eta_secs: Some(62),
+            in_flight: 3,
             done: false,
             note: None,
         },
     };
+    h.send(Msg::RunOutputs {
+        id: TaskId(9),
+        outputs: RunOutputs {
+            dead_letters: "/state/customers-100.dead-letter.jsonl".into(),
+            capture: Some("/data/responses.jsonl".into()),
+        },
+    });
+    for text in [
+        "invalid: record 7 (line 8): `phone_numbers[0].value` is required",
+        "rejected, record 12: 422 Unprocessable Entity",
+    ] {
+        h.send(Msg::RunFailure {
+            id: TaskId(9),
+            text: text.into(),
+        });
+    }
+    // A message of another run is ignored.
+    h.send(Msg::RunFailure {
+        id: TaskId(8),
+        text: "from an older run".into(),
+    });
     h.model.focus = Field::StopRun;
+    let screen = h.render(120, 40);
+    for expected in [
+        "[███",
+        "] 40/100 (40%)",
+        "sent 38 · delivered 37 · rejected 1 · invalid 2 · in doubt 0",
+        "60 records/min · ETA 1m02s",
+        "3 requests in flight",
+        "✗ rejected, record 12: 422 Unprocessable Entity",
+        "dead letters → /state/customers-100.dead-letter.jsonl",
+        "responses → /data/responses.jsonl",
+    ] {
+        assert!(screen.contains(expected), "{expected:?} in {screen}");
+    }
+    assert!(!screen.contains("from an older run"));
     snap(&h, "save_running");
+    h.key(KeyCode::Enter); // Stop: drain
+    let screen = h.render(120, 40);
+    assert!(
+        screen.contains("stopping: 3 requests in flight finish first"),
+        "{screen}"
+    );
+    assert!(screen.contains("[ Stop now ]"), "{screen}");
+    snap(&h, "save_stopping");
 }
 
 #[tokio::test]

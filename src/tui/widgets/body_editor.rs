@@ -15,6 +15,10 @@ pub struct BodyEditor {
     area: TextArea<'static>,
     /// Check the text as JSON (the destination's content format is JSON).
     json: bool,
+    /// The text as it was opened, to tell whether leaving would discard edits.
+    original: Vec<String>,
+    /// Esc was pressed once over edited text; a second Esc discards.
+    discard_asked: bool,
 }
 
 impl PartialEq for BodyEditor {
@@ -34,9 +38,15 @@ impl BodyEditor {
         } else {
             body.to_string()
         };
-        let mut area = TextArea::new(text.lines().map(str::to_string).collect());
+        let original: Vec<String> = text.lines().map(str::to_string).collect();
+        let mut area = TextArea::new(original.clone());
         area.set_cursor_line_style(ratatui::style::Style::default());
-        Self { area, json }
+        Self {
+            area,
+            json,
+            original,
+            discard_asked: false,
+        }
     }
 
     pub fn text(&self) -> String {
@@ -73,8 +83,39 @@ impl BodyEditor {
         }
     }
 
-    /// Every key but Esc and Ctrl-S (handled by the screen) edits the text.
+    /// The text differs from what the editor opened with.
+    pub fn is_modified(&self) -> bool {
+        self.area.lines() != self.original.as_slice()
+    }
+
+    /// Esc over edited text: the first one asks (returns false), a second one discards.
+    pub fn may_discard(&mut self) -> bool {
+        if !self.is_modified() || self.discard_asked {
+            return true;
+        }
+        self.discard_asked = true;
+        false
+    }
+
+    /// Every key but Esc and Ctrl-S (handled by the screen) edits the text; Ctrl-Z undoes and
+    /// Ctrl-Y redoes.
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        self.discard_asked = false;
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            let done = match key.code {
+                KeyCode::Char('z') => Some(self.area.undo()),
+                KeyCode::Char('y') => Some(self.area.redo()),
+                _ => None,
+            };
+            if let Some(done) = done {
+                return if done {
+                    Outcome::Changed
+                } else {
+                    Outcome::Handled
+                };
+            }
+        }
         if self.area.input(key) {
             Outcome::Changed
         } else {
@@ -87,6 +128,7 @@ impl BodyEditor {
             hint("Ctrl-S", "send test"),
             hint("Esc", "stop editing"),
             hint("Ctrl-Z", "undo"),
+            hint("Ctrl-Y", "redo"),
         ]
     }
 
@@ -128,5 +170,41 @@ mod tests {
         editor.insert_str(",");
         let err = editor.error().unwrap();
         assert!(err.starts_with("invalid JSON at line 1"), "{err}");
+    }
+
+    fn key(code: crossterm::event::KeyCode, ctrl: bool) -> KeyEvent {
+        let modifiers = if ctrl {
+            crossterm::event::KeyModifiers::CONTROL
+        } else {
+            crossterm::event::KeyModifiers::NONE
+        };
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn ctrl_z_undoes_and_ctrl_y_redoes() {
+        use crossterm::event::KeyCode;
+        let mut editor = BodyEditor::new(r#"{"a": 1}"#, true);
+        let before = editor.text();
+        editor.handle_key(key(KeyCode::Char('x'), false));
+        assert_ne!(editor.text(), before);
+        assert_eq!(
+            editor.handle_key(key(KeyCode::Char('z'), true)),
+            Outcome::Changed
+        );
+        assert_eq!(editor.text(), before);
+        assert!(!editor.is_modified());
+        editor.handle_key(key(KeyCode::Char('y'), true));
+        assert_ne!(editor.text(), before);
+    }
+
+    #[test]
+    fn leaving_edited_text_asks_once() {
+        use crossterm::event::KeyCode;
+        let mut editor = BodyEditor::new("{}", true);
+        assert!(editor.may_discard(), "nothing edited: leave at once");
+        editor.handle_key(key(KeyCode::Char(' '), false));
+        assert!(!editor.may_discard(), "the first Esc asks");
+        assert!(editor.may_discard(), "the second discards");
     }
 }

@@ -1,5 +1,6 @@
 //! A scrollable, syntax-highlighted view of a JSON text (request and response bodies). Text that
 //! is not JSON is shown as it is; very large bodies are not pretty-printed, to keep frames fast.
+//! Long lines wrap by default; with wrapping off, ←→ scroll sideways.
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -14,18 +15,53 @@ use crate::tui::theme::Theme;
 /// Bodies above this size are shown line by line as sent instead of re-indented.
 const PRETTY_LIMIT: usize = 1 << 20;
 
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Columns moved by one ← or →.
+const SIDE_STEP: usize = 8;
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct JsonView {
     lines: Vec<Line<'static>>,
     scroll: usize,
+    /// Long lines continue on the next rows; otherwise they are cut at the edge.
+    wrap: bool,
+    /// Columns scrolled sideways (only without wrapping).
+    column: usize,
+}
+
+impl Default for JsonView {
+    fn default() -> Self {
+        Self {
+            lines: Vec::new(),
+            scroll: 0,
+            wrap: true,
+            column: 0,
+        }
+    }
 }
 
 impl JsonView {
     pub fn new(text: &str, theme: &Theme) -> Self {
         Self {
             lines: highlight(text, theme),
-            scroll: 0,
+            ..Self::default()
         }
+    }
+
+    pub fn wraps(&self) -> bool {
+        self.wrap
+    }
+
+    pub fn set_wrap(&mut self, wrap: bool) {
+        self.wrap = wrap;
+        self.column = 0;
+    }
+
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    fn widest(&self) -> usize {
+        self.lines.iter().map(Line::width).max().unwrap_or(0)
     }
 
     pub fn set_text(&mut self, text: &str, theme: &Theme) {
@@ -54,13 +90,24 @@ impl JsonView {
             KeyCode::PageDown => self.scroll_by(10),
             KeyCode::Home => self.scroll = 0,
             KeyCode::End => self.scroll = self.lines.len().saturating_sub(1),
+            KeyCode::Left if !self.wrap => self.column = self.column.saturating_sub(SIDE_STEP),
+            KeyCode::Right if !self.wrap => {
+                self.column = (self.column + SIDE_STEP).min(self.widest().saturating_sub(1))
+            }
+            KeyCode::Char('w') => self.set_wrap(!self.wrap),
             _ => return Outcome::Ignored,
         }
         Outcome::Handled
     }
 
     pub fn hints(&self) -> Vec<Hint> {
-        vec![hint("↑↓ PgUp PgDn", "scroll")]
+        let mut hints = vec![hint("↑↓ PgUp PgDn", "scroll")];
+        if self.wrap {
+            hints.push(hint("w", "no wrap"));
+        } else {
+            hints.extend([hint("←→", "sideways"), hint("w", "wrap")]);
+        }
+        hints
     }
 
     pub fn render(&self, frame: &mut Frame, area: Rect) {
@@ -72,7 +119,13 @@ impl JsonView {
             .take(height)
             .cloned()
             .collect();
-        frame.render_widget(Paragraph::new(shown), area);
+        let paragraph = Paragraph::new(shown);
+        let paragraph = if self.wrap {
+            paragraph.wrap(ratatui::widgets::Wrap { trim: false })
+        } else {
+            paragraph.scroll((0, self.column.min(u16::MAX as usize) as u16))
+        };
+        frame.render_widget(paragraph, area);
         if self.lines.len() > height && area.width > 1 {
             let mut state =
                 ScrollbarState::new(self.lines.len().saturating_sub(height)).position(self.scroll);
@@ -215,6 +268,23 @@ mod tests {
                 .iter()
                 .any(|s| s.content == "true" && s.style == theme.json_literal)
         );
+    }
+
+    #[test]
+    fn w_turns_wrapping_off_and_arrows_then_scroll_sideways() {
+        use crossterm::event::KeyModifiers;
+        let theme = Theme::default();
+        let mut view = JsonView::new(&"x".repeat(100), &theme);
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        assert!(view.wraps());
+        assert_eq!(view.handle_key(key(KeyCode::Right)), Outcome::Ignored);
+        view.handle_key(key(KeyCode::Char('w')));
+        assert!(!view.wraps());
+        view.handle_key(key(KeyCode::Right));
+        assert_eq!(view.column(), SIDE_STEP);
+        view.handle_key(key(KeyCode::Left));
+        view.handle_key(key(KeyCode::Left));
+        assert_eq!(view.column(), 0);
     }
 
     #[test]

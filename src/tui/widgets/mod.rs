@@ -3,8 +3,10 @@
 
 pub mod body_editor;
 pub mod checkbox;
+pub mod choice;
 pub mod json_view;
 pub mod multi_select;
+pub mod number;
 pub mod pulldown;
 pub mod tabs;
 pub mod text_input;

@@ -20,6 +20,9 @@ pub struct Completion {
     pub items: Vec<String>,
     pub anchor: usize,
     pub selected: usize,
+    /// The character that ends the token (`}` of a macro): typing it closes the popup, and Tab
+    /// leaves the field rather than inserting. `None` for paths, where Tab completes.
+    pub closer: Option<char>,
 }
 
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -89,6 +92,16 @@ impl TextInput {
 
     /// Opens the popup on `items`, completing the text from `anchor` (a byte offset) to the cursor.
     pub fn offer(&mut self, items: Vec<String>, anchor: usize) {
+        self.open_completion(items, anchor, None);
+    }
+
+    /// Like [`offer`](Self::offer) for tokens that end with `closer` (record macros end with
+    /// `}`): typing it closes the popup, and Tab moves on instead of inserting.
+    pub fn offer_until(&mut self, items: Vec<String>, anchor: usize, closer: char) {
+        self.open_completion(items, anchor, Some(closer));
+    }
+
+    fn open_completion(&mut self, items: Vec<String>, anchor: usize, closer: Option<char>) {
         let anchor = anchor.min(self.cursor);
         if items.is_empty() {
             self.completion = None;
@@ -97,6 +110,7 @@ impl TextInput {
                 items,
                 anchor,
                 selected: 0,
+                closer,
             });
         }
     }
@@ -181,6 +195,10 @@ impl TextInput {
                         };
                         return Outcome::Handled;
                     }
+                    KeyCode::Tab | KeyCode::BackTab if completion.closer.is_some() => {
+                        self.completion = None;
+                        return Outcome::Ignored;
+                    }
                     KeyCode::Enter | KeyCode::Tab => {
                         return if self.accept_completion() {
                             Outcome::Changed
@@ -197,6 +215,13 @@ impl TextInput {
             }
         }
         let outcome = self.edit(key);
+        let closed = self
+            .completion
+            .as_ref()
+            .is_some_and(|c| c.closer.is_some() && c.closer == typed_char(&key));
+        if closed {
+            self.completion = None;
+        }
         if let Some(completion) = &self.completion {
             // The popup follows the token: it closes once the cursor leaves it or nothing matches.
             if self.cursor < completion.anchor || self.visible_items().is_empty() {
@@ -273,13 +298,8 @@ impl TextInput {
                 if self.value.is_empty() {
                     return Outcome::Handled;
                 }
-                if self.masked {
-                    self.value.clear();
-                    self.cursor = 0;
-                } else {
-                    self.value.replace_range(..self.cursor, "");
-                    self.cursor = 0;
-                }
+                self.value.clear();
+                self.cursor = 0;
                 Outcome::Changed
             }
             _ => Outcome::Ignored,

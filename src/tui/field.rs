@@ -1,0 +1,84 @@
+//! The steps of the wizard and everything on them that can hold the focus.
+
+use crate::tui::sections::SettingId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    Source,
+    Configure,
+    Save,
+}
+
+impl Step {
+    pub const ALL: [Step; 3] = [Step::Source, Step::Configure, Step::Save];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Source => "Source & credential",
+            Step::Configure => "Configure",
+            Step::Save => "Save & activate",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Everything that can hold the focus. Mapping rows are addressed by their index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    DatasetPath,
+    Credential,
+    CredName,
+    CredDescription,
+    CredApiId,
+    CredToken,
+    CredKind,
+    CredAdvanced,
+    CredBaseUrl,
+    Verify,
+    Tabs,
+    Endpoint,
+    Resource,
+    CustomPath,
+    /// A template parameter (`id_attribute`, …), by its index in the template.
+    TemplateParam(usize),
+    MapSource(usize),
+    MapConstant(usize),
+    MapTransform(usize),
+    /// Opens or closes the entry's options (optional, only if, country, remove).
+    MapMore(usize),
+    MapOptional(usize),
+    MapIfPresent(usize),
+    MapCountry(usize),
+    MapRemove(usize),
+    /// A target path to add a mapping entry for.
+    MapAdd,
+    Method,
+    ContentFormat,
+    Url,
+    Headers,
+    Exclude,
+    Batching,
+    BatchSize,
+    Algorithm,
+    WrapKey,
+    GroupBy,
+    GroupShape,
+    Pluck,
+    CaptureFile,
+    Webhook,
+    /// A setting of a section (Delivery, …), by its key in the destination file.
+    Setting(SettingId),
+    Pane,
+    Editor,
+    DestName,
+    SavePath,
+    Save,
+    SaveActivate,
+    StartRun,
+    StopRun,
+    Back,
+    Next,
+}

@@ -1,0 +1,166 @@
+//! The run view on step 3: a progress bar, the counts, rate and time left, what is still in
+//! flight (and what Stop does to it), the last records not delivered and where they were written.
+
+use super::*;
+use crate::tui::msg::RunProgress;
+
+/// Cells of the progress bar at most.
+const BAR_WIDTH: usize = 40;
+
+/// `[████░░░░] 42/100 (42%)`, or the records read when the total is not known yet.
+pub(super) fn progress_bar(p: &RunProgress, width: usize) -> String {
+    let finished = p.delivered + p.rejected + p.invalid + p.in_doubt;
+    match p.total.filter(|t| *t > 0) {
+        Some(total) => {
+            let label = format!(
+                " {finished}/{total} ({}%)",
+                (finished.min(total) * 100) / total
+            );
+            let cells = width
+                .saturating_sub(label.chars().count() + 2)
+                .clamp(4, BAR_WIDTH);
+            let full = ((finished.min(total) as usize) * cells) / total as usize;
+            format!("[{}{}]{label}", "█".repeat(full), "░".repeat(cells - full))
+        }
+        None => format!("{finished} records done, {} read", p.read),
+    }
+}
+
+fn counts_line(p: &RunProgress) -> String {
+    format!(
+        "sent {} · delivered {} · rejected {} · invalid {} · in doubt {}",
+        p.sent, p.delivered, p.rejected, p.invalid, p.in_doubt
+    )
+}
+
+fn pace_line(p: &RunProgress) -> String {
+    let rate = if p.per_minute > 0.0 {
+        format!("{:.0} records/min", p.per_minute)
+    } else {
+        "rate —".to_string()
+    };
+    let eta = p
+        .eta_secs
+        .map(|s| format!(" · ETA {}m{:02}s", s / 60, s % 60))
+        .unwrap_or_default();
+    format!("{rate}{eta}")
+}
+
+fn in_flight_line(model: &Model, p: &RunProgress) -> (String, ratatui::style::Style) {
+    let t = &model.theme;
+    let n = p.in_flight;
+    let requests = if n == 1 { "request" } else { "requests" };
+    match model.save.stopping {
+        Stopping::No => (format!("{n} {requests} in flight"), t.dim),
+        Stopping::Draining => (
+            format!(
+                "stopping: {n} {requests} in flight finish first (Stop now abandons them: \
+                 their records stay in doubt)"
+            ),
+            t.warn,
+        ),
+        Stopping::Now => (
+            format!("stopping now: {n} {requests} still in flight are abandoned"),
+            t.warn,
+        ),
+    }
+}
+
+fn outputs_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let mut rows = Vec::new();
+    if let Some(outputs) = &model.save.run_outputs {
+        rows.push(info(
+            model,
+            format!("dead letters → {}", outputs.dead_letters.display()),
+            t.dim,
+        ));
+        if let Some(capture) = &outputs.capture {
+            rows.push(info(
+                model,
+                format!("responses → {}", capture.display()),
+                t.dim,
+            ));
+        }
+    }
+    rows
+}
+
+fn failure_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let mut rows = Vec::new();
+    if !model.save.run_failures.is_empty() {
+        rows.push(info(model, "Last records not delivered:", t.label));
+        for failure in &model.save.run_failures {
+            rows.push(info(model, format!("  ✗ {failure}"), t.error));
+        }
+    }
+    rows
+}
+
+pub(super) fn run_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let width = form_width(model).saturating_sub(2) as usize;
+    let mut rows = match &model.save.run {
+        Run::Idle => return Vec::new(),
+        Run::Running { progress, .. } => {
+            let (flight, style) = in_flight_line(model, progress);
+            vec![
+                info(model, format!("{} running…", spinner(model)), t.warn),
+                info(model, progress_bar(progress, width), t.ok),
+                info(model, counts_line(progress), t.text),
+                info(model, pace_line(progress), t.text),
+                info(model, flight, style),
+            ]
+        }
+        Run::Finished(Ok(p)) => {
+            let mut rows = vec![
+                info(
+                    model,
+                    if p.done {
+                        "✓ run finished"
+                    } else {
+                        "■ run stopped"
+                    },
+                    t.ok,
+                ),
+                info(model, progress_bar(p, width), t.ok),
+                info(model, counts_line(p), t.text),
+            ];
+            if let Some(note) = &p.note {
+                rows.push(info(model, note.clone(), t.dim));
+            }
+            rows
+        }
+        Run::Finished(Err(e)) => vec![info(model, format!("✗ run failed: {e}"), t.error)],
+    };
+    rows.extend(failure_rows(model));
+    rows.extend(outputs_rows(model));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_fills_with_the_records_finished() {
+        let p = RunProgress {
+            delivered: 40,
+            rejected: 2,
+            total: Some(100),
+            ..RunProgress::default()
+        };
+        let bar = progress_bar(&p, 30);
+        assert!(bar.ends_with("] 42/100 (42%)"), "{bar}");
+        let cells = bar.chars().filter(|c| *c == '█' || *c == '░').count();
+        let full = bar.chars().filter(|c| *c == '█').count();
+        assert_eq!(full, 42 * cells / 100);
+        let unknown = RunProgress {
+            read: 7,
+            delivered: 3,
+            ..RunProgress::default()
+        };
+        assert_eq!(progress_bar(&unknown, 30), "3 records done, 7 read");
+    }
+}
