@@ -19,8 +19,8 @@ pub struct DaemonArgs {
     /// Serve GET /metrics (Prometheus text) and GET /healthz on HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     pub metrics_addr: Option<String>,
-    /// Where the runs keep their state (default: a folder beside the configuration).
-    #[arg(long)]
+    /// Where the runs keep their state (default: the state folder, as for `run`).
+    #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
 

@@ -19,10 +19,10 @@ pub struct HistoryArgs {
     #[arg(long)]
     pub json: bool,
     /// Show at most N runs.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: usize,
-    /// Where the state files live (default: a folder beside the configuration).
-    #[arg(long)]
+    /// Where the state files live (default: the state folder, as for `run`).
+    #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
 

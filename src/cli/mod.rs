@@ -94,6 +94,11 @@ Examples:
   aircall-dest preview contacts.toml --input other.csv | jq .url")]
     Preview(PreviewArgs),
     /// Show what a sync run would do (creates, updates, deletes), writing nothing to Aircall.
+    #[command(after_help = "\
+Examples:
+  aircall-dest plan sync-contacts.toml                   counts, and the first records of each kind
+  aircall-dest plan sync-contacts.toml --input today.csv --json | jq .requests_estimate
+  aircall-dest plan sync-contacts.toml --lookups         also ask Aircall which new keys exist")]
     Plan(PlanArgs),
     /// Send one sample request and print the response.
     #[command(after_help = "\
@@ -155,8 +160,18 @@ Examples:
   aircall-dest completions zsh > ~/.zfunc/_aircall-dest")]
     Completions(CompletionsArgs),
     /// Run every active destination file of a folder on its [schedule], in the foreground.
+    #[command(after_help = "\
+Examples:
+  aircall-dest daemon /etc/aircall-dest
+  aircall-dest daemon ./destinations --metrics-addr 127.0.0.1:9464
+
+Logs go to standard error; SIGTERM lets running runs drain, then exits 0 (docs/operations.md).")]
     Daemon(daemon::DaemonArgs),
     /// Show the past runs of a destination, newest first.
+    #[command(after_help = "\
+Examples:
+  aircall-dest history contacts.toml
+  aircall-dest history contacts.toml --json --limit 1 | jq '.[0].exit_code'")]
     History(history::HistoryArgs),
 }
 
@@ -211,10 +226,10 @@ pub struct PlanArgs {
     /// The destination file (TOML), with a [sync] section.
     pub dest: PathBuf,
     /// Read records from PATH instead of the file's source; `-` is standard input.
-    #[arg(long)]
+    #[arg(long, value_name = "PATH")]
     pub input: Option<PathBuf>,
-    /// Where the sync state lives (default: the same folder `run` uses).
-    #[arg(long)]
+    /// Where the state store lives (default: the state folder, as for `run`).
+    #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Print one JSON object on standard output.
     #[arg(long)]
@@ -223,7 +238,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub lookups: bool,
     /// How many records of each kind to show with their requests.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3)]
     pub examples: usize,
 }
 

@@ -137,12 +137,13 @@ async fn entries_are_removed_added_and_their_options_edited() {
     );
     assert_eq!(requests(&h), 10, "{:?}", h.model.pane.samples.first());
 
-    // Options: country for e164 (type a letter to jump), optional, only if.
+    // Options: country for e164 (type letters to jump), optional, only if.
     h.focus(Field::MapMore(i));
     h.key(KeyCode::Enter);
     h.focus(Field::MapCountry(i));
     h.key(KeyCode::Enter);
     h.key(KeyCode::Char('f'));
+    h.key(KeyCode::Char('r'));
     h.key(KeyCode::Enter);
     assert_eq!(
         entry(&h, "phone_numbers[0].value").and_then(|e| e.default_country.as_deref()),

@@ -16,6 +16,8 @@ pub struct Pulldown {
     selected: usize,
     /// The highlighted row while open; `None` when closed.
     open: Option<usize>,
+    /// Letters typed since the list opened: typing `fr` reaches "FR" in a list of countries.
+    typed: String,
 }
 
 impl Pulldown {
@@ -25,6 +27,7 @@ impl Pulldown {
             options,
             selected,
             open: None,
+            typed: String::new(),
         }
     }
 
@@ -63,6 +66,7 @@ impl Pulldown {
 
     pub fn open(&mut self) {
         self.open = Some(self.selected);
+        self.typed.clear();
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) -> Outcome {
@@ -72,7 +76,7 @@ impl Pulldown {
         }
         match (self.open, key.code) {
             (None, KeyCode::Enter | KeyCode::Char(' ')) => {
-                self.open = Some(self.selected);
+                self.open();
                 Outcome::Handled
             }
             (None, KeyCode::Right) => {
@@ -104,17 +108,26 @@ impl Pulldown {
                 self.open = None;
                 Outcome::Handled
             }
-            // A letter jumps to the next choice starting with it (long lists: countries).
+            // Letters typed in a row jump to the first choice starting with them; a letter that
+            // extends no choice starts again and goes to the next choice starting with it.
             (Some(row), KeyCode::Char(c)) if c.is_alphanumeric() => {
-                let starts = |o: &String| {
-                    o.chars()
-                        .next()
-                        .is_some_and(|f| f.to_lowercase().eq(c.to_lowercase()))
+                let starts = |o: &String, prefix: &str| {
+                    o.to_lowercase().starts_with(&prefix.to_lowercase())
                 };
-                if let Some(next) = (1..=count)
-                    .map(|step| (row + step) % count)
-                    .find(|i| starts(&self.options[*i]))
-                {
+                self.typed.push(c);
+                let prefix = self.typed.clone();
+                let found = if prefix.chars().count() > 1 {
+                    self.options.iter().position(|o| starts(o, &prefix))
+                } else {
+                    None
+                };
+                let found = found.or_else(|| {
+                    self.typed = c.to_string();
+                    (1..=count)
+                        .map(|step| (row + step) % count)
+                        .find(|i| starts(&self.options[*i], &self.typed))
+                });
+                if let Some(next) = found {
                     self.open = Some(next);
                 }
                 Outcome::Handled
@@ -224,5 +237,23 @@ mod tests {
         assert_eq!(pulldown.selected_label(), "PUT", "Esc keeps the old choice");
         assert_eq!(pulldown.handle_key(key(KeyCode::Right)), Outcome::Changed);
         assert_eq!(pulldown.selected_label(), "GET");
+    }
+
+    #[test]
+    fn letters_typed_in_a_row_reach_the_choice_they_spell() {
+        let countries = ["DE", "FI", "FJ", "FR", "GB", "US"];
+        let mut pulldown = Pulldown::new(countries.iter().map(|c| c.to_string()).collect(), 5);
+        pulldown.handle_key(key(KeyCode::Enter));
+        pulldown.handle_key(key(KeyCode::Char('f')));
+        pulldown.handle_key(key(KeyCode::Char('r')));
+        pulldown.handle_key(key(KeyCode::Enter));
+        assert_eq!(pulldown.selected_label(), "FR");
+        // A repeated first letter spells nothing, so each press moves to the next choice with
+        // it: from FR, `f` wraps round to FI and a second `f` goes on to FJ.
+        pulldown.handle_key(key(KeyCode::Enter));
+        pulldown.handle_key(key(KeyCode::Char('f')));
+        pulldown.handle_key(key(KeyCode::Char('f')));
+        pulldown.handle_key(key(KeyCode::Enter));
+        assert_eq!(pulldown.selected_label(), "FJ");
     }
 }
