@@ -122,10 +122,21 @@ fn set_mode(_file: &File, _mode: Option<u32>) -> io::Result<()> {
     Ok(())
 }
 
-/// Syncing the folder makes a rename in it durable.
+/// Syncing the folder makes a rename in it durable. A file system that cannot sync a folder
+/// (EINVAL, as some network and FUSE ones answer) has nothing more to offer; other errors count.
 #[cfg(unix)]
 fn sync_folder(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    match File::open(dir)?.sync_all() {
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+            ) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Folders cannot be opened for syncing on every platform; there the rename is left to the OS.

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::credentials::{AuthKind, Credential, CredentialError, CredentialStore};
-use crate::destination::{Destination, DestinationError};
+use crate::destination::Destination;
 use crate::records::Input;
 use crate::request::{DEFAULT_BASE_URL, Plan};
 
@@ -43,18 +43,6 @@ pub fn load(path: &Path) -> Result<Destination, Failure> {
     Ok(Destination::load(path)?)
 }
 
-/// Reads a destination file once: its text (for located messages and the token check) and the
-/// settings parsed from it.
-pub fn read(path: &Path) -> Result<(String, Destination), DestinationError> {
-    let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| DestinationError::Io {
-        path: origin.clone(),
-        source,
-    })?;
-    let destination = Destination::from_toml(&text, &origin)?;
-    Ok((text, destination))
-}
-
 /// The dataset to read: `--input` (or `-` for standard input), else the destination's source,
 /// relative to the destination file's folder.
 pub fn input(destination: &Destination, destination_path: &Path, input: Option<&Path>) -> Input {
@@ -92,7 +80,7 @@ impl Session {
     /// when it is saved here, else Aircall's with a warning. The file is refused if it holds the
     /// credential's token, since showing the file's headers would show the token too.
     pub fn for_showing(path: &Path) -> Result<Self, Failure> {
-        let (text, destination) = read(path)?;
+        let (text, destination) = Destination::read(path)?;
         Self::showing(path, text, destination)
     }
 
@@ -126,7 +114,7 @@ impl Session {
 
     /// For commands that send (`send-test`): the credential must be saved and valid.
     pub fn for_sending(path: &Path) -> Result<(Self, Credential), Failure> {
-        let (text, destination) = read(path)?;
+        let (text, destination) = Destination::read(path)?;
         let credential = credential(&destination)?;
         credential.check()?;
         let base_url = credential.base_url.clone();

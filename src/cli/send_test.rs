@@ -72,11 +72,20 @@ pub fn run(args: &SendTestArgs) -> Outcome {
             if (200..300).contains(&response.status) {
                 Ok(exit::SUCCESS)
             } else {
-                if matches!(response.status, 401 | 403) {
-                    eprintln!(
-                        "error: credential {:?} was refused; check it with `aircall-dest credentials verify {}`",
-                        credential.name, credential.name
-                    );
+                // A 401/403 is explained in the words `run` uses: the one place is the retry policy.
+                let answer = crate::client::Answer {
+                    status: response.status,
+                    headers: &response.headers,
+                };
+                let action = crate::client::classify(
+                    Ok(answer),
+                    true,
+                    &credential.name,
+                    std::time::SystemTime::now(),
+                    Duration::ZERO,
+                );
+                if let crate::client::Action::Fatal { message } = action {
+                    eprintln!("error: {message}");
                 }
                 Ok(exit::ERROR)
             }

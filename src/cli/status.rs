@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::context::{Failure, Outcome};
+use super::context::Outcome;
 use super::{DestArg, exit};
 use crate::destination::{Destination, Status};
 
@@ -18,9 +18,7 @@ pub fn pause(args: &DestArg) -> Outcome {
 
 fn set(path: &Path, status: Status) -> Outcome {
     let shown = path.display();
-    let original = std::fs::read_to_string(path)
-        .map_err(|e| Failure::error(format!("{shown}: cannot read the destination file: {e}")))?;
-    let mut destination = Destination::from_toml(&original, &shown.to_string())?;
+    let (original, mut destination) = Destination::read(path)?;
     if destination.status == status {
         println!(
             "{shown}: destination {:?} is already {status}",

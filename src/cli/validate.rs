@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::context::{self, Outcome, Session};
+use super::context::{Outcome, Session};
 use super::{ValidateArgs, exit};
 use crate::destination::{Destination, DestinationError};
 use crate::records::{self, Input, ReadOptions};
@@ -24,7 +24,7 @@ pub fn run(args: &ValidateArgs) -> Outcome {
         }));
         Ok(exit::ERROR)
     };
-    let (text, destination) = match context::read(&args.dest) {
+    let (text, destination) = match Destination::read(&args.dest) {
         Ok(read) => read,
         Err(err) if args.json => return invalid(errors_of(&err), &[]),
         Err(err) => return Err(err.into()),

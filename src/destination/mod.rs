@@ -36,12 +36,19 @@ impl Destination {
 
     /// Reads and parses a destination file.
     pub fn load(path: &Path) -> Result<Self, DestinationError> {
+        Self::read(path).map(|(_, destination)| destination)
+    }
+
+    /// Reads a destination file once: its text (for located messages, the comment-keeping save
+    /// and the token check) and the settings parsed from it.
+    pub fn read(path: &Path) -> Result<(String, Self), DestinationError> {
         let origin = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| DestinationError::Io {
             path: origin.clone(),
             source,
         })?;
-        Self::from_toml(&text, &origin)
+        let destination = Self::from_toml(&text, &origin)?;
+        Ok((text, destination))
     }
 
     /// The TOML text of this destination, as [`Destination::save`] writes it.

@@ -295,3 +295,67 @@ fn activate_changes_only_the_status_line_keeps_the_mode_and_writes_through_no_sy
         "{paused}"
     );
 }
+
+#[test]
+fn configuration_and_state_live_in_the_xdg_folders_without_aircall_dest_home() {
+    let home = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let xdg = |cmd: &mut Command| {
+        cmd.env("HOME", home.path())
+            .env_remove("AIRCALL_DEST_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_STATE_HOME")
+            .env_remove("SSL_CERT_FILE");
+    };
+    let mut add = Command::cargo_bin("aircall-dest").unwrap();
+    xdg(&mut add);
+    let base_url = format!("http://{closed}");
+    let out = add
+        .args(["credentials", "add", "Local sandbox", "--api-id", "id"])
+        .args(["--token-stdin", "--base-url", &base_url])
+        .write_stdin("tok-123456\n")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dest = home.path().join("contacts.toml");
+    let data = root().join("assets/data/customers-100.csv");
+    let text = std::fs::read_to_string(root().join("assets/examples/contacts.toml"))
+        .unwrap()
+        .replace("../data/customers-100.csv", &data.display().to_string())
+        .replace("status = \"paused\"", "status = \"active\"")
+        .replace("max_attempts = 5", "max_attempts = 1");
+    std::fs::write(&dest, text).unwrap();
+    let mut run = Command::cargo_bin("aircall-dest").unwrap();
+    xdg(&mut run);
+    let out = run.arg("run").arg(&dest).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "nothing answers: {out:?}");
+
+    let config = home.path().join(".config/aircall-dest");
+    let state = home.path().join(".local/state/aircall-dest");
+    let names = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&config), ["credentials.toml"]);
+    let state_files = names(&state);
+    // The run's state (its outcome log) is here, named after the destination.
+    assert!(
+        state_files.iter().any(|n| n.starts_with("contacts")),
+        "{state_files:?}"
+    );
+    assert_eq!(
+        std::fs::metadata(&state).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+}

@@ -495,10 +495,22 @@ fn the_canary_token_appears_nowhere_but_the_credentials_store() {
         "{}",
         text(&wrong.stderr)
     );
-    t.run(
+    let refused = t.run(
         "send-test with the refused credential",
         traced(ws.cmd()).args(["send-test", "dest-wrong.toml"]),
         &[1],
+    );
+    // `run` and `send-test` explain a 403 in the same words (the retry policy's).
+    let explanation = "the API answered 403 Forbidden: credential";
+    assert!(
+        text(&wrong.stderr).contains(explanation),
+        "{}",
+        text(&wrong.stderr)
+    );
+    assert!(
+        text(&refused.stderr).contains(explanation),
+        "{}",
+        text(&refused.stderr)
     );
 
     let sandbox_stdout = sandbox.stop();
