@@ -14,6 +14,7 @@ mod crash_late_apply;
 mod delivery;
 mod delivery_sandbox;
 mod destination_errors;
+mod fidelity;
 mod records;
 mod sandbox;
 mod security;
