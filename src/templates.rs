@@ -212,20 +212,31 @@ pub struct Resolved {
     pub fields: Vec<FieldSpec>,
 }
 
+/// A template reference that does not name a template, resource or parameter this build has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ReferenceError(String);
+
+impl From<String> for ReferenceError {
+    fn from(message: String) -> Self {
+        ReferenceError(message)
+    }
+}
+
 /// Checks a destination's template reference: the template, the resource and the parameters.
-pub fn check_reference(reference: &TemplateRef) -> Result<(), String> {
+pub fn check_reference(reference: &TemplateRef) -> Result<(), ReferenceError> {
     resolve(reference).map(|_| ())
 }
 
 /// Resolves a template reference to the settings the wizard writes into the destination.
-pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
+pub fn resolve(reference: &TemplateRef) -> Result<Resolved, ReferenceError> {
     let template = get(&reference.id).ok_or_else(|| {
         let ids: Vec<&str> = all().iter().map(|t| t.id.as_str()).collect();
-        format!(
+        ReferenceError(format!(
             "unknown template {:?}: expected one of {}",
             reference.id,
             ids.join(", ")
-        )
+        ))
     })?;
     for key in reference.parameters.keys() {
         if !template.parameters.iter().any(|p| &p.name == key) {
@@ -242,19 +253,23 @@ pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
                 } else {
                     known.join(", ")
                 }
-            ));
+            )
+            .into());
         }
     }
     if reference.resource == CUSTOM {
         if !template.allows_custom() {
-            return Err(format!("template {} has no custom resource", template.id));
+            return Err(format!("template {} has no custom resource", template.id).into());
         }
         let path = reference
             .custom_path
             .as_deref()
             .filter(|p| p.starts_with('/'))
             .ok_or_else(|| {
-                "resource = \"custom\" needs custom_path, a path such as \"/v1/tags\"".to_string()
+                ReferenceError(
+                    "resource = \"custom\" needs custom_path, a path such as \"/v1/tags\""
+                        .to_string(),
+                )
             })?;
         let url = match template.id.as_str() {
             "create_records" => path.to_string(),
@@ -285,12 +300,12 @@ pub fn resolve(reference: &TemplateRef) -> Result<Resolved, String> {
         if template.allows_custom() {
             ids.push(CUSTOM);
         }
-        format!(
+        ReferenceError(format!(
             "template {} has no resource {:?}: expected one of {}",
             template.id,
             reference.resource,
             ids.join(", ")
-        )
+        ))
     })?;
     let url = template.substitute(reference, &resource.path);
     let exclude = resource

@@ -745,7 +745,7 @@ impl Destination {
         if let Some(template) = &self.template
             && let Err(message) = crate::templates::check_reference(template)
         {
-            add(&["template"], message);
+            add(&["template"], message.to_string());
         }
         if problems.is_empty() {
             Ok(())

@@ -40,7 +40,7 @@ pub enum PhoneError {
     )]
     LocalOnly { raw: String },
     #[error(
-        "{raw:?} is not in a range of numbers assigned in {place} (phone_check = \"valid\"; \"possible\" accepts it)"
+        "{raw:?} is not in a range of numbers assigned in {place} (phone_check = `valid`; `possible` accepts it)"
     )]
     NotAssigned { raw: String, place: String },
 }
@@ -108,7 +108,12 @@ pub fn normalise(
     }
     // `00` is the international prefix of most countries; a US or Canadian export can hold it too.
     match text.strip_prefix("00") {
-        Some(rest) if !rest.is_empty() => accept(&format!("+{rest}"), raw, region, check).or(first),
+        Some(rest) if !rest.is_empty() => match accept(&format!("+{rest}"), raw, region, check) {
+            // Read as international, the number exists but is not in an assigned range: that
+            // says more than "too long" for the national reading.
+            Err(retry @ PhoneError::NotAssigned { .. }) => Err(retry),
+            retry => retry.or(first),
+        },
         _ => first,
     }
 }

@@ -955,7 +955,7 @@ fn apply_parameters(model: &mut Model, reference: TemplateRef) {
             model.set_error(Field::Endpoint, None);
             model.load_configure_widgets();
         }
-        Err(e) => model.set_error(Field::Endpoint, Some(e)),
+        Err(e) => model.set_error(Field::Endpoint, Some(e.to_string())),
     }
 }
 
@@ -1043,7 +1043,7 @@ fn apply_template_keep_widgets(model: &mut Model, reference: TemplateRef) {
                 .unwrap_or_default();
             model.set_error(Field::Endpoint, None);
         }
-        Err(e) => model.set_error(Field::Endpoint, Some(e)),
+        Err(e) => model.set_error(Field::Endpoint, Some(e.to_string())),
     }
 }
 
