@@ -593,18 +593,25 @@ mod tests {
         assert_eq!(resolved.request.exclude, vec!["aircall_id".to_string()]);
 
         let mut custom = reference("create_records", CUSTOM);
-        assert!(resolve(&custom).unwrap_err().contains("custom_path"));
+        assert!(
+            resolve(&custom)
+                .unwrap_err()
+                .to_string()
+                .contains("custom_path")
+        );
         custom.custom_path = Some("/v1/webhooks".into());
         assert_eq!(resolve(&custom).unwrap().request.url, "/v1/webhooks");
 
         assert!(
             resolve(&reference("create_records", "calls"))
                 .unwrap_err()
+                .to_string()
                 .contains("expected one of")
         );
         assert!(
             resolve(&reference("nope", "contacts"))
                 .unwrap_err()
+                .to_string()
                 .contains("unknown template")
         );
     }

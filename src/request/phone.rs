@@ -51,6 +51,14 @@ struct Country {
     code: String,
 }
 
+/// Listed first, in this order.
+const FIRST: &[&str] = &[
+    "US", "CA", "PR", "GB", "IE", "FR", "DE", "ES", "IT", "PT", "NL", "BE", "LU", "CH", "AT", "DK",
+    "NO", "SE", "FI", "IS", "PL", "CZ", "SK", "HU", "RO", "BG", "GR", "HR", "SI", "RS", "UA", "TR",
+    "IL", "AE", "SA", "EG", "MA", "ZA", "NG", "KE", "IN", "PK", "BD", "CN", "HK", "TW", "JP", "KR",
+    "SG", "MY", "TH", "VN", "PH", "ID", "AU", "NZ", "MX", "BR", "AR", "CL", "CO", "PE", "RU", "KZ",
+];
+
 fn table() -> &'static [Country] {
     static TABLE: OnceLock<Vec<Country>> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -65,7 +73,10 @@ fn table() -> &'static [Country] {
                 })
             })
             .collect();
-        countries.sort_by(|a, b| a.iso.cmp(&b.iso));
+        // The countries exports come from most often first (the wizard's list jumps to the first
+        // one starting with a typed letter), then every other one alphabetically.
+        let rank = |iso: &str| FIRST.iter().position(|f| *f == iso).unwrap_or(FIRST.len());
+        countries.sort_by(|a, b| (rank(&a.iso), &a.iso).cmp(&(rank(&b.iso), &b.iso)));
         countries
     })
 }
