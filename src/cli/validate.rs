@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::context::{Outcome, Session};
+use super::context::{self, Outcome, Session};
 use super::{ValidateArgs, exit};
 use crate::destination::{Destination, DestinationError};
 use crate::records::{self, Input, ReadOptions};

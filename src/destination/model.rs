@@ -663,7 +663,7 @@ impl Destination {
                 && crate::request::phone::country_code(country).is_none()
             {
                 add(
-                    &["mapping", index.as_str(), "default_country"],
+                    &path,
                     format!(
                         "unknown default_country {country:?}: expected an ISO 3166 alpha-2 code such as US, GB or FR"
                     ),

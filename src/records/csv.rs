@@ -222,6 +222,15 @@ impl CsvReader {
         Ok(self.count() as u64)
     }
 
+    /// The line of the record whose first byte the csv reader puts at `start` (it may be the
+    /// `\n` of the previous record's CRLF), from the newlines handed out so far.
+    fn record_start_line(&mut self, start: u64) -> u64 {
+        let bounded = self.reader.get_mut();
+        let from_start = bounded.newlines.iter().filter(|&&at| at >= start).count() as u64;
+        let own = u64::from(bounded.newlines.contains(&start));
+        bounded.lines - from_start + own + 1
+    }
+
     /// After a record larger than the limit: skips the rest of it (to the first line end
     /// outside quotes) and goes on with a fresh csv reader. Returns the line the skipped record
     /// ends on, or `None` when the input ends inside it (a quote left open).
@@ -383,7 +392,7 @@ impl Iterator for CsvReader {
             }
             Err(e) => {
                 let no = self.numbering.take();
-                let line = self.line_base + start.line();
+                let line = self.line_base + self.record_start_line(start.byte());
                 let message = match e.into_kind() {
                     ::csv::ErrorKind::Io(e) if is_too_large(&e) => match self.skip_too_large() {
                         Some(last) => format!(

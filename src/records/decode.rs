@@ -4,6 +4,7 @@
 
 use std::io::{self, BufRead, Read};
 
+use super::detect::fill;
 use crate::destination::Encoding;
 
 const CHUNK: usize = 64 * 1024;
@@ -52,17 +53,6 @@ pub(super) fn decoder(
             ))
         }
     })
-}
-
-fn fill(source: &mut Box<dyn BufRead + Send>) -> io::Result<&[u8]> {
-    loop {
-        match source.fill_buf() {
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    source.fill_buf()
 }
 
 enum Kind {

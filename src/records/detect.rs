@@ -30,7 +30,8 @@ pub(super) fn skip_bom(source: &mut Source) -> io::Result<()> {
     Ok(())
 }
 
-fn fill(source: &mut Source) -> io::Result<&[u8]> {
+/// The source's next buffer, retrying reads that were interrupted.
+pub(super) fn fill(source: &mut Source) -> io::Result<&[u8]> {
     loop {
         match source.fill_buf() {
             Ok(_) => break,

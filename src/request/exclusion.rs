@@ -17,18 +17,33 @@ pub fn covers(excluded: &str, attribute: &str) -> bool {
 
 /// Splits mapping entries into those kept and, as (target, source), those whose source
 /// attribute is excluded: their field is left out of every body rather than reported missing.
+/// When such a field sits in an array element (`emails[0].value`), the entries filling the rest
+/// of that element (its `label`) go too, so no half element is sent.
 pub fn split_mapping(
     entries: Vec<Entry>,
     exclude: &[String],
 ) -> (Vec<Entry>, Vec<(String, String)>) {
+    let excluded = |entry: &Entry| {
+        entry
+            .source_attribute()
+            .is_some_and(|source| exclude.iter().any(|e| covers(e, source)))
+    };
+    let gone: Vec<Vec<super::path::Step>> = entries
+        .iter()
+        .filter(|entry| excluded(entry))
+        .map(|entry| entry.element().to_vec())
+        .collect();
     let mut kept = Vec::with_capacity(entries.len());
     let mut dropped = Vec::new();
     for entry in entries {
-        match entry.source_attribute() {
-            Some(source) if exclude.iter().any(|e| covers(e, source)) => {
-                dropped.push((entry.target().to_string(), source.to_string()));
-            }
-            _ => kept.push(entry),
+        if excluded(&entry) {
+            let source = entry.source_attribute().unwrap_or_default().to_string();
+            dropped.push((entry.target().to_string(), source));
+        } else if !gone
+            .iter()
+            .any(|element| entry.steps().starts_with(element))
+        {
+            kept.push(entry);
         }
     }
     (kept, dropped)

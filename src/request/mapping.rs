@@ -42,6 +42,15 @@ impl Entry {
     pub fn target(&self) -> &str {
         &self.target_text
     }
+
+    pub(super) fn steps(&self) -> &[Step] {
+        &self.target
+    }
+
+    /// The array element this entry's target sits in, else the target itself.
+    pub(super) fn element(&self) -> &[Step] {
+        element(&self.target)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -40,7 +40,7 @@ pub enum PhoneError {
     )]
     LocalOnly { raw: String },
     #[error(
-        "{raw:?} is not in a range of numbers assigned in {place} (phone_check = \"valid\"; \"possible\" accepts it)"
+        "{raw:?} is not in a range of numbers assigned in {place} (phone_check = `valid`; `possible` accepts it)"
     )]
     NotAssigned { raw: String, place: String },
 }
@@ -50,6 +50,14 @@ struct Country {
     iso: String,
     code: String,
 }
+
+/// Listed first, in this order.
+const FIRST: &[&str] = &[
+    "US", "CA", "PR", "GB", "IE", "FR", "DE", "ES", "IT", "PT", "NL", "BE", "LU", "CH", "AT", "DK",
+    "NO", "SE", "FI", "IS", "PL", "CZ", "SK", "HU", "RO", "BG", "GR", "HR", "SI", "RS", "UA", "TR",
+    "IL", "AE", "SA", "EG", "MA", "ZA", "NG", "KE", "IN", "PK", "BD", "CN", "HK", "TW", "JP", "KR",
+    "SG", "MY", "TH", "VN", "PH", "ID", "AU", "NZ", "MX", "BR", "AR", "CL", "CO", "PE", "RU", "KZ",
+];
 
 fn table() -> &'static [Country] {
     static TABLE: OnceLock<Vec<Country>> = OnceLock::new();
@@ -65,7 +73,10 @@ fn table() -> &'static [Country] {
                 })
             })
             .collect();
-        countries.sort_by(|a, b| a.iso.cmp(&b.iso));
+        // The countries exports come from most often first (the wizard's list jumps to the first
+        // one starting with a typed letter), then every other one alphabetically.
+        let rank = |iso: &str| FIRST.iter().position(|f| *f == iso).unwrap_or(FIRST.len());
+        countries.sort_by(|a, b| (rank(&a.iso), &a.iso).cmp(&(rank(&b.iso), &b.iso)));
         countries
     })
 }
@@ -108,7 +119,12 @@ pub fn normalise(
     }
     // `00` is the international prefix of most countries; a US or Canadian export can hold it too.
     match text.strip_prefix("00") {
-        Some(rest) if !rest.is_empty() => accept(&format!("+{rest}"), raw, region, check).or(first),
+        Some(rest) if !rest.is_empty() => match accept(&format!("+{rest}"), raw, region, check) {
+            // Read as international, the number exists but is not in an assigned range: that
+            // says more than "too long" for the national reading.
+            Err(retry @ PhoneError::NotAssigned { .. }) => Err(retry),
+            retry => retry.or(first),
+        },
         _ => first,
     }
 }

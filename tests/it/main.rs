@@ -21,6 +21,7 @@ mod delivery_sandbox;
 mod delivery_state;
 mod destination_errors;
 mod history;
+mod fidelity;
 mod records;
 mod rules;
 mod sandbox;

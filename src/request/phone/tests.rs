@@ -134,4 +134,6 @@ fn countries_come_from_libphonenumber() {
     assert_eq!(country_code(" GB "), Some("44"));
     assert_eq!(country_code("ZZ"), None);
     assert!(countries().count() > 200);
+    let first: Vec<&str> = countries().take(6).collect();
+    assert_eq!(first, ["US", "CA", "PR", "GB", "IE", "FR"]);
 }
