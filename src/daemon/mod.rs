@@ -140,7 +140,7 @@ pub async fn run(options: Options, mut stop: watch::Receiver<Stop>) -> anyhow::R
                 stopping = request;
                 let pids: Vec<u32> = tracked.values().filter_map(|t| t.running).collect();
                 say(&match request {
-                    Stop::Drain => format!("stopping: starting no more runs; {} in progress drain", pids.len()),
+                    Stop::Drain => format!("stopping: starting no more runs; letting {} run(s) in progress drain", pids.len()),
                     _ => format!("stopping now: {} run(s) told to stop at once", pids.len()),
                 });
                 for pid in pids {

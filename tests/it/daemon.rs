@@ -299,7 +299,7 @@ fn sigterm_lets_the_run_in_progress_drain_and_exits_zero() {
     assert_eq!(status.code(), Some(0), "log:\n{}", daemon.log().join("\n"));
     let log = daemon.log();
     assert_eq!(
-        daemon.count(&["stopping: starting no more runs; 1 in progress drain"]),
+        daemon.count(&["stopping: starting no more runs; letting 1 run(s) in progress drain"]),
         1,
         "{log:?}"
     );
