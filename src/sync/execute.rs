@@ -466,7 +466,8 @@ impl Exec<'_> {
                         );
                         return Ok(());
                     };
-                    let applied = Shape::from_answer(self.api.resource, &object, &row.shape);
+                    let answered = Shape::from_answer(self.api.resource, &object, &row.shape);
+                    let applied = row.shape.with_ids_from(&answered);
                     self.state(self.store.settle(
                         &row.key,
                         id,

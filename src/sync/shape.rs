@@ -150,6 +150,23 @@ impl Shape {
         shape
     }
 
+    /// This shape (what a create sent) with the detail ids Aircall gave in `answer`, paired by
+    /// normalised value. What a create sent is what the object holds, even where the answer does
+    /// not echo a field (Aircall's user answers carry `name`, not `first_name`).
+    pub fn with_ids_from(&self, answer: &Shape) -> Shape {
+        let mut shape = self.clone();
+        for kind in [DetailKind::Phone, DetailKind::Email] {
+            let mut unused: Vec<&Detail> = answer.details(kind).iter().collect();
+            for detail in shape.details_mut(kind) {
+                let key = kind.normalise(&detail.value);
+                if let Some(at) = unused.iter().position(|d| kind.normalise(&d.value) == key) {
+                    detail.id = unused.remove(at).id;
+                }
+            }
+        }
+        shape
+    }
+
     pub fn details(&self, kind: DetailKind) -> &[Detail] {
         match kind {
             DetailKind::Phone => &self.phones,
@@ -308,6 +325,26 @@ mod tests {
         .unwrap();
         assert_eq!(shape.scalars.len(), 1);
         assert!(shape.phones.is_empty());
+    }
+
+    #[test]
+    fn a_create_keeps_what_it_sent_with_the_ids_aircall_gave() {
+        let sent = Shape::from_body(
+            SyncResource::Contacts,
+            &body(json!({"first_name": "Ann", "phone_numbers": [{"label": "Work", "value": "+1 415 555 0100"}]})),
+        )
+        .unwrap();
+        let answer = Shape::from_answer(
+            SyncResource::Contacts,
+            &body(
+                json!({"id": 7, "phone_numbers": [{"id": 3, "label": "Work", "value": "+14155550100"}]}),
+            ),
+            &sent,
+        );
+        let applied = sent.with_ids_from(&answer);
+        assert_eq!(applied.scalars, sent.scalars);
+        assert_eq!(applied.phones[0].id, Some(3));
+        assert_eq!(applied.digest(), sent.digest());
     }
 
     #[test]

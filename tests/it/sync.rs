@@ -566,3 +566,102 @@ fn day_two_killed_at_random_points_ends_in_the_same_state() {
         assert_mirrors(&running.sandbox, &expected, 0);
     }
 }
+
+#[test]
+fn users_sync_by_email_and_send_only_the_changed_fields() {
+    let running = start("");
+    let dir = scratch();
+    let mut bench = bench(dir.path(), &running, "");
+    let sandbox = &running.sandbox;
+    fs::write(
+        &bench.destination,
+        r#"version = 1
+name = "sync-users"
+status = "active"
+credential = "sandbox"
+mode = "template"
+
+[source]
+path = "contacts.csv"
+format = "csv"
+
+[template]
+id = "create_records"
+resource = "users"
+
+[request]
+method = "POST"
+url = "/v2/users"
+
+[[mapping]]
+target = "email"
+from = "email"
+transform = "lowercase"
+
+[[mapping]]
+target = "first_name"
+from = "first"
+
+[[mapping]]
+target = "last_name"
+from = "last"
+
+[delivery]
+rate_limit_per_minute = 0
+
+[sync]
+key = "id"
+"#,
+    )
+    .unwrap();
+    let input = bench.input.clone();
+    let export = |rows: &[(&str, &str, &str, &str)]| {
+        let mut csv = String::from("id,email,first,last\n");
+        for (id, email, first, last) in rows {
+            csv.push_str(&format!("{id},{email},{first},{last}\n"));
+        }
+        fs::write(&input, csv).unwrap();
+    };
+    export(&[
+        ("u1", "Ann@Example.com", "Ann", "Lee"),
+        ("u2", "bob@example.com", "Bob", "Ray"),
+        ("u3", "cy@example.com", "Cy", "Oz"),
+    ]);
+    let day = run_ok(&mut bench, &[]);
+    assert_eq!(field(&day, "created"), 3, "{day}");
+    sandbox.reset_journal();
+    export(&[
+        ("u1", "ann@example.com", "Ann", "Lee"),
+        ("u2", "bob@example.com", "Robert", "Ray"),
+        ("u3", "cy@example.com", "Cy", "Oz"),
+    ]);
+    let day = run_ok(&mut bench, &[]);
+    assert_eq!(
+        (field(&day, "updated"), field(&day, "unchanged")),
+        (1, 2),
+        "{day}"
+    );
+    let journal = sandbox.journal();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert_eq!(journal[0].method, "PUT");
+    assert!(
+        journal[0].path.starts_with("/v2/users/"),
+        "{}",
+        journal[0].path
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&journal[0].body).unwrap(),
+        json!({"first_name": "Robert"})
+    );
+    sandbox.reset_journal();
+    let day = run_ok(&mut bench, &[]);
+    assert_eq!(field(&day, "requests"), 0, "{day}");
+    let users: Vec<Value> = sandbox.state()["users"]
+        .as_object()
+        .unwrap()
+        .values()
+        .cloned()
+        .collect();
+    assert_eq!(users.len(), 3);
+    assert!(users.iter().any(|u| u["first_name"] == "Robert"));
+}
