@@ -370,13 +370,7 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
             }
             Field::Pane => return pane_key(model, key),
             Field::Editor => return editor_key(model, key),
-            Field::Verify
-            | Field::Back
-            | Field::Next
-            | Field::Save
-            | Field::SaveActivate
-            | Field::StartRun
-            | Field::StopRun => {
+            button if button.is_button() => {
                 if matches!(key.code, KeyCode::Enter | KeyCode::Char(' ')) {
                     return press(model, field);
                 }
