@@ -82,3 +82,19 @@ pub enum Field {
     Back,
     Next,
 }
+
+impl Field {
+    /// A button: Enter or Space presses it.
+    pub fn is_button(self) -> bool {
+        matches!(
+            self,
+            Field::Verify
+                | Field::Back
+                | Field::Next
+                | Field::Save
+                | Field::SaveActivate
+                | Field::StartRun
+                | Field::StopRun
+        )
+    }
+}

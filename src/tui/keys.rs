@@ -44,13 +44,7 @@ pub fn live(model: &Model) -> Vec<Hint> {
         Field::MapMore(_) => hints.push(hint("Enter", "entry options")),
         Field::MapRemove(_) => hints.push(hint("Enter", "remove the entry")),
         Field::MapAdd => hints.push(hint("Enter", "add an entry for this path")),
-        Field::Verify
-        | Field::Back
-        | Field::Next
-        | Field::Save
-        | Field::SaveActivate
-        | Field::StartRun
-        | Field::StopRun => hints.push(hint("Enter", "press")),
+        button if button.is_button() => hints.push(hint("Enter", "press")),
         Field::Setting(id) => {
             if let Some(setting) = model.setting(id) {
                 hints.extend(setting.hints());

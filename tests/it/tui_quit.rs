@@ -31,6 +31,15 @@ async fn nothing_to_lose_quits_at_once() {
 }
 
 #[tokio::test]
+async fn switching_tabs_is_not_an_edit() {
+    let mut h = Harness::start(embedded_init(BASE)).await;
+    h.ctrl('n');
+    h.key(KeyCode::Right); // Advanced tab
+    assert_eq!(h.model.configure.tabs.selected(), 1);
+    assert!(press_ctrl_c(&mut h), "nothing to lose: quits at once");
+}
+
+#[tokio::test]
 async fn an_unsaved_edit_asks_and_n_stays_then_a_second_ctrl_c_quits() {
     let mut h = Harness::start(embedded_init(BASE)).await;
     h.ctrl('n');

@@ -294,6 +294,24 @@ async fn save_step_and_run_progress() {
     );
     assert!(screen.contains("[ Stop now ]"), "{screen}");
     snap(&h, "save_stopping");
+    // The final counts come without the input's total: the one seen while running stays.
+    h.send(Msg::RunFinished {
+        id: TaskId(9),
+        result: Ok(RunProgress {
+            read: 45,
+            sent: 45,
+            delivered: 42,
+            rejected: 1,
+            invalid: 2,
+            note: Some(
+                "stopped: records not yet sent stay unsent; `aircall-dest run` resumes".into(),
+            ),
+            ..RunProgress::default()
+        }),
+    });
+    let screen = h.render(120, 40);
+    assert!(screen.contains("■ run stopped"), "{screen}");
+    assert!(screen.contains("] 45/100 (45%)"), "{screen}");
 }
 
 #[tokio::test]

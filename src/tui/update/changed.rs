@@ -4,7 +4,10 @@ use super::*;
 
 /// Writes the edited widget's value into the destination and refreshes what depends on it.
 pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
-    model.unsaved_edits = true;
+    // Switching a tab or showing advanced settings changes nothing that would be saved.
+    if !matches!(field, Field::Tabs | Field::CredAdvanced) {
+        model.unsaved_edits = true;
+    }
     if let Field::MapSource(i) = field
         && map_onto_list(model, i)
     {

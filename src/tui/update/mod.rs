@@ -111,8 +111,19 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             }
             Vec::new()
         }
-        Msg::RunFinished { id, result } => {
-            if matches!(&model.save.run, Run::Running { id: running, .. } if *running == id) {
+        Msg::RunFinished { id, mut result } => {
+            if let Run::Running {
+                id: running,
+                progress,
+            } = &model.save.run
+                && *running == id
+            {
+                // The final summary does not recount the input: keep the total seen while running.
+                if let Ok(last) = &mut result
+                    && last.total.is_none()
+                {
+                    last.total = progress.total;
+                }
                 model.save.run = Run::Finished(result);
                 focus::repair(model);
             }
@@ -359,13 +370,7 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
             }
             Field::Pane => return pane_key(model, key),
             Field::Editor => return editor_key(model, key),
-            Field::Verify
-            | Field::Back
-            | Field::Next
-            | Field::Save
-            | Field::SaveActivate
-            | Field::StartRun
-            | Field::StopRun => {
+            button if button.is_button() => {
                 if matches!(key.code, KeyCode::Enter | KeyCode::Char(' ')) {
                     return press(model, field);
                 }

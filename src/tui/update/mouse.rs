@@ -103,13 +103,7 @@ pub(super) fn on_mouse(model: &mut Model, mouse: MouseEvent) -> Vec<Cmd> {
             }
             Vec::new()
         }
-        Field::Verify
-        | Field::Back
-        | Field::Next
-        | Field::Save
-        | Field::SaveActivate
-        | Field::StartRun
-        | Field::StopRun => press(model, field),
+        button if button.is_button() => press(model, field),
         _ => {
             if let Some(pulldown) = pulldown_mut(model, field) {
                 pulldown.open();

@@ -206,15 +206,9 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
             }
         }
         Field::Exclude => model.configure.exclude.render(frame, rect, focused, t),
-        Field::Verify
-        | Field::Back
-        | Field::Next
-        | Field::Save
-        | Field::SaveActivate
-        | Field::StartRun
-        | Field::StopRun
-        | Field::MapMore(_)
-        | Field::MapRemove(_) => {
+        button
+            if button.is_button() || matches!(button, Field::MapMore(_) | Field::MapRemove(_)) =>
+        {
             let primary = matches!(field, Field::Next | Field::SaveActivate | Field::StartRun);
             let style = if focused {
                 t.focused_button
