@@ -144,6 +144,11 @@ impl ResponseCapture {
 
     /// Records one call. A failing capture file is an error (the user asked for the record);
     /// a full webhook queue only drops the line and counts it.
+    /// Whether entries go anywhere (a file or a webhook); when not, nobody need build them.
+    pub fn is_on(&self) -> bool {
+        self.file.is_some() || self.has_webhook
+    }
+
     pub fn record(&self, entry: &CaptureEntry) -> io::Result<()> {
         if self.file.is_none() && !self.has_webhook {
             return Ok(());

@@ -45,8 +45,15 @@ pub(super) struct Shared {
     /// No lookup of an earlier run's in-doubt request before this (see `run`).
     pub reconcile_after: Option<tokio::time::Instant>,
     pub on_rejected: OnRejected,
+    /// One permit per request on the wire: `concurrency` of them. With the rate limit off the
+    /// dispatcher runs more deliveries than that, so the next requests' intents are committed
+    /// while the current ones are out (see `Dispatcher::depth`).
+    pub wire: tokio::sync::Semaphore,
     /// True once the run is stopped: no attempt starts after that.
     pub stop: watch::Receiver<bool>,
+    /// Stops every delivery: the dispatcher's stop, and a delivery's own on a fatal answer, so
+    /// no other delivery starts a request while the dispatcher hears of it.
+    pub stop_all: watch::Sender<bool>,
     pub requests: AtomicU64,
     /// In-doubt creates looked up and found (recorded as delivered) or not found (sent).
     pub reconciled_found: AtomicU64,
@@ -214,7 +221,7 @@ pub(super) async fn deliver(
     loop {
         attempt += 1;
         if !attempts.slot().await {
-            return stopped(&shared, &flight, maybe_applied).await;
+            return stopped(&shared, &flight, maybe_applied, attempt > 1).await;
         }
         flight.set(Phase::InFlight);
         // The intent is durable before the request leaves; written after the slot so a run
@@ -229,6 +236,14 @@ pub(super) async fn deliver(
                     return flight.set(Phase::NotSent);
                 }
             }
+        }
+        let permit = tokio::select! {
+            biased;
+            () = attempts.until_stopped() => None,
+            permit = shared.wire.acquire() => permit.ok(),
+        };
+        if permit.is_none() {
+            return stopped(&shared, &flight, maybe_applied, attempt > 1).await;
         }
         let tried = attempts.send(request, attempt).await;
         let earlier_maybe_applied = maybe_applied;
@@ -276,11 +291,13 @@ pub(super) async fn deliver(
                 )
                 .await;
                 if shared.on_rejected == OnRejected::Stop {
+                    let _ = shared.stop_all.send(true);
                     let _ = shared.control.send(Control::StopOnRejected);
                 }
                 return phase;
             }
             Disposition::Fatal(message) => {
+                let _ = shared.stop_all.send(true);
                 // A 401/403 answer means the request was not applied: a rerun sends it again.
                 shared
                     .outcome(&flight, Outcome::NotApplied, tried.status(), Some(&message))
@@ -302,7 +319,7 @@ pub(super) async fn deliver(
                     .sleep(shared.policy.backoff(attempt, &mut rng))
                     .await
                 {
-                    return stopped(&shared, &flight, maybe_applied).await;
+                    return stopped(&shared, &flight, maybe_applied, true).await;
                 }
                 let reconciled = look_up(&shared, &attempts, request, &mut rng).await;
                 let absent = reconciled == Reconciled::NotFound;
@@ -325,6 +342,9 @@ pub(super) async fn deliver(
             }
             Disposition::Retry(after) => after,
         };
+        // The wire permit is held until the answer is judged (a fatal one stops the others
+        // first); a wait does not hold it.
+        drop(permit);
         // While it waits, a cut-off delivery is in doubt only if an attempt may have applied.
         flight.set(if maybe_applied {
             Phase::InFlight
@@ -333,7 +353,7 @@ pub(super) async fn deliver(
         });
         match attempts.retry_wait(after, attempt, first, &mut rng).await {
             Then::Again => {}
-            Then::Stopped => return stopped(&shared, &flight, maybe_applied).await,
+            Then::Stopped => return stopped(&shared, &flight, maybe_applied, true).await,
             Then::GiveUp(reason) => {
                 let last_error = tried.result.as_ref().err().map(|e| e.kind);
                 return match gave_up(last_error, maybe_applied) {
@@ -386,7 +406,8 @@ pub(super) async fn deliver(
 
 /// The run was stopped before the next attempt: an attempt that may have been applied leaves
 /// the records in doubt; otherwise they were never sent, or are known not applied.
-async fn stopped(shared: &Shared, flight: &Flight, maybe_applied: bool) -> Phase {
+/// `sent`: whether this run sent an attempt of it (an intent may be committed without one).
+async fn stopped(shared: &Shared, flight: &Flight, maybe_applied: bool, sent: bool) -> Phase {
     if maybe_applied {
         shared.in_doubt_event(
             &flight.records,
@@ -403,7 +424,11 @@ async fn stopped(shared: &Shared, flight: &Flight, maybe_applied: bool) -> Phase
                 Some("the run was stopped"),
             )
             .await;
-        return flight.set(Phase::NotApplied);
+        return flight.set(if sent {
+            Phase::NotApplied
+        } else {
+            Phase::NotSent
+        });
     }
     flight.set(Phase::NotSent)
 }
@@ -504,6 +529,9 @@ async fn dead_letter(
 }
 
 fn capture(shared: &Shared, request: &Request, attempt: u32, result: &Result<Response, SendError>) {
+    if !shared.capture.is_on() {
+        return;
+    }
     let (status, latency, headers, body, error) = match result {
         Ok(response) => (
             Some(response.status),

@@ -1,4 +1,4 @@
-//! The dispatcher: takes the reader's work, keeps up to `concurrency` deliveries in flight, and
+//! The dispatcher: takes the reader's work, keeps up to `depth` deliveries going, and
 //! is the one place that counts outcomes, so every record read ends in exactly one summary
 //! field. Stops (a signal, the wizard, a fatal answer) reach every delivery at once.
 
@@ -24,7 +24,10 @@ pub(super) struct Dispatcher {
     pub shared: Arc<Shared>,
     pub started: Instant,
     pub dry_run: bool,
-    pub concurrency: usize,
+    /// Deliveries going at once: `concurrency` when paced; twice that with the rate limit off,
+    /// where half of them commit their intents while the other half's requests are on the wire
+    /// (the wire permits keep `concurrency` requests out at most).
+    pub depth: usize,
     pub drain_timeout: Duration,
     pub on_invalid: OnInvalid,
     pub records_per_request: usize,
@@ -41,8 +44,6 @@ pub(super) struct Dispatcher {
     pub would_send: DryRun,
     pub flights: HashMap<tokio::task::Id, Arc<Flight>>,
     pub tasks: JoinSet<Phase>,
-    /// Tells every delivery that the run is stopped.
-    pub stop_tasks: watch::Sender<bool>,
     pub reader_stop: Arc<AtomicU8>,
     pub ending: Option<Ending>,
 }
@@ -71,7 +72,7 @@ impl Dispatcher {
             if !taking && self.tasks.is_empty() {
                 break;
             }
-            let room = taking && self.tasks.len() < self.concurrency;
+            let room = taking && self.tasks.len() < self.depth;
             let drain_at = deadline;
             tokio::select! {
                 biased;
@@ -129,7 +130,7 @@ impl Dispatcher {
         // Hard stop: whatever is still in flight is cut off; its records are in doubt if their
         // request may have left, else they were never really attempted.
         self.reader_stop.store(READ_HALT, Ordering::Relaxed);
-        let _ = self.stop_tasks.send(true);
+        let _ = self.shared.stop_all.send(true);
         work.close();
         self.tasks.abort_all();
         while let Some(joined) = self.tasks.join_next_with_id().await {
@@ -149,7 +150,7 @@ impl Dispatcher {
     ) {
         self.ending.get_or_insert(ending);
         // Stop means stop: no delivery starts another attempt (or its first) after this.
-        let _ = self.stop_tasks.send(true);
+        let _ = self.shared.stop_all.send(true);
         self.reader_stop.store(
             if flush { READ_FLUSH } else { READ_HALT },
             Ordering::Relaxed,

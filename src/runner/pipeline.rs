@@ -388,7 +388,9 @@ pub async fn run(
         lookup,
         reconcile_after,
         on_rejected: delivery.on_rejected,
+        wire: tokio::sync::Semaphore::new(concurrency),
         stop: stop_tasks_rx,
+        stop_all: stop_tasks,
         requests: AtomicU64::new(0),
         reconciled_found: AtomicU64::new(0),
         reconciled_missing: AtomicU64::new(0),
@@ -403,7 +405,11 @@ pub async fn run(
         shared: shared.clone(),
         started,
         dry_run: options.dry_run,
-        concurrency,
+        depth: if shared.interval.is_none() {
+            concurrency * 2
+        } else {
+            concurrency
+        },
         drain_timeout: Duration::from_secs(delivery.drain_timeout_secs),
         on_invalid: delivery.on_invalid,
         records_per_request,
@@ -420,7 +426,6 @@ pub async fn run(
         },
         flights: HashMap::new(),
         tasks: JoinSet::new(),
-        stop_tasks,
         reader_stop,
         ending: None,
     };
