@@ -23,8 +23,11 @@ pub fn run(args: &PreviewArgs) -> Outcome {
         eprintln!("warning: {warning}");
     }
     let input = session.input(args.input.as_deref());
-    let options =
-        ReadOptions::for_source(&session.destination.source, args.input.is_some(), args.format);
+    let options = ReadOptions::for_source(
+        &session.destination.source,
+        args.input.is_some(),
+        args.format,
+    );
     let reader = records::open_with(&input, options)?;
     for note in reader.notes() {
         eprintln!("note: {note}");

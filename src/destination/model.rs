@@ -771,5 +771,7 @@ impl Destination {
 /// What is wrong with a URL the tool POSTs data to, if anything: plain HTTP only to loopback,
 /// and no user name or password in it (destination files hold no secrets).
 pub(super) fn webhook_url_problem(url: &str) -> Option<String> {
-    crate::rules::parse_origin(url).err().map(|rule| rule.to_string())
+    crate::rules::parse_origin(url)
+        .err()
+        .map(|rule| rule.to_string())
 }

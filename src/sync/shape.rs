@@ -57,10 +57,11 @@ impl DetailKind {
 /// numbers), or its digits with a `+` when it does not parse, so two spellings of one invalid
 /// number still compare equal.
 pub fn phone_key(value: &str) -> String {
-    crate::request::phone::normalise(value, "US", crate::destination::PhoneCheck::Possible).unwrap_or_else(|_| {
-        let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-        format!("+{digits}")
-    })
+    crate::request::phone::normalise(value, "US", crate::destination::PhoneCheck::Possible)
+        .unwrap_or_else(|_| {
+            let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+            format!("+{digits}")
+        })
 }
 
 /// One phone number or email of a contact. `id` is Aircall's detail id once known.

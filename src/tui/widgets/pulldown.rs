@@ -111,9 +111,8 @@ impl Pulldown {
             // Letters typed in a row jump to the first choice starting with them; a letter that
             // extends no choice starts again and goes to the next choice starting with it.
             (Some(row), KeyCode::Char(c)) if c.is_alphanumeric() => {
-                let starts = |o: &String, prefix: &str| {
-                    o.to_lowercase().starts_with(&prefix.to_lowercase())
-                };
+                let starts =
+                    |o: &String, prefix: &str| o.to_lowercase().starts_with(&prefix.to_lowercase());
                 self.typed.push(c);
                 let prefix = self.typed.clone();
                 let found = if prefix.chars().count() > 1 {
