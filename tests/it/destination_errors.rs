@@ -165,7 +165,7 @@ fn cases() -> Vec<(&'static str, String, usize, usize, &'static str)> {
             format!(
                 "{GOOD}\n[[mapping]]\ntarget = \"p\"\nfrom = \"a\"\ntransform = \"e164\"\ndefault_country = \"XX\"\n"
             ),
-            17,
+            13,
             1,
             "unknown default_country",
         ),
