@@ -25,6 +25,9 @@ pub struct Attempts<'a> {
     /// Becomes true when the run is stopped.
     pub stop: watch::Receiver<bool>,
     pub observe: &'a Observer<'a>,
+    /// Counts each attempt as it goes on the wire, before its answer: a run stopped at once
+    /// still counts the requests it had out.
+    pub sent: &'a std::sync::atomic::AtomicU64,
 }
 
 /// One attempt that was sent, and what it means.
@@ -84,6 +87,7 @@ impl Attempts<'_> {
 
     /// Sends attempt number `attempt` of `request` (after [`Attempts::slot`]) and classifies it.
     pub async fn send(&self, request: &Request, attempt: u32) -> Tried {
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let result = self.http.send(request).await;
         (self.observe)(request, attempt, &result);
         let answer = result

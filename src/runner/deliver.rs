@@ -132,12 +132,13 @@ impl Shared {
             fallback: self.fallback,
             stop: self.stop.clone(),
             observe,
+            sent: &self.requests,
         }
     }
 
-    /// Counts an attempt that was sent and writes it to the response capture.
+    /// Counts an attempt that was answered (or failed) and writes it to the response capture;
+    /// [`Attempts`] counted it in `requests` as it went out.
     fn observe(&self, request: &Request, attempt: u32, result: &Result<Response, SendError>) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         if attempt > 1 {
             self.retries.fetch_add(1, Ordering::Relaxed);
         }
@@ -229,7 +230,6 @@ pub(super) async fn deliver(
         if !attempts.slot().await {
             return stopped(&shared, &flight, maybe_applied, attempt > 1).await;
         }
-        flight.set(Phase::InFlight);
         // The intent is durable before the request leaves; written after the slot so a run
         // stopped while waiting for it leaves no false "in doubt" behind.
         if attempt == 1
@@ -251,6 +251,9 @@ pub(super) async fn deliver(
         if permit.is_none() {
             return stopped(&shared, &flight, maybe_applied, attempt > 1).await;
         }
+        // In flight only once it holds the wire: a run stopped at once while this delivery
+        // waits for a wire permit reports it not sent rather than in doubt.
+        flight.set(Phase::InFlight);
         let tried = attempts.send(request, attempt).await;
         let earlier_maybe_applied = maybe_applied;
         match &tried.result {

@@ -95,7 +95,6 @@ impl Sender {
     /// Sends `request` until it is applied, refused, in doubt or the run is stopped.
     pub async fn send(&mut self, request: &Request) -> Sent {
         let observe = |_: &Request, _: u32, result: &Result<Response, SendError>| {
-            self.requests.fetch_add(1, Ordering::Relaxed);
             if matches!(result, Ok(response) if response.status == 429) {
                 self.http_429.fetch_add(1, Ordering::Relaxed);
             }
@@ -108,6 +107,7 @@ impl Sender {
             fallback: self.fallback,
             stop: self.stop.clone(),
             observe: &observe,
+            sent: &self.requests,
         };
         let first = tokio::time::Instant::now();
         let mut attempt = 0u32;
