@@ -138,7 +138,18 @@ impl Session {
         mut warnings: Vec<String>,
     ) -> Result<Self, Failure> {
         let plan = Plan::new(&destination, base_url).map_err(|e| {
-            Failure::error(format!("{}: cannot build requests: {e}", path.display()))
+            if e.path.is_empty() {
+                // Not from the file (the credential's base URL): nothing in it to point at.
+                return Failure::error(format!("{}: cannot build requests: {e}", path.display()));
+            }
+            // From the file: located at its key, line and column, as every other file error.
+            let key: Vec<&str> = e.path.iter().map(String::as_str).collect();
+            let problem = crate::destination::Problem::new(&key, e.message.clone());
+            Failure::from(crate::destination::DestinationError::invalid(
+                &path.display().to_string(),
+                &text,
+                vec![problem],
+            ))
         })?;
         warnings.extend(plan.warnings().iter().cloned());
         Ok(Self {

@@ -265,3 +265,35 @@ mod fuzz {
         }
     }
 }
+
+/// Problems only the request plan finds (it compiles the URL against the credential's base URL)
+/// are located like every other problem of the file: file, line, column and key.
+#[test]
+fn a_plan_problem_names_its_line_column_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("plain.toml");
+    let text = GOOD.replacen(
+        "url = \"/v1/contacts\"",
+        "url = \"http://example.com/v1/contacts\"",
+        1,
+    );
+    std::fs::write(&dest, &text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aircall-dest"))
+        .env("AIRCALL_DEST_HOME", dir.path().join("home"))
+        .arg("validate")
+        .arg(&dest)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("url ="))
+        .map(|i| i + 1)
+        .unwrap();
+    assert!(
+        stderr.contains(&format!("plain.toml:{line}:1: `request.url`: ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("plain http://"), "{stderr}");
+}
