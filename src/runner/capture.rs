@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::client::{Response, SendError};
 use crate::records::RecordNo;
+use crate::request::Request;
 use crate::secret::MASK;
 
 /// Response bodies longer than this are cut in captures, so one huge answer cannot fill a disk.
@@ -234,6 +236,46 @@ async fn post_lines(
                 failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!("response webhook {url}: {err}");
             }
+        }
+    }
+}
+
+impl ResponseCapture {
+    /// Records one attempt that was sent: what went and what came back (or the error).
+    pub fn attempt(&self, request: &Request, attempt: u32, result: &Result<Response, SendError>) {
+        if !self.is_on() {
+            return;
+        }
+        let (status, latency, headers, body, error) = match result {
+            Ok(response) => (
+                Some(response.status),
+                response.latency,
+                headers_object(&response.headers),
+                Some(capped_body(&response.body)),
+                None,
+            ),
+            Err(err) => (
+                None,
+                err.latency,
+                Map::new(),
+                None,
+                Some(format!("{}: {}", err.kind.describe(), err.message)),
+            ),
+        };
+        let entry = CaptureEntry {
+            time: super::timestamp(std::time::SystemTime::now()),
+            method: request.method.as_str().to_string(),
+            url: request.url.clone(),
+            records: request.records.clone(),
+            attempt,
+            status,
+            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            response_headers: headers,
+            body,
+            error,
+        };
+        if let Err(err) = self.record(&entry) {
+            tracing::warn!("cannot write the response capture: {err}");
         }
     }
 }

@@ -108,6 +108,22 @@ impl DeadLetterFile {
     }
 }
 
+/// The reason an Aircall error body gives (`error`, `troubleshoot`, `message`, `errors`), in one line.
+pub fn api_reason(body: &[u8]) -> Option<String> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object()?;
+    let mut parts = Vec::new();
+    for key in ["error", "message", "troubleshoot"] {
+        if let Some(text) = object.get(key).and_then(Value::as_str) {
+            parts.push(text.to_string());
+        }
+    }
+    if let Some(errors) = object.get("errors").filter(|e| !e.is_null()) {
+        parts.push(errors.to_string());
+    }
+    (!parts.is_empty()).then(|| parts.join(" — "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +179,24 @@ mod tests {
                 0o600
             );
         }
+    }
+
+    #[test]
+    fn api_reasons_read_every_aircall_error_shape() {
+        assert_eq!(
+            api_reason(br#"{"error":"Not found","troubleshoot":"Check the id"}"#).as_deref(),
+            Some("Not found — Check the id")
+        );
+        assert_eq!(
+            api_reason(br#"{"message":"Forbidden"}"#).as_deref(),
+            Some("Forbidden")
+        );
+        assert_eq!(
+            api_reason(br#"{"error":"Unprocessable Entity","errors":{"phone":["invalid"]}}"#)
+                .as_deref(),
+            Some(r#"Unprocessable Entity — {"phone":["invalid"]}"#)
+        );
+        assert_eq!(api_reason(b"<html>"), None);
+        assert_eq!(api_reason(b"{}"), None);
     }
 }

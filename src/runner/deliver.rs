@@ -4,14 +4,13 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use rand::rngs::StdRng;
-use serde_json::{Map, Value};
 use tokio::sync::{mpsc, watch};
 
-use super::capture::{CaptureEntry, ResponseCapture, capped_body, headers_object};
-use super::dead_letter::{DeadLetter, DeadLetterFile, Reason};
+use super::capture::{ResponseCapture, capped_body};
+use super::dead_letter::{DeadLetter, DeadLetterFile, Reason, api_reason};
 use super::disposition::{Disposition, GaveUp, disposition, gave_up};
 use super::in_doubt::{self, AfterLookup};
 use super::reader::Job;
@@ -145,24 +144,31 @@ impl Shared {
         if matches!(result, Ok(response) if response.status == 429) {
             self.http_429.fetch_add(1, Ordering::Relaxed);
         }
-        capture(self, request, attempt, result);
+        self.capture.attempt(request, attempt, result);
     }
 
-    /// Writes how `flight` ended to the state store, waiting for the commit.
-    async fn outcome(
+    /// Ends `flight` in `phase` and writes `outcome` to the state store, waiting for the
+    /// commit. The phase is set first: a delivery cut off while it waits still counts as what
+    /// it ended in, since its outcome is queued and committed before the run's end.
+    async fn end(
         &self,
         flight: &Flight,
+        phase: Phase,
         outcome: Outcome,
         status: Option<u16>,
         detail: Option<&str>,
-    ) {
-        let Some(ledger) = &self.ledger else { return };
+    ) -> Phase {
+        flight.set(phase);
+        let Some(ledger) = &self.ledger else {
+            return phase;
+        };
         if let Err(err) = ledger
             .outcome(flight.attempt(), &flight.records, outcome, status, detail)
             .await
         {
             let _ = self.control.send(Control::Fatal(err.to_string()));
         }
+        phase
     }
 
     fn in_doubt_event(&self, records: &[RecordNo], message: String) {
@@ -263,13 +269,23 @@ pub(super) async fn deliver(
             .as_ref()
             .err()
             .map(|e| format!("{}: {}", e.kind.describe(), e.message));
-        let after = match disposition(
+        let step = disposition(
             tried.action.clone(),
             method,
             tried.status(),
             earlier_maybe_applied,
             on_in_doubt,
-        ) {
+        );
+        // An answer that stops the run stops every other delivery before this one's wire
+        // permit goes to the next in line; otherwise the permit goes at once, so the wire is not
+        // idle while this delivery's outcome commits.
+        let stops_run = matches!(step, Disposition::Fatal(_))
+            || (step == Disposition::DeadLetter && shared.on_rejected == OnRejected::Stop);
+        if stops_run {
+            let _ = shared.stop_all.send(true);
+        }
+        drop(permit);
+        let after = match step {
             Disposition::Delivered => return delivered(&shared, &flight, tried.status()).await,
             Disposition::DeadLetter => {
                 let mut message = format!(
@@ -291,19 +307,23 @@ pub(super) async fn deliver(
                 )
                 .await;
                 if shared.on_rejected == OnRejected::Stop {
-                    let _ = shared.stop_all.send(true);
                     let _ = shared.control.send(Control::StopOnRejected);
                 }
                 return phase;
             }
             Disposition::Fatal(message) => {
-                let _ = shared.stop_all.send(true);
                 // A 401/403 answer means the request was not applied: a rerun sends it again.
-                shared
-                    .outcome(&flight, Outcome::NotApplied, tried.status(), Some(&message))
+                let phase = shared
+                    .end(
+                        &flight,
+                        Phase::NotApplied,
+                        Outcome::NotApplied,
+                        tried.status(),
+                        Some(&message),
+                    )
                     .await;
                 let _ = shared.control.send(Control::Fatal(message));
-                return flight.set(Phase::NotApplied);
+                return phase;
             }
             Disposition::ReportInDoubt => {
                 shared.in_doubt_event(records, format!(
@@ -342,9 +362,6 @@ pub(super) async fn deliver(
             }
             Disposition::Retry(after) => after,
         };
-        // The wire permit is held until the answer is judged (a fatal one stops the others
-        // first); a wait does not hold it.
-        drop(permit);
         // While it waits, a cut-off delivery is in doubt only if an attempt may have applied.
         flight.set(if maybe_applied {
             Phase::InFlight
@@ -358,21 +375,25 @@ pub(super) async fn deliver(
                 let last_error = tried.result.as_ref().err().map(|e| e.kind);
                 return match gave_up(last_error, maybe_applied) {
                     GaveUp::Unreachable => {
-                        if !maybe_applied {
+                        let phase = if maybe_applied {
+                            flight.set(Phase::InDoubt)
+                        } else {
                             shared
-                                .outcome(&flight, Outcome::NotApplied, None, Some(&reason))
-                                .await;
-                        }
+                                .end(
+                                    &flight,
+                                    Phase::NotApplied,
+                                    Outcome::NotApplied,
+                                    None,
+                                    Some(&reason),
+                                )
+                                .await
+                        };
                         let _ = shared.control.send(Control::Fatal(format!(
                             "cannot reach {} ({reason}; last: {}); stopping, the next run sends what is left",
                             host_of(&request.url),
                             tried.last()
                         )));
-                        flight.set(if maybe_applied {
-                            Phase::InDoubt
-                        } else {
-                            Phase::NotApplied
-                        })
+                        phase
                     }
                     GaveUp::InDoubt => {
                         shared.in_doubt_event(
@@ -416,19 +437,20 @@ async fn stopped(shared: &Shared, flight: &Flight, maybe_applied: bool, sent: bo
         return flight.set(Phase::InDoubt);
     }
     if flight.attempt().is_some() {
-        shared
-            .outcome(
+        let phase = if sent {
+            Phase::NotApplied
+        } else {
+            Phase::NotSent
+        };
+        return shared
+            .end(
                 flight,
+                phase,
                 Outcome::NotApplied,
                 None,
                 Some("the run was stopped"),
             )
             .await;
-        return flight.set(if sent {
-            Phase::NotApplied
-        } else {
-            Phase::NotSent
-        });
     }
     flight.set(Phase::NotSent)
 }
@@ -451,9 +473,8 @@ fn host_of(url: &str) -> String {
 /// Marks the request delivered, in memory and durably.
 async fn delivered(shared: &Shared, flight: &Flight, status: Option<u16>) -> Phase {
     shared
-        .outcome(flight, Outcome::Delivered, status, None)
-        .await;
-    flight.set(Phase::Delivered)
+        .end(flight, Phase::Delivered, Outcome::Delivered, status, None)
+        .await
 }
 
 /// Looks an in-doubt create up through the run's attempt loop; each lookup attempt is counted
@@ -518,91 +539,19 @@ async fn dead_letter(
         message: message.clone(),
     });
     shared
-        .outcome(
+        .end(
             flight,
+            Phase::DeadLettered,
             Outcome::DeadLettered,
             tried.status(),
             Some(&message),
         )
-        .await;
-    flight.set(Phase::DeadLettered)
-}
-
-fn capture(shared: &Shared, request: &Request, attempt: u32, result: &Result<Response, SendError>) {
-    if !shared.capture.is_on() {
-        return;
-    }
-    let (status, latency, headers, body, error) = match result {
-        Ok(response) => (
-            Some(response.status),
-            response.latency,
-            headers_object(&response.headers),
-            Some(capped_body(&response.body)),
-            None,
-        ),
-        Err(err) => (
-            None,
-            err.latency,
-            Map::new(),
-            None,
-            Some(format!("{}: {}", err.kind.describe(), err.message)),
-        ),
-    };
-    let entry = CaptureEntry {
-        time: super::timestamp(SystemTime::now()),
-        method: request.method.as_str().to_string(),
-        url: request.url.clone(),
-        records: request.records.clone(),
-        attempt,
-        status,
-        latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-        response_headers: headers,
-        body,
-        error,
-    };
-    if let Err(err) = shared.capture.record(&entry) {
-        tracing::warn!("cannot write the response capture: {err}");
-    }
-}
-
-/// The reason an Aircall error body gives (`error`, `troubleshoot`, `message`, `errors`), in one line.
-fn api_reason(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let object = value.as_object()?;
-    let mut parts = Vec::new();
-    for key in ["error", "message", "troubleshoot"] {
-        if let Some(text) = object.get(key).and_then(Value::as_str) {
-            parts.push(text.to_string());
-        }
-    }
-    if let Some(errors) = object.get("errors").filter(|e| !e.is_null()) {
-        parts.push(errors.to_string());
-    }
-    (!parts.is_empty()).then(|| parts.join(" — "))
+        .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn api_reasons_read_every_aircall_error_shape() {
-        assert_eq!(
-            api_reason(br#"{"error":"Not found","troubleshoot":"Check the id"}"#).as_deref(),
-            Some("Not found — Check the id")
-        );
-        assert_eq!(
-            api_reason(br#"{"message":"Forbidden"}"#).as_deref(),
-            Some("Forbidden")
-        );
-        assert_eq!(
-            api_reason(br#"{"error":"Unprocessable Entity","errors":{"phone":["invalid"]}}"#)
-                .as_deref(),
-            Some(r#"Unprocessable Entity — {"phone":["invalid"]}"#)
-        );
-        assert_eq!(api_reason(b"<html>"), None);
-        assert_eq!(api_reason(b"{}"), None);
-    }
 
     #[test]
     fn a_flight_remembers_the_last_phase_it_reached() {

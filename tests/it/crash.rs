@@ -6,7 +6,7 @@ use crate::crash_support;
 
 use std::time::Duration;
 
-use aircall_dest::sandbox::{self, FaultSpec, JournalStatus, SandboxConfig};
+use aircall_dest::sandbox::JournalStatus;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -27,17 +27,11 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let seed = seed();
     eprintln!("seed {seed} (replay with CRASH_SEED={seed})");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let faults: FaultSpec = "latency=20..60ms,apply_then_drop=0.05,drop=0.03,500=0.03"
-        .parse()
-        .expect("fault spec");
-    let sandbox = runtime
-        .block_on(sandbox::start(SandboxConfig {
-            rate_limit: 0,
-            faults,
-            seed: Some(seed),
-            ..SandboxConfig::default()
-        }))
-        .expect("sandbox starts");
+    let sandbox = crash_support::sandbox(
+        &runtime,
+        "latency=20..60ms,apply_then_drop=0.05,drop=0.03,500=0.03",
+        seed,
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let records = 400;
     let mut bench = Bench::new(
@@ -119,15 +113,7 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
 #[test]
 fn a_second_run_at_the_same_time_is_refused_instead_of_sending_everything_twice() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let faults: FaultSpec = "latency=30..60ms".parse().expect("fault spec");
-    let sandbox = runtime
-        .block_on(sandbox::start(SandboxConfig {
-            rate_limit: 0,
-            faults,
-            seed: Some(1),
-            ..SandboxConfig::default()
-        }))
-        .expect("sandbox starts");
+    let sandbox = crash_support::sandbox(&runtime, "latency=30..60ms", 1);
     let dir = tempfile::tempdir().expect("tempdir");
     let records = 60;
     let mut bench = Bench::new(
@@ -175,17 +161,7 @@ fn a_second_run_at_the_same_time_is_refused_instead_of_sending_everything_twice(
 #[test]
 fn users_created_without_an_answer_are_found_by_email_not_invited_twice() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let faults: FaultSpec = "apply_then_drop=0.4,latency=2..5ms"
-        .parse()
-        .expect("fault spec");
-    let sandbox = runtime
-        .block_on(sandbox::start(SandboxConfig {
-            rate_limit: 0,
-            faults,
-            seed: Some(11),
-            ..SandboxConfig::default()
-        }))
-        .expect("sandbox starts");
+    let sandbox = crash_support::sandbox(&runtime, "apply_then_drop=0.4,latency=2..5ms", 11);
     let dir = tempfile::tempdir().expect("tempdir");
     // The bench brings the credential; the destination is the users example, pointed at it.
     let mut bench = Bench::new(

@@ -15,6 +15,8 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use serde_json::Value;
 
+use aircall_dest::sandbox::{self, FaultSpec, Sandbox, SandboxConfig};
+
 /// The program under test, and how to start it.
 #[derive(Debug, Clone)]
 pub struct Program {
@@ -288,6 +290,19 @@ from = "phone"
 }
 
 /// Waits for `child` up to `limit`; `None` when it is still running then.
+/// A sandbox without a rate limit, injecting `faults` (a `--fault` spec) drawn from `seed`.
+pub fn sandbox(runtime: &tokio::runtime::Runtime, faults: &str, seed: u64) -> Sandbox {
+    let faults: FaultSpec = faults.parse().expect("fault spec");
+    runtime
+        .block_on(sandbox::start(SandboxConfig {
+            rate_limit: 0,
+            faults,
+            seed: Some(seed),
+            ..SandboxConfig::default()
+        }))
+        .expect("sandbox starts")
+}
+
 pub fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let started = Instant::now();
     loop {

@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 
-use aircall_dest::sandbox::{self, FaultSpec, SandboxConfig};
 use aircall_dest::state::StateStore;
 use serde_json::Value;
 
@@ -54,15 +53,7 @@ fn state_file(bench: &Bench) -> PathBuf {
 #[test]
 fn a_run_is_recorded_and_the_documented_queries_answer() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let faults: FaultSpec = "422=0.2".parse().expect("fault spec");
-    let sandbox = runtime
-        .block_on(sandbox::start(SandboxConfig {
-            rate_limit: 0,
-            faults,
-            seed: Some(11),
-            ..SandboxConfig::default()
-        }))
-        .expect("sandbox starts");
+    let sandbox = crate::crash_support::sandbox(&runtime, "422=0.2", 11);
     let dir = tempfile::tempdir().expect("tempdir");
     let records = 40;
     let bench = Bench::new(

@@ -9,22 +9,14 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use aircall_dest::sandbox::{self, FaultSpec, Sandbox, SandboxConfig};
+use aircall_dest::sandbox::Sandbox;
 
 use crash_support::{Bench, Program, RunEnd, Tally};
 
 const BIN: &str = env!("CARGO_BIN_EXE_aircall-dest");
 
 fn sandbox(runtime: &tokio::runtime::Runtime, faults: &str) -> Sandbox {
-    let faults: FaultSpec = faults.parse().expect("fault spec");
-    runtime
-        .block_on(sandbox::start(SandboxConfig {
-            rate_limit: 0,
-            faults,
-            seed: Some(7),
-            ..SandboxConfig::default()
-        }))
-        .expect("sandbox starts")
+    crash_support::sandbox(runtime, faults, 7)
 }
 
 fn contacts(sandbox: &Sandbox) -> usize {
