@@ -24,6 +24,7 @@ mod fidelity;
 mod history;
 mod records;
 mod rules;
+mod run_summary;
 mod sandbox;
 mod security;
 mod security_wizard;
