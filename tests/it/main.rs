@@ -28,6 +28,7 @@ mod run_summary;
 mod sandbox;
 mod security;
 mod security_wizard;
+mod send_test_warning;
 mod shared_budget;
 mod signals;
 mod sync;
