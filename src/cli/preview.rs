@@ -12,7 +12,7 @@ use crate::records::{self, ReadOptions};
 use crate::request::{Built, ReasonTally};
 
 /// How many reasons the tally names.
-const TALLY_REASONS: usize = 5;
+pub(super) const TALLY_REASONS: usize = 5;
 
 pub fn run(args: &PreviewArgs) -> Outcome {
     let session = Session::for_showing(&args.dest)?;

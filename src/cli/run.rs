@@ -2,7 +2,7 @@
 //! bar on a terminal, the summary at the end and an exit code a scheduler can act on.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use super::RunArgs;
 use super::context::{self, Failure, Outcome};
 use crate::records::RecordNo;
+use crate::request::ReasonTally;
 use crate::runner::{self, Ending, Event, RunOptions, RunReport, StopRequest};
 
 pub fn run(args: &RunArgs) -> Outcome {
@@ -52,10 +53,11 @@ pub fn run(args: &RunArgs) -> Outcome {
         .build()
         .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
     let bar = progress_bar();
+    let tally: Arc<Mutex<ReasonTally>> = Arc::default();
     let report = runtime.block_on(async {
         let (stop_tx, stop_rx) = watch::channel(StopRequest::None);
         tokio::spawn(watch_signals(stop_tx, drain_secs, bar.clone()));
-        runner::run(options, stop_rx, events(bar.clone())).await
+        runner::run(options, stop_rx, events(bar.clone(), tally.clone())).await
     });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
@@ -63,14 +65,30 @@ pub fn run(args: &RunArgs) -> Outcome {
     // Deliveries still waiting on a pause or a server are abandoned with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));
     match report {
-        Ok(report) => Ok(finish(&report, args.json)),
+        Ok(report) => {
+            let tally = tally.lock().map(|t| t.clone()).unwrap_or_default();
+            Ok(finish(&report, &tally, args.json))
+        }
         Err(err) => Err(Failure::error(err.to_string())),
     }
 }
 
-/// Prints the summary and notes; returns the exit code.
-fn finish(report: &RunReport, json: bool) -> u8 {
+/// Prints the summary, the values left out, the tally of invalid reasons and the notes;
+/// returns the exit code.
+fn finish(report: &RunReport, tally: &ReasonTally, json: bool) -> u8 {
     let summary = &report.summary;
+    for warning in &report.values_left_out {
+        eprintln!("warning: {warning}");
+    }
+    let unnamed = summary
+        .values_left_out
+        .saturating_sub(report.values_left_out.len() as u64);
+    if unnamed > 0 {
+        eprintln!("({unnamed} more value(s) left out, not shown)");
+    }
+    for line in tally.lines(super::preview::TALLY_REASONS) {
+        eprintln!("{line}");
+    }
     if json {
         let mut value = serde_json::to_value(summary).unwrap_or(Value::Null);
         if let (Some(dry), Some(object)) = (report.dry_run, value.as_object_mut()) {
@@ -177,7 +195,7 @@ fn progress_bar() -> Option<ProgressBar> {
     Some(bar)
 }
 
-fn events(bar: Option<ProgressBar>) -> runner::EventFn {
+fn events(bar: Option<ProgressBar>, tally: Arc<Mutex<ReasonTally>>) -> runner::EventFn {
     Arc::new(move |event| {
         let say = |text: String| match &bar {
             Some(bar) => bar.println(text),
@@ -199,7 +217,12 @@ fn events(bar: Option<ProgressBar>) -> runner::EventFn {
                     s.delivered, s.dead_lettered, s.invalid, s.skipped_already_done, s.in_doubt, progress.records_per_minute
                 ));
             }
-            Event::Invalid(invalid) => say(format!("invalid: {invalid}")),
+            Event::Invalid(invalid) => {
+                if let Ok(mut tally) = tally.lock() {
+                    tally.add(&invalid.reason);
+                }
+                say(format!("invalid: {invalid}"))
+            }
             Event::DeadLettered { records, message } => {
                 say(format!("dead letter: {}: {message}", list(&records)))
             }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::context::{Failure, Outcome, Session};
 use super::{SendTestArgs, exit};
 use crate::client::HttpClient;
+use crate::destination::Method;
 use crate::records;
 use crate::request::{Built, Plan, Request};
 
@@ -38,6 +39,9 @@ pub fn run(args: &SendTestArgs) -> Outcome {
         .build()
         .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
 
+    if let Some(warning) = real_data_warning(request.method, &credential.base_url) {
+        eprintln!("warning: {warning}");
+    }
     println!("{} {}", request.method, request.url);
     println!(
         "records: {}",
@@ -153,5 +157,63 @@ fn pretty(body: &[u8]) -> String {
         Ok(value) => serde_json::to_string_pretty(&value)
             .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned()),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+/// What sending the sample does to real data, said before it is sent: where (the local sandbox
+/// when the credential's base URL is loopback, else the Aircall account) and what (a GET only
+/// reads, so it gets no warning).
+fn real_data_warning(method: Method, base_url: &str) -> Option<String> {
+    let action = match method {
+        Method::Get => return None,
+        Method::Post => "creates a real object",
+        Method::Put | Method::Patch => "changes a real object",
+        Method::Delete => "deletes a real object",
+    };
+    let local = url::Url::parse(base_url).is_ok_and(|url| crate::rules::is_loopback(&url));
+    let place = if local {
+        "in the local sandbox"
+    } else {
+        "in your Aircall account"
+    };
+    Some(format!(
+        "send-test sends one real {method} request: it {action} {place}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warning_says_what_the_method_does_and_where() {
+        assert_eq!(
+            real_data_warning(Method::Post, "https://api.aircall.io").as_deref(),
+            Some(
+                "send-test sends one real POST request: it creates a real object in your Aircall account"
+            )
+        );
+        assert_eq!(
+            real_data_warning(Method::Patch, "http://127.0.0.1:8080").as_deref(),
+            Some(
+                "send-test sends one real PATCH request: it changes a real object in the local sandbox"
+            )
+        );
+        assert_eq!(
+            real_data_warning(Method::Put, "http://localhost:9").as_deref(),
+            Some(
+                "send-test sends one real PUT request: it changes a real object in the local sandbox"
+            )
+        );
+        assert_eq!(
+            real_data_warning(Method::Delete, "https://eu.example.com/api").as_deref(),
+            Some(
+                "send-test sends one real DELETE request: it deletes a real object in your Aircall account"
+            )
+        );
+        assert_eq!(
+            real_data_warning(Method::Get, "https://api.aircall.io"),
+            None
+        );
     }
 }

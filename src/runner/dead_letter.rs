@@ -18,6 +18,8 @@ use crate::records::RecordNo;
 pub enum Reason {
     /// The API answered with a 4xx that no retry can fix.
     Rejected,
+    /// The API refused the credential (401/403): not applied, so the next run sends it again.
+    Refused,
     /// Retryable failures until the attempts or the time ran out.
     GaveUp,
     /// The record failed validation and was never sent.

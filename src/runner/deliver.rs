@@ -315,16 +315,23 @@ pub(super) async fn deliver(
                 return phase;
             }
             Disposition::Fatal(message) => {
-                // A 401/403 answer means the request was not applied: a rerun sends it again.
-                let phase = shared
-                    .end(
-                        &flight,
-                        Phase::NotApplied,
-                        Outcome::NotApplied,
-                        tried.status(),
-                        Some(&message),
-                    )
-                    .await;
+                // A 401/403 answer means the request was not applied: its records go to the
+                // dead-letter file with the answer (so this run accounts for them), while the
+                // store keeps them not applied, so a rerun sends them again.
+                let letter = format!(
+                    "the API refused the credential with {}: {message}; not applied, the next run sends it again",
+                    tried.status().map_or("no status".into(), |s| s.to_string())
+                );
+                let phase = dead_letter(
+                    &shared,
+                    &job,
+                    &flight,
+                    Reason::Refused,
+                    &tried,
+                    attempt,
+                    letter,
+                )
+                .await;
                 let _ = shared.control.send(Control::Fatal(message));
                 return phase;
             }
@@ -503,7 +510,8 @@ async fn look_up(
     reconciled
 }
 
-/// Writes the request's records to the dead-letter file and the store.
+/// Writes the request's records to the dead-letter file and the store: dead-lettered, or, for
+/// records refused with 401/403, not applied (so a rerun sends them again).
 async fn dead_letter(
     shared: &Arc<Shared>,
     job: &Job,
@@ -541,11 +549,16 @@ async fn dead_letter(
         records: job.request.records.clone(),
         message: message.clone(),
     });
+    let stored = if reason == Reason::Refused {
+        Outcome::NotApplied
+    } else {
+        Outcome::DeadLettered
+    };
     shared
         .end(
             flight,
             Phase::DeadLettered,
-            Outcome::DeadLettered,
+            stored,
             tried.status(),
             Some(&message),
         )

@@ -18,7 +18,11 @@ use super::reader::{READ_FLUSH, READ_HALT, Work};
 use super::summary::{Progress, Summary, eta};
 use super::{DryRun, Ending, Event, EventFn, StopRequest};
 use crate::destination::OnInvalid;
+use crate::request::RecordWarning;
 use crate::state::Outcome;
+
+/// How many values left out a run keeps to show by name; the rest are counted.
+pub const LEFT_OUT_KEPT: usize = 20;
 
 pub(super) struct Dispatcher {
     pub shared: Arc<Shared>,
@@ -42,6 +46,8 @@ pub(super) struct Dispatcher {
     /// (refused with 401/403, or its retry stopped): they cost requests but have no end here.
     pub sent_not_applied: u64,
     pub would_send: DryRun,
+    /// The first values left out of records sent (their count is in `counts`), for the report.
+    pub left_out: Vec<RecordWarning>,
     pub flights: HashMap<tokio::task::Id, Arc<Flight>>,
     pub tasks: JoinSet<Phase>,
     pub reader_stop: Arc<AtomicU8>,
@@ -213,6 +219,10 @@ impl Dispatcher {
             Work::Send(job) => {
                 let n = job.request.records.len() as u64;
                 self.counts.records_read += n;
+                self.counts.values_left_out += job.request.warnings.len() as u64;
+                let room = LEFT_OUT_KEPT.saturating_sub(self.left_out.len());
+                self.left_out
+                    .extend(job.request.warnings.iter().take(room).cloned());
                 if self.dry_run {
                     self.would_send.records += n;
                     self.would_send.requests += 1;

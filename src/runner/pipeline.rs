@@ -24,7 +24,7 @@ use crate::client::{HttpClient, RateLimiter, RetryPolicy};
 use crate::credentials::{Credential, CredentialError};
 use crate::destination::{Destination, InDoubtPolicy, Status};
 use crate::records::{self, Input, OpenError, RecordNo};
-use crate::request::{DEFAULT_BASE_URL, Invalid, Plan};
+use crate::request::{DEFAULT_BASE_URL, Invalid, Plan, RecordWarning};
 use crate::secret::Secret;
 use crate::state::{InputIdentity, Ledger, PriorOutcomes, StateError, StateStore};
 
@@ -83,6 +83,10 @@ pub struct RunReport {
     pub dead_letter_file: Option<PathBuf>,
     /// Things the person should know (in-doubt records from earlier runs, webhook trouble…).
     pub notes: Vec<String>,
+    /// The first values left out of records that were sent (at most
+    /// [`LEFT_OUT_KEPT`](super::dispatcher::LEFT_OUT_KEPT)); `summary.values_left_out` counts
+    /// them all.
+    pub values_left_out: Vec<RecordWarning>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -424,6 +428,7 @@ pub async fn run(
             records: 0,
             requests: 0,
         },
+        left_out: Vec::new(),
         flights: HashMap::new(),
         tasks: JoinSet::new(),
         reader_stop,
@@ -437,6 +442,7 @@ pub async fn run(
         sent_not_applied,
         ending,
         would_send,
+        left_out,
         ..
     } = dispatcher;
     counts.records_read = counts.records_read.saturating_sub(abandoned);
@@ -465,7 +471,7 @@ pub async fn run(
     }
     if sent_not_applied > 0 {
         notes.push(format!(
-            "{sent_not_applied} record(s) were sent but not applied (refused, or the run stopped before their retry): they are not counted in records_read, which counts records that ended in this run, although their requests are counted in requests; the next run sends them"
+            "{sent_not_applied} record(s) were sent but not applied (the run stopped before their retry): they are not counted in records_read, which counts records that ended in this run, although their requests are counted in requests; the next run sends them"
         ));
     }
     if let Some(note) = shared.capture.close(Duration::from_secs(5)).await {
@@ -479,6 +485,7 @@ pub async fn run(
         dead_letter_file: (shared.dead_letters_written.load(Ordering::Relaxed) > 0)
             .then_some(dead_letter_path),
         notes,
+        values_left_out: left_out,
     };
     if let Some(ledger) = &shared.ledger {
         // The run's end goes after every outcome queued before it, in the same writer.

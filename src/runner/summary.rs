@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 /// The summary `run --json` prints. Every record read is counted in exactly one of
-/// `delivered`, `dead_lettered`, `invalid`, `skipped_already_done` and `in_doubt`.
+/// `delivered`, `dead_lettered`, `invalid`, `skipped_already_done` and `in_doubt`;
+/// `values_left_out` counts values, not records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub records_read: u64,
@@ -15,6 +16,9 @@ pub struct Summary {
     pub invalid: u64,
     pub skipped_already_done: u64,
     pub in_doubt: u64,
+    /// Optional mapped values that failed their transform and were left out of records that
+    /// were still sent (or, in a dry run, would be).
+    pub values_left_out: u64,
     /// HTTP requests sent, retries included.
     pub requests: u64,
     pub retries: u64,
@@ -34,8 +38,16 @@ impl Summary {
 
     /// The plain-text summary printed when not `--json`.
     pub fn to_text(&self) -> String {
+        let left_out = if self.values_left_out > 0 {
+            format!(
+                "; {} value(s) left out of records still sent",
+                self.values_left_out
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "{} record(s) read: {} delivered, {} dead-lettered, {} invalid, {} skipped (already done), {} in doubt\n\
+            "{} record(s) read: {} delivered, {} dead-lettered, {} invalid, {} skipped (already done), {} in doubt{}\n\
              {} request(s), {} retr{}, {} answered 429, in {:.1}s",
             self.records_read,
             self.delivered,
@@ -43,6 +55,7 @@ impl Summary {
             self.invalid,
             self.skipped_already_done,
             self.in_doubt,
+            left_out,
             self.requests,
             self.retries,
             if self.retries == 1 { "y" } else { "ies" },
@@ -110,6 +123,7 @@ mod tests {
                 "invalid",
                 "skipped_already_done",
                 "in_doubt",
+                "values_left_out",
                 "requests",
                 "retries",
                 "http_429",
