@@ -73,6 +73,7 @@ pub enum Cmd {
     InspectDataset {
         id: TaskId,
         path: PathBuf,
+        options: crate::records::ReadOptions,
     },
     CountRecords {
         id: TaskId,

@@ -69,6 +69,16 @@ pub(super) fn save(model: &mut Model, activate: bool) -> Vec<Cmd> {
             return Vec::new();
         }
     };
+    // Data that would deliver nothing, or a required field nothing sets, is saved only when
+    // the same button is pressed again over the same warning.
+    if let Some(warning) = model.data_health().save_warning() {
+        let button = if activate { "Save & Activate" } else { "Save" };
+        let question = format!("⚠ {warning}. Press {button} again to save anyway.");
+        if model.save.error.as_deref() != Some(question.as_str()) {
+            model.save.error = Some(question);
+            return Vec::new();
+        }
+    }
     let credential = if model.is_new_credential() || model.credential_is_ephemeral() {
         model.chosen_credential().ok()
     } else {
