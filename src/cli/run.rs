@@ -29,6 +29,9 @@ pub fn run(args: &RunArgs) -> Outcome {
         Err(_) if args.dry_run => None,
         Err(err) => return Err(err.into()),
     };
+    let sandbox_hint = credential
+        .as_ref()
+        .and_then(crate::tui::embedded::unreachable_hint);
     let input = context::input(&destination, &args.dest, args.input.as_deref());
     let options = RunOptions {
         destination,
@@ -63,13 +66,13 @@ pub fn run(args: &RunArgs) -> Outcome {
     // Deliveries still waiting on a pause or a server are abandoned with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));
     match report {
-        Ok(report) => Ok(finish(&report, args.json)),
+        Ok(report) => Ok(finish(&report, args.json, sandbox_hint.as_deref())),
         Err(err) => Err(Failure::error(err.to_string())),
     }
 }
 
 /// Prints the summary and notes; returns the exit code.
-fn finish(report: &RunReport, json: bool) -> u8 {
+fn finish(report: &RunReport, json: bool, sandbox_hint: Option<&str>) -> u8 {
     let summary = &report.summary;
     if json {
         let mut value = serde_json::to_value(summary).unwrap_or(Value::Null);
@@ -96,6 +99,9 @@ fn finish(report: &RunReport, json: bool) -> u8 {
     match &report.ending {
         Ending::Fatal(message) => {
             eprintln!("error: {message}");
+            if let Some(hint) = sandbox_hint.filter(|_| message.starts_with("cannot reach")) {
+                eprintln!("hint: {hint}");
+            }
             eprintln!("stopped: records not sent yet are sent by the next run");
         }
         Ending::Interrupted => {

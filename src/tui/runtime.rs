@@ -109,10 +109,10 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
         Cmd::Save {
             path,
             destination,
-            original,
+            text,
             credential,
         } => {
-            let result = tasks::save(&path, &destination, original.as_deref(), credential);
+            let result = tasks::save(&path, &destination, &text, credential);
             let _ = tx.send(Msg::Saved { result });
         }
         Cmd::StartRun {

@@ -40,6 +40,10 @@ pub fn destination_to_save(
             dest.source.path = absolute;
         }
     }
+    if !dest.batching.enabled {
+        // Settings of batching turned off would only mislead whoever reads the file.
+        dest.batching = crate::destination::Batching::default();
+    }
     dest.status = if activate {
         Status::Active
     } else {
@@ -85,14 +89,23 @@ pub(super) fn save(model: &mut Model, activate: bool) -> Vec<Cmd> {
         None
     };
     model.save.error = None;
-    model.save.pending_text = Some(match &model.original_text {
+    let credential_comment = model
+        .chosen_credential()
+        .ok()
+        .filter(|c| c.name == dest.credential)
+        .and_then(|c| crate::tui::embedded::credential_comment(&c));
+    let mut text = match &model.original_text {
         Some(original) => dest.to_toml_over(original),
         None => dest.to_toml(),
-    });
+    };
+    if let Some(comment) = &credential_comment {
+        text = crate::tui::embedded::with_credential_comment(&text, comment);
+    }
+    model.save.pending_text = Some(text.clone());
     vec![Cmd::Save {
         path,
         destination: Box::new(dest),
-        original: model.original_text.clone(),
+        text,
         credential,
     }]
 }
