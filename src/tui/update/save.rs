@@ -77,7 +77,7 @@ pub(super) fn save(model: &mut Model, activate: bool) -> Vec<Cmd> {
     // the same button is pressed again over the same warning.
     if let Some(warning) = model.data_health().save_warning() {
         let button = if activate { "Save & Activate" } else { "Save" };
-        let question = format!("⚠ {warning}. Press {button} again to save anyway.");
+        let question = format!("{warning}. Press {button} again to save anyway.");
         if model.save.error.as_deref() != Some(question.as_str()) {
             model.save.error = Some(question);
             return Vec::new();
