@@ -30,6 +30,9 @@ pub fn run(args: &RunArgs) -> Outcome {
         Err(_) if args.dry_run => None,
         Err(err) => return Err(err.into()),
     };
+    let sandbox_hint = credential
+        .as_ref()
+        .and_then(crate::tui::embedded::unreachable_hint);
     let input = context::input(&destination, &args.dest, args.input.as_deref());
     let options = RunOptions {
         destination,
@@ -67,7 +70,7 @@ pub fn run(args: &RunArgs) -> Outcome {
     match report {
         Ok(report) => {
             let tally = tally.lock().map(|t| t.clone()).unwrap_or_default();
-            Ok(finish(&report, &tally, args.json))
+            Ok(finish(&report, &tally, args.json, sandbox_hint.as_deref()))
         }
         Err(err) => Err(Failure::error(err.to_string())),
     }
@@ -75,7 +78,7 @@ pub fn run(args: &RunArgs) -> Outcome {
 
 /// Prints the summary, the values left out, the tally of invalid reasons and the notes;
 /// returns the exit code.
-fn finish(report: &RunReport, tally: &ReasonTally, json: bool) -> u8 {
+fn finish(report: &RunReport, tally: &ReasonTally, json: bool, sandbox_hint: Option<&str>) -> u8 {
     let summary = &report.summary;
     for warning in &report.values_left_out {
         eprintln!("warning: {warning}");
@@ -114,6 +117,9 @@ fn finish(report: &RunReport, tally: &ReasonTally, json: bool) -> u8 {
     match &report.ending {
         Ending::Fatal(message) => {
             eprintln!("error: {message}");
+            if let Some(hint) = sandbox_hint.filter(|_| message.starts_with("cannot reach")) {
+                eprintln!("hint: {hint}");
+            }
             eprintln!("stopped: records not sent yet are sent by the next run");
         }
         Ending::Interrupted => {

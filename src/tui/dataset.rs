@@ -18,6 +18,9 @@ pub struct Dataset {
     pub size_bytes: u64,
     /// Whether the first [`SAMPLE_RECORDS`] records were the whole file.
     pub complete: bool,
+    /// The reader's diagnosis of the whole input (wrong delimiter, quote-wrapped rows, encoding,
+    /// an empty file), to show on step 1.
+    pub notes: Vec<String>,
 }
 
 impl Dataset {
@@ -31,12 +34,13 @@ impl Dataset {
     }
 }
 
-/// Reads the start of `path`. Blocking: run it off the UI loop.
-pub fn inspect(path: &Path, format: Option<Format>) -> Result<Dataset, String> {
+/// Reads the start of `path` with the destination's reading settings (`run` reads it the same
+/// way). Blocking: run it off the UI loop.
+pub fn inspect(path: &Path, options: records::ReadOptions) -> Result<Dataset, String> {
     let size_bytes = std::fs::metadata(path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?
         .len();
-    let mut reader = records::open(&records::Input::Path(path.to_path_buf()), format)
+    let mut reader = records::open_with(&records::Input::Path(path.to_path_buf()), options)
         .map_err(|e| e.to_string())?;
     let format = reader.format();
     let mut samples = Vec::new();
@@ -61,6 +65,7 @@ pub fn inspect(path: &Path, format: Option<Format>) -> Result<Dataset, String> {
         samples,
         size_bytes,
         complete,
+        notes: reader.notes().to_vec(),
     })
 }
 
@@ -138,7 +143,7 @@ mod tests {
             "{\"id\": 1, \"user\": {\"id\": 2, \"email\": \"a@b\"}}\n",
         )
         .unwrap();
-        let dataset = inspect(&path, None).unwrap();
+        let dataset = inspect(&path, records::ReadOptions::default()).unwrap();
         assert_eq!(
             dataset.attributes,
             vec!["id", "user", "user.id", "user.email"]

@@ -73,6 +73,7 @@ pub enum Cmd {
     InspectDataset {
         id: TaskId,
         path: PathBuf,
+        options: crate::records::ReadOptions,
     },
     CountRecords {
         id: TaskId,
@@ -103,8 +104,9 @@ pub enum Cmd {
     Save {
         path: PathBuf,
         destination: Box<crate::destination::Destination>,
-        /// The text the file was loaded from; its comments and layout are kept.
-        original: Option<String>,
+        /// The file's text: written over the text it was loaded from (comments and layout
+        /// kept), with the "Local sandbox" credential explained.
+        text: String,
         credential: Option<crate::credentials::Credential>,
     },
 }

@@ -55,10 +55,10 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
             }
             return false;
         }
-        Cmd::InspectDataset { id, path } => {
+        Cmd::InspectDataset { id, path, options } => {
             let tx = tx.clone();
             tokio::task::spawn_blocking(move || {
-                let result = dataset::inspect(&path, None);
+                let result = dataset::inspect(&path, options);
                 let _ = tx.send(Msg::DatasetInspected { id, result });
             });
         }
@@ -109,10 +109,10 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
         Cmd::Save {
             path,
             destination,
-            original,
+            text,
             credential,
         } => {
-            let result = tasks::save(&path, &destination, original.as_deref(), credential);
+            let result = tasks::save(&path, &destination, &text, credential);
             let _ = tx.send(Msg::Saved { result });
         }
         Cmd::StartRun {

@@ -58,7 +58,7 @@ pub async fn send_test(test: TestRequest) -> Result<TestResponse, String> {
 pub fn save(
     path: &Path,
     destination: &Destination,
-    original: Option<&str>,
+    text: &str,
     credential: Option<Credential>,
 ) -> Result<(PathBuf, crate::destination::Status), String> {
     if let Some(credential) = credential {
@@ -67,11 +67,8 @@ pub fn save(
             .add(credential)
             .map_err(|e| format!("cannot save credential {name:?}: {e}"))?;
     }
-    match original {
-        Some(original) => destination.save_over(path, original),
-        None => destination.save(path),
-    }
-    .map_err(|e| e.to_string())?;
+    crate::files::replace_atomic(path, text.as_bytes(), crate::files::Mode::Kept)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok((path.to_path_buf(), destination.status))
 }
 

@@ -621,6 +621,12 @@ fn an_unreachable_host_stops_the_run_without_dead_lettering_anything() {
         stderr.contains(&format!("cannot reach {closed}")),
         "{stderr}"
     );
+    assert!(
+        stderr.contains(&format!(
+            "hint: the credential \"Local sandbox\" points at the sandbox the wizard runs inside itself; without the wizard, start it first: aircall-dest sandbox --addr {closed}"
+        )),
+        "the Local sandbox credential says how to start its sandbox: {stderr}"
+    );
     assert_eq!(field(&summary, "dead_lettered"), 0);
     assert_counts_add_up(&summary);
 }

@@ -34,6 +34,7 @@ mod signals;
 mod sync;
 mod tui_bench;
 mod tui_flow;
+mod tui_health;
 mod tui_keys;
 mod tui_layout;
 mod tui_mapping;

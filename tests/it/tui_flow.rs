@@ -333,3 +333,50 @@ async fn the_pane_shows_what_preview_prints() {
         .collect();
     assert_eq!(pane, printed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_drops_settings_of_disabled_batching_and_explains_the_local_sandbox() {
+    home();
+    let _store = STORE.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_example(dir.path());
+    let original_text = format!(
+        "{}\n[batching]\nenabled = false\nalgorithm = \"group_by\"\ngroup_by = \"Company\"\n",
+        std::fs::read_to_string(&path).unwrap()
+    );
+    std::fs::write(&path, &original_text).unwrap();
+    let original = Destination::load(&path).unwrap();
+    assert_eq!(original.batching.group_by.as_deref(), Some("Company"));
+    let mut h = Harness::start(Init {
+        dest_path: Some(path.clone()),
+        destination: Some(original),
+        original_text: Some(original_text),
+        ..embedded_init("http://127.0.0.1:47800")
+    })
+    .await;
+    h.ctrl('n');
+    h.ctrl('n');
+    h.focus(Field::Save);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert_eq!(
+        h.model.save.saved,
+        Some((path.clone(), Status::Paused)),
+        "{:?}",
+        h.model.save.error
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("group_by"),
+        "no setting of the disabled batching is kept:\n{text}"
+    );
+    assert!(
+        text.contains(
+            "# \"Local sandbox\" is the sandbox the wizard starts inside itself at 127.0.0.1:47800; for a run\n\
+             # without the wizard, start it first: aircall-dest sandbox --addr 127.0.0.1:47800\n\
+             credential = \"Local sandbox\""
+        ),
+        "the credential is explained:\n{text}"
+    );
+    validate(&path);
+}

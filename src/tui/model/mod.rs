@@ -23,9 +23,11 @@ use crate::tui::theme::Theme;
 use crate::tui::widgets::{BodyEditor, Checkbox, JsonView, MultiSelect, Pulldown, Tabs, TextInput};
 
 mod configure;
+mod health;
 mod mapping;
 mod starter;
 pub use configure::*;
+pub use health::*;
 pub use mapping::*;
 pub use starter::*;
 

@@ -40,6 +40,10 @@ pub fn destination_to_save(
             dest.source.path = absolute;
         }
     }
+    if !dest.batching.enabled {
+        // Settings of batching turned off would only mislead whoever reads the file.
+        dest.batching = crate::destination::Batching::default();
+    }
     dest.status = if activate {
         Status::Active
     } else {
@@ -69,20 +73,39 @@ pub(super) fn save(model: &mut Model, activate: bool) -> Vec<Cmd> {
             return Vec::new();
         }
     };
+    // Data that would deliver nothing, or a required field nothing sets, is saved only when
+    // the same button is pressed again over the same warning.
+    if let Some(warning) = model.data_health().save_warning() {
+        let button = if activate { "Save & Activate" } else { "Save" };
+        let question = format!("{warning}. Press {button} again to save anyway.");
+        if model.save.error.as_deref() != Some(question.as_str()) {
+            model.save.error = Some(question);
+            return Vec::new();
+        }
+    }
     let credential = if model.is_new_credential() || model.credential_is_ephemeral() {
         model.chosen_credential().ok()
     } else {
         None
     };
     model.save.error = None;
-    model.save.pending_text = Some(match &model.original_text {
+    let credential_comment = model
+        .chosen_credential()
+        .ok()
+        .filter(|c| c.name == dest.credential)
+        .and_then(|c| crate::tui::embedded::credential_comment(&c));
+    let mut text = match &model.original_text {
         Some(original) => dest.to_toml_over(original),
         None => dest.to_toml(),
-    });
+    };
+    if let Some(comment) = &credential_comment {
+        text = crate::tui::embedded::with_credential_comment(&text, comment);
+    }
+    model.save.pending_text = Some(text.clone());
     vec![Cmd::Save {
         path,
         destination: Box::new(dest),
-        original: model.original_text.clone(),
+        text,
         credential,
     }]
 }

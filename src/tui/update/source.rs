@@ -96,5 +96,12 @@ pub fn inspect(model: &mut Model) -> Vec<Cmd> {
     }
     let id = model.next_task();
     model.source.inspect = Inspect::Running(id);
-    vec![Cmd::InspectDataset { id, path }]
+    // Read as `run` will: the destination's delimiter, encoding and size limit; its format
+    // only while the dataset is still the file the destination names.
+    let options = crate::records::ReadOptions::for_source(
+        &model.dest.source,
+        path != model.dest.source.path,
+        None,
+    );
+    vec![Cmd::InspectDataset { id, path, options }]
 }

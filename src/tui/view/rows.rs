@@ -272,6 +272,27 @@ pub(super) fn dataset_rows(model: &Model) -> Vec<Row> {
             ])]));
             let list = dataset.attributes.join(", ");
             rows.push(info(model, format!("  {list}"), t.dim));
+            for note in &dataset.notes {
+                rows.push(info(model, format!("  ⚠ {note}"), t.warn));
+            }
+            let health = model.data_health();
+            if health.invalid > 0 {
+                let reason = health.first_reason.as_deref().unwrap_or_default();
+                rows.push(info(
+                    model,
+                    format!(
+                        "  ✗ {} of {} sample records invalid: {reason}",
+                        health.invalid, health.sample_records
+                    ),
+                    t.error,
+                ));
+            } else if health.sample_records > 0 {
+                rows.push(info(
+                    model,
+                    format!("  ✓ {} sample records valid", health.sample_records),
+                    t.ok,
+                ));
+            }
         }
         (Inspect::Idle, None) => {}
     }
