@@ -96,6 +96,14 @@ class Row:
     result: str = "—"
 
 
+def printed(program: str, output: str, pattern: str) -> re.Match:
+    """The first match of `pattern` in what `program` printed; unmeasurable when it is missing."""
+    match = re.search(pattern, output)
+    if not match:
+        raise Unmeasurable(f"{program} printed no line matching {pattern!r}; it printed: {output.strip()[-400:]}")
+    return match
+
+
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
@@ -683,10 +691,7 @@ class Suite:
         """Reads tui_bench's lines: `NAME: n=… mean=… p50=… p99=… max=…` and `first frame …: T`."""
 
         def find(pattern: str) -> re.Match:
-            match = re.search(pattern, output)
-            if not match:
-                raise Unmeasurable(f"tui_bench printed no line matching {pattern!r}; it printed: {output.strip()[-400:]}")
-            return match
+            return printed("tui_bench", output, pattern)
 
         stats = r"mean=(\S+) p50=(\S+) p99=(\S+) max=(\S+)"
         edit = [milliseconds(v) for v in find(r"edit a field[^:]*: n=\d+ " + stats).groups()]
@@ -781,10 +786,7 @@ class Suite:
 
     def sync_rows(self, output: str) -> None:
         def find(pattern: str) -> re.Match:
-            match = re.search(pattern, output)
-            if not match:
-                raise Unmeasurable(f"bench_sync printed no line matching {pattern!r}; it printed: {output.strip()[-400:]}")
-            return match
+            return printed("bench_sync", output, pattern)
 
         plan = find(r"plan over (\d+) rows against (\d+) keys: ([\d.]+) s, peak RSS ([\d.]+) MB.*?unchanged (\d+)")
         rows, keys, seconds, rss, unchanged = plan.groups()
