@@ -11,7 +11,10 @@ Sections:
      (the ceiling) and the two scripts;
   3. peak resident memory of `run --dry-run` and `run` on small and large inputs;
   4. the wizard's own benchmark, when it exists;
-  5. start-up time of `--help` and `validate`.
+  5. start-up time of `--help` and `validate`;
+  6. sync: `plan` over a large export against a state that knows every key (time and peak RSS),
+     `run` of that unchanged export, and the requests a day-2 sync spends per changed record
+     (examples/bench_sync.rs, read back).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ SANDBOX_TOKEN = "sandbox-token"
 AUTH_HEADER = "Basic " + base64.b64encode(f"{SANDBOX_ID}:{SANDBOX_TOKEN}".encode()).decode()
 CONCURRENCIES = (1, 8, 32, 64)
 MEMORY_LIMIT_MB = 64.0
+SYNC_PLAN_SECONDS = 20.0
+SYNC_PLAN_RSS_MB = 64.0
 FLAT_GROWTH_MB = 8.0
 
 # Record counts per scale. N=120 and N=1200 runs hold a little more than N records so that a
@@ -57,6 +62,7 @@ SCALES = {
         "memory": (10_000, 1_000_000),
         "memory_users_per": 1_000,
         "startup_runs": 50,
+        "sync_rows": 1_000_000,
     },
     "quick": {
         "rate": {120: 60, 1200: 600},
@@ -69,6 +75,7 @@ SCALES = {
         "memory": (10_000, 200_000),
         "memory_users_per": 1_000,
         "startup_runs": 20,
+        "sync_rows": 100_000,
     },
 }
 
@@ -87,6 +94,14 @@ class Row:
     python: str = "—"
     target: str = "—"
     result: str = "—"
+
+
+def printed(program: str, output: str, pattern: str) -> re.Match:
+    """The first match of `pattern` in what `program` printed; unmeasurable when it is missing."""
+    match = re.search(pattern, output)
+    if not match:
+        raise Unmeasurable(f"{program} printed no line matching {pattern!r}; it printed: {output.strip()[-400:]}")
+    return match
 
 
 def log(message: str) -> None:
@@ -676,10 +691,7 @@ class Suite:
         """Reads tui_bench's lines: `NAME: n=… mean=… p50=… p99=… max=…` and `first frame …: T`."""
 
         def find(pattern: str) -> re.Match:
-            match = re.search(pattern, output)
-            if not match:
-                raise Unmeasurable(f"tui_bench printed no line matching {pattern!r}; it printed: {output.strip()[-400:]}")
-            return match
+            return printed("tui_bench", output, pattern)
 
         stats = r"mean=(\S+) p50=(\S+) p99=(\S+) max=(\S+)"
         edit = [milliseconds(v) for v in find(r"edit a field[^:]*: n=\d+ " + stats).groups()]
@@ -749,6 +761,69 @@ class Suite:
 
     # -- report ----------------------------------------------------------------------------
 
+    # -- 6. sync ---------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        """examples/bench_sync.rs (plan, unchanged run, day 2 against the sandbox), read back."""
+        rows = self.scale["sync_rows"]
+        log("  cargo build --release --example bench_sync")
+        built = subprocess.run(
+            ["cargo", "build", "--release", "--quiet", "--example", "bench_sync"], cwd=REPO, capture_output=True, text=True
+        )
+        if built.returncode != 0:
+            raise Unmeasurable(f"building bench_sync failed: {built.stderr.strip()[-400:]}")
+        log(f"  bench_sync --rows {rows}")
+        done = subprocess.run(
+            [str(REPO / "target" / "release" / "examples" / "bench_sync"), "--rows", str(rows)],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise Unmeasurable(f"bench_sync exited {done.returncode}: {(done.stderr or done.stdout).strip()[-400:]}")
+        self.sync_rows(done.stdout)
+
+    def sync_rows(self, output: str) -> None:
+        def find(pattern: str) -> re.Match:
+            return printed("bench_sync", output, pattern)
+
+        plan = find(r"plan over (\d+) rows against (\d+) keys: ([\d.]+) s, peak RSS ([\d.]+) MB.*?unchanged (\d+)")
+        rows, keys, seconds, rss, unchanged = plan.groups()
+        seconds_f, rss_f = float(seconds), float(rss)
+        met = seconds_f < SYNC_PLAN_SECONDS and rss_f < SYNC_PLAN_RSS_MB and unchanged == rows
+        self.rows.append(
+            Row(
+                "6. Sync",
+                f"plan over {thousands(int(rows))} rows against {thousands(int(keys))} keys",
+                f"{seconds_f:.1f} s, peak RSS {rss_f:.1f} MB ({thousands(int(unchanged))} unchanged)",
+                target=f"< {SYNC_PLAN_SECONDS:.0f} s, < {SYNC_PLAN_RSS_MB:.0f} MB",
+                result="met" if met else "MISSED",
+            )
+        )
+        run = find(r"run of the unchanged export: (\d+) request\(s\).*?([\d.]+) s, peak RSS ([\d.]+) MB")
+        requests, seconds, rss = run.groups()
+        self.rows.append(
+            Row(
+                "6. Sync",
+                f"run of the unchanged export ({thousands(int(rows))} rows)",
+                f"{requests} requests ({float(seconds):.1f} s, peak RSS {float(rss):.1f} MB)",
+                target="0 requests",
+                result="met" if requests == "0" else "MISSED",
+            )
+        )
+        day = find(r"requests per changed record: ([\d.]+) \((\d+) writes for (\d+) changed rows")
+        per, writes, changed = day.groups()
+        self.rows.append(
+            Row(
+                "6. Sync",
+                "requests per changed record, day 2 of 1,000 contacts",
+                f"{float(per):.2f} ({writes} writes for {changed} changed rows)",
+                target="1.0 for a scalar change",
+                result="met" if float(per) <= 1.0 else "MISSED",
+            )
+        )
+
     def machine(self) -> list[str]:
         cpu = "unknown"
         try:
@@ -794,7 +869,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("rate", "throughput", "memory", "wizard", "startup"),
+        choices=("rate", "throughput", "memory", "wizard", "startup", "sync"),
         help="run only this section (repeatable)",
     )
     parser.add_argument(
@@ -831,6 +906,7 @@ def main() -> int:
         "memory": ("3. Memory", suite.memory),
         "wizard": ("4. Wizard", suite.wizard),
         "startup": ("5. Start-up", suite.startup),
+        "sync": ("6. Sync", suite.sync),
     }
     started = time.perf_counter()
     for key, (name, body) in sections.items():

@@ -1,4 +1,4 @@
-//! Sync benchmark: `cargo run --release --example bench_sync [-- --rows N]`.
+//! Sync benchmark: `cargo run --release --example bench_sync [-- --rows N] [--plan-only]`.
 //!
 //! 1. `plan` over an export of N rows (default 1,000,000) against a state that already knows
 //!    every key: wall time and peak RSS of the `plan` process (targets: < 20 s, < 64 MB).
@@ -7,7 +7,7 @@
 //!    changed — 15 names, 1 number replaced, 4 emails replaced — 10 new, 5 removed): requests per
 //!    changed record (target 1.0 for a scalar change), and what the whole day cost.
 //!
-//! The `plan` and `run` processes are this program run again as the command line (so their RSS
+//! `--plan-only` stops after 1 (for profiling `plan`). The `plan` and `run` processes are this program run again as the command line (so their RSS
 //! is theirs alone), measured with GNU time.
 
 use std::path::Path;
@@ -37,6 +37,7 @@ fn main() -> std::process::ExitCode {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000_000);
+    let plan_only = args.iter().any(|a| a == "--plan-only");
     let dir = tempfile::tempdir().expect("temp dir");
     let home = dir.path().join("home");
     let state = dir.path().join("state");
@@ -65,6 +66,9 @@ fn main() -> std::process::ExitCode {
         plan["update"],
         plan["requests_estimate"]
     );
+    if plan_only {
+        return std::process::ExitCode::SUCCESS;
+    }
 
     add_credential(&home, "http://127.0.0.1:9");
     let (run_out, seconds, rss_kb) =

@@ -17,7 +17,7 @@ use crate::sync::matcher::{self, Baseline, LIST_LIMIT, Listed, MatchError, PAGE_
 use crate::sync::send::Sender;
 use crate::sync::shape::Shape;
 use crate::sync::store::SyncStore;
-use crate::sync::{self, diff};
+use crate::sync::{self, diff, pipeline};
 
 /// A sync destination opened for looking only: its settings, requests and state, read-only.
 struct Reading {
@@ -96,12 +96,14 @@ pub fn run(args: &PlanArgs) -> Outcome {
     let mut examples = Examples::new(args.examples, auth_kind);
     let mut new_rows = Vec::new();
     store.begin()?;
-    for record in records::open(&input, destination.source.format)? {
-        let verdict = forecast::count(
+    // Records are built on a second thread while this one asks the state about them.
+    let records = records::open(&input, destination.source.format)?;
+    pipeline::prepare_alongside(records, classifier.preparer(), |prepared| {
+        let verdict = forecast::tally(
             &classifier,
             api,
             order,
-            record,
+            prepared,
             &mut forecast,
             Some(&mut examples),
         )?;
@@ -111,7 +113,8 @@ pub fn run(args: &PlanArgs) -> Outcome {
         {
             new_rows.push((row.shape, in_doubt, row.key));
         }
-    }
+        Ok::<(), crate::sync::store::StoreError>(())
+    })?;
     let mut gone = Vec::new();
     if forecast::deletes(settings.mode) {
         forecast.delete = store.gone_count()?;

@@ -73,7 +73,27 @@ pub struct Classifier<'a> {
     pub store: &'a SyncStore,
 }
 
-impl Classifier<'_> {
+/// A record read and built, before the state is asked about it.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    Invalid {
+        no: RecordNo,
+        line: u64,
+        reason: String,
+    },
+    Row(Row),
+}
+
+/// Builds records into rows (key, payload, shape, digest) without the state: the costly,
+/// state-free half of classifying, which `plan` runs beside its state lookups.
+#[derive(Clone, Copy)]
+pub struct Preparer<'a> {
+    pub resource: SyncResource,
+    pub settings: &'a SyncSettings,
+    pub plan: &'a Plan,
+}
+
+impl Preparer<'_> {
     /// The key of `record`: its key attributes' values, joined with U+001F when several.
     pub fn key(&self, record: &Map<String, Value>) -> Result<String, String> {
         let mut parts = Vec::with_capacity(self.settings.key.0.len());
@@ -96,37 +116,37 @@ impl Classifier<'_> {
         Ok(parts.join("\u{1f}"))
     }
 
-    /// The verdict for one record read from the input.
-    pub fn classify(&self, record: Result<Record, RecordError>) -> Result<Verdict, StoreError> {
+    /// One record read from the input, built into a row, or why it cannot be sent.
+    pub fn prepare(&self, record: Result<Record, RecordError>) -> Prepared {
         let record = match record {
             Ok(record) => record,
             Err(err) => {
-                return Ok(Verdict::Invalid {
+                return Prepared::Invalid {
                     no: err.no,
                     line: err.line,
                     reason: err.message,
-                });
+                };
             }
         };
-        let invalid = |reason: String| Verdict::Invalid {
+        let invalid = |reason: String| Prepared::Invalid {
             no: record.no,
             line: record.line,
             reason,
         };
         let key = match self.key(&record.value) {
             Ok(key) => key,
-            Err(reason) => return Ok(invalid(reason)),
+            Err(reason) => return invalid(reason),
         };
         let (headers, body) = match self.plan.payload(&record) {
             Ok(parts) => parts,
-            Err(reason) => return Ok(invalid(reason.to_string())),
+            Err(reason) => return invalid(reason.to_string()),
         };
         let shape = match Shape::from_body(self.resource, &body) {
             Ok(shape) => shape,
-            Err(reason) => return Ok(invalid(reason)),
+            Err(reason) => return invalid(reason),
         };
         let digest = shape.digest();
-        let row = Row {
+        Prepared::Row(Row {
             no: record.no,
             line: record.line,
             key,
@@ -134,6 +154,37 @@ impl Classifier<'_> {
             headers: Headers(headers),
             shape,
             digest,
+        })
+    }
+}
+
+impl Classifier<'_> {
+    /// The part of the classifier that needs no state, which may run on another thread.
+    pub fn preparer(&self) -> Preparer<'_> {
+        Preparer {
+            resource: self.resource,
+            settings: self.settings,
+            plan: self.plan,
+        }
+    }
+
+    /// The key of `record`: its key attributes' values, joined with U+001F when several.
+    pub fn key(&self, record: &Map<String, Value>) -> Result<String, String> {
+        self.preparer().key(record)
+    }
+
+    /// The verdict for one record read from the input.
+    pub fn classify(&self, record: Result<Record, RecordError>) -> Result<Verdict, StoreError> {
+        self.decide(self.preparer().prepare(record))
+    }
+
+    /// The verdict for a record already prepared (see [`Preparer::prepare`]).
+    pub fn decide(&self, prepared: Prepared) -> Result<Verdict, StoreError> {
+        let row = match prepared {
+            Prepared::Row(row) => row,
+            Prepared::Invalid { no, line, reason } => {
+                return Ok(Verdict::Invalid { no, line, reason });
+            }
         };
         if !self.store.mark_seen(&row.key)? {
             return Ok(Verdict::Duplicate(row));

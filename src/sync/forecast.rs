@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::api::{Api, Headers};
-use super::classify::{Classifier, Verdict};
+use super::classify::{Classifier, Prepared, Verdict};
 use super::diff::Op;
 use super::matcher::Baseline;
 use super::shape::DetailKind;
@@ -105,8 +105,21 @@ pub fn count(
     forecast: &mut Forecast,
     examples: Option<&mut Examples>,
 ) -> Result<Verdict, StoreError> {
+    let prepared = classifier.preparer().prepare(record);
+    tally(classifier, api, order, prepared, forecast, examples)
+}
+
+/// [`count`] for a record already prepared (plan prepares records on another thread).
+pub fn tally(
+    classifier: &Classifier<'_>,
+    api: &Api,
+    order: &[MatchOn],
+    prepared: Prepared,
+    forecast: &mut Forecast,
+    examples: Option<&mut Examples>,
+) -> Result<Verdict, StoreError> {
     forecast.records_read += 1;
-    let verdict = classifier.classify(record)?;
+    let verdict = classifier.decide(prepared)?;
     match &verdict {
         Verdict::Invalid { .. } => forecast.invalid += 1,
         Verdict::Duplicate(_) => forecast.duplicate_key += 1,

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod execute;
 pub mod forecast;
 pub mod matcher;
+pub mod pipeline;
 pub mod send;
 pub mod shape;
 pub mod store;
