@@ -47,9 +47,12 @@ fn two_destinations_on_one_credential_keep_to_one_rate_under_the_daemon() {
         let runs = site.history(file);
         let started = daemon.count(&[&format!("{file}: run started (schedule")]);
         assert_eq!(runs.len(), started, "{runs:?}");
+        // Every run ended well, but the newest may have been running when the daemon was
+        // told to stop: the daemon then stops it the way Ctrl-C does, and it ends with 130.
+        assert!(runs.iter().all(|r| r["trigger"] == "schedule"), "{runs:?}");
         assert!(
-            runs.iter()
-                .all(|r| r["trigger"] == "schedule" && r["exit_code"] == 0),
+            runs[1..].iter().all(|r| r["exit_code"] == 0)
+                && (runs[0]["exit_code"] == 0 || runs[0]["exit_code"] == 130),
             "{runs:?}"
         );
         // Oldest last: it sent the 3 records; the later ones found them done.

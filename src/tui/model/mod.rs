@@ -34,7 +34,7 @@ pub use starter::*;
 pub const NEW_CREDENTIAL: &str = "New credential…";
 pub const CUSTOM_RESOURCE: &str = "custom…";
 pub const MANUAL_ENDPOINT: &str = "None (manual, Advanced tab)";
-pub const DEFAULT_BASE_URL: &str = "https://api.aircall.io";
+pub use crate::rules::DEFAULT_BASE_URL;
 /// How many requests the sample pane shows.
 pub const PANE_REQUESTS: usize = 10;
 

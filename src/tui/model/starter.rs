@@ -99,16 +99,9 @@ pub fn parse_headers(text: &str) -> Result<toml::Table, String> {
             return Err(format!("expected name:value, found {piece:?}"));
         };
         let name = name.trim();
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-        {
-            return Err(format!("{name:?} is not a valid header name"));
-        }
-        if value.chars().any(|c| c.is_control()) {
-            return Err(format!("the value of {name} holds a control character"));
-        }
+        let value = value.trim();
+        crate::rules::check_header_name(name).map_err(|rule| rule.to_string())?;
+        crate::rules::check_header_value(name, value).map_err(|rule| rule.to_string())?;
         table.insert(
             name.to_string(),
             toml::Value::String(value.trim().to_string()),
@@ -119,14 +112,8 @@ pub fn parse_headers(text: &str) -> Result<toml::Table, String> {
 
 /// A destination's source path, relative paths taken from the destination file's folder.
 pub fn resolve_source(path: &std::path::Path, dest_path: Option<&std::path::Path>) -> PathBuf {
-    if path.is_absolute() {
-        return path.to_path_buf();
-    }
-    match dest_path
-        .and_then(|p| p.parent())
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        Some(dir) => dir.join(path),
+    match dest_path {
+        Some(dest_path) => crate::rules::relative_to_destination(dest_path, path),
         None => path.to_path_buf(),
     }
 }
