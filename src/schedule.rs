@@ -9,6 +9,29 @@ use croner::parser::{CronParser, Seconds, Year};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+/// Why a `[schedule]` value cannot be used; each message names the value it refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("expected either `cron` or `every`, not both")]
+    CronAndEvery,
+    #[error(
+        "expected five fields (minute hour day-of-month month day-of-week), found {found} in {expression:?}"
+    )]
+    CronFields { expression: String, found: usize },
+    #[error("{expression:?} is not a cron expression: {reason}")]
+    NotCron { expression: String, reason: String },
+    #[error("unknown time zone {0:?}: expected an IANA name such as \"UTC\" or \"Europe/Paris\"")]
+    UnknownZone(String),
+    #[error(
+        "expected a number and a unit (s, m, h or d) such as \"30s\", \"15m\" or \"6h\", found {0:?}"
+    )]
+    NotAnInterval(String),
+    #[error("{0:?} is too long an interval")]
+    IntervalTooLong(String),
+    #[error("{0:?}: the interval must be at least 1s")]
+    IntervalZero(String),
+}
+
 /// How often a destination runs.
 #[derive(Debug, Clone)]
 pub enum Timing {
@@ -52,38 +75,34 @@ impl Timing {
 /// Parses a five-field cron expression (minute hour day-of-month month day-of-week, or a
 /// nickname such as `@daily`). Seconds and years are refused: a destination runs at most once a
 /// minute by cron; `every` serves shorter intervals.
-pub fn parse_cron(expression: &str) -> Result<Cron, String> {
-    let fields = expression.split_whitespace().count();
-    if !expression.trim_start().starts_with('@') && fields != 5 {
-        return Err(format!(
-            "expected five fields (minute hour day-of-month month day-of-week), found {fields} in {expression:?}"
-        ));
+pub fn parse_cron(expression: &str) -> Result<Cron, ScheduleError> {
+    let found = expression.split_whitespace().count();
+    if !expression.trim_start().starts_with('@') && found != 5 {
+        return Err(ScheduleError::CronFields {
+            expression: expression.to_string(),
+            found,
+        });
     }
     CronParser::builder()
         .seconds(Seconds::Disallowed)
         .year(Year::Disallowed)
         .build()
         .parse(expression)
-        .map_err(|err| format!("{expression:?} is not a cron expression: {err}"))
+        .map_err(|err| ScheduleError::NotCron {
+            expression: expression.to_string(),
+            reason: err.to_string(),
+        })
 }
 
 /// Looks up an IANA time zone name (`Europe/Paris`, `America/New_York`, `UTC`).
-pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
-    TimeZone::get(name).map_err(|_| {
-        format!(
-            "unknown time zone {name:?}: expected an IANA name such as \"UTC\" or \"Europe/Paris\""
-        )
-    })
+pub fn parse_zone(name: &str) -> Result<TimeZone, ScheduleError> {
+    TimeZone::get(name).map_err(|_| ScheduleError::UnknownZone(name.to_string()))
 }
 
 /// Parses `every`: a whole number followed by `s`, `m`, `h` or `d` (`"30s"`, `"15m"`, `"6h"`,
 /// `"1d"`), at least one second.
-pub fn parse_every(text: &str) -> Result<Duration, String> {
-    let expected = || {
-        format!(
-            "expected a number and a unit (s, m, h or d) such as \"30s\", \"15m\" or \"6h\", found {text:?}"
-        )
-    };
+pub fn parse_every(text: &str) -> Result<Duration, ScheduleError> {
+    let expected = || ScheduleError::NotAnInterval(text.to_string());
     let trimmed = text.trim();
     let split = trimmed
         .find(|c: char| !c.is_ascii_digit())
@@ -97,9 +116,9 @@ pub fn parse_every(text: &str) -> Result<Duration, String> {
         "d" => number.checked_mul(86_400),
         _ => return Err(expected()),
     }
-    .ok_or_else(|| format!("{text:?} is too long an interval"))?;
+    .ok_or_else(|| ScheduleError::IntervalTooLong(text.to_string()))?;
     if seconds == 0 {
-        return Err(format!("{text:?}: the interval must be at least 1s"));
+        return Err(ScheduleError::IntervalZero(text.to_string()));
     }
     Ok(Duration::from_secs(seconds))
 }
@@ -128,7 +147,14 @@ mod tests {
         assert!(parse_cron("0 6 * * *").is_ok());
         assert!(parse_cron("@daily").is_ok());
         let six = parse_cron("0 0 6 * * *").unwrap_err();
-        assert!(six.contains("found 6"), "{six}");
+        assert!(
+            matches!(six, ScheduleError::CronFields { found: 6, .. }),
+            "{six}"
+        );
+        assert!(
+            six.to_string().contains("found 6 in \"0 0 6 * * *\""),
+            "{six}"
+        );
         assert!(parse_cron("61 * * * *").is_err());
         assert!(parse_cron("* * * * bogus").is_err());
     }

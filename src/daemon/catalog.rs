@@ -150,7 +150,10 @@ fn is_destination_file(path: &Path) -> bool {
 
 fn load(path: &Path) -> Result<Loaded, String> {
     let destination = Destination::load(path).map_err(|err| err.to_string())?;
-    let timing = destination.schedule.timing()?;
+    let timing = destination
+        .schedule
+        .timing()
+        .map_err(|err| err.to_string())?;
     let source = &destination.source.path;
     let input = path.parent().map_or(source.clone(), |dir| dir.join(source));
     Ok(Loaded {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::Problem;
-use crate::schedule::{self, Timing};
+use crate::schedule::{self, ScheduleError, Timing};
 
 /// When `aircall-dest daemon` runs this destination. Empty (the default): the daemon leaves it
 /// alone unless `on_input_change` is set; `run` can always be called by hand.
@@ -31,9 +31,9 @@ impl Schedule {
     }
 
     /// The parsed timing: `None` when neither `cron` nor `every` is set.
-    pub fn timing(&self) -> Result<Option<Timing>, String> {
+    pub fn timing(&self) -> Result<Option<Timing>, ScheduleError> {
         match (&self.cron, &self.every) {
-            (Some(_), Some(_)) => Err("expected either `cron` or `every`, not both".into()),
+            (Some(_), Some(_)) => Err(ScheduleError::CronAndEvery),
             (Some(cron), None) => {
                 let zone = match &self.timezone {
                     Some(name) => schedule::parse_zone(name)?,
@@ -68,21 +68,18 @@ impl Schedule {
             problems.push(Problem::new(&["schedule", key], message));
         };
         if self.cron.is_some() && self.every.is_some() {
-            add(
-                "every",
-                "expected either `cron` or `every`, not both".into(),
-            );
+            add("every", ScheduleError::CronAndEvery.to_string());
             return;
         }
         if let Some(cron) = &self.cron
-            && let Err(message) = schedule::parse_cron(cron)
+            && let Err(error) = schedule::parse_cron(cron)
         {
-            add("cron", message);
+            add("cron", error.to_string());
         }
         if let Some(every) = &self.every
-            && let Err(message) = schedule::parse_every(every)
+            && let Err(error) = schedule::parse_every(every)
         {
-            add("every", message);
+            add("every", error.to_string());
         }
         if let Some(zone) = &self.timezone {
             if self.cron.is_none() {
@@ -90,8 +87,8 @@ impl Schedule {
                     "timezone",
                     "`timezone` applies to `cron` only; set `cron` or remove `timezone`".into(),
                 );
-            } else if let Err(message) = schedule::parse_zone(zone) {
-                add("timezone", message);
+            } else if let Err(error) = schedule::parse_zone(zone) {
+                add("timezone", error.to_string());
             }
         }
     }
