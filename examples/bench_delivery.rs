@@ -13,6 +13,7 @@ use std::time::Instant;
 use aircall_dest::credentials::{AuthKind, Credential, TokenSource};
 use aircall_dest::destination::Destination;
 use aircall_dest::records::Input;
+use aircall_dest::request::Plan;
 use aircall_dest::runner::{self, RunOptions, StopRequest};
 use aircall_dest::sandbox::{self, SandboxConfig};
 use aircall_dest::secret::Secret;
@@ -99,19 +100,22 @@ async fn deliver(
     let destination = Destination::from_toml(&toml::to_string(&table).expect("toml"), "bench")
         .expect("destination");
     let state_dir = tempfile::tempdir_in(dir).expect("state dir");
+    let credential = Credential {
+        name: "Local sandbox".into(),
+        description: String::new(),
+        api_id: "sandbox-id".into(),
+        token: TokenSource::Stored(Secret::new("sandbox-token")),
+        kind: AuthKind::Basic,
+        base_url: server.url(),
+    };
     let options = RunOptions {
+        plan: Plan::new(&destination, &credential.base_url).expect("plan"),
         destination,
         destination_path: dir.join("bench.toml"),
         input: Input::Path(input.to_path_buf()),
         state_dir: state_dir.path().to_path_buf(),
-        credential: Some(Credential {
-            name: "Local sandbox".into(),
-            description: String::new(),
-            api_id: "sandbox-id".into(),
-            token: TokenSource::Stored(Secret::new("sandbox-token")),
-            kind: AuthKind::Basic,
-            base_url: server.url(),
-        }),
+        authorization: Some(credential.authorization().expect("authorization")),
+        credential: Some(credential),
         dry_run: false,
         restart: false,
         resend_in_doubt: false,

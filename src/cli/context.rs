@@ -6,6 +6,7 @@ use crate::credentials::{AuthKind, Credential, CredentialError, CredentialStore}
 use crate::destination::Destination;
 use crate::records::Input;
 use crate::request::{DEFAULT_BASE_URL, Plan};
+use crate::secret::Secret;
 
 /// A command's failure: the message for standard error and the exit code.
 #[derive(Debug)]
@@ -127,6 +128,43 @@ impl Session {
             Vec::new(),
         )?;
         Ok((session, credential))
+    }
+
+    /// For `run` and the wizard's run, over a destination already read from `path` with its
+    /// `credential`: the credential is checked, its `Authorization` value worked out once (and
+    /// the file refused if it holds it) and returned beside the session. A dry run only builds
+    /// requests: it needs no credential, and without one its URLs are joined to Aircall's.
+    pub fn for_running(
+        path: &Path,
+        text: String,
+        destination: Destination,
+        credential: Option<Credential>,
+        dry_run: bool,
+    ) -> Result<(Self, Option<Secret>), Failure> {
+        let authorization = match &credential {
+            Some(credential) => {
+                credential.check()?;
+                if dry_run {
+                    None
+                } else {
+                    let authorization = credential.authorization()?;
+                    credential.refuse_secret_in(&authorization, path, &text)?;
+                    Some(authorization)
+                }
+            }
+            None if dry_run => None,
+            None => {
+                return Err(Failure::error(
+                    "no credential given for a run that sends requests",
+                ));
+            }
+        };
+        let base_url = credential
+            .as_ref()
+            .map_or(DEFAULT_BASE_URL, |c| c.base_url.as_str())
+            .to_string();
+        let session = Self::with_plan(path, text, destination, credential, &base_url, Vec::new())?;
+        Ok((session, authorization))
     }
 
     fn with_plan(

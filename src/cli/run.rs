@@ -10,13 +10,14 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::RunArgs;
-use super::context::{self, Failure, Outcome};
+use super::context::{self, Failure, Outcome, Session};
+use crate::destination::Destination;
 use crate::records::RecordNo;
 use crate::request::ReasonTally;
 use crate::runner::{self, Ending, Event, RunOptions, RunReport, StopRequest};
 
 pub fn run(args: &RunArgs) -> Outcome {
-    let mut destination = context::load(&args.dest)?;
+    let (text, mut destination) = Destination::read(&args.dest)?;
     // Another input than the file's: its extension decides the format, unless --format does.
     if args.input.is_some() || args.format.is_some() {
         destination.source.format = args.format;
@@ -33,16 +34,20 @@ pub fn run(args: &RunArgs) -> Outcome {
     let sandbox_hint = credential
         .as_ref()
         .and_then(crate::tui::embedded::unreachable_hint);
-    let input = context::input(&destination, &args.dest, args.input.as_deref());
+    // Set up once: the runner checks and compiles nothing again.
+    let (session, authorization) =
+        Session::for_running(&args.dest, text, destination, credential, args.dry_run)?;
     let options = RunOptions {
-        destination,
-        destination_path: args.dest.clone(),
-        input,
+        input: session.input(args.input.as_deref()),
+        destination: session.destination,
+        destination_path: session.path,
+        plan: session.plan,
         state_dir: args
             .state_dir
             .clone()
             .unwrap_or_else(runner::default_state_dir),
-        credential,
+        credential: session.credential,
+        authorization,
         dry_run: args.dry_run,
         restart: args.restart,
         resend_in_doubt: args.resend_in_doubt,

@@ -52,9 +52,14 @@ pub fn run(args: &SendTestArgs) -> Outcome {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let result = runtime.block_on(client.send(&request));
+    // Once, through the attempt loop every request takes: its answer is judged as `run` would.
+    let tried = runtime.block_on(crate::client::send_once(
+        &client,
+        &credential.name,
+        &request,
+    ));
     runtime.shutdown_timeout(Duration::from_secs(1));
-    match result {
+    match tried.result {
         Ok(response) => {
             let reason = reqwest::StatusCode::from_u16(response.status)
                 .ok()
@@ -73,25 +78,14 @@ pub fn run(args: &SendTestArgs) -> Outcome {
             }
             println!("body:");
             println!("{}", pretty(&response.body));
-            if (200..300).contains(&response.status) {
-                Ok(exit::SUCCESS)
-            } else {
+            match tried.action {
+                crate::client::Action::Success => Ok(exit::SUCCESS),
                 // A 401/403 is explained in the words `run` uses: the one place is the retry policy.
-                let answer = crate::client::Answer {
-                    status: response.status,
-                    headers: &response.headers,
-                };
-                let action = crate::client::classify(
-                    Ok(answer),
-                    true,
-                    &credential.name,
-                    std::time::SystemTime::now(),
-                    Duration::ZERO,
-                );
-                if let crate::client::Action::Fatal { message } = action {
+                crate::client::Action::Fatal { message } => {
                     eprintln!("error: {message}");
+                    Ok(exit::ERROR)
                 }
-                Ok(exit::ERROR)
+                _ => Ok(exit::ERROR),
             }
         }
         Err(err) => Err(Failure::error(format!(

@@ -1,6 +1,7 @@
 //! The attempt loop, once: wait for a rate-limit slot, send, classify the answer, then wait as
 //! the policy says (or give up) — and stop waiting the moment the run is stopped, so no request
-//! starts after a stop. Delivery and reconcile lookups both step through it.
+//! starts after a stop. Delivery, reconcile lookups, sync, and the one-off sends (send-test,
+//! the wizard's Send Test, a credential's ping) all step through it.
 
 use std::time::{Duration, SystemTime};
 
@@ -9,6 +10,30 @@ use tokio::sync::watch;
 
 use super::{Action, Answer, HttpClient, Next, RateLimiter, Response, RetryPolicy, SendError};
 use crate::request::Request;
+
+/// Sends `request` once, as a test does (`send-test`, the wizard's Send Test, a ping): attempt 1
+/// of the attempt loop, with no pacing and no retry, its answer classified as a run's would be
+/// (so a 401/403 reads as it does in `run`). `credential` names the credential for that message.
+pub async fn send_once(http: &HttpClient, credential: &str, request: &Request) -> Tried {
+    let limiter = RateLimiter::new(0, 1);
+    let policy = RetryPolicy::once();
+    // Nothing stops a single send but its caller dropping it.
+    let (_keep, stop) = watch::channel(false);
+    let sent = std::sync::atomic::AtomicU64::new(0);
+    let observe = |_: &Request, _: u32, _: &Result<Response, SendError>| {};
+    let attempts = Attempts {
+        http,
+        limiter: &limiter,
+        policy: &policy,
+        credential,
+        fallback: Duration::ZERO,
+        stop,
+        observe: &observe,
+        sent: &sent,
+    };
+    attempts.slot().await;
+    attempts.send(request, 1).await
+}
 
 /// Sees every attempt that was sent (for counting and the response capture).
 pub type Observer<'a> = dyn Fn(&Request, u32, &Result<Response, SendError>) + Send + Sync + 'a;

@@ -8,7 +8,7 @@ pub mod ping;
 pub mod retry;
 pub mod tls;
 
-pub use attempt::{Attempts, Observer, Then, Tried};
+pub use attempt::{Attempts, Observer, Then, Tried, send_once};
 pub use http::{ClientError, HttpClient, Response, SendError};
 pub use limiter::RateLimiter;
 pub use ping::{PingOutcome, ping};

@@ -97,7 +97,10 @@ pub async fn ping(credential: &Credential) -> PingOutcome {
         records: Vec::new(),
         warnings: Vec::new(),
     };
-    match client.send(&request).await {
+    match super::send_once(&client, &credential.name, &request)
+        .await
+        .result
+    {
         Ok(response) => match response.status {
             200..=299 => PingOutcome::Ok {
                 latency: response.latency,

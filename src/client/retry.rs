@@ -154,6 +154,17 @@ impl RetryPolicy {
         }
     }
 
+    /// One attempt and no wait: for a send that is tried once (a test send, a ping).
+    pub fn once() -> Self {
+        Self {
+            max_attempts: 1,
+            max_total: Duration::ZERO,
+            initial: Duration::ZERO,
+            max_backoff: Duration::ZERO,
+            max_pause: Duration::ZERO,
+        }
+    }
+
     /// Capped exponential backoff with full jitter: uniform in `[0, min(max, initial·2^(n-1))]`
     /// after attempt `n`, so senders that failed together do not come back together.
     pub fn backoff(&self, attempt: u32, rng: &mut impl Rng) -> Duration {

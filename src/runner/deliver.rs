@@ -1,9 +1,11 @@
 //! One request's delivery: paced attempts through the client's one attempt loop, the intent
 //! made durable before the first leaves, each result turned into a step by the pure
 //! disposition, and one end written to the state store. A stop ends it before any new attempt.
+//! Each delivery returns how it ended and what it cost ([`Ended`]); nothing is counted in
+//! state shared with other deliveries.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
@@ -12,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use super::capture::{ResponseCapture, capped_body};
 use super::dead_letter::{DeadLetter, DeadLetterFile, Reason, api_reason};
 use super::disposition::{Disposition, GaveUp, disposition, gave_up};
+use super::flight::{Ended, Flight, Looked, Phase};
 use super::in_doubt::{self, AfterLookup};
 use super::reader::Job;
 use super::reconcile::{self, Lookup, LookupKind, Reconciled};
@@ -23,7 +26,7 @@ use crate::credentials::AuthKind;
 use crate::destination::{InDoubtPolicy, OnRejected};
 use crate::records::RecordNo;
 use crate::request::Request;
-use crate::state::{AttemptId, Ledger, Outcome};
+use crate::state::{Ledger, Outcome};
 
 /// What delivery tasks share.
 pub(super) struct Shared {
@@ -53,13 +56,6 @@ pub(super) struct Shared {
     /// Stops every delivery: the dispatcher's stop, and a delivery's own on a fatal answer, so
     /// no other delivery starts a request while the dispatcher hears of it.
     pub stop_all: watch::Sender<bool>,
-    pub requests: AtomicU64,
-    /// In-doubt creates looked up and found (recorded as delivered) or not found (sent).
-    pub reconciled_found: AtomicU64,
-    pub reconciled_missing: AtomicU64,
-    pub retries: AtomicU64,
-    pub http_429: AtomicU64,
-    pub dead_letters_written: AtomicU64,
     pub control: mpsc::UnboundedSender<Control>,
     pub events: EventFn,
 }
@@ -70,60 +66,13 @@ pub(super) enum Control {
     StopOnRejected,
 }
 
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Phase {
-    /// No attempt left: not part of this run.
-    NotSent,
-    /// An attempt may be at the server.
-    InFlight,
-    /// Attempted, and known not to have been applied: the next run sends it.
-    NotApplied,
-    Delivered,
-    DeadLettered,
-    InDoubt,
-}
-
-/// A delivery's records and the phase it last reached (read when the task is cut off).
-pub(super) struct Flight {
-    pub records: Vec<RecordNo>,
-    phase: Mutex<Phase>,
-    attempt: Mutex<Option<AttemptId>>,
-}
-
-fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Plain values: a panic elsewhere cannot leave them torn.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Flight {
-    pub fn new(records: Vec<RecordNo>) -> Flight {
-        Flight {
-            records,
-            phase: Mutex::new(Phase::NotSent),
-            attempt: Mutex::new(None),
-        }
-    }
-
-    pub fn phase(&self) -> Phase {
-        *locked(&self.phase)
-    }
-
-    /// Notes `phase` and returns it (a task's end is the phase it reached).
-    fn set(&self, phase: Phase) -> Phase {
-        *locked(&self.phase) = phase;
-        phase
-    }
-
-    pub fn attempt(&self) -> Option<AttemptId> {
-        *locked(&self.attempt)
-    }
-}
-
 impl Shared {
-    fn attempts<'a>(&'a self, observe: &'a crate::client::Observer<'a>) -> Attempts<'a> {
+    /// The attempt loop for one delivery: its attempts are counted in its own `sent`.
+    fn attempts<'a>(
+        &'a self,
+        observe: &'a crate::client::Observer<'a>,
+        sent: &'a AtomicU64,
+    ) -> Attempts<'a> {
         Attempts {
             http: &self.http,
             limiter: &self.limiter,
@@ -132,20 +81,8 @@ impl Shared {
             fallback: self.fallback,
             stop: self.stop.clone(),
             observe,
-            sent: &self.requests,
+            sent,
         }
-    }
-
-    /// Counts an attempt that was answered (or failed) and writes it to the response capture;
-    /// [`Attempts`] counted it in `requests` as it went out.
-    fn observe(&self, request: &Request, attempt: u32, result: &Result<Response, SendError>) {
-        if attempt > 1 {
-            self.retries.fetch_add(1, Ordering::Relaxed);
-        }
-        if matches!(result, Ok(response) if response.status == 429) {
-            self.http_429.fetch_add(1, Ordering::Relaxed);
-        }
-        self.capture.attempt(request, attempt, result);
     }
 
     /// Ends `flight` in `phase` and writes `outcome` to the state store, waiting for the
@@ -180,17 +117,24 @@ impl Shared {
     }
 }
 
-/// Delivers one request and returns the phase it ended in.
+/// Delivers one request and returns how it ended and what it cost.
 pub(super) async fn deliver(
     shared: Arc<Shared>,
     job: Job,
     flight: Arc<Flight>,
-    mut rng: StdRng,
-) -> Phase {
+    rng: StdRng,
+) -> Ended {
+    let phase = attempt_all(&shared, &job, &flight, rng).await;
+    flight.ended(phase)
+}
+
+/// The attempts of one request, to the phase it ends in.
+async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: StdRng) -> Phase {
     let observe = |request: &Request, attempt: u32, result: &Result<Response, SendError>| {
-        shared.observe(request, attempt, result)
+        flight.observe(attempt, result);
+        shared.capture.attempt(request, attempt, result);
     };
-    let attempts = shared.attempts(&observe);
+    let attempts = shared.attempts(&observe, &flight.sent);
     let request = &job.request;
     let records = &request.records;
     let method = request.method;
@@ -205,12 +149,12 @@ pub(super) async fn deliver(
             // Stopped before looking: the record stays as the store says, in doubt.
             return flight.set(Phase::NotSent);
         }
-        let reconciled = look_up(&shared, &attempts, request, &mut rng).await;
+        let reconciled = look_up(shared, &attempts, flight, request, &mut rng).await;
         if attempts.stopped() && matches!(reconciled, Reconciled::Unknown(_)) {
             return flight.set(Phase::NotSent);
         }
         match in_doubt::after_lookup(reconciled, shared.resend_in_doubt) {
-            AfterLookup::Delivered => return delivered(&shared, &flight, None).await,
+            AfterLookup::Delivered => return delivered(shared, flight, None).await,
             AfterLookup::Send => flight.set(Phase::NotSent),
             AfterLookup::Report(reason) => {
                 shared.in_doubt_event(
@@ -228,7 +172,7 @@ pub(super) async fn deliver(
     loop {
         attempt += 1;
         if !attempts.slot().await {
-            return stopped(&shared, &flight, maybe_applied, attempt > 1).await;
+            return stopped(shared, flight, maybe_applied, attempt > 1).await;
         }
         // The intent is durable before the request leaves; written after the slot so a run
         // stopped while waiting for it leaves no false "in doubt" behind.
@@ -236,7 +180,7 @@ pub(super) async fn deliver(
             && let Some(ledger) = &shared.ledger
         {
             match ledger.intent(records, method, &request.url).await {
-                Ok(id) => *locked(&flight.attempt) = Some(id),
+                Ok(id) => flight.set_attempt(id),
                 Err(err) => {
                     let _ = shared.control.send(Control::Fatal(err.to_string()));
                     return flight.set(Phase::NotSent);
@@ -249,7 +193,7 @@ pub(super) async fn deliver(
             permit = shared.wire.acquire() => permit.ok(),
         };
         if permit.is_none() {
-            return stopped(&shared, &flight, maybe_applied, attempt > 1).await;
+            return stopped(shared, flight, maybe_applied, attempt > 1).await;
         }
         // In flight only once it holds the wire: a run stopped at once while this delivery
         // waits for a wire permit reports it not sent rather than in doubt.
@@ -289,7 +233,7 @@ pub(super) async fn deliver(
         }
         drop(permit);
         let after = match step {
-            Disposition::Delivered => return delivered(&shared, &flight, tried.status()).await,
+            Disposition::Delivered => return delivered(shared, flight, tried.status()).await,
             Disposition::DeadLetter => {
                 let mut message = format!(
                     "the API refused the request with {}",
@@ -300,9 +244,9 @@ pub(super) async fn deliver(
                     message.push_str(&reason);
                 }
                 let phase = dead_letter(
-                    &shared,
-                    &job,
-                    &flight,
+                    shared,
+                    job,
+                    flight,
                     Reason::Rejected,
                     &tried,
                     attempt,
@@ -323,9 +267,9 @@ pub(super) async fn deliver(
                     tried.status().map_or("no status".into(), |s| s.to_string())
                 );
                 let phase = dead_letter(
-                    &shared,
-                    &job,
-                    &flight,
+                    shared,
+                    job,
+                    flight,
                     Reason::Refused,
                     &tried,
                     attempt,
@@ -349,12 +293,12 @@ pub(super) async fn deliver(
                     .sleep(shared.policy.backoff(attempt, &mut rng))
                     .await
                 {
-                    return stopped(&shared, &flight, maybe_applied, true).await;
+                    return stopped(shared, flight, maybe_applied, true).await;
                 }
-                let reconciled = look_up(&shared, &attempts, request, &mut rng).await;
+                let reconciled = look_up(shared, &attempts, flight, request, &mut rng).await;
                 let absent = reconciled == Reconciled::NotFound;
                 match in_doubt::after_lookup(reconciled, shared.resend_in_doubt) {
-                    AfterLookup::Delivered => return delivered(&shared, &flight, None).await,
+                    AfterLookup::Delivered => return delivered(shared, flight, None).await,
                     AfterLookup::Send => {
                         if absent {
                             maybe_applied = false;
@@ -380,7 +324,7 @@ pub(super) async fn deliver(
         });
         match attempts.retry_wait(after, attempt, first, &mut rng).await {
             Then::Again => {}
-            Then::Stopped => return stopped(&shared, &flight, maybe_applied, true).await,
+            Then::Stopped => return stopped(shared, flight, maybe_applied, true).await,
             Then::GiveUp(reason) => {
                 let last_error = tried.result.as_ref().err().map(|e| e.kind);
                 return match gave_up(last_error, maybe_applied) {
@@ -390,7 +334,7 @@ pub(super) async fn deliver(
                         } else {
                             shared
                                 .end(
-                                    &flight,
+                                    flight,
                                     Phase::NotApplied,
                                     Outcome::NotApplied,
                                     None,
@@ -419,9 +363,9 @@ pub(super) async fn deliver(
                             (None, None) => reason,
                         };
                         dead_letter(
-                            &shared,
-                            &job,
-                            &flight,
+                            shared,
+                            job,
+                            flight,
                             Reason::GaveUp,
                             &tried,
                             attempt,
@@ -492,6 +436,7 @@ async fn delivered(shared: &Shared, flight: &Flight, status: Option<u16>) -> Pha
 async fn look_up(
     shared: &Shared,
     attempts: &Attempts<'_>,
+    flight: &Flight,
     request: &Request,
     rng: &mut StdRng,
 ) -> Reconciled {
@@ -503,10 +448,10 @@ async fn look_up(
     };
     let reconciled = reconcile::reconcile(attempts, &lookup, request, rng).await;
     match &reconciled {
-        Reconciled::Found => shared.reconciled_found.fetch_add(1, Ordering::Relaxed),
-        Reconciled::NotFound => shared.reconciled_missing.fetch_add(1, Ordering::Relaxed),
-        Reconciled::Unknown(_) => 0,
-    };
+        Reconciled::Found => flight.looked_up(Looked::Found),
+        Reconciled::NotFound => flight.looked_up(Looked::Missing),
+        Reconciled::Unknown(_) => {}
+    }
     reconciled
 }
 
@@ -544,7 +489,7 @@ async fn dead_letter(
         let _ = shared.control.send(Control::Fatal(failure));
         return flight.set(Phase::InDoubt);
     }
-    shared.dead_letters_written.fetch_add(1, Ordering::Relaxed);
+    flight.dead_lettered();
     (shared.events)(Event::DeadLettered {
         records: job.request.records.clone(),
         message: message.clone(),
@@ -568,15 +513,6 @@ async fn dead_letter(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_flight_remembers_the_last_phase_it_reached() {
-        let flight = Flight::new(vec![RecordNo(1)]);
-        assert_eq!(flight.phase(), Phase::NotSent);
-        assert_eq!(flight.set(Phase::InFlight), Phase::InFlight);
-        assert_eq!(flight.phase(), Phase::InFlight);
-        assert_eq!(flight.attempt(), None);
-    }
 
     #[test]
     fn hosts_are_shown_with_their_port() {

@@ -1,10 +1,10 @@
 //! The dispatcher: takes the reader's work, keeps up to `depth` deliveries going, and
-//! is the one place that counts outcomes, so every record read ends in exactly one summary
-//! field. Stops (a signal, the wizard, a fatal answer) reach every delivery at once.
+//! is the one place that counts outcomes: it folds what each delivery returns ([`Ended`]) into
+//! the summary, so every record read ends in exactly one summary field. Stops (a signal, the
+//! wizard, a fatal answer) reach every delivery at once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
@@ -13,8 +13,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::dead_letter::{DeadLetter, Reason};
-use super::deliver::{Control, Flight, Phase, Shared, deliver};
-use super::reader::{READ_FLUSH, READ_HALT, Work};
+use super::deliver::{Control, Shared, deliver};
+use super::flight::{Cost, Ended, Flight, Phase};
+use super::reader::{Reading, Work};
 use super::summary::{Progress, Summary, eta};
 use super::{DryRun, Ending, Event, EventFn, StopRequest};
 use crate::destination::OnInvalid;
@@ -35,11 +36,16 @@ pub(super) struct Dispatcher {
     pub drain_timeout: Duration,
     pub on_invalid: OnInvalid,
     pub records_per_request: usize,
-    pub total: Arc<AtomicU64>,
+    /// How many records the input holds, once a count beside the run has finished.
+    pub total: watch::Receiver<Option<u64>>,
     pub events: EventFn,
     pub seed: u64,
     pub next_task: u64,
+    /// The records' ends so far; `requests`, `retries` and `http_429` come from `cost`.
     pub counts: Summary,
+    /// What the deliveries that ended cost (what each returned), plus the dead letters of
+    /// invalid records written here.
+    pub cost: Cost,
     /// Records counted as read whose delivery never started or is known not to have applied.
     pub abandoned: u64,
     /// Of those, records whose request was sent and is known not to have been applied
@@ -49,8 +55,9 @@ pub(super) struct Dispatcher {
     /// The first values left out of records sent (their count is in `counts`), for the report.
     pub left_out: Vec<RecordWarning>,
     pub flights: HashMap<tokio::task::Id, Arc<Flight>>,
-    pub tasks: JoinSet<Phase>,
-    pub reader_stop: Arc<AtomicU8>,
+    pub tasks: JoinSet<Ended>,
+    /// Tells the reader thread whether to go on.
+    pub reader: watch::Sender<Reading>,
     pub ending: Option<Ending>,
 }
 
@@ -116,7 +123,7 @@ impl Dispatcher {
                 }
                 Some(joined) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                     match joined {
-                        Ok((id, phase)) => self.settle(id, Some(phase)),
+                        Ok((id, ended)) => self.settle(id, Some(ended)),
                         Err(err) => self.settle(err.id(), None),
                     }
                 }
@@ -135,13 +142,13 @@ impl Dispatcher {
         }
         // Hard stop: whatever is still in flight is cut off; its records are in doubt if their
         // request may have left, else they were never really attempted.
-        self.reader_stop.store(READ_HALT, Ordering::Relaxed);
+        self.reader.send_replace(Reading::Halt);
         let _ = self.shared.stop_all.send(true);
         work.close();
         self.tasks.abort_all();
         while let Some(joined) = self.tasks.join_next_with_id().await {
             match joined {
-                Ok((id, phase)) => self.settle(id, Some(phase)),
+                Ok((id, ended)) => self.settle(id, Some(ended)),
                 Err(err) => self.settle(err.id(), None),
             }
         }
@@ -157,10 +164,8 @@ impl Dispatcher {
         self.ending.get_or_insert(ending);
         // Stop means stop: no delivery starts another attempt (or its first) after this.
         let _ = self.shared.stop_all.send(true);
-        self.reader_stop.store(
-            if flush { READ_FLUSH } else { READ_HALT },
-            Ordering::Relaxed,
-        );
+        self.reader
+            .send_replace(if flush { Reading::Flush } else { Reading::Halt });
         *deadline = Some(tokio::time::Instant::now() + self.drain_timeout);
     }
 
@@ -194,11 +199,7 @@ impl Dispatcher {
                     letter.line = Some(invalid.line);
                     letter.record_values = value.into_iter().collect();
                     match self.shared.dead_letters.write(&letter) {
-                        Ok(()) => {
-                            self.shared
-                                .dead_letters_written
-                                .fetch_add(1, Ordering::Relaxed);
-                        }
+                        Ok(()) => self.cost.dead_letters += 1,
                         Err(err) => tracing::warn!("cannot write the dead-letter file: {err}"),
                     }
                     if let Some(ledger) = &self.shared.ledger
@@ -241,21 +242,24 @@ impl Dispatcher {
         false
     }
 
-    /// Counts a delivery by the phase it ended in (`None`: cut off; then by the phase it
-    /// last reached).
-    fn settle(&mut self, id: tokio::task::Id, ended: Option<Phase>) {
+    /// Folds a delivery's end into the counts: what it returned, or (`None`: cut off by a
+    /// hard stop, so it returned nothing) the phase it last reached and its cost so far.
+    fn settle(&mut self, id: tokio::task::Id, ended: Option<Ended>) {
         let Some(flight) = self.flights.remove(&id) else {
             return;
         };
+        let cut_off = ended.is_none();
+        let ended = ended.unwrap_or_else(|| flight.cut_off());
+        self.cost.add(ended.cost);
         let n = flight.records.len() as u64;
-        match ended.unwrap_or_else(|| flight.phase()) {
+        match ended.phase {
             Phase::Delivered => self.counts.delivered += n,
             Phase::DeadLettered => self.counts.dead_lettered += n,
             Phase::InFlight | Phase::InDoubt => self.counts.in_doubt += n,
             phase @ (Phase::NotSent | Phase::NotApplied) => {
                 // Never sent, or known not applied: not an attempt at all, so not a record "read"
                 // for this run's accounting; the state store sends it next time.
-                if ended.is_none()
+                if cut_off
                     && phase == Phase::NotApplied
                     && let Some(ledger) = &self.shared.ledger
                     && let Err(err) = ledger.outcome_queued(
@@ -277,16 +281,27 @@ impl Dispatcher {
         self.report();
     }
 
-    fn report(&self) {
+    /// The summary of the deliveries that ended, with `cost` for the requests they made.
+    pub fn summary(&self, cost: Cost) -> Summary {
         let mut summary = self.counts;
         summary.records_read = summary.records_read.saturating_sub(self.abandoned);
-        summary.requests = self.shared.requests.load(Ordering::Relaxed);
-        summary.retries = self.shared.retries.load(Ordering::Relaxed);
-        summary.http_429 = self.shared.http_429.load(Ordering::Relaxed);
+        summary.requests = cost.requests;
+        summary.retries = cost.retries;
+        summary.http_429 = cost.http_429;
+        summary.duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        summary
+    }
+
+    /// Sends the live progress: the ended deliveries' counts, and the requests of those
+    /// still going as far as their own accounts show.
+    fn report(&self) {
+        let mut cost = self.cost;
+        for flight in self.flights.values() {
+            cost.add(flight.cost());
+        }
+        let summary = self.summary(cost);
         let elapsed = self.started.elapsed();
-        summary.duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        let total = self.total.load(Ordering::Relaxed);
-        let total = (total != u64::MAX).then_some(total);
+        let total = *self.total.borrow();
         let worked = summary.accounted() - summary.skipped_already_done + self.would_send.records;
         let per_sec = if elapsed.as_secs_f64() > 0.0 {
             worked as f64 / elapsed.as_secs_f64()

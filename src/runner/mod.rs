@@ -6,6 +6,7 @@ pub mod dead_letter;
 mod deliver;
 mod dispatcher;
 pub mod disposition;
+mod flight;
 pub mod in_doubt;
 mod pipeline;
 mod reader;

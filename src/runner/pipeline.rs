@@ -1,11 +1,12 @@
 //! `run`: a reader thread streams records through the request builder into a small bounded
 //! queue; the dispatcher keeps up to `concurrency` deliveries in flight and is the one place
-//! that counts outcomes, so every record read ends in exactly one summary field.
+//! that counts outcomes, so every record read ends in exactly one summary field. What a run
+//! needs (destination, credential, compiled plan, paths) is set up once by the command that
+//! starts it and handed over in [`RunOptions`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::rngs::StdRng;
@@ -17,14 +18,15 @@ use super::capture::ResponseCapture;
 use super::dead_letter::DeadLetterFile;
 use super::deliver::Shared;
 use super::dispatcher::Dispatcher;
-use super::reader::{READ_ON, Work, read_records};
+use super::flight::Cost;
+use super::reader::{Reading, Work, read_records};
 use super::reconcile::LookupKind;
 use super::summary::{Progress, Summary};
 use crate::client::{HttpClient, RateLimiter, RetryPolicy};
-use crate::credentials::{Credential, CredentialError};
+use crate::credentials::Credential;
 use crate::destination::{Destination, InDoubtPolicy, Status};
 use crate::records::{self, Input, OpenError, RecordNo};
-use crate::request::{DEFAULT_BASE_URL, Invalid, Plan, RecordWarning};
+use crate::request::{Invalid, Plan, RecordWarning};
 use crate::secret::Secret;
 use crate::state::{InputIdentity, Ledger, PriorOutcomes, StateError, StateStore};
 
@@ -39,16 +41,22 @@ pub enum StopRequest {
     Now,
 }
 
-/// Everything a run needs.
+/// Everything a run needs, set up once by the command that starts it (`cli::Session`): the
+/// runner checks, reads and compiles none of it again.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub destination: Destination,
     /// The destination file (for relative paths and the state file's name).
     pub destination_path: PathBuf,
+    /// The destination compiled against the credential's base URL.
+    pub plan: Plan,
     pub input: Input,
     pub state_dir: PathBuf,
     /// Required unless `dry_run`.
     pub credential: Option<Credential>,
+    /// The credential's `Authorization` value, already checked against the destination file;
+    /// required unless `dry_run`.
+    pub authorization: Option<Secret>,
     pub dry_run: bool,
     pub restart: bool,
     pub resend_in_doubt: bool,
@@ -102,12 +110,8 @@ pub enum RunError {
         "destination {name:?} ({path}) is paused, so it is not run; activate it with `aircall-dest activate {path}`"
     )]
     Paused { name: String, path: String },
-    #[error("{0}")]
-    Credential(#[from] CredentialError),
     #[error("no credential given for a run that sends requests")]
     NoCredential,
-    #[error("cannot build requests: {0}")]
-    Plan(String),
     #[error("{0}")]
     Open(#[from] OpenError),
     #[error("{0}")]
@@ -119,17 +123,6 @@ pub enum RunError {
         what: String,
         source: std::io::Error,
     },
-}
-
-/// A destination file that holds the credential's token is refused before anything is sent: the
-/// file is not where a secret belongs, and it is copied, shared and committed like any config.
-fn refuse_secret_in_destination_file(
-    credential: &Credential,
-    authorization: &Secret,
-    path: &Path,
-) -> Result<(), RunError> {
-    // A destination not saved to a file (the wizard's, before Save) has no file to hold a secret.
-    Ok(credential.refuse_secret_in_file(authorization, path)?)
 }
 
 /// The default state folder (see [`crate::paths::state_dir`]).
@@ -204,31 +197,17 @@ pub async fn run(
             path: shown_path,
         });
     }
-    let (base_url, auth_kind, authorization) = match &options.credential {
-        Some(credential) => {
-            credential.check()?;
-            let authorization = if options.dry_run {
-                None
-            } else {
-                Some(credential.authorization()?)
-            };
-            if let Some(authorization) = &authorization {
-                refuse_secret_in_destination_file(
-                    credential,
-                    authorization,
-                    &options.destination_path,
-                )?;
-            }
-            (
-                credential.base_url.clone(),
-                Some(credential.kind),
-                authorization,
-            )
+    let auth_kind = options.credential.as_ref().map(|c| c.kind);
+    let authorization = if options.dry_run {
+        None
+    } else {
+        match (&options.credential, &options.authorization) {
+            (Some(_), Some(authorization)) => Some(authorization),
+            _ => return Err(RunError::NoCredential),
         }
-        None if options.dry_run => (DEFAULT_BASE_URL.to_string(), None, None),
-        None => return Err(RunError::NoCredential),
     };
-    let plan = Plan::new(destination, &base_url).map_err(|e| RunError::Plan(e.to_string()))?;
+    // The reader thread owns its copy; `options` stays whole for the shared rate budget.
+    let plan = options.plan.clone();
     let reader = records::open_with(
         &options.input,
         records::ReadOptions::for_source(&destination.source, false, None),
@@ -248,7 +227,7 @@ pub async fn run(
         .map(relative)
         .unwrap_or_else(|| default_dead_letter_path(&options.destination_path, &options.state_dir));
     let dead_letters = DeadLetterFile::new(dead_letter_path.clone());
-    let http = HttpClient::new(&delivery, authorization.as_ref())?;
+    let http = HttpClient::new(&delivery, authorization)?;
     let capture = if options.dry_run {
         ResponseCapture::off()
     } else {
@@ -327,25 +306,23 @@ pub async fn run(
         Some(tokio::time::Instant::now() + left)
     });
     // Counting the input is a second pass over it, done beside the run: the ETA needs it, the run does not.
-    let total = Arc::new(AtomicU64::new(u64::MAX));
+    let (count_tx, total) = watch::channel(None);
     if let Input::Path(_) = &options.input {
-        let total = total.clone();
         let input = options.input.clone();
         let format = destination.source.format;
         tokio::task::spawn_blocking(move || {
             if let Some(count) = records::count_records(&input, format) {
-                total.store(count, Ordering::Relaxed);
+                count_tx.send_replace(Some(count));
             }
         });
     }
 
     let concurrency = delivery.concurrency.max(1);
     let (work_tx, work_rx) = mpsc::channel::<Work>(concurrency);
-    let reader_stop = Arc::new(AtomicU8::new(READ_ON));
+    let (reading, reader_stop) = watch::channel(Reading::On);
     let records_per_request = plan.records_per_request();
     let lookup = LookupKind::of_destination(destination);
     {
-        let reader_stop = reader_stop.clone();
         let in_doubt_policy = delivery.in_doubt;
         let resend = options.resend_in_doubt;
         let can_look_up = lookup.is_some();
@@ -395,12 +372,6 @@ pub async fn run(
         wire: tokio::sync::Semaphore::new(concurrency),
         stop: stop_tasks_rx,
         stop_all: stop_tasks,
-        requests: AtomicU64::new(0),
-        reconciled_found: AtomicU64::new(0),
-        reconciled_missing: AtomicU64::new(0),
-        retries: AtomicU64::new(0),
-        http_429: AtomicU64::new(0),
-        dead_letters_written: AtomicU64::new(0),
         control: control_tx,
         events: events.clone(),
     });
@@ -422,6 +393,7 @@ pub async fn run(
         seed,
         next_task: 0,
         counts: Summary::default(),
+        cost: Cost::default(),
         abandoned: 0,
         sent_not_applied: 0,
         would_send: DryRun {
@@ -431,25 +403,21 @@ pub async fn run(
         left_out: Vec::new(),
         flights: HashMap::new(),
         tasks: JoinSet::new(),
-        reader_stop,
+        reader: reading,
         ending: None,
     };
     dispatcher.run(work_rx, control_rx, stop).await;
 
+    // The summary is what the deliveries returned, folded by the dispatcher.
+    let counts = dispatcher.summary(dispatcher.cost);
     let Dispatcher {
-        mut counts,
-        abandoned,
+        cost,
         sent_not_applied,
         ending,
         would_send,
         left_out,
         ..
     } = dispatcher;
-    counts.records_read = counts.records_read.saturating_sub(abandoned);
-    counts.requests = shared.requests.load(Ordering::Relaxed);
-    counts.retries = shared.retries.load(Ordering::Relaxed);
-    counts.http_429 = shared.http_429.load(Ordering::Relaxed);
-    counts.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     debug_assert_eq!(
         counts.records_read,
         counts.accounted()
@@ -459,10 +427,7 @@ pub async fn run(
                 0
             }
     );
-    let (found, missing) = (
-        shared.reconciled_found.load(Ordering::Relaxed),
-        shared.reconciled_missing.load(Ordering::Relaxed),
-    );
+    let (found, missing) = (cost.found, cost.missing);
     if found + missing > 0 {
         notes.push(format!(
             "looked up {} in-doubt create(s) at the API: {found} already existed and were recorded as delivered, {missing} did not and were sent",
@@ -482,8 +447,7 @@ pub async fn run(
         ending: ending.unwrap_or(Ending::Finished),
         dry_run: options.dry_run.then_some(would_send),
         state_file: shared.ledger.as_ref().map(|l| l.path().to_path_buf()),
-        dead_letter_file: (shared.dead_letters_written.load(Ordering::Relaxed) > 0)
-            .then_some(dead_letter_path),
+        dead_letter_file: (cost.dead_letters > 0).then_some(dead_letter_path),
         notes,
         values_left_out: left_out,
     };

@@ -2,11 +2,9 @@
 //! left) and the request builder into a small bounded queue for the dispatcher.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::in_doubt::{self, InDoubtAction};
 use crate::destination::InDoubtPolicy;
@@ -14,9 +12,16 @@ use crate::records::{self, Record, RecordNo};
 use crate::request::{Built, Invalid, Plan, Request};
 use crate::state::{PriorOutcomes, RecordState};
 
-pub(super) const READ_ON: u8 = 0;
-pub(super) const READ_FLUSH: u8 = 1;
-pub(super) const READ_HALT: u8 = 2;
+/// What the dispatcher asks of the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// Go on reading.
+    On,
+    /// Read no more records, but hand on the requests of batches still open (a drain).
+    Flush,
+    /// Hand on nothing more.
+    Halt,
+}
 
 /// What the reader hands the dispatcher.
 pub(super) enum Work {
@@ -53,8 +58,9 @@ pub(super) fn read_records(
     resend: bool,
     can_look_up: bool,
     tx: mpsc::Sender<Work>,
-    stop: Arc<AtomicU8>,
+    stop: watch::Receiver<Reading>,
 ) {
+    let reading = || *stop.borrow();
     let mut builder = plan.builder();
     // Values of records inside open batches, kept for dead letters until their request is built.
     let mut pending: HashMap<RecordNo, Record> = HashMap::new();
@@ -104,13 +110,13 @@ pub(super) fn read_records(
     let mut deferred = Vec::new();
     let mut flushed = false;
     for item in reader {
-        match stop.load(Ordering::Relaxed) {
-            READ_ON => {}
-            READ_FLUSH => {
+        match reading() {
+            Reading::On => {}
+            Reading::Flush => {
                 flushed = true;
                 break;
             }
-            _ => return,
+            Reading::Halt => return,
         }
         let no = match &item {
             Ok(record) => record.no,
@@ -156,12 +162,12 @@ pub(super) fn read_records(
             }
         }
     }
-    if stop.load(Ordering::Relaxed) == READ_HALT {
+    if reading() == Reading::Halt {
         return;
     }
     for item in deferred {
         // A drain stops reading: records not yet handed on stay as the store says, in doubt.
-        if flushed || stop.load(Ordering::Relaxed) != READ_ON {
+        if flushed || reading() != Reading::On {
             break;
         }
         if let Ok(record) = &item {
@@ -173,7 +179,7 @@ pub(super) fn read_records(
             }
         }
     }
-    if stop.load(Ordering::Relaxed) == READ_HALT {
+    if reading() == Reading::Halt {
         return;
     }
     for built in builder.finish() {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc::UnboundedSender, watch};
 
+use crate::cli::Session;
 use crate::client::HttpClient;
 use crate::credentials::Credential;
 use crate::destination::Destination;
@@ -25,7 +26,8 @@ fn records_label(records: &[crate::records::RecordNo]) -> String {
 /// Response bodies longer than this are cut for display.
 const BODY_LIMIT: usize = 256 * 1024;
 
-/// Sends one test request with the shared HTTP client and reads the whole response.
+/// Sends one test request with the shared HTTP client, once through the client's attempt loop
+/// (as `send-test` does), and reads the whole response.
 pub async fn send_test(test: TestRequest) -> Result<TestResponse, String> {
     let authorization = match &test.credential {
         Some(credential) => Some(credential.authorization().map_err(|e| e.to_string())?),
@@ -37,9 +39,10 @@ pub async fn send_test(test: TestRequest) -> Result<TestResponse, String> {
         authorization.as_ref(),
     )
     .map_err(|e| e.to_string())?;
-    let response = client
-        .send(&test.request)
+    let credential_name = test.credential.as_ref().map_or("", |c| c.name.as_str());
+    let response = crate::client::send_once(&client, credential_name, &test.request)
         .await
+        .result
         .map_err(|e| format!("no answer from {}: {}", test.request.url, e.message))?;
     let mut body =
         String::from_utf8_lossy(&response.body[..response.body.len().min(BODY_LIMIT)]).to_string();
@@ -110,8 +113,12 @@ async fn run_inner(
     tx: &UnboundedSender<Msg>,
     stop: watch::Receiver<StopRequest>,
 ) -> Result<RunProgress, String> {
-    let destination = Destination::load(dest_path).map_err(|e| e.to_string())?;
-    let source = crate::tui::model::resolve_source(&destination.source.path, Some(dest_path));
+    // Set up once, as `aircall-dest run` does: the runner checks and compiles nothing again.
+    let (text, destination) = Destination::read(dest_path).map_err(|e| e.to_string())?;
+    let (session, authorization) =
+        Session::for_running(dest_path, text, destination, Some(credential), false)
+            .map_err(|failure| failure.message)?;
+    let destination = &session.destination;
     let state_dir = runner::default_state_dir();
     let resolve = |p: &Path| crate::tui::model::resolve_source(p, Some(dest_path));
     let _ = tx.send(Msg::RunOutputs {
@@ -127,11 +134,13 @@ async fn run_inner(
         },
     });
     let options = RunOptions {
-        destination,
-        destination_path: dest_path.to_path_buf(),
-        input: crate::records::Input::Path(source),
+        input: session.input(None),
+        destination: session.destination,
+        destination_path: session.path,
+        plan: session.plan,
         state_dir,
-        credential: Some(credential),
+        credential: session.credential,
+        authorization,
         dry_run: false,
         restart: false,
         resend_in_doubt: false,

@@ -266,34 +266,97 @@ mod fuzz {
     }
 }
 
-/// Problems only the request plan finds (it compiles the URL against the credential's base URL)
-/// are located like every other problem of the file: file, line, column and key.
-#[test]
-fn a_plan_problem_names_its_line_column_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("plain.toml");
+/// A destination whose URL is plain http to a host other than loopback, a problem only the
+/// request plan finds (it compiles the URL against the credential's base URL); returns its path
+/// and the line of its `url` key.
+fn plain_http_destination(dir: &std::path::Path) -> (std::path::PathBuf, usize) {
+    let dest = dir.join("plain.toml");
     let text = GOOD.replacen(
         "url = \"/v1/contacts\"",
         "url = \"http://example.com/v1/contacts\"",
         1,
     );
     std::fs::write(&dest, &text).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aircall-dest"))
-        .env("AIRCALL_DEST_HOME", dir.path().join("home"))
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("url ="))
+        .map(|i| i + 1)
+        .unwrap();
+    (dest, line)
+}
+
+fn aircall_dest(home: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_aircall-dest"));
+    command.env("AIRCALL_DEST_HOME", home);
+    command
+}
+
+/// Problems only the request plan finds are located like every other problem of the file:
+/// file, line, column and key.
+#[test]
+fn a_plan_problem_names_its_line_column_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dest, line) = plain_http_destination(dir.path());
+    let out = aircall_dest(&dir.path().join("home"))
         .arg("validate")
         .arg(&dest)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let line = text
-        .lines()
-        .position(|l| l.starts_with("url ="))
-        .map(|i| i + 1)
-        .unwrap();
     assert!(
         stderr.contains(&format!("plain.toml:{line}:1: `request.url`: ")),
         "{stderr}"
     );
     assert!(stderr.contains("plain http://"), "{stderr}");
+}
+
+/// `run` reports a plan problem as `validate` does, at its file, line, column and key: with a
+/// saved credential, and in a dry run without one.
+#[test]
+fn run_locates_a_plan_problem_like_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let (dest, line) = plain_http_destination(dir.path());
+    let add = aircall_dest(&home)
+        .env("PLAN_TEST_TOKEN", "plan-test-token-0123456789")
+        .args(["credentials", "add", "prod", "--api-id", "plan-test-id"])
+        .args(["--token-env", "PLAN_TEST_TOKEN"])
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    for dry_run in [false, true] {
+        let mut command = aircall_dest(&home);
+        command
+            .env("PLAN_TEST_TOKEN", "plan-test-token-0123456789")
+            .arg("run")
+            .arg(&dest)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"));
+        if dry_run {
+            // Without the credential: a dry run needs none.
+            command
+                .env("AIRCALL_DEST_HOME", dir.path().join("empty"))
+                .arg("--dry-run");
+        }
+        let out = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "dry run {dry_run}: {stderr}");
+        assert!(
+            stderr.contains(&format!("plain.toml:{line}:1: `request.url`: ")),
+            "dry run {dry_run}: {stderr}"
+        );
+        assert!(
+            stderr.contains("plain http://"),
+            "dry run {dry_run}: {stderr}"
+        );
+        assert!(
+            !dir.path().join("state").exists(),
+            "dry run {dry_run}: nothing is written before the plan compiles"
+        );
+    }
 }
