@@ -4,11 +4,15 @@
 //!    every key: wall time and peak RSS of the `plan` process (targets: < 20 s, < 64 MB).
 //! 2. `run` of that unchanged export: the requests it sends (target 0) and its time.
 //! 3. The day-2 scenario of the sync test against the in-process sandbox (1,000 contacts; 20 rows
-//!    changed — 15 names, 1 number replaced, 4 emails replaced — 10 new, 5 removed): requests per
+//!    changed — 15 names, 1 number replaced, 4 emails added — 10 new, 5 removed): requests per
 //!    changed record (target 1.0 for a scalar change), and what the whole day cost.
+//! 4. Concurrency: 10,000 contacts synced, then every row renamed and synced again at
+//!    `concurrency` 1 and at 8, rate limit off, state on disk: changed rows per second.
 //!
-//! `--plan-only` stops after 1 (for profiling `plan`). The `plan` and `run` processes are this program run again as the command line (so their RSS
-//! is theirs alone), measured with GNU time.
+//! The exports and the destination are the sync tests' (`aircall_dest::sync::fixture`).
+//! `--plan-only` stops after 1 (for profiling `plan`), `--concurrency-only` runs 4 alone. The
+//! `plan` and `run` processes are this program run again as the command line (so their RSS is
+//! theirs alone), measured with GNU time.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,7 +26,8 @@ use aircall_dest::sandbox::{self, SandboxConfig};
 use aircall_dest::secret::Secret;
 use aircall_dest::sync::classify::{Classifier, Verdict};
 use aircall_dest::sync::store::{Origin, SyncStore};
-use aircall_dest::sync::{self, SyncOptions};
+use aircall_dest::sync::fixture::{self, ExportRow};
+use aircall_dest::sync::{self, SyncOptions, SyncReport};
 
 const CLI_ENV: &str = "BENCH_SYNC_AS_CLI";
 
@@ -38,6 +43,11 @@ fn main() -> std::process::ExitCode {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000_000);
     let plan_only = args.iter().any(|a| a == "--plan-only");
+    if args.iter().any(|a| a == "--concurrency-only") {
+        let dir = tempfile::tempdir().expect("temp dir");
+        concurrency(dir.path());
+        return std::process::ExitCode::SUCCESS;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let home = dir.path().join("home");
     let state = dir.path().join("state");
@@ -45,8 +55,8 @@ fn main() -> std::process::ExitCode {
     let destination = dir.path().join("sync.toml");
 
     let started = Instant::now();
-    write_export(&export, rows, |i| i);
-    write_destination(&destination, "http://127.0.0.1:9");
+    fixture::write_export(&export, fixture::day1(rows)).expect("export");
+    write_destination(&destination);
     let known = know_every_key(&destination, &state);
     println!(
         "setup: {rows} rows written and {known} keys stored in {:.1} s",
@@ -82,6 +92,7 @@ fn main() -> std::process::ExitCode {
     );
 
     day_two(dir.path());
+    concurrency(dir.path());
     std::process::ExitCode::SUCCESS
 }
 
@@ -117,79 +128,15 @@ fn measured(home: &Path, args: &[&str]) -> (String, f64, u64) {
     )
 }
 
-fn write_export(path: &Path, rows: usize, id: impl Fn(usize) -> usize) {
-    use std::io::Write;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("export"));
-    writeln!(out, "Customer Id,First Name,Last Name,Phone,Email").unwrap();
-    for i in 1..=rows {
-        let n = id(i);
-        writeln!(
-            out,
-            "C{n:07},First{n},Last{n},+1415{:07},c{n}@example.com",
-            n % 10_000_000
-        )
-        .unwrap();
-    }
+/// The sync tests' destination, rate limit off.
+fn write_destination(path: &Path) {
+    write_destination_with(path, 4);
 }
 
-fn write_destination(path: &Path, _base: &str) {
-    std::fs::write(
-        path,
-        r#"version = 1
-name = "bench-sync"
-status = "active"
-credential = "bench"
-mode = "template"
-
-[source]
-path = "contacts.csv"
-format = "csv"
-
-[template]
-id = "create_records"
-resource = "contacts"
-
-[request]
-method = "POST"
-url = "/v1/contacts"
-
-[[mapping]]
-target = "first_name"
-from = "First Name"
-
-[[mapping]]
-target = "last_name"
-from = "Last Name"
-
-[[mapping]]
-target = "information"
-from = "Customer Id"
-
-[[mapping]]
-target = "phone_numbers[0].label"
-value = "Work"
-
-[[mapping]]
-target = "phone_numbers[0].value"
-from = "Phone"
-
-[[mapping]]
-target = "emails[0].label"
-value = "Work"
-
-[[mapping]]
-target = "emails[0].value"
-from = "Email"
-
-[delivery]
-rate_limit_per_minute = 0
-
-[sync]
-key = "Customer Id"
-mode = "mirror"
-"#,
-    )
-    .expect("destination");
+fn write_destination_with(path: &Path, concurrency: usize) {
+    let delivery = format!("rate_limit_per_minute = 0\nconcurrency = {concurrency}");
+    let text = fixture::destination(&delivery, "key = \"Customer Id\"\nmode = \"mirror\"", "");
+    std::fs::write(path, text).expect("destination");
 }
 
 /// Stores every key of the export as synced, exactly as a run would have left it.
@@ -227,7 +174,7 @@ fn add_credential(home: &Path, base_url: &str) {
         .args([
             "credentials",
             "add",
-            "bench",
+            "sandbox",
             "--api-id",
             "bench-id",
             "--token-stdin",
@@ -249,79 +196,79 @@ fn add_credential(home: &Path, base_url: &str) {
     child.wait().expect("credentials add ends");
 }
 
+/// A sandbox (rate limit off) with its own runtime, and a sync destination beside it.
+struct Day {
+    runtime: tokio::runtime::Runtime,
+    server: aircall_dest::sandbox::Sandbox,
+    dir: std::path::PathBuf,
+    export: std::path::PathBuf,
+    destination_path: std::path::PathBuf,
+}
+
+impl Day {
+    fn new(dir: &Path) -> Day {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime
+            .block_on(sandbox::start(SandboxConfig {
+                rate_limit: 0,
+                ..SandboxConfig::default()
+            }))
+            .expect("sandbox");
+        let dir = dir.join("day");
+        std::fs::create_dir_all(&dir).expect("day dir");
+        Day {
+            runtime,
+            server,
+            export: dir.join("contacts.csv"),
+            destination_path: dir.join("sync.toml"),
+            dir,
+        }
+    }
+
+    /// Syncs `rows` with `concurrency`: what the run reported, and its wall time in seconds.
+    fn sync(&self, rows: impl IntoIterator<Item = ExportRow>, concurrency: usize) -> (SyncReport, f64) {
+        fixture::write_export(&self.export, rows).expect("export");
+        write_destination_with(&self.destination_path, concurrency);
+        let options = SyncOptions {
+            destination: Destination::load(&self.destination_path).expect("destination"),
+            destination_path: self.destination_path.clone(),
+            input: Input::Path(self.export.clone()),
+            state_dir: self.dir.join("state"),
+            credential: Credential {
+                name: "sandbox".into(),
+                description: String::new(),
+                api_id: "sandbox-id".into(),
+                token: TokenSource::Stored(Secret::new("sandbox-token")),
+                kind: AuthKind::Basic,
+                base_url: self.server.url(),
+            },
+            allow_deletes: false,
+        };
+        let (_tx, stop) = tokio::sync::watch::channel(false);
+        let started = Instant::now();
+        let report = self
+            .runtime
+            .block_on(sync::execute(&options, stop))
+            .expect("sync run");
+        (report, started.elapsed().as_secs_f64())
+    }
+}
+
 /// Day 1 then day 2 of the sync test against the in-process sandbox; prints what day 2 cost.
 fn day_two(dir: &Path) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = runtime
-        .block_on(sandbox::start(SandboxConfig {
-            rate_limit: 0,
-            ..SandboxConfig::default()
-        }))
-        .expect("sandbox");
-    let day = dir.join("day");
-    std::fs::create_dir_all(&day).expect("day dir");
-    let export = day.join("contacts.csv");
-    let destination_path = day.join("sync.toml");
-    write_destination(&destination_path, &server.url());
-    let destination = Destination::load(&destination_path).expect("destination");
-    let options = |allow| SyncOptions {
-        destination: destination.clone(),
-        destination_path: destination_path.clone(),
-        input: Input::Path(export.clone()),
-        state_dir: day.join("state"),
-        credential: Credential {
-            name: "bench".into(),
-            description: String::new(),
-            api_id: "sandbox-id".into(),
-            token: TokenSource::Stored(Secret::new("sandbox-token")),
-            kind: AuthKind::Basic,
-            base_url: server.url(),
-        },
-        allow_deletes: allow,
-    };
-    let run = |options: SyncOptions| {
-        let (_tx, stop) = tokio::sync::watch::channel(false);
-        runtime
-            .block_on(sync::execute(&options, stop))
-            .expect("sync run")
-    };
-    write_export(&export, 1000, |i| i);
-    let started = Instant::now();
-    let day1 = run(options(false));
+    let day = Day::new(dir);
+    let (day1, seconds) = day.sync(fixture::day1(1000), 4);
     println!(
-        "day 1 (1,000 new rows): {} created, {} request(s), {:.2} s",
-        day1.summary.created,
-        day1.summary.base.requests,
-        started.elapsed().as_secs_f64()
+        "day 1 (1,000 new rows): {} created, {} request(s), {seconds:.2} s",
+        day1.summary.created, day1.summary.base.requests,
     );
-    // Day 2: rows 1–15 renamed, 16 a new number, 17–20 a new email; 996–1000 gone; 10 new.
-    let mut csv = String::from("Customer Id,First Name,Last Name,Phone,Email\n");
-    for n in (1..=995).chain(1001..=1010) {
-        let first = if n <= 15 {
-            format!("Renamed{n}")
-        } else {
-            format!("First{n}")
-        };
-        let phone = if n == 16 {
-            "+14159999999".to_string()
-        } else {
-            format!("+1415{n:07}")
-        };
-        let email = if (17..=20).contains(&n) {
-            format!("new{n}@example.com")
-        } else {
-            format!("c{n}@example.com")
-        };
-        csv.push_str(&format!("C{n:07},{first},Last{n},{phone},{email}\n"));
-    }
-    std::fs::write(&export, csv).expect("day 2 export");
-    server.reset_journal();
-    let started = Instant::now();
-    let day2 = run(options(false));
-    let journal = server.journal();
+    day.server.reset_journal();
+    let (day2, seconds) = day.sync(fixture::day2(1000), 4);
+    let journal = day.server.journal();
+    // The writes for changed rows: every write but the creates and the deletes of contacts.
     let writes_for_changed = journal
         .iter()
         .filter(|e| {
@@ -332,18 +279,44 @@ fn day_two(dir: &Path) {
         .count();
     let s = &day2.summary;
     println!(
-        "day 2: {} updated, {} created, {} deleted, {} unchanged; {} request(s) in all ({} lookups), {:.2} s",
-        s.updated,
-        s.created,
-        s.deleted,
-        s.unchanged,
-        s.base.requests,
-        s.lookups,
-        started.elapsed().as_secs_f64()
+        "day 2: {} updated, {} created, {} deleted, {} unchanged; {} request(s) in all ({} lookups), {seconds:.2} s",
+        s.updated, s.created, s.deleted, s.unchanged, s.base.requests, s.lookups,
     );
     println!(
         "requests per changed record: {:.2} ({writes_for_changed} writes for {} changed rows; target 1.0 for a scalar change)",
         writes_for_changed as f64 / s.updated.max(1) as f64,
         s.updated
+    );
+}
+
+/// 10,000 contacts synced, then every row renamed and synced at concurrency 1, renamed again
+/// and synced at concurrency 8: changed rows per second at each.
+fn concurrency(dir: &Path) {
+    const ROWS: usize = 10_000;
+    let day = Day::new(dir);
+    let (first, seconds) = day.sync(fixture::day1(ROWS), 8);
+    println!(
+        "concurrency setup: {} created in {seconds:.2} s",
+        first.summary.created
+    );
+    let renamed = |tag: &'static str| {
+        fixture::day1(ROWS).map(move |mut row| {
+            row.first = format!("{tag}{}", row.id);
+            row
+        })
+    };
+    let mut rates = Vec::new();
+    for (tag, concurrency) in [("Once", 1), ("Twice", 8)] {
+        let (report, seconds) = day.sync(renamed(tag), concurrency);
+        let rate = report.summary.updated as f64 / seconds;
+        println!(
+            "changed rows at concurrency {concurrency}: {} updated, {} request(s), {seconds:.2} s, {rate:.0} rows/s",
+            report.summary.updated, report.summary.base.requests
+        );
+        rates.push(rate);
+    }
+    println!(
+        "concurrency 8 vs 1 on changed rows: {:.1}x",
+        rates[1] / rates[0].max(f64::MIN_POSITIVE)
     );
 }

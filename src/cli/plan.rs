@@ -10,7 +10,7 @@ use super::context::{self, Failure, Outcome};
 use super::{PlanArgs, exit};
 use crate::destination::{Destination, MatchOn, SyncResource, SyncSettings};
 use crate::records;
-use crate::sync::api::Api;
+use crate::sync::api::{Api, Headers};
 use crate::sync::classify::{Classifier, Verdict};
 use crate::sync::forecast::{self, Examples, Forecast};
 use crate::sync::matcher::{self, Baseline, LIST_LIMIT, Listed, MatchError, PAGE_SIZE};
@@ -46,6 +46,7 @@ impl Reading {
             &destination.request.url,
             plan.base_url(),
             plan.sends_credential(),
+            Headers::record_less(destination),
         );
         let state_dir = state_dir
             .map(std::path::Path::to_path_buf)
@@ -111,7 +112,7 @@ pub fn run(args: &PlanArgs) -> Outcome {
         if args.lookups
             && let Verdict::New { row, in_doubt } = verdict
         {
-            new_rows.push((row.shape, in_doubt, row.key));
+            new_rows.push((row.shape, in_doubt, row.key, row.headers));
         }
         Ok::<(), crate::sync::store::StoreError>(())
     })?;
@@ -166,7 +167,7 @@ fn match_for_real(
     api: &Api,
     store: &SyncStore,
     order: &[MatchOn],
-    new_rows: Vec<(Shape, bool, String)>,
+    new_rows: Vec<(Shape, bool, String, Headers)>,
     forecast: &mut Forecast,
 ) -> Result<Baseline, Failure> {
     let credential = context::credential(destination)?;
@@ -175,7 +176,7 @@ fn match_for_real(
         .map_err(|e| Failure::error(e.to_string()))?;
     // Plan is not interrupted half-way with anything to keep: Ctrl-C ends the process.
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
-    let mut sender = Sender::new(client, &destination.delivery, &destination.credential, stop);
+    let sender = Sender::new(client, &destination.delivery, &destination.credential, stop);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -194,12 +195,12 @@ fn match_for_real(
         let mut listed = None;
         let mut lookups = 0;
         if keys >= 2 {
-            let (first, total) = matcher::probe(api, &mut sender).await.map_err(fail)?;
+            let (first, total) = matcher::probe(api, &sender).await.map_err(fail)?;
             lookups += 1;
             baseline = Baseline::choose(keys, order, total);
             if let Baseline::Listing { pages } = baseline {
                 listed = Some(
-                    Listed::fetch(api, &mut sender, Some(first))
+                    Listed::fetch(api, &sender, Some(first))
                         .await
                         .map_err(fail)?,
                 );
@@ -207,7 +208,8 @@ fn match_for_real(
             }
         }
         let mut taken = std::collections::HashSet::new();
-        for (shape, in_doubt, key) in new_rows {
+        let lookups = std::cell::Cell::new(lookups);
+        for (shape, in_doubt, key, headers) in new_rows {
             let tried: Vec<MatchOn> = if in_doubt {
                 resource.default_match()
             } else {
@@ -225,14 +227,17 @@ fn match_for_real(
                         .is_some_and(|owner| owner != key)
             };
             let query = matcher::Query {
-                listed: listed.as_ref(),
                 shape: &shape,
                 order: &tried,
+                headers: Some(&headers),
                 record: crate::records::RecordNo(0),
             };
-            let found = matcher::find(api, &mut sender, query, &mut lookups, &mut claimed)
-                .await
-                .map_err(fail)?;
+            let found = match &listed {
+                Some(listed) => listed.find(resource, &query, &mut claimed),
+                None => matcher::find(api, &sender, query, &lookups, &mut claimed)
+                    .await
+                    .map_err(fail)?,
+            };
             let Some((id, object)) = found else { continue };
             taken.insert(id);
             if settings.mode.creates() {
@@ -248,6 +253,7 @@ fn match_for_real(
                 forecast.writes += ops.len() as u64;
             }
         }
+        let lookups = lookups.get();
         forecast.lookups = lookups;
         Ok::<_, Failure>(match baseline {
             Baseline::None if lookups > 0 => Baseline::Lookups,

@@ -45,6 +45,16 @@ pub fn run(args: &RunArgs, destination: Destination) -> Outcome {
     runtime.shutdown_timeout(Duration::from_secs(1));
     let report = report.map_err(|e| Failure::error(e.to_string()))?;
     let summary = &report.summary;
+    for warning in &report.values_left_out {
+        eprintln!("warning: {warning}");
+    }
+    let unnamed = summary
+        .base
+        .values_left_out
+        .saturating_sub(report.values_left_out.len() as u64);
+    if unnamed > 0 {
+        eprintln!("({unnamed} more value(s) left out, not shown)");
+    }
     if args.json {
         println!("{}", serde_json::to_value(summary).unwrap_or(Value::Null));
     } else {

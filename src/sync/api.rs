@@ -7,8 +7,9 @@ use serde_json::{Map, Value, json};
 
 use super::diff::Op;
 use super::shape::DetailKind;
-use crate::destination::{Method, SyncResource};
+use crate::destination::{Destination, Method, SyncResource};
 use crate::records::RecordNo;
+use crate::request::macros::Template;
 use crate::request::{Request, USER_AGENT, encode};
 
 /// Characters left as they are in a path segment or query value.
@@ -26,6 +27,8 @@ pub struct Api {
     /// `scheme://host[:port]` the resource paths are joined to.
     origin: String,
     auth: bool,
+    /// The headers of requests that belong to no record (see [`Headers::record_less`]).
+    plain: Headers,
 }
 
 /// The headers of one record's requests (the destination's, rendered for the record), or the
@@ -34,6 +37,35 @@ pub struct Api {
 pub struct Headers(pub Vec<(String, String)>);
 
 impl Headers {
+    /// The headers of requests that belong to no record — the listing, and the deletes of keys
+    /// gone from the export: `Accept`, `User-Agent` and every `[request] headers` entry whose
+    /// value uses no record macro. (One that does cannot be rendered without a record: it goes
+    /// with each record's own requests — its lookups, reads and writes — only.)
+    pub fn record_less(destination: &Destination) -> Headers {
+        let mut headers = vec![
+            ("Accept".to_string(), "application/json".to_string()),
+            ("User-Agent".to_string(), USER_AGENT.to_string()),
+        ];
+        for (name, value) in &destination.request.headers {
+            let Some(rendered) = value
+                .as_str()
+                .and_then(|text| Template::header(text).ok())
+                .filter(|template| !template.has_macros())
+                .and_then(|template| template.render(&Map::new()).ok())
+            else {
+                continue;
+            };
+            match headers
+                .iter_mut()
+                .find(|(existing, _)| existing.eq_ignore_ascii_case(name))
+            {
+                Some(slot) => slot.1 = rendered,
+                None => headers.push((name.clone(), rendered)),
+            }
+        }
+        Headers(headers)
+    }
+
     fn for_request(&self, content_type: bool) -> Vec<(String, String)> {
         let mut headers: Vec<(String, String)> = if self.0.is_empty() {
             vec![
@@ -60,7 +92,14 @@ impl Headers {
 impl Api {
     /// `request_url` is the destination's (`/v1/contacts` or an absolute URL); `base_url` the
     /// credential's.
-    pub fn new(resource: SyncResource, request_url: &str, base_url: &str, auth: bool) -> Self {
+    /// `plain` are the headers of requests that belong to no record ([`Headers::record_less`]).
+    pub fn new(
+        resource: SyncResource,
+        request_url: &str,
+        base_url: &str,
+        auth: bool,
+        plain: Headers,
+    ) -> Self {
         let url = request_url.trim();
         let origin = match url::Url::parse(url) {
             Ok(parsed) if url.starts_with("http") => parsed.origin().ascii_serialization(),
@@ -70,6 +109,7 @@ impl Api {
             resource,
             origin,
             auth,
+            plain,
         }
     }
 
@@ -78,9 +118,10 @@ impl Api {
         method: Method,
         path: &str,
         body: Option<&Map<String, Value>>,
-        headers: &Headers,
+        headers: Option<&Headers>,
         record: Option<RecordNo>,
     ) -> Request {
+        let headers = headers.unwrap_or(&self.plain);
         Request {
             method,
             url: format!("{}{path}", self.origin),
@@ -101,12 +142,13 @@ impl Api {
     }
 
     /// The request that performs `op` on object `id` (`create` takes the mapped body).
+    /// `headers` are the record's; `None` for a request that belongs to no record.
     pub fn op(
         &self,
         op: &Op,
         id: Option<u64>,
         create_body: &Map<String, Value>,
-        headers: &Headers,
+        headers: Option<&Headers>,
         record: Option<RecordNo>,
     ) -> Request {
         let id = id.unwrap_or_default();
@@ -167,8 +209,14 @@ impl Api {
     }
 
     /// Finds objects holding `value`: `GET /v1/contacts/search?phone_number=…|email=…`, or
-    /// `GET /v2/users/{email}` for users.
-    pub fn lookup(&self, kind: DetailKind, value: &str, record: Option<RecordNo>) -> Request {
+    /// `GET /v2/users/{email}` for users; with the record's `headers` (`None`: no record).
+    pub fn lookup(
+        &self,
+        kind: DetailKind,
+        value: &str,
+        headers: Option<&Headers>,
+        record: Option<RecordNo>,
+    ) -> Request {
         let encoded = utf8_percent_encode(value, ENCODE).to_string();
         let path = match (self.resource, kind) {
             (SyncResource::Users, _) => format!("/v2/users/{encoded}"),
@@ -179,19 +227,19 @@ impl Api {
                 format!("/v1/contacts/search?email={encoded}")
             }
         };
-        self.request(Method::Get, &path, None, &Headers::default(), record)
+        self.request(Method::Get, &path, None, headers, record)
     }
 
     /// `GET` one object, to learn what it holds now.
-    pub fn get(&self, id: u64, record: Option<RecordNo>) -> Request {
+    pub fn get(&self, id: u64, headers: Option<&Headers>, record: Option<RecordNo>) -> Request {
         let path = format!("{}/{id}", self.collection());
-        self.request(Method::Get, &path, None, &Headers::default(), record)
+        self.request(Method::Get, &path, None, headers, record)
     }
 
     /// One page (from 1) of the listing, 50 per page.
     pub fn list(&self, page: u64) -> Request {
         let path = format!("{}?per_page=50&page={page}", self.collection());
-        self.request(Method::Get, &path, None, &Headers::default(), None)
+        self.request(Method::Get, &path, None, None, None)
     }
 
     /// The key objects are wrapped in, in answers (`contact`, `user`) and listings (`contacts`,
@@ -222,8 +270,9 @@ mod tests {
             "/v1/contacts",
             "http://127.0.0.1:9/",
             true,
+            Headers::default(),
         );
-        let request = api.lookup(DetailKind::Phone, "+14155550100", None);
+        let request = api.lookup(DetailKind::Phone, "+14155550100", None, None);
         assert_eq!(
             request.url,
             "http://127.0.0.1:9/v1/contacts/search?phone_number=%2B14155550100"
@@ -233,20 +282,27 @@ mod tests {
             "https://api.aircall.io/v2/users",
             "x",
             true,
+            Headers::default(),
         );
         assert_eq!(
-            users.lookup(DetailKind::Email, "a.b@x.io", None).url,
+            users.lookup(DetailKind::Email, "a.b@x.io", None, None).url,
             "https://api.aircall.io/v2/users/a.b@x.io"
         );
     }
 
     #[test]
     fn contact_updates_are_posts_and_user_updates_puts() {
-        let contacts = Api::new(SyncResource::Contacts, "/v1/contacts", "http://h", true);
+        let contacts = Api::new(
+            SyncResource::Contacts,
+            "/v1/contacts",
+            "http://h",
+            true,
+            Headers::default(),
+        );
         let mut fields = Map::new();
         fields.insert("first_name".into(), json!("Ann"));
         let op = Op::UpdateFields(fields);
-        let request = contacts.op(&op, Some(5), &Map::new(), &Headers::default(), None);
+        let request = contacts.op(&op, Some(5), &Map::new(), None, None);
         assert_eq!(
             (request.method, request.url.as_str()),
             (Method::Post, "http://h/v1/contacts/5")
@@ -258,14 +314,56 @@ mod tests {
                 .iter()
                 .any(|(n, v)| n == "Content-Type" && v == "application/json")
         );
-        let users = Api::new(SyncResource::Users, "/v2/users", "http://h", true);
-        let request = users.op(&op, Some(5), &Map::new(), &Headers::default(), None);
+        let users = Api::new(
+            SyncResource::Users,
+            "/v2/users",
+            "http://h",
+            true,
+            Headers::default(),
+        );
+        let request = users.op(&op, Some(5), &Map::new(), None, None);
         assert_eq!(
             (request.method, request.url.as_str()),
             (Method::Put, "http://h/v2/users/5")
         );
-        let delete = users.op(&Op::Delete, Some(5), &Map::new(), &Headers::default(), None);
+        let delete = users.op(&Op::Delete, Some(5), &Map::new(), None, None);
         assert_eq!(delete.url, "http://h/v1/users/5");
         assert!(delete.body.is_none());
+    }
+
+    #[test]
+    fn record_less_requests_carry_the_headers_that_need_no_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sync.toml");
+        let extra = "\n[request.headers]\nX-Team = \"sales\"\nX-Row = \"{record.Phone}\"\n";
+        let text = crate::sync::fixture::destination("", "key = \"Customer Id\"", extra);
+        std::fs::write(&path, text).unwrap();
+        let destination = Destination::load(&path).unwrap();
+        let api = Api::new(
+            SyncResource::Contacts,
+            "/v1/contacts",
+            "http://h",
+            true,
+            Headers::record_less(&destination),
+        );
+        for request in [
+            api.op(&Op::Delete, Some(5), &Map::new(), None, None),
+            api.list(1),
+        ] {
+            let header = |name: &str| {
+                request
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(header("X-Team"), Some("sales"), "{}", request.url);
+            assert_eq!(header("X-Row"), None, "{}", request.url);
+            assert_eq!(header("User-Agent"), Some(USER_AGENT));
+        }
+        // A record's own lookup carries the record's headers as given.
+        let row = Headers(vec![("X-Row".into(), "+1 415".into())]);
+        let lookup = api.lookup(DetailKind::Email, "a@b.io", Some(&row), None);
+        assert_eq!(lookup.headers, vec![("X-Row".to_string(), "+1 415".to_string())]);
     }
 }

@@ -2,6 +2,8 @@
 //! and whether it is new, changed, unchanged, a duplicate of an earlier row, or invalid. `plan`
 //! counts these; `run` acts on them.
 
+use std::cell::Cell;
+
 use serde_json::{Map, Value};
 
 use super::api::Headers;
@@ -22,6 +24,11 @@ pub struct Row {
     pub headers: Headers,
     pub shape: Shape,
     pub digest: [u8; 16],
+    /// The record as read (`None` for a key with no row in this export): a run builds it again
+    /// once delivered, to count the values its mapping left out.
+    pub source: Option<Record>,
+    /// A write was sent for this row in this run (its values left out are counted once).
+    pub written: Cell<bool>,
 }
 
 /// What a record asks for.
@@ -154,6 +161,8 @@ impl Preparer<'_> {
             headers: Headers(headers),
             shape,
             digest,
+            source: Some(record),
+            written: Cell::new(false),
         })
     }
 }

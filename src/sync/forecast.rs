@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::api::{Api, Headers};
+use super::api::Api;
 use super::classify::{Classifier, Prepared, Verdict};
 use super::diff::Op;
 use super::matcher::Baseline;
@@ -191,11 +191,20 @@ pub fn example(
                     let kind = detail_kind(*on);
                     row.shape
                         .first(kind, api.resource)
-                        .map(|value| shown(api.lookup(kind, &value, Some(row.no)), "lookup"))
+                        .map(|value| {
+                            let lookup = api.lookup(kind, &value, Some(&row.headers), Some(row.no));
+                            shown(lookup, "lookup")
+                        })
                 })
                 .collect();
             requests.push(shown(
-                api.op(&Op::Create, None, &row.body, &row.headers, Some(row.no)),
+                api.op(
+                    &Op::Create,
+                    None,
+                    &row.body,
+                    Some(&row.headers),
+                    Some(row.no),
+                ),
                 "create",
             ));
             json!({"record": row.no, "line": row.line, "key": row.key, "requests": requests})
@@ -210,7 +219,13 @@ pub fn example(
                 .iter()
                 .map(|op| {
                     shown(
-                        api.op(op, Some(*object_id), &row.body, &row.headers, Some(row.no)),
+                        api.op(
+                            op,
+                            Some(*object_id),
+                            &row.body,
+                            Some(&row.headers),
+                            Some(row.no),
+                        ),
                         op.name(),
                     )
                 })
@@ -223,13 +238,7 @@ pub fn example(
 /// The example of a delete: the key and its request.
 pub fn delete_example(api: &Api, key: &str, object_id: u64, auth_kind: Option<AuthKind>) -> Value {
     let mut request = api
-        .op(
-            &Op::Delete,
-            Some(object_id),
-            &Default::default(),
-            &Headers::default(),
-            None,
-        )
+        .op(&Op::Delete, Some(object_id), &Default::default(), None, None)
         .preview_json(auth_kind);
     if let Some(object) = request.as_object_mut() {
         object.insert("operation".into(), json!("delete"));

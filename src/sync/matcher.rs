@@ -2,11 +2,12 @@
 //! (`GET /v1/contacts/search`, `GET /v2/users/{email}`), or, when cheaper, a baseline listed once
 //! (`GET /v1/contacts`, 50 per page; Aircall lists at most 10,000 items) and matched locally.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::api::Api;
+use super::api::{Api, Headers};
 use super::send::{Sender, Sent};
 use super::shape::{DetailKind, Shape};
 use crate::destination::{MatchOn, SyncResource};
@@ -83,7 +84,7 @@ impl Listed {
     /// Lists every page. `first` is page 1 when it was fetched already (to read the total).
     pub async fn fetch(
         api: &Api,
-        sender: &mut Sender,
+        sender: &Sender,
         first: Option<Value>,
     ) -> Result<Listed, MatchError> {
         let mut listed = Listed::default();
@@ -174,7 +175,7 @@ impl Listed {
     }
 }
 
-async fn fetch_page(api: &Api, sender: &mut Sender, page: u64) -> Result<Value, MatchError> {
+async fn fetch_page(api: &Api, sender: &Sender, page: u64) -> Result<Value, MatchError> {
     match sender.send(&api.list(page)).await {
         Sent::Applied { body, .. } => Ok(body),
         Sent::Fatal(message) => Err(MatchError::Fatal(message)),
@@ -186,7 +187,7 @@ async fn fetch_page(api: &Api, sender: &mut Sender, page: u64) -> Result<Value, 
 }
 
 /// Page 1 of the listing, and the account's total it reports.
-pub async fn probe(api: &Api, sender: &mut Sender) -> Result<(Value, Option<u64>), MatchError> {
+pub async fn probe(api: &Api, sender: &Sender) -> Result<(Value, Option<u64>), MatchError> {
     let body = fetch_page(api, sender, 1).await?;
     let total = body
         .get("meta")
@@ -195,61 +196,71 @@ pub async fn probe(api: &Api, sender: &mut Sender) -> Result<(Value, Option<u64>
     Ok((body, total))
 }
 
-/// What one match looks for: `shape`'s phone number and email, tried in `order`, against the
-/// listed baseline when there is one.
+/// What one match looks for: `shape`'s phone number and email, tried in `order`; lookups carry
+/// the record's `headers` (`None`: a key with no row in this export).
 pub struct Query<'a> {
-    pub listed: Option<&'a Listed>,
     pub shape: &'a Shape,
     pub order: &'a [MatchOn],
+    pub headers: Option<&'a Headers>,
     pub record: RecordNo,
 }
 
-/// Candidates for the query: the first kind that finds any wins. `lookups` counts the requests
-/// made. `claimed` says whether another key already owns an object.
-pub async fn find(
-    api: &Api,
-    sender: &mut Sender,
-    query: Query<'_>,
-    lookups: &mut u64,
-    claimed: &mut dyn FnMut(u64) -> bool,
-) -> Result<Option<Found>, MatchError> {
-    let Query {
-        listed,
-        shape,
-        order,
-        record,
-    } = query;
-    for on in order {
+/// The values `query` is looked up by, in order: the first phone number and the first email.
+fn tried<'q>(resource: SyncResource, query: &'q Query<'_>) -> impl Iterator<Item = (DetailKind, String)> + 'q {
+    query.order.iter().filter_map(move |on| {
         let kind = match on {
             MatchOn::Phone => DetailKind::Phone,
             MatchOn::Email => DetailKind::Email,
         };
-        let Some(value) = shape.first(kind, api.resource) else {
-            continue;
-        };
-        let candidates = match listed {
-            Some(listed) => listed.candidates(kind, &value),
-            None => {
-                *lookups += 1;
-                match sender.send(&api.lookup(kind, &value, Some(record))).await {
-                    Sent::Applied { body, .. } => objects_in(api, &body),
-                    Sent::Refused {
-                        status: Some(404), ..
-                    } => Vec::new(),
-                    Sent::Fatal(message) => return Err(MatchError::Fatal(message)),
-                    Sent::Stopped => return Err(MatchError::Stopped),
-                    Sent::Refused { message, .. } | Sent::InDoubt(message) => {
-                        return Err(MatchError::Failed(format!("lookup failed: {message}")));
-                    }
-                }
+        query.shape.first(kind, resource).map(|value| (kind, value))
+    })
+}
+
+/// The candidate with the lowest id that no other key owns (`claimed`).
+fn pick(candidates: Vec<Found>, claimed: &mut dyn FnMut(u64) -> bool) -> Option<Found> {
+    candidates
+        .into_iter()
+        .filter(|(id, _)| !claimed(*id))
+        .min_by_key(|(id, _)| *id)
+}
+
+impl Listed {
+    /// Matches `query` against the listing, without a request: the first value that finds an
+    /// object no other key owns wins.
+    pub fn find(
+        &self,
+        resource: SyncResource,
+        query: &Query<'_>,
+        claimed: &mut dyn FnMut(u64) -> bool,
+    ) -> Option<Found> {
+        tried(resource, query).find_map(|(kind, value)| pick(self.candidates(kind, &value), claimed))
+    }
+}
+
+/// Looks `query` up in Aircall, one request per value tried, until one finds an object no
+/// other key owns (`claimed`). `lookups` counts the requests made.
+pub async fn find(
+    api: &Api,
+    sender: &Sender,
+    query: Query<'_>,
+    lookups: &Cell<u64>,
+    claimed: &mut dyn FnMut(u64) -> bool,
+) -> Result<Option<Found>, MatchError> {
+    for (kind, value) in tried(api.resource, &query) {
+        lookups.set(lookups.get() + 1);
+        let request = api.lookup(kind, &value, query.headers, Some(query.record));
+        let candidates = match sender.send(&request).await {
+            Sent::Applied { body, .. } => objects_in(api, &body),
+            Sent::Refused {
+                status: Some(404), ..
+            } => Vec::new(),
+            Sent::Fatal(message) => return Err(MatchError::Fatal(message)),
+            Sent::Stopped => return Err(MatchError::Stopped),
+            Sent::Refused { message, .. } | Sent::InDoubt(message) => {
+                return Err(MatchError::Failed(format!("lookup failed: {message}")));
             }
         };
-        let mut candidates: Vec<Found> = candidates
-            .into_iter()
-            .filter(|(id, _)| !claimed(*id))
-            .collect();
-        candidates.sort_by_key(|(id, _)| *id);
-        if let Some(found) = candidates.into_iter().next() {
+        if let Some(found) = pick(candidates, claimed) {
             return Ok(Some(found));
         }
     }

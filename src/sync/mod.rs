@@ -7,6 +7,8 @@ pub mod api;
 pub mod classify;
 pub mod diff;
 pub mod execute;
+#[doc(hidden)]
+pub mod fixture;
 pub mod forecast;
 pub mod matcher;
 pub mod pipeline;
@@ -142,6 +144,7 @@ pub fn prepare(options: &SyncOptions) -> Result<Prepared, SyncError> {
         &destination.request.url,
         &options.credential.base_url,
         plan.sends_credential(),
+        api::Headers::record_less(destination),
     );
     let (input, spool) = spool(&options.input)?;
     Ok(Prepared {

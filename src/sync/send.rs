@@ -41,7 +41,7 @@ pub struct Spent {
     pub http_429: u64,
 }
 
-/// Sends sync requests one at a time.
+/// Sends sync requests; shared by the keys in flight (every method takes `&self`).
 pub struct Sender {
     client: HttpClient,
     limiter: RateLimiter,
@@ -49,9 +49,11 @@ pub struct Sender {
     credential: String,
     fallback: Duration,
     stop: watch::Receiver<bool>,
-    rng: StdRng,
+    /// Seeds each request's own jitter generator (requests in flight cannot share one).
+    seed: u64,
+    sends: AtomicU64,
     requests: AtomicU64,
-    retries: u64,
+    retries: AtomicU64,
     http_429: AtomicU64,
 }
 
@@ -77,9 +79,10 @@ impl Sender {
             credential: credential.to_string(),
             fallback: Duration::from_secs(delivery.rate_limit_fallback_secs),
             stop,
-            rng: StdRng::from_os_rng(),
+            seed: rand::RngCore::next_u64(&mut StdRng::from_os_rng()),
+            sends: AtomicU64::new(0),
             requests: AtomicU64::new(0),
-            retries: 0,
+            retries: AtomicU64::new(0),
             http_429: AtomicU64::new(0),
         }
     }
@@ -87,13 +90,15 @@ impl Sender {
     pub fn spent(&self) -> Spent {
         Spent {
             requests: self.requests.load(Ordering::Relaxed),
-            retries: self.retries,
+            retries: self.retries.load(Ordering::Relaxed),
             http_429: self.http_429.load(Ordering::Relaxed),
         }
     }
 
     /// Sends `request` until it is applied, refused, in doubt or the run is stopped.
-    pub async fn send(&mut self, request: &Request) -> Sent {
+    pub async fn send(&self, request: &Request) -> Sent {
+        let nth = self.sends.fetch_add(1, Ordering::Relaxed);
+        let mut rng = StdRng::seed_from_u64(self.seed.wrapping_add(nth));
         let observe = |_: &Request, _: u32, result: &Result<Response, SendError>| {
             if matches!(result, Ok(response) if response.status == 429) {
                 self.http_429.fetch_add(1, Ordering::Relaxed);
@@ -138,10 +143,12 @@ impl Sender {
                 Action::InDoubt => return Sent::InDoubt(message),
                 Action::Retry { after } => {
                     match attempts
-                        .retry_wait(after, attempt, first, &mut self.rng)
+                        .retry_wait(after, attempt, first, &mut rng)
                         .await
                     {
-                        Then::Again => self.retries += 1,
+                        Then::Again => {
+                            self.retries.fetch_add(1, Ordering::Relaxed);
+                        }
                         Then::Stopped => return Sent::Stopped,
                         Then::GiveUp(reason) => {
                             return Sent::Refused {

@@ -8,6 +8,7 @@ mod crash_support;
 mod daemon_support;
 mod prometheus_text;
 mod summary_support;
+mod sync_support;
 mod tui_common;
 
 mod cli_foundation;
@@ -32,6 +33,7 @@ mod send_test_warning;
 mod shared_budget;
 mod signals;
 mod sync;
+mod sync_modes;
 mod tui_bench;
 mod tui_flow;
 mod tui_health;

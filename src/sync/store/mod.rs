@@ -2,13 +2,16 @@
 //! or only matched it, the shape last applied (with phone and email detail ids), a digest of it
 //! and the last outcome; and the intent of a write, made durable before the request leaves.
 
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::fs::{File, TryLockError};
+use std::ops::Deref;
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::shape::Shape;
-use crate::state::{StateError, StateStore};
+use crate::state::{RunId, StateError, StateStore};
 
 /// The sync tables: migration 2 of the state file (`crate::state::schema::MIGRATIONS`).
 pub const MIGRATION: &str = "
@@ -36,6 +39,8 @@ pub enum StoreError {
     State(#[from] StateError),
     #[error("the sync state: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("the sync state was opened read-only, for `plan`, not for a run")]
+    ReadOnly,
     #[error("the sync state holds a record it cannot read for key {key:?}: {message}")]
     Corrupt { key: String, message: String },
 }
@@ -94,10 +99,41 @@ impl Entry {
     }
 }
 
+/// The state file's one connection: a run's, opened, checked and migrated by the state store
+/// (which also keeps the run history on it); or `plan`'s, read-only and never migrated.
+enum Db {
+    Run(RefCell<StateStore>),
+    ReadOnly(Connection),
+}
+
+/// A borrow of the connection, held only between two awaits.
+enum Conn<'a> {
+    Run(RefMut<'a, Connection>),
+    ReadOnly(&'a Connection),
+}
+
+impl Deref for Conn<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Conn::Run(conn) => conn,
+            Conn::ReadOnly(conn) => conn,
+        }
+    }
+}
+
 /// The sync state of one destination.
 pub struct SyncStore {
-    conn: Connection,
-    state: Option<StateStore>,
+    db: Db,
+    /// A run's lock on the destination (the state store's lock file): two runs at once would
+    /// both create what neither had stored yet. Released by the OS when the process ends.
+    _lock: Option<File>,
+    /// A transaction is open: writes wait in it for the next commit.
+    open: Cell<bool>,
+    /// Commits made so far, so a key waiting for its intent to be durable knows when another
+    /// key's commit carried it.
+    commits: Cell<u64>,
 }
 
 impl std::fmt::Debug for SyncStore {
@@ -106,33 +142,51 @@ impl std::fmt::Debug for SyncStore {
     }
 }
 
-impl SyncStore {
-    /// Opens (creating and migrating) the destination's state file at `path` for a run: the
-    /// state store's file, whose migrations include the sync tables; WAL, every commit synced.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let state = StateStore::open(path)?;
-        let shown = path.display().to_string();
-        let wrap = |source| StoreError::Open {
+/// Takes the run lock of the state file at `path`: the same lock file, taken the same way, as
+/// a plain run's ledger (`crate::state::ledger`), so a sync and any other run of the destination
+/// exclude each other.
+fn lock_runs(path: &Path) -> Result<File, StoreError> {
+    let shown = path.display().to_string();
+    let io = |source| {
+        StoreError::State(StateError::Io {
             path: shown.clone(),
             source,
-        };
-        let conn = Connection::open(path).map_err(wrap)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(wrap)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(wrap)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(wrap)?;
+        })
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::files::create_private_dir_all(dir).map_err(io)?;
+    }
+    let lock = crate::files::open_private_append(&path.with_extension("lock")).map_err(io)?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(TryLockError::WouldBlock) => Err(StoreError::State(StateError::Busy {
+            path: shown.clone(),
+        })),
+        Err(TryLockError::Error(source)) => Err(io(source)),
+    }
+}
+
+impl SyncStore {
+    /// Opens the destination's state file at `path` for a run: takes the destination's run
+    /// lock, then opens it through the state store (created when missing, checked, migrated to
+    /// the version whose migration 2 is the sync tables; WAL, every commit synced). The sync
+    /// tables and the run history share that one connection.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let lock = lock_runs(path)?;
+        let state = StateStore::open(path)?;
         let store = Self {
-            conn,
-            state: Some(state),
+            db: Db::Run(RefCell::new(state)),
+            _lock: Some(lock),
+            open: Cell::new(false),
+            commits: Cell::new(0),
         };
         store.prepare_seen()?;
         Ok(store)
     }
 
     /// Opens the state for reading only (`plan`): a missing file, or one from before the sync
-    /// tables, reads as an empty state and is neither created nor upgraded.
+    /// tables, reads as an empty state and is neither created nor upgraded. It takes no lock:
+    /// it reads the last committed state, even while a run goes on.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
         let wrap = |source| StoreError::Open {
@@ -175,20 +229,54 @@ impl SyncStore {
                 conn
             }
         };
-        let store = Self { conn, state: None };
+        let store = Self {
+            db: Db::ReadOnly(conn),
+            _lock: None,
+            open: Cell::new(false),
+            commits: Cell::new(0),
+        };
         store.prepare_seen()?;
         Ok(store)
     }
 
-    /// The state store of the file, for the run history (`None` when opened read-only).
-    pub fn runs(&self) -> Option<&StateStore> {
-        self.state.as_ref()
+    fn conn(&self) -> Conn<'_> {
+        match &self.db {
+            Db::Run(state) => Conn::Run(RefMut::map(state.borrow_mut(), StateStore::connection)),
+            Db::ReadOnly(conn) => Conn::ReadOnly(conn),
+        }
+    }
+
+    /// The state store of the file, for the run history; a read-only store has none.
+    fn history(&self) -> Result<Ref<'_, StateStore>, StoreError> {
+        match &self.db {
+            Db::Run(state) => Ok(state.borrow()),
+            Db::ReadOnly(_) => Err(StoreError::ReadOnly),
+        }
+    }
+
+    /// Records in the history that a run began (as `run` does); its writes join the open
+    /// transaction, if any.
+    pub fn begin_run(&self, trigger: &str, input: Option<&str>) -> Result<RunId, StoreError> {
+        Ok(self.history()?.begin_run(trigger, input)?)
+    }
+
+    /// Records how run `run` ended: exit code, `run --json` object and first error.
+    pub fn finish_run(
+        &self,
+        run: RunId,
+        exit_code: i32,
+        summary_json: &str,
+        first_error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        Ok(self
+            .history()?
+            .finish_run(run, exit_code, summary_json, first_error)?)
     }
 
     /// The keys read in this pass live in a temporary table on disk, so a million-row export
     /// costs no memory to deduplicate and to find what left it.
     fn prepare_seen(&self) -> Result<(), StoreError> {
-        self.conn.execute_batch(
+        self.conn().execute_batch(
             "PRAGMA temp_store = FILE;
              PRAGMA cache_size = -8192;
              CREATE TEMP TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
@@ -199,31 +287,56 @@ impl SyncStore {
 
     /// Notes that `key` was read; false when it was already read in this pass (a duplicate).
     pub fn mark_seen(&self, key: &str) -> Result<bool, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("INSERT OR IGNORE INTO temp.seen (key) VALUES (?1)")?;
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached("INSERT OR IGNORE INTO temp.seen (key) VALUES (?1)")?;
         Ok(statement.execute([key])? == 1)
     }
 
     /// Starts a new pass over the input (forgets the keys seen).
     pub fn reset_seen(&self) -> Result<(), StoreError> {
-        self.conn.execute("DELETE FROM temp.seen", [])?;
+        self.conn().execute("DELETE FROM temp.seen", [])?;
         Ok(())
     }
 
-    /// Groups many small writes into one transaction (plan's reads and seen keys).
+    /// Opens a transaction (when none is open): the writes that follow wait in it, unsynced,
+    /// until [`SyncStore::commit`] or [`SyncStore::durable`].
     pub fn begin(&self) -> Result<(), StoreError> {
-        self.conn.execute_batch("BEGIN")?;
+        if !self.open.get() {
+            self.conn().execute_batch("BEGIN")?;
+            self.open.set(true);
+        }
         Ok(())
     }
 
+    /// Commits the open transaction, if any: everything written so far is on disk.
     pub fn commit(&self) -> Result<(), StoreError> {
-        self.conn.execute_batch("COMMIT")?;
+        if self.open.replace(false) {
+            self.conn().execute_batch("COMMIT")?;
+            self.commits.set(self.commits.get() + 1);
+        }
         Ok(())
+    }
+
+    /// Returns once everything this key wrote is on disk — its intent, before its request
+    /// leaves. Keys in flight at once share one commit (one sync to disk): this first lets the
+    /// others reach their own intents, then commits unless one of them already did, and opens
+    /// the next transaction.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        if !self.open.get() {
+            return Ok(());
+        }
+        let mine = self.commits.get();
+        tokio::task::yield_now().await;
+        if self.commits.get() > mine || !self.open.get() {
+            return Ok(());
+        }
+        self.commit()?;
+        self.begin()
     }
 
     pub fn get(&self, key: &str) -> Result<Option<Entry>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
             "SELECT object_id, origin, digest, outcome, pending FROM sync_objects WHERE key = ?1",
         )?;
         let row = statement
@@ -270,9 +383,8 @@ impl SyncStore {
 
     /// The shape last applied to `key`'s object, when one was.
     pub fn applied(&self, key: &str) -> Result<Option<Shape>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT applied FROM sync_objects WHERE key = ?1")?;
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached("SELECT applied FROM sync_objects WHERE key = ?1")?;
         let text: Option<Option<String>> =
             statement.query_row([key], |row| row.get(0)).optional()?;
         match text.flatten() {
@@ -299,7 +411,7 @@ impl SyncStore {
         let wanted = wanted.map(|shape| serde_json::to_string(shape).unwrap_or_default());
         // A create in doubt keeps the shape it asked for, so it can be looked up even after its
         // row left the export.
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO sync_objects (key, object_id, origin, applied, outcome, pending)
              VALUES (?1, NULL, ?2, ?4, 'rejected', ?3)
              ON CONFLICT (key) DO UPDATE SET pending = excluded.pending,
@@ -322,7 +434,7 @@ impl SyncStore {
     ) -> Result<(), StoreError> {
         let text = serde_json::to_string(applied).unwrap_or_default();
         let id = i64::try_from(object_id).unwrap_or(i64::MAX);
-        self.conn.execute(
+        self.conn().execute(
             "INSERT INTO sync_objects (key, object_id, origin, digest, applied, outcome, pending)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)
              ON CONFLICT (key) DO UPDATE SET object_id = excluded.object_id,
@@ -343,7 +455,7 @@ impl SyncStore {
     /// A write for `key` was refused (or its record was invalid): not in sync, tried again next
     /// run. The pending intent ends: the API answered, so nothing is in doubt.
     pub fn reject(&self, key: &str) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE sync_objects SET outcome = 'rejected', pending = NULL WHERE key = ?1",
             [key],
         )?;
@@ -352,9 +464,8 @@ impl SyncStore {
 
     /// The key that owns Aircall object `object_id`, if any.
     pub fn owner_of(&self, object_id: u64) -> Result<Option<String>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT key FROM sync_objects WHERE object_id = ?1 LIMIT 1")?;
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached("SELECT key FROM sync_objects WHERE object_id = ?1 LIMIT 1")?;
         let id = i64::try_from(object_id).unwrap_or(i64::MAX);
         Ok(statement.query_row([id], |row| row.get(0)).optional()?)
     }
@@ -363,7 +474,7 @@ impl SyncStore {
     /// Aircall cannot blank, changes the digest and nothing else; or a refused write whose
     /// retry found nothing left to send).
     pub fn note_digest(&self, key: &str, digest: &[u8; 16]) -> Result<(), StoreError> {
-        self.conn.execute(
+        self.conn().execute(
             "UPDATE sync_objects SET digest = ?2, outcome = 'ok'
              WHERE key = ?1 AND pending IS NULL AND object_id IS NOT NULL",
             params![key, digest.to_vec()],
@@ -373,14 +484,14 @@ impl SyncStore {
 
     /// Forgets `key` (its object was deleted, or its create was refused before it existed).
     pub fn forget(&self, key: &str) -> Result<(), StoreError> {
-        self.conn
+        self.conn()
             .execute("DELETE FROM sync_objects WHERE key = ?1", [key])?;
         Ok(())
     }
 
     /// Keys with an object, known to this state.
     pub fn synced_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.conn.query_row(
+        let n: i64 = self.conn().query_row(
             "SELECT COUNT(*) FROM sync_objects WHERE object_id IS NOT NULL",
             [],
             |r| r.get(0),
@@ -391,7 +502,8 @@ impl SyncStore {
     /// Objects this destination created whose keys were not seen in this pass: what a mirror
     /// deletes. At most `limit`, in key order after `after`.
     pub fn gone(&self, after: &str, limit: usize) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(
             "SELECT o.key, o.object_id FROM sync_objects o
              WHERE o.origin = 'created' AND o.object_id IS NOT NULL AND o.key > ?1
                AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE s.key = o.key)
@@ -410,7 +522,7 @@ impl SyncStore {
 
     /// How many objects [`SyncStore::gone`] would list.
     pub fn gone_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.conn.query_row(
+        let n: i64 = self.conn().query_row(
             "SELECT COUNT(*) FROM sync_objects o
              WHERE o.origin = 'created' AND o.object_id IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE s.key = o.key)",
@@ -423,7 +535,8 @@ impl SyncStore {
     /// Keys whose create was left in doubt and whose row is not in this export any more: a
     /// crash between the intent and the answer, for a row that then left the export.
     pub fn orphaned_creates(&self) -> Result<Vec<String>, StoreError> {
-        let mut statement = self.conn.prepare(
+        let conn = self.conn();
+        let mut statement = conn.prepare(
             "SELECT o.key FROM sync_objects o WHERE o.object_id IS NULL
                AND NOT EXISTS (SELECT 1 FROM temp.seen s WHERE s.key = o.key)",
         )?;
@@ -434,59 +547,4 @@ impl SyncStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intent_settle_and_gone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let store = SyncStore::open(&path).unwrap();
-        store
-            .intend("a", Pending::Create, Origin::Created, None)
-            .unwrap();
-        let entry = store.get("a").unwrap().unwrap();
-        assert_eq!(entry.object_id, None);
-        assert_eq!(entry.pending, Some(Pending::Create));
-        let shape = Shape::default();
-        let digest = shape.digest();
-        store
-            .settle("a", 7, Origin::Created, &shape, Some(&digest))
-            .unwrap();
-        store
-            .settle("b", 8, Origin::Matched, &shape, Some(&digest))
-            .unwrap();
-        assert!(store.get("a").unwrap().unwrap().in_sync(&digest));
-        drop(store);
-        let store = SyncStore::open(&path).unwrap();
-        assert_eq!(store.synced_count().unwrap(), 2);
-        // Nothing seen: only the created object is gone, never the matched one.
-        assert_eq!(store.gone("", 10).unwrap(), vec![("a".to_string(), 7)]);
-        assert!(store.mark_seen("a").unwrap());
-        assert!(!store.mark_seen("a").unwrap());
-        assert_eq!(store.gone_count().unwrap(), 0);
-        store.reject("a").unwrap();
-        assert!(!store.get("a").unwrap().unwrap().in_sync(&digest));
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.sqlite");
-        let conn = Connection::open(&path).unwrap();
-        conn.pragma_update(None, "user_version", 99).unwrap();
-        drop(conn);
-        let err = SyncStore::open(&path).unwrap_err().to_string();
-        assert!(err.contains("99") && err.contains("s.sqlite"), "{err}");
-    }
-
-    #[test]
-    fn read_only_of_a_missing_file_is_empty_and_creates_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("none.sqlite");
-        let store = SyncStore::open_read_only(&path).unwrap();
-        assert_eq!(store.synced_count().unwrap(), 0);
-        assert!(store.mark_seen("x").unwrap());
-        assert!(!path.exists());
-    }
-}
+mod tests;
