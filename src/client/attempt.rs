@@ -205,3 +205,76 @@ impl Attempts<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::destination::{Delivery, Method};
+
+    /// A server answering every request with `status_line`; counts the requests it read.
+    async fn server(status_line: &'static str) -> (String, Arc<AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counted = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        let answer = format!("{status_line}\r\ncontent-length: 2\r\n\r\n{{}}");
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (format!("http://{addr}"), seen)
+    }
+
+    fn post(base: &str) -> Request {
+        Request {
+            method: Method::Post,
+            url: format!("{base}/v1/contacts"),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            auth: true,
+            body: Some("{}".into()),
+            records: vec![crate::records::RecordNo(1)],
+            warnings: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_test_send_is_sent_once_and_judged_as_a_run_would() {
+        let client = HttpClient::new(&Delivery::default(), None).unwrap();
+
+        let (base, seen) = server("HTTP/1.1 403 Forbidden").await;
+        let tried = send_once(&client, "prod", &post(&base)).await;
+        assert_eq!(tried.status(), Some(403));
+        match &tried.action {
+            Action::Fatal { message } => {
+                assert!(message.contains("403 Forbidden"), "{message}");
+                assert!(message.contains("\"prod\""), "{message}");
+            }
+            other => panic!("a 403 stops a run, got {other:?}"),
+        }
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+
+        // A run would retry a 503; a test send reports it and sends nothing more.
+        let (base, seen) = server("HTTP/1.1 503 Service Unavailable").await;
+        let tried = send_once(&client, "prod", &post(&base)).await;
+        assert_eq!(tried.action, Action::Retry { after: None });
+        assert_eq!(seen.load(Ordering::SeqCst), 1);
+    }
+}
