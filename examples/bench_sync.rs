@@ -25,8 +25,8 @@ use aircall_dest::request::Plan;
 use aircall_dest::sandbox::{self, SandboxConfig};
 use aircall_dest::secret::Secret;
 use aircall_dest::sync::classify::{Classifier, Verdict};
-use aircall_dest::sync::store::{Origin, SyncStore};
 use aircall_dest::sync::fixture::{self, ExportRow};
+use aircall_dest::sync::store::{Origin, SyncStore};
 use aircall_dest::sync::{self, SyncOptions, SyncReport};
 
 const CLI_ENV: &str = "BENCH_SYNC_AS_CLI";
@@ -229,7 +229,11 @@ impl Day {
     }
 
     /// Syncs `rows` with `concurrency`: what the run reported, and its wall time in seconds.
-    fn sync(&self, rows: impl IntoIterator<Item = ExportRow>, concurrency: usize) -> (SyncReport, f64) {
+    fn sync(
+        &self,
+        rows: impl IntoIterator<Item = ExportRow>,
+        concurrency: usize,
+    ) -> (SyncReport, f64) {
         fixture::write_export(&self.export, rows).expect("export");
         write_destination_with(&self.destination_path, concurrency);
         let options = SyncOptions {

@@ -364,6 +364,9 @@ mod tests {
         // A record's own lookup carries the record's headers as given.
         let row = Headers(vec![("X-Row".into(), "+1 415".into())]);
         let lookup = api.lookup(DetailKind::Email, "a@b.io", Some(&row), None);
-        assert_eq!(lookup.headers, vec![("X-Row".to_string(), "+1 415".to_string())]);
+        assert_eq!(
+            lookup.headers,
+            vec![("X-Row".to_string(), "+1 415".to_string())]
+        );
     }
 }

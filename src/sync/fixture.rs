@@ -73,12 +73,9 @@ pub const HEADER: &str = "Customer Id,First Name,Last Name,Phone,Email";
 /// dashes, as a CRM would, so the sync's normalisation is part of what is tested and measured.
 pub fn csv_line(row: &ExportRow) -> String {
     let phone = match row.phone.strip_prefix("+1") {
-        Some(digits) if digits.len() == 10 => format!(
-            "+1 {}-{}-{}",
-            &digits[0..3],
-            &digits[3..6],
-            &digits[6..]
-        ),
+        Some(digits) if digits.len() == 10 => {
+            format!("+1 {}-{}-{}", &digits[0..3], &digits[3..6], &digits[6..])
+        }
         _ => row.phone.clone(),
     };
     format!(

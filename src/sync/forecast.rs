@@ -189,12 +189,10 @@ pub fn example(
                 .iter()
                 .filter_map(|on| {
                     let kind = detail_kind(*on);
-                    row.shape
-                        .first(kind, api.resource)
-                        .map(|value| {
-                            let lookup = api.lookup(kind, &value, Some(&row.headers), Some(row.no));
-                            shown(lookup, "lookup")
-                        })
+                    row.shape.first(kind, api.resource).map(|value| {
+                        let lookup = api.lookup(kind, &value, Some(&row.headers), Some(row.no));
+                        shown(lookup, "lookup")
+                    })
                 })
                 .collect();
             requests.push(shown(
@@ -238,7 +236,13 @@ pub fn example(
 /// The example of a delete: the key and its request.
 pub fn delete_example(api: &Api, key: &str, object_id: u64, auth_kind: Option<AuthKind>) -> Value {
     let mut request = api
-        .op(&Op::Delete, Some(object_id), &Default::default(), None, None)
+        .op(
+            &Op::Delete,
+            Some(object_id),
+            &Default::default(),
+            None,
+            None,
+        )
         .preview_json(auth_kind);
     if let Some(object) = request.as_object_mut() {
         object.insert("operation".into(), json!("delete"));

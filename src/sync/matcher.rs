@@ -206,7 +206,10 @@ pub struct Query<'a> {
 }
 
 /// The values `query` is looked up by, in order: the first phone number and the first email.
-fn tried<'q>(resource: SyncResource, query: &'q Query<'_>) -> impl Iterator<Item = (DetailKind, String)> + 'q {
+fn tried<'q>(
+    resource: SyncResource,
+    query: &'q Query<'_>,
+) -> impl Iterator<Item = (DetailKind, String)> + 'q {
     query.order.iter().filter_map(move |on| {
         let kind = match on {
             MatchOn::Phone => DetailKind::Phone,
@@ -233,7 +236,8 @@ impl Listed {
         query: &Query<'_>,
         claimed: &mut dyn FnMut(u64) -> bool,
     ) -> Option<Found> {
-        tried(resource, query).find_map(|(kind, value)| pick(self.candidates(kind, &value), claimed))
+        tried(resource, query)
+            .find_map(|(kind, value)| pick(self.candidates(kind, &value), claimed))
     }
 }
 

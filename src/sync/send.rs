@@ -142,10 +142,7 @@ impl Sender {
                 Action::Fatal { message } => return Sent::Fatal(message),
                 Action::InDoubt => return Sent::InDoubt(message),
                 Action::Retry { after } => {
-                    match attempts
-                        .retry_wait(after, attempt, first, &mut rng)
-                        .await
-                    {
+                    match attempts.retry_wait(after, attempt, first, &mut rng).await {
                         Then::Again => {
                             self.retries.fetch_add(1, Ordering::Relaxed);
                         }

@@ -44,6 +44,7 @@ fn create_only_creates_new_keys_and_never_updates_or_deletes() {
         "first_name": "Old",
         "phone_numbers": [{"label": "Mobile", "value": fixture::phone(3)}]
     }));
+    sandbox.reset_journal();
     let rows: Vec<ExportRow> = day1(60).collect();
     write_export(&bench.input, &rows);
     let day = run_ok(&mut bench, &[]);
@@ -63,7 +64,10 @@ fn create_only_creates_new_keys_and_never_updates_or_deletes() {
     );
     let (_, list) = contacts(sandbox);
     let kept = list.iter().find(|c| c["id"] == existing).unwrap();
-    assert_eq!(kept["first_name"], "Old", "create_only changed a matched contact");
+    assert_eq!(
+        kept["first_name"], "Old",
+        "create_only changed a matched contact"
+    );
 
     // Day 2: 20 rows changed, 5 gone, 10 new: only the 10 creates are sent.
     sandbox.reset_journal();
@@ -115,6 +119,7 @@ fn update_only_updates_what_exists_and_skips_new_keys_with_a_reason() {
             "phone_numbers": [{"label": "Work", "value": fixture::phone(i)}]
         }));
     }
+    sandbox.reset_journal();
     let mut rows: Vec<ExportRow> = day1(10).collect();
     write_export(&bench.input, &rows);
     let end = bench.run(&[], crate::sync_support::LIMIT);
@@ -133,11 +138,11 @@ fn update_only_updates_what_exists_and_skips_new_keys_with_a_reason() {
         "{day}"
     );
     for i in 6..=10 {
-        let reason = format!("record {i} (line {})", i + 1);
+        let reason = format!("record {i} (line {},", i + 1);
         assert!(
-            end.stderr
-                .lines()
-                .any(|l| l.starts_with("skipped:") && l.contains(&reason) && l.contains("update_only")),
+            end.stderr.lines().any(|l| l.starts_with("skipped:")
+                && l.contains(&reason)
+                && l.contains("update_only")),
             "no reason given for skipping row {i}:\n{}",
             end.stderr
         );
@@ -189,7 +194,10 @@ fn a_record_refused_or_invalid_is_tried_again_and_its_values_left_out_are_counte
             "default_country = \"US\"\noptional = true\n",
         )
         .replace("mode = \"template\"", "mode = \"manual\"")
-        .replace("[template]\nid = \"create_records\"\nresource = \"contacts\"\n", "");
+        .replace(
+            "[template]\nid = \"create_records\"\nresource = \"contacts\"\n",
+            "",
+        );
     assert!(text.contains("manual") && !text.contains("[template]"));
     fs::write(&bench.destination, text).unwrap();
     let input = bench.input.clone();
@@ -198,7 +206,9 @@ fn a_record_refused_or_invalid_is_tried_again_and_its_values_left_out_are_counte
         for row in day1(5) {
             csv.push_str(&format!("{}\n", fixture::csv_line(&row)));
         }
-        csv.push_str(&format!("C0000006,First6,Last6,{refused_phone},c6@example.com\n"));
+        csv.push_str(&format!(
+            "C0000006,First6,Last6,{refused_phone},c6@example.com\n"
+        ));
         csv.push_str(&format!(
             "{invalid_key},First7,Last7,+1 415-500-0007,c7@example.com\n"
         ));

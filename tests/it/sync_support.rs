@@ -229,4 +229,3 @@ pub fn preview_operations(bench: &Bench) -> BTreeMap<String, usize> {
     }
     operations
 }
-

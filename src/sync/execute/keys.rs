@@ -327,9 +327,13 @@ impl Keys<'_> {
             ))?;
             self.durable().await?;
             self.writing(row);
-            let request =
-                self.api
-                    .op(&Op::Create, None, &row.body, Some(&row.headers), Some(row.no));
+            let request = self.api.op(
+                &Op::Create,
+                None,
+                &row.body,
+                Some(&row.headers),
+                Some(row.no),
+            );
             match self.sender.send(&request).await {
                 Sent::Applied { body, .. } => {
                     let object = self.object_of(&body);
@@ -381,10 +385,7 @@ impl Keys<'_> {
                                 &applied,
                                 None,
                             ))?;
-                            match self
-                                .update(row, id, Origin::Created, Some(applied))
-                                .await?
-                            {
+                            match self.update(row, id, Origin::Created, Some(applied)).await? {
                                 Updated::Done => return Ok(()),
                                 Updated::Gone => {
                                     self.state(self.store.forget(&row.key))?;

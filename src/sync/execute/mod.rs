@@ -164,7 +164,12 @@ async fn sync(
         .map_err(|e| SyncError::Setup(e.to_string()))?;
     let keys = Keys {
         api: prepared.api.clone(),
-        sender: Sender::new(client, delivery, &options.destination.credential, stop.clone()),
+        sender: Sender::new(
+            client,
+            delivery,
+            &options.destination.credential,
+            stop.clone(),
+        ),
         store,
         plan: &prepared.plan,
         listed: RefCell::new(None),

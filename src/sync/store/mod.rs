@@ -288,7 +288,8 @@ impl SyncStore {
     /// Notes that `key` was read; false when it was already read in this pass (a duplicate).
     pub fn mark_seen(&self, key: &str) -> Result<bool, StoreError> {
         let conn = self.conn();
-        let mut statement = conn.prepare_cached("INSERT OR IGNORE INTO temp.seen (key) VALUES (?1)")?;
+        let mut statement =
+            conn.prepare_cached("INSERT OR IGNORE INTO temp.seen (key) VALUES (?1)")?;
         Ok(statement.execute([key])? == 1)
     }
 
@@ -384,7 +385,8 @@ impl SyncStore {
     /// The shape last applied to `key`'s object, when one was.
     pub fn applied(&self, key: &str) -> Result<Option<Shape>, StoreError> {
         let conn = self.conn();
-        let mut statement = conn.prepare_cached("SELECT applied FROM sync_objects WHERE key = ?1")?;
+        let mut statement =
+            conn.prepare_cached("SELECT applied FROM sync_objects WHERE key = ?1")?;
         let text: Option<Option<String>> =
             statement.query_row([key], |row| row.get(0)).optional()?;
         match text.flatten() {
@@ -465,7 +467,8 @@ impl SyncStore {
     /// The key that owns Aircall object `object_id`, if any.
     pub fn owner_of(&self, object_id: u64) -> Result<Option<String>, StoreError> {
         let conn = self.conn();
-        let mut statement = conn.prepare_cached("SELECT key FROM sync_objects WHERE object_id = ?1 LIMIT 1")?;
+        let mut statement =
+            conn.prepare_cached("SELECT key FROM sync_objects WHERE object_id = ?1 LIMIT 1")?;
         let id = i64::try_from(object_id).unwrap_or(i64::MAX);
         Ok(statement.query_row([id], |row| row.get(0)).optional()?)
     }
