@@ -38,31 +38,32 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                         fields.push(Field::CustomPath);
                     }
                     fields.extend((0..form.parameters.len()).map(Field::TemplateParam));
-                    for (i, row) in form.mapping.iter().enumerate() {
-                        // Source, then its value or transform, then the options toggle share a
-                        // line; the options follow when opened.
-                        fields.push(Field::MapSource(i));
-                        if row.is_constant() {
-                            fields.push(Field::MapConstant(i));
-                        } else if row.is_set() {
-                            fields.push(Field::MapTransform(i));
-                        }
-                        fields.push(Field::MapMore(i));
-                        if row.expanded {
-                            if row.is_set() && !row.is_constant() {
-                                fields.push(Field::MapOptional(i));
-                            }
-                            if row.is_set() {
-                                fields.push(Field::MapIfPresent(i));
-                            }
-                            if row.is_set() && !row.is_constant() && row.is_e164() {
-                                fields.push(Field::MapCountry(i));
-                            }
-                            fields.push(Field::MapRemove(i));
-                        }
-                    }
-                    fields.push(Field::MapAdd);
                 }
+                // The mapping builds the body in manual mode too, so it is shown there as well.
+                for (i, row) in form.mapping.iter().enumerate() {
+                    // Source, then its value or transform, then the options toggle share a
+                    // line; the options follow when opened.
+                    fields.push(Field::MapSource(i));
+                    if row.is_constant() {
+                        fields.push(Field::MapConstant(i));
+                    } else if row.is_set() {
+                        fields.push(Field::MapTransform(i));
+                    }
+                    fields.push(Field::MapMore(i));
+                    if row.expanded {
+                        if row.is_set() && !row.is_constant() {
+                            fields.push(Field::MapOptional(i));
+                        }
+                        if row.is_set() {
+                            fields.push(Field::MapIfPresent(i));
+                        }
+                        if row.is_set() && !row.is_constant() && row.is_e164() {
+                            fields.push(Field::MapCountry(i));
+                        }
+                        fields.push(Field::MapRemove(i));
+                    }
+                }
+                fields.push(Field::MapAdd);
             } else {
                 fields.extend([
                     Field::Method,

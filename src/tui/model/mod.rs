@@ -133,6 +133,11 @@ pub struct Pane {
     pub fullscreen: bool,
     pub body: JsonView,
     pub error: Option<String>,
+    /// Mapped fields left out of every body because their source attribute is excluded, as
+    /// (target, source attribute).
+    pub excluded_fields: Vec<(String, String)>,
+    /// Exclusions that change nothing, each with the reason (shown beside the exclude list).
+    pub ineffective_exclusions: Vec<String>,
     pub test: TestState,
     pub editor: Option<BodyEditor>,
     pub response: JsonView,
@@ -346,6 +351,8 @@ impl Model {
                 fullscreen: false,
                 body: JsonView::default(),
                 error: None,
+                excluded_fields: Vec::new(),
+                ineffective_exclusions: Vec::new(),
                 test: TestState::Idle,
                 editor: None,
                 response: JsonView::default(),

@@ -65,6 +65,19 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
                     model.dest.mode = Mode::Manual;
                     model.dest.template = None;
                     model.load_configure_widgets();
+                    // The mapping still builds every body in manual mode: say so, since the
+                    // person may expect the record itself to be sent.
+                    let entries = model.dest.mapping.len();
+                    if entries > 0 {
+                        model.notice = Some((
+                            Level::Info,
+                            format!(
+                                "manual mode keeps the field mapping ({entries} entr{}): it still \
+                                 builds each body; remove entries below to send records as they are",
+                                if entries == 1 { "y" } else { "ies" }
+                            ),
+                        ));
+                    }
                 }
             }
         }
@@ -102,6 +115,12 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             }
         }
         Field::MapSource(i) | Field::MapConstant(i) | Field::MapTransform(i) => {
+            // An entry the person has edited is theirs, no longer the suggestion's guess.
+            if let (Some(row), Some(suggested)) =
+                (c.mapping.get(i), model.suggested_mapping.as_mut())
+            {
+                suggested.retain(|m| m.target != row.target);
+            }
             model.apply_mapping_row(i);
             if field != Field::MapConstant(i) {
                 // Showing a value or a transform, or the count under a field, follows the source.
@@ -342,11 +361,27 @@ pub(super) fn apply_template_keep_widgets(model: &mut Model, reference: Template
             model.dest.template = Some(reference);
             model.configure.added_targets.clear();
             let attributes = model.attributes();
-            model.dest.mapping = model
+            let suggestion = model
                 .resource()
                 .map(|r| crate::templates::suggest_mapping(r, &attributes))
                 .unwrap_or_default();
-            model.suggested_mapping = Some(model.dest.mapping.clone());
+            // The person's own entries stay where the new resource has their field; the rest
+            // of the mapping is the new resource's suggestion.
+            let carried = carry_mapping(
+                &model.dest.mapping,
+                model.suggested_mapping.as_deref(),
+                suggestion.clone(),
+                &resolved.fields,
+            );
+            let resource = model
+                .resource()
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| "this resource".into());
+            if let Some(notice) = carried.notice(&resource) {
+                model.notice = Some(notice);
+            }
+            model.dest.mapping = carried.mapping;
+            model.suggested_mapping = Some(suggestion);
             model.set_error(Field::Endpoint, None);
         }
         Err(e) => model.set_error(Field::Endpoint, Some(e.to_string())),
