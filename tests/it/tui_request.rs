@@ -76,6 +76,15 @@ async fn excluding_a_mapped_column_takes_its_field_out_of_every_sample_body() {
         [("first_name".to_string(), "First Name".to_string())]
     );
     assert!(!screen.contains("changes nothing"), "{screen}");
+    // The Template tab says it beside the mapping row too.
+    h.focus(Field::Tabs);
+    h.key(KeyCode::Left);
+    let screen = h.render(120, 40);
+    assert!(
+        screen.contains("⊘ `First Name` is excluded (Advanced tab)"),
+        "{screen}"
+    );
+    h.key(KeyCode::Right);
 
     // Unticked, the field comes back.
     exclude(&mut h, "First");

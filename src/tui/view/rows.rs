@@ -130,6 +130,20 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
                             t.warn,
                         ));
                     }
+                    if let Some((_, source)) = model
+                        .pane
+                        .excluded_fields
+                        .iter()
+                        .find(|(target, _)| *target == row.target)
+                    {
+                        rows.push(info(
+                            model,
+                            format!(
+                                "  ⊘ `{source}` is excluded (Advanced tab): left out of every body"
+                            ),
+                            t.warn,
+                        ));
+                    }
                     if let Some(column) = &row.guessed_from {
                         rows.push(info(
                             model,
