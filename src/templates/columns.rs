@@ -255,6 +255,153 @@ pub fn assign(suggestions: &[Suggestion], attributes: &[String]) -> Vec<Option<C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::destination::FieldMapping;
+    use crate::templates::{Resource, get, suggest_mapping};
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// (target, column) for each entry taken from a column.
+    fn columns_of(mapping: &[FieldMapping]) -> Vec<(&str, &str)> {
+        mapping
+            .iter()
+            .filter_map(|m| Some((m.target.as_str(), m.from.as_deref()?)))
+            .collect()
+    }
+
+    fn contacts() -> &'static Resource {
+        get("create_records").unwrap().resource("contacts").unwrap()
+    }
+
+    #[test]
+    fn the_bundled_customers_file_is_mapped_by_its_known_spellings_only() {
+        let header = include_str!("../../assets/data/customers-100.csv")
+            .lines()
+            .next()
+            .unwrap();
+        let attributes: Vec<String> = header.split(',').map(String::from).collect();
+        assert_eq!(attributes.len(), 12, "{header}");
+        let chosen = assign(&contacts().suggest, &attributes);
+        assert!(chosen.iter().flatten().all(|c| !c.guessed), "{chosen:?}");
+        assert_eq!(
+            columns_of(&suggest_mapping(contacts(), &attributes)),
+            [
+                ("first_name", "First Name"),
+                ("last_name", "Last Name"),
+                ("company_name", "Company"),
+                ("phone_numbers[0].value", "Phone 1"),
+                ("phone_numbers[1].value", "Phone 2"),
+                ("emails[0].value", "Email")
+            ],
+            "Index, Customer Id, City, Country, Subscription Date and Website stay unmapped"
+        );
+    }
+
+    #[test]
+    fn a_persons_own_column_names_are_matched_normalised_or_guessed() {
+        // Each header alone, and the field a person means by it.
+        let cases = [
+            ("First Name", "first_name"),
+            ("firstname", "first_name"),
+            ("FName", "first_name"),
+            ("first", "first_name"),
+            ("Given Name", "first_name"),
+            ("Frist Name", "first_name"),
+            ("Surname", "last_name"),
+            ("LName", "last_name"),
+            ("Company Name", "company_name"),
+            ("Organisation", "company_name"),
+            ("e-mail", "emails[0].value"),
+            ("Work Email", "emails[0].value"),
+            ("Emial", "emails[0].value"),
+            ("Mobile", "phone_numbers[0].value"),
+            ("Phone Number", "phone_numbers[0].value"),
+            ("Telephone", "phone_numbers[0].value"),
+            ("Cell", "phone_numbers[0].value"),
+        ];
+        for (header, target) in cases {
+            let mapping = suggest_mapping(contacts(), &names(&[header]));
+            let columns = columns_of(&mapping);
+            assert_eq!(columns, [(target, header)], "{header}");
+        }
+    }
+
+    #[test]
+    fn an_export_of_a_contacts_app_is_mapped_with_each_column_used_once() {
+        // Column names as a contacts app exports them (type and value of each entry apart).
+        let attributes = names(&[
+            "Name",
+            "Given Name",
+            "Family Name",
+            "E-mail 1 - Type",
+            "E-mail 1 - Value",
+            "Phone 1 - Type",
+            "Phone 1 - Value",
+            "Phone 2 - Value",
+            "Organization 1 - Name",
+        ]);
+        let mapping = suggest_mapping(contacts(), &attributes);
+        assert_eq!(
+            columns_of(&mapping),
+            [
+                ("first_name", "Given Name"),
+                ("last_name", "Family Name"),
+                ("company_name", "Organization 1 - Name"),
+                ("phone_numbers[0].value", "Phone 1 - Value"),
+                ("phone_numbers[1].value", "Phone 2 - Value"),
+                ("emails[0].value", "E-mail 1 - Value")
+            ]
+        );
+        // The label of the optional second phone is set only when that column has a value.
+        let label = mapping
+            .iter()
+            .find(|m| m.target == "phone_numbers[1].label")
+            .unwrap();
+        assert_eq!(label.if_present.as_deref(), Some("Phone 2 - Value"));
+        let chosen = assign(&contacts().suggest, &attributes);
+        let guessed: Vec<&str> = chosen
+            .iter()
+            .flatten()
+            .filter(|c| c.guessed)
+            .map(|c| c.attribute.as_str())
+            .collect();
+        assert_eq!(
+            guessed,
+            [
+                "Organization 1 - Name",
+                "Phone 1 - Value",
+                "Phone 2 - Value",
+                "E-mail 1 - Value"
+            ]
+        );
+    }
+
+    #[test]
+    fn look_alike_columns_that_mean_something_else_are_left_alone() {
+        let attributes = names(&[
+            "Company",
+            "Country",
+            "City",
+            "Last Login",
+            "First Contact Date",
+            "Lat",
+            "Email Opt In",
+            "Phone 1 - Type",
+            "Customer Id",
+            "Website",
+        ]);
+        let mapping = suggest_mapping(contacts(), &attributes);
+        assert_eq!(columns_of(&mapping), [("company_name", "Company")]);
+        // One phone column fills the first phone only, never both.
+        let mapping = suggest_mapping(contacts(), &names(&["Phone"]));
+        assert_eq!(columns_of(&mapping), [("phone_numbers[0].value", "Phone")]);
+        assert!(
+            !mapping
+                .iter()
+                .any(|m| m.target.starts_with("phone_numbers[1]"))
+        );
+    }
 
     #[test]
     fn names_split_into_words_as_people_write_them() {
