@@ -2,6 +2,7 @@
 
 use crate::destination::Algorithm;
 use crate::tui::model::{Field, Model, Run, Step, TestState};
+use crate::tui::sections::request::Part;
 
 /// The fields of the form area in order (the sample pane and the buttons come after them).
 pub fn form_fields(model: &Model) -> Vec<Field> {
@@ -65,14 +66,8 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                 }
                 fields.push(Field::MapAdd);
             } else {
-                fields.extend([
-                    Field::Method,
-                    Field::ContentFormat,
-                    Field::Url,
-                    Field::Headers,
-                    Field::Exclude,
-                    Field::Batching,
-                ]);
+                fields.extend(Part::ALL.map(Field::from));
+                fields.push(Field::Batching);
                 if form.batching.checked {
                     fields.extend([Field::BatchSize, Field::Algorithm]);
                     let algorithm = model.dest.batching.algorithm;

@@ -59,7 +59,7 @@ impl Model {
     /// template parameters).
     pub fn refresh_attribute_widgets(&mut self) {
         let attributes = self.attributes();
-        self.configure.exclude.set_items(attributes.clone());
+        self.configure.request.set_attributes(attributes.clone());
         self.configure.parameters = self.parameter_widgets(&attributes);
         let mut fields = self.resource_fields();
         fields.sort_by_key(|f| !f.required);

@@ -171,35 +171,12 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             };
             model.set_error(field, problem);
         }
-        Field::Method => model.dest.request.method = Method::ALL[c.method.selected().min(4)],
-        Field::ContentFormat => {
-            model.dest.request.content_format = ContentFormat::ALL[c.content.selected().min(2)]
-        }
-        Field::Url => {
-            let url = c.url.value().trim().to_string();
-            let problem = if !(url.starts_with('/')
-                || url.starts_with("https://")
-                || url.starts_with("http://"))
-            {
-                Some("a URL starts with /, https:// or http://".to_string())
-            } else {
-                crate::request::check_url_template(&url)
-                    .err()
-                    .map(|e| e.to_string())
-            };
-            if problem.is_none() {
-                model.dest.request.url = url;
+        Field::Method | Field::ContentFormat | Field::Url | Field::Headers | Field::Exclude => {
+            if let Some(part) = field.request_part() {
+                let problem = model.configure.request.apply(part, &mut model.dest).err();
+                model.set_error(field, problem);
             }
-            model.set_error(Field::Url, problem);
         }
-        Field::Headers => match parse_headers(c.headers.value()) {
-            Ok(headers) => {
-                model.dest.request.headers = headers;
-                model.set_error(Field::Headers, None);
-            }
-            Err(e) => model.set_error(Field::Headers, Some(e)),
-        },
-        Field::Exclude => model.dest.request.exclude = c.exclude.checked(),
         Field::Batching => model.dest.batching.enabled = c.batching.checked,
         Field::BatchSize => match c.batch_size.value().trim().parse::<usize>() {
             Ok(n) if n >= 1 => {
