@@ -4,6 +4,8 @@
 //! applies to, with each resource's path, the fields it takes and which are required, and the
 //! field mapping to suggest from a dataset's attribute names.
 
+pub mod columns;
+
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -386,28 +388,28 @@ fn settings(method: Method, url: String, body: BodyMode, exclude: Vec<String>) -
 }
 
 /// The field mapping to propose for `resource` given a dataset's attribute paths: each
-/// suggestion takes the first candidate present (compared without case, spaces or `_`).
+/// suggestion takes a column spelt as the template knows the field (compared without case,
+/// spaces or punctuation), else the column whose name looks most like it (see
+/// [`columns`]); no column is used twice. [`columns::assign`] says which were guessed.
 pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldMapping> {
-    let normal = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    let found = |candidates: &[String]| {
-        candidates
+    let chosen = columns::assign(&resource.suggest, attributes);
+    let column_of = |target: &str| {
+        resource
+            .suggest
             .iter()
-            .find_map(|c| attributes.iter().find(|a| normal(a) == normal(c)).cloned())
+            .position(|s| s.target == target)
+            .and_then(|at| chosen[at].as_ref())
+            .map(|choice| choice.attribute.clone())
     };
     let mut mapping = Vec::new();
-    for suggestion in &resource.suggest {
+    for (suggestion, choice) in resource.suggest.iter().zip(&chosen) {
         if let Some(value) = &suggestion.value {
             let mut if_present = None;
             if let Some(companion) = &suggestion.companion_of {
                 let Some(partner) = resource.suggest.iter().find(|s| &s.target == companion) else {
                     continue;
                 };
-                let Some(attribute) = found(&partner.candidates) else {
+                let Some(attribute) = column_of(companion) else {
                     continue;
                 };
                 if partner.optional {
@@ -424,10 +426,10 @@ pub fn suggest_mapping(resource: &Resource, attributes: &[String]) -> Vec<FieldM
                 optional: false,
                 if_present,
             });
-        } else if let Some(attribute) = found(&suggestion.candidates) {
+        } else if let Some(choice) = choice {
             mapping.push(FieldMapping {
                 target: suggestion.target.clone(),
-                from: Some(attribute),
+                from: Some(choice.attribute.clone()),
                 value: None,
                 transform: suggestion.transform,
                 default_country: None,

@@ -1,6 +1,7 @@
 //! The steps of the wizard and everything on them that can hold the focus.
 
 use crate::tui::sections::SettingId;
+use crate::tui::sections::request::Part;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
@@ -96,5 +97,31 @@ impl Field {
                 | Field::StartRun
                 | Field::StopRun
         )
+    }
+}
+
+impl Field {
+    /// The part of the Request section this field is, if it is one.
+    pub fn request_part(self) -> Option<Part> {
+        Some(match self {
+            Field::Method => Part::Method,
+            Field::ContentFormat => Part::ContentFormat,
+            Field::Url => Part::Url,
+            Field::Headers => Part::Headers,
+            Field::Exclude => Part::Exclude,
+            _ => return None,
+        })
+    }
+}
+
+impl From<Part> for Field {
+    fn from(part: Part) -> Self {
+        match part {
+            Part::Method => Field::Method,
+            Part::ContentFormat => Field::ContentFormat,
+            Part::Url => Field::Url,
+            Part::Headers => Field::Headers,
+            Part::Exclude => Field::Exclude,
+        }
     }
 }

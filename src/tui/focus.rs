@@ -2,6 +2,7 @@
 
 use crate::destination::Algorithm;
 use crate::tui::model::{Field, Model, Run, Step, TestState};
+use crate::tui::sections::request::Part;
 
 /// The fields of the form area in order (the sample pane and the buttons come after them).
 pub fn form_fields(model: &Model) -> Vec<Field> {
@@ -38,40 +39,35 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                         fields.push(Field::CustomPath);
                     }
                     fields.extend((0..form.parameters.len()).map(Field::TemplateParam));
-                    for (i, row) in form.mapping.iter().enumerate() {
-                        // Source, then its value or transform, then the options toggle share a
-                        // line; the options follow when opened.
-                        fields.push(Field::MapSource(i));
-                        if row.is_constant() {
-                            fields.push(Field::MapConstant(i));
-                        } else if row.is_set() {
-                            fields.push(Field::MapTransform(i));
-                        }
-                        fields.push(Field::MapMore(i));
-                        if row.expanded {
-                            if row.is_set() && !row.is_constant() {
-                                fields.push(Field::MapOptional(i));
-                            }
-                            if row.is_set() {
-                                fields.push(Field::MapIfPresent(i));
-                            }
-                            if row.is_set() && !row.is_constant() && row.is_e164() {
-                                fields.push(Field::MapCountry(i));
-                            }
-                            fields.push(Field::MapRemove(i));
-                        }
-                    }
-                    fields.push(Field::MapAdd);
                 }
+                // The mapping builds the body in manual mode too, so it is shown there as well.
+                for (i, row) in form.mapping.iter().enumerate() {
+                    // Source, then its value or transform, then the options toggle share a
+                    // line; the options follow when opened.
+                    fields.push(Field::MapSource(i));
+                    if row.is_constant() {
+                        fields.push(Field::MapConstant(i));
+                    } else if row.is_set() {
+                        fields.push(Field::MapTransform(i));
+                    }
+                    fields.push(Field::MapMore(i));
+                    if row.expanded {
+                        if row.is_set() && !row.is_constant() {
+                            fields.push(Field::MapOptional(i));
+                        }
+                        if row.is_set() {
+                            fields.push(Field::MapIfPresent(i));
+                        }
+                        if row.is_set() && !row.is_constant() && row.is_e164() {
+                            fields.push(Field::MapCountry(i));
+                        }
+                        fields.push(Field::MapRemove(i));
+                    }
+                }
+                fields.push(Field::MapAdd);
             } else {
-                fields.extend([
-                    Field::Method,
-                    Field::ContentFormat,
-                    Field::Url,
-                    Field::Headers,
-                    Field::Exclude,
-                    Field::Batching,
-                ]);
+                fields.extend(Part::ALL.map(Field::from));
+                fields.push(Field::Batching);
                 if form.batching.checked {
                     fields.extend([Field::BatchSize, Field::Algorithm]);
                     let algorithm = model.dest.batching.algorithm;

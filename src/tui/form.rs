@@ -6,6 +6,12 @@ use crate::tui::widgets::{Pulldown, TextInput};
 
 pub fn field_label(model: &Model, field: Field) -> String {
     match field {
+        Field::Method | Field::ContentFormat | Field::Url | Field::Headers | Field::Exclude => {
+            field
+                .request_part()
+                .map(|part| part.label().to_string())
+                .unwrap_or_default()
+        }
         Field::DatasetPath => "Dataset".into(),
         Field::Credential => "Credential".into(),
         Field::CredName => "Name".into(),
@@ -44,11 +50,6 @@ pub fn field_label(model: &Model, field: Field) -> String {
             .setting(id)
             .map(|s| s.label.to_string())
             .unwrap_or_default(),
-        Field::Method => "Method".into(),
-        Field::ContentFormat => "Content format".into(),
-        Field::Url => "URL".into(),
-        Field::Headers => "Headers".into(),
-        Field::Exclude => "Exclude".into(),
         Field::Batching => "Batching".into(),
         Field::BatchSize => "Batch size".into(),
         Field::Algorithm => "Algorithm".into(),
@@ -83,6 +84,9 @@ fn map_target(model: &Model, index: usize) -> String {
 /// Read-only twin of [`text_input_mut`], for drawing.
 pub fn text_input_ref(model: &Model, field: Field) -> Option<&TextInput> {
     let c = &model.configure;
+    if let Some(part) = field.request_part() {
+        return c.request.text_input(part);
+    }
     Some(match field {
         Field::DatasetPath => &model.source.path,
         Field::CredName => &model.credential.name,
@@ -94,8 +98,6 @@ pub fn text_input_ref(model: &Model, field: Field) -> Option<&TextInput> {
         Field::MapConstant(i) => &c.mapping.get(i)?.constant,
         Field::MapAdd => &c.add_target,
         Field::Setting(id) => return model.setting(id)?.text_input(),
-        Field::Url => &c.url,
-        Field::Headers => &c.headers,
         Field::BatchSize => &c.batch_size,
         Field::WrapKey => &c.wrap_key,
         Field::GroupBy => &c.group_by,
@@ -111,6 +113,9 @@ pub fn text_input_ref(model: &Model, field: Field) -> Option<&TextInput> {
 /// Read-only twin of [`pulldown_mut`], for drawing.
 pub fn pulldown_ref(model: &Model, field: Field) -> Option<&Pulldown> {
     let c = &model.configure;
+    if let Some(part) = field.request_part() {
+        return c.request.pulldown(part);
+    }
     Some(match field {
         Field::Credential => &model.credential.pick,
         Field::CredKind => &model.credential.kind,
@@ -122,8 +127,6 @@ pub fn pulldown_ref(model: &Model, field: Field) -> Option<&Pulldown> {
         Field::MapCountry(i) => &c.mapping.get(i)?.country,
         Field::TemplateParam(i) => &c.parameters.get(i)?.1,
         Field::Setting(id) => return model.setting(id)?.pulldown(),
-        Field::Method => &c.method,
-        Field::ContentFormat => &c.content,
         Field::Algorithm => &c.algorithm,
         Field::GroupShape => &c.group_shape,
         _ => return None,
@@ -132,6 +135,9 @@ pub fn pulldown_ref(model: &Model, field: Field) -> Option<&Pulldown> {
 
 pub fn text_input_mut(model: &mut Model, field: Field) -> Option<&mut TextInput> {
     let c = &mut model.configure;
+    if let Some(part) = field.request_part() {
+        return c.request.text_input_mut(part);
+    }
     Some(match field {
         Field::DatasetPath => &mut model.source.path,
         Field::CredName => &mut model.credential.name,
@@ -143,8 +149,6 @@ pub fn text_input_mut(model: &mut Model, field: Field) -> Option<&mut TextInput>
         Field::MapConstant(i) => &mut c.mapping.get_mut(i)?.constant,
         Field::MapAdd => &mut c.add_target,
         Field::Setting(id) => return c.setting_mut(id)?.text_input_mut(),
-        Field::Url => &mut c.url,
-        Field::Headers => &mut c.headers,
         Field::BatchSize => &mut c.batch_size,
         Field::WrapKey => &mut c.wrap_key,
         Field::GroupBy => &mut c.group_by,
@@ -159,6 +163,9 @@ pub fn text_input_mut(model: &mut Model, field: Field) -> Option<&mut TextInput>
 
 pub fn pulldown_mut(model: &mut Model, field: Field) -> Option<&mut Pulldown> {
     let c = &mut model.configure;
+    if let Some(part) = field.request_part() {
+        return c.request.pulldown_mut(part);
+    }
     Some(match field {
         Field::Credential => &mut model.credential.pick,
         Field::CredKind => &mut model.credential.kind,
@@ -170,8 +177,6 @@ pub fn pulldown_mut(model: &mut Model, field: Field) -> Option<&mut Pulldown> {
         Field::MapCountry(i) => &mut c.mapping.get_mut(i)?.country,
         Field::TemplateParam(i) => &mut c.parameters.get_mut(i)?.1,
         Field::Setting(id) => return c.setting_mut(id)?.pulldown_mut(),
-        Field::Method => &mut c.method,
-        Field::ContentFormat => &mut c.content,
         Field::Algorithm => &mut c.algorithm,
         Field::GroupShape => &mut c.group_shape,
         _ => return None,

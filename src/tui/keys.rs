@@ -39,7 +39,7 @@ pub fn live(model: &Model) -> Vec<Hint> {
         Field::CredAdvanced => hints.extend(model.credential.advanced.hints()),
         Field::Batching => hints.extend(model.configure.batching.hints()),
         Field::Tabs => hints.extend(model.configure.tabs.hints()),
-        Field::Exclude => hints.extend(model.configure.exclude.hints()),
+        Field::Exclude => hints.extend(model.configure.request.exclude.hints()),
         Field::MapOptional(_) => hints.push(hint("Space", "toggle")),
         Field::MapMore(_) => hints.push(hint("Enter", "entry options")),
         Field::MapRemove(_) => hints.push(hint("Enter", "remove the entry")),

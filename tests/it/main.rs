@@ -43,5 +43,6 @@ mod tui_mapping;
 mod tui_pty;
 mod tui_quit;
 mod tui_render;
+mod tui_request;
 mod tui_samples;
 mod tui_structure;

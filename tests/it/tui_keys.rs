@@ -32,19 +32,19 @@ async fn tab_leaves_the_macro_popup_and_the_field() {
     h.key(KeyCode::End);
     h.type_text("/{");
     assert!(
-        h.model.configure.url.completion().is_some(),
+        h.model.configure.request.url.completion().is_some(),
         "`{{` offers macros"
     );
     h.key(KeyCode::Tab);
-    assert!(h.model.configure.url.completion().is_none());
+    assert!(h.model.configure.request.url.completion().is_none());
     assert_eq!(h.model.focus, Field::Headers, "Tab moved on");
     h.type_text("X-A:1");
     assert_eq!(
-        h.model.configure.url.value(),
+        h.model.configure.request.url.value(),
         "/v1/contacts/{",
         "what was typed next went to the next field"
     );
-    assert_eq!(h.model.configure.headers.value(), "X-A:1");
+    assert_eq!(h.model.configure.request.headers.value(), "X-A:1");
 }
 
 #[tokio::test]
@@ -53,9 +53,9 @@ async fn typing_the_closing_brace_closes_the_macro_popup() {
     h.focus(Field::Url);
     h.key(KeyCode::End);
     h.type_text("/{record.Index");
-    assert!(h.model.configure.url.completion().is_some());
+    assert!(h.model.configure.request.url.completion().is_some());
     h.type_text("}");
-    assert!(h.model.configure.url.completion().is_none());
+    assert!(h.model.configure.request.url.completion().is_none());
     assert_eq!(h.model.dest.request.url, "/v1/contacts/{record.Index}");
     h.key(KeyCode::Tab);
     assert_eq!(h.model.focus, Field::Headers);
@@ -69,7 +69,7 @@ async fn ctrl_u_clears_the_whole_field_wherever_the_cursor_is() {
     h.key(KeyCode::Right);
     h.key(KeyCode::Right);
     h.ctrl('u');
-    assert_eq!(h.model.configure.url.value(), "");
+    assert_eq!(h.model.configure.request.url.value(), "");
 }
 
 #[tokio::test]

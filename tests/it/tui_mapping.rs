@@ -425,8 +425,8 @@ async fn field_notes_show_beside_mapping_rows() {
 
 #[tokio::test]
 async fn a_phone_column_chosen_for_phone_numbers_becomes_a_label_and_an_e164_value() {
-    // A column name no suggestion knows, so the person maps it.
-    let (mut h, _dir) = with_dataset("First Name,Tel Perso\nAda,+33612345678\n").await;
+    // A column name no suggestion knows or guesses, so the person maps it.
+    let (mut h, _dir) = with_dataset("First Name,Joignable\nAda,+33612345678\n").await;
     h.ctrl('n');
     let row = h
         .model
@@ -438,18 +438,18 @@ async fn a_phone_column_chosen_for_phone_numbers_becomes_a_label_and_an_e164_val
     h.focus(Field::MapSource(row));
     assert_eq!(
         h.model.configure.mapping[row].source.options()[2],
-        "Tel Perso",
-        "(not set), First Name, Tel Perso, constant…"
+        "Joignable",
+        "(not set), First Name, Joignable, constant…"
     );
     h.key(KeyCode::Enter); // open the list
     h.key(KeyCode::Down);
     h.key(KeyCode::Down);
-    h.key(KeyCode::Enter); // choose Tel Perso
+    h.key(KeyCode::Enter); // choose Joignable
     assert!(
         h.model
             .notice
             .as_ref()
-            .is_some_and(|(_, n)| n.contains("Tel Perso mapped onto phone_numbers[0]")),
+            .is_some_and(|(_, n)| n.contains("Joignable mapped onto phone_numbers[0]")),
         "{:?}",
         h.model.notice
     );
@@ -462,7 +462,7 @@ async fn a_phone_column_chosen_for_phone_numbers_becomes_a_label_and_an_e164_val
         .iter()
         .find(|m| m.target == "phone_numbers[0].value")
         .expect("a value entry");
-    assert_eq!(value.from.as_deref(), Some("Tel Perso"));
+    assert_eq!(value.from.as_deref(), Some("Joignable"));
     assert_eq!(value.transform, Transform::E164);
     let label = mapping
         .iter()
@@ -477,5 +477,178 @@ async fn a_phone_column_chosen_for_phone_numbers_becomes_a_label_and_an_e164_val
             .all(|s| matches!(s, Sample::Request { .. })),
         "every sample valid: {:?}",
         h.model.pane.samples
+    );
+}
+
+#[tokio::test]
+async fn a_column_guessed_by_its_name_is_marked_for_review() {
+    let (mut h, _dir) = with_dataset("FName,Surname,Phone\nAda,Lovelace,+33612345678\n").await;
+    let from = |h: &Harness, target: &str| entry(h, target).and_then(|e| e.from.clone());
+    assert_eq!(from(&h, "first_name").as_deref(), Some("FName"));
+    assert_eq!(from(&h, "last_name").as_deref(), Some("Surname"));
+    h.ctrl('n');
+    let guessed = &h.model.configure.mapping[row(&h, "first_name")];
+    assert_eq!(guessed.guessed_from.as_deref(), Some("FName"));
+    let known = &h.model.configure.mapping[row(&h, "last_name")];
+    assert_eq!(
+        known.guessed_from, None,
+        "Surname is a spelling the template knows"
+    );
+    let screen = h.render(120, 40);
+    assert!(
+        screen.contains("≈ guessed from the column `FName`: check it"),
+        "{screen}"
+    );
+    // Once the person picks the source themselves, it is no longer a guess.
+    let i = row(&h, "first_name");
+    h.focus(Field::MapSource(i));
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Left);
+    assert_eq!(from(&h, "first_name").as_deref(), Some("FName"));
+    assert_eq!(
+        h.model.configure.mapping[row(&h, "first_name")].guessed_from,
+        None
+    );
+}
+
+#[tokio::test]
+async fn manual_mode_shows_the_mapping_that_builds_its_bodies_and_lets_it_be_edited() {
+    let mut h = configure(UNUSED_BASE).await;
+    h.focus(Field::Endpoint);
+    h.key(KeyCode::Left); // the last choice: None (manual)
+    assert_eq!(h.model.dest.mode, aircall_dest::destination::Mode::Manual);
+    assert!(h.model.dest.template.is_none());
+    assert!(
+        h.model
+            .notice
+            .as_ref()
+            .is_some_and(|(_, n)| n.contains("manual mode keeps the field mapping")),
+        "{:?}",
+        h.model.notice
+    );
+    // The mapping still builds each body, and it is on screen.
+    let first_body = |h: &Harness| {
+        h.model.pane.samples.iter().find_map(|s| match s {
+            Sample::Request { request, .. } => request
+                .body
+                .as_deref()
+                .map(|b| serde_json::from_str::<serde_json::Value>(b).unwrap()),
+            _ => None,
+        })
+    };
+    let body = first_body(&h).expect("a request");
+    assert_eq!(body["first_name"], "Stephanie", "{body}");
+    let screen = h.render(120, 40);
+    assert!(screen.contains("Manual mode"), "{screen}");
+    assert!(screen.contains("first_name"), "{screen}");
+    // Edited from the keyboard: first_name from Last Name.
+    let i = row(&h, "first_name");
+    h.focus(Field::MapSource(i));
+    h.key(KeyCode::Enter);
+    let source = &h.model.configure.mapping[i].source;
+    let at = source
+        .options()
+        .iter()
+        .position(|o| o == "Last Name")
+        .unwrap();
+    let from = source.selected();
+    for _ in from..at {
+        h.key(KeyCode::Down);
+    }
+    h.key(KeyCode::Enter);
+    assert_eq!(
+        entry(&h, "first_name").and_then(|e| e.from.as_deref()),
+        Some("Last Name")
+    );
+    assert_eq!(first_body(&h).unwrap()["first_name"], "Fuentes");
+    h.focus(Field::MapAdd);
+    assert_eq!(h.model.dest.mode, aircall_dest::destination::Mode::Manual);
+}
+
+#[tokio::test]
+async fn switching_the_endpoint_keeps_the_persons_entries_and_names_those_dropped() {
+    let mut h = configure(UNUSED_BASE).await;
+    // The person maps `information` from Customer Id: (not set) → Index → Customer Id.
+    let i = row(&h, "information");
+    h.focus(Field::MapSource(i));
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Right);
+    assert_eq!(
+        entry(&h, "information").and_then(|e| e.from.as_deref()),
+        Some("Customer Id")
+    );
+    // Update Records: its contacts take `information` too.
+    h.focus(Field::Endpoint);
+    h.key(KeyCode::Right);
+    assert_eq!(
+        h.model.dest.template.as_ref().map(|t| t.id.as_str()),
+        Some("update_records")
+    );
+    assert_eq!(
+        entry(&h, "information").and_then(|e| e.from.as_deref()),
+        Some("Customer Id"),
+        "{:?}",
+        h.model.dest.mapping
+    );
+    assert!(
+        h.model
+            .notice
+            .as_ref()
+            .is_some_and(|(_, n)| n.contains("kept your mapping entries: information")),
+        "{:?}",
+        h.model.notice
+    );
+    // Users have no `information`: the entry goes, and the notice says so.
+    h.focus(Field::Resource);
+    h.key(KeyCode::Right);
+    assert_eq!(
+        h.model.dest.template.as_ref().map(|t| t.resource.as_str()),
+        Some("users")
+    );
+    assert!(entry(&h, "information").is_none());
+    let notice = h
+        .model
+        .notice
+        .as_ref()
+        .map(|(_, n)| n.clone())
+        .unwrap_or_default();
+    assert!(
+        notice.contains("dropped your mapping entry for information: Users has no such field"),
+        "{notice}"
+    );
+    assert!(h.render(120, 40).contains("dropped your mapping entry"));
+}
+
+#[tokio::test]
+async fn an_entry_the_person_kept_says_when_the_new_dataset_lacks_its_column() {
+    let mut h = configure(UNUSED_BASE).await;
+    // The person maps `information` from Customer Id: (not set) → Index → Customer Id.
+    let i = row(&h, "information");
+    h.focus(Field::MapSource(i));
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Right);
+    h.ctrl('b');
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.csv");
+    std::fs::write(
+        &path,
+        "First Name,Last Name,Mobile\nAda,Lovelace,+33612345678\n",
+    )
+    .unwrap();
+    h.focus(Field::DatasetPath);
+    h.ctrl('u');
+    h.type_text(&path.display().to_string());
+    h.settle().await;
+    assert_eq!(h.model.attributes(), ["First Name", "Last Name", "Mobile"]);
+    assert_eq!(
+        entry(&h, "information").and_then(|e| e.from.as_deref()),
+        Some("Customer Id"),
+        "the person's mapping stays"
+    );
+    h.ctrl('n');
+    let screen = h.render(120, 40);
+    assert!(
+        screen.contains("⚠ the dataset has no column `Customer Id`"),
+        "{screen}"
     );
 }

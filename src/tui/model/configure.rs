@@ -14,11 +14,8 @@ pub struct ConfigureForm {
     /// Targets added on the form that have no source yet (so not in the destination).
     pub added_targets: Vec<String>,
     pub add_target: TextInput,
-    pub method: Pulldown,
-    pub content: Pulldown,
-    pub url: TextInput,
-    pub headers: TextInput,
-    pub exclude: MultiSelect,
+    /// Method, content format, URL, headers and exclusions.
+    pub request: crate::tui::sections::request::Request,
     pub batching: Checkbox,
     pub batch_size: TextInput,
     pub algorithm: Pulldown,
@@ -96,16 +93,7 @@ impl Model {
                 .and_then(|t| t.custom_path.clone())
                 .unwrap_or_default(),
         );
-        form.method.select(method_index(dest.request.method));
-        form.content.select(
-            ContentFormat::ALL
-                .iter()
-                .position(|c| *c == dest.request.content_format)
-                .unwrap_or(0),
-        );
-        form.url.set_value(dest.request.url.clone());
-        form.headers.set_value(headers_text(&dest.request.headers));
-        form.exclude = MultiSelect::new(Vec::new(), dest.request.exclude.clone());
+        form.request.load(dest);
         form.batching.checked = dest.batching.enabled;
         form.batch_size
             .set_value(dest.batching.max_records.to_string());

@@ -22,6 +22,9 @@ pub struct MappingRow {
     pub if_present: Pulldown,
     /// ISO 3166 alpha-2 codes, for `e164`.
     pub country: Pulldown,
+    /// The column the suggestion guessed for this entry from a name the template does not know
+    /// (`FName` for `first_name`), while the entry is still that guess: the person should check it.
+    pub guessed_from: Option<String>,
 }
 
 impl MappingRow {
@@ -56,7 +59,7 @@ impl Model {
     /// template parameters).
     pub fn refresh_attribute_widgets(&mut self) {
         let attributes = self.attributes();
-        self.configure.exclude.set_items(attributes.clone());
+        self.configure.request.set_attributes(attributes.clone());
         self.configure.parameters = self.parameter_widgets(&attributes);
         let mut fields = self.resource_fields();
         fields.sort_by_key(|f| !f.required);
@@ -217,7 +220,22 @@ impl Model {
             ),
             if_present: Pulldown::new(conditions, condition),
             country: Pulldown::new(countries, country),
+            guessed_from: entry.and_then(|e| self.guessed_column(e)),
         }
+    }
+
+    /// The column `entry` reads when it is still the suggestion's guess by likeness of names.
+    fn guessed_column(&self, entry: &FieldMapping) -> Option<String> {
+        let column = entry.from.as_deref()?;
+        if !self.suggested_mapping.as_ref()?.contains(entry) {
+            return None;
+        }
+        let suggestion = self
+            .resource()?
+            .suggest
+            .iter()
+            .find(|s| s.target == entry.target)?;
+        (!crate::templates::columns::spelt_as_known(suggestion, column)).then(|| column.to_string())
     }
 
     /// Writes mapping row `index` back into the destination's mapping, touching only that entry.
@@ -272,5 +290,175 @@ impl Model {
     pub fn mapping_entry_mut(&mut self, index: usize) -> Option<&mut FieldMapping> {
         let target = self.configure.mapping.get(index)?.target.clone();
         self.dest.mapping.iter_mut().find(|m| m.target == target)
+    }
+}
+
+/// The mapping after a change of endpoint or resource (see [`carry_mapping`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carried {
+    pub mapping: Vec<FieldMapping>,
+    /// Targets of the person's entries that stayed.
+    pub kept: Vec<String>,
+    /// Targets of the person's entries the new resource has no field for.
+    pub dropped: Vec<String>,
+}
+
+impl Carried {
+    /// What to tell the person, when any of their entries was kept or dropped.
+    pub fn notice(&self, resource: &str) -> Option<(Level, String)> {
+        let list = |targets: &[String]| targets.join(", ");
+        match (self.kept.is_empty(), self.dropped.is_empty()) {
+            (true, true) => None,
+            (false, true) => Some((
+                Level::Info,
+                format!("kept your mapping entries: {}", list(&self.kept)),
+            )),
+            (nothing_kept, false) => Some((
+                Level::Error,
+                format!(
+                    "dropped your mapping entr{} for {}: {resource} has no such field{}",
+                    if self.dropped.len() == 1 { "y" } else { "ies" },
+                    list(&self.dropped),
+                    if nothing_kept {
+                        String::new()
+                    } else {
+                        format!("; kept {}", list(&self.kept))
+                    }
+                ),
+            )),
+        }
+    }
+}
+
+/// The mapping for a newly chosen resource: the person's own entries (those not in
+/// `suggested_before`, the suggestion they started from) stay when the resource has their field
+/// (any field when it lists none: a custom path), and the new `suggestion` fills the rest. An
+/// entry of the suggestion that would set the same field as one of theirs (the whole field
+/// against a part of it) gives way.
+pub fn carry_mapping(
+    current: &[FieldMapping],
+    suggested_before: Option<&[FieldMapping]>,
+    suggestion: Vec<FieldMapping>,
+    fields: &[crate::templates::FieldSpec],
+) -> Carried {
+    let theirs = current
+        .iter()
+        .filter(|m| !suggested_before.is_some_and(|before| before.contains(m)));
+    let has_field =
+        |target: &str| fields.is_empty() || fields.iter().any(|f| f.name == top_level(target));
+    let (kept, dropped): (Vec<&FieldMapping>, Vec<&FieldMapping>) =
+        theirs.partition(|m| has_field(&m.target));
+    let overlaps = |a: &str, b: &str| {
+        a == b || (top_level(a) == top_level(b) && (top_level(a) == a || top_level(b) == b))
+    };
+    let mut mapping: Vec<FieldMapping> = Vec::with_capacity(suggestion.len() + kept.len());
+    let mut placed = vec![false; kept.len()];
+    for entry in suggestion {
+        match kept.iter().position(|k| k.target == entry.target) {
+            Some(at) => {
+                mapping.push(kept[at].clone());
+                placed[at] = true;
+            }
+            None if kept.iter().any(|k| overlaps(&k.target, &entry.target)) => {}
+            None => mapping.push(entry),
+        }
+    }
+    for (entry, placed) in kept.iter().zip(placed) {
+        if !placed {
+            mapping.push((*entry).clone());
+        }
+    }
+    Carried {
+        mapping,
+        kept: kept.iter().map(|m| m.target.clone()).collect(),
+        dropped: dropped.iter().map(|m| m.target.clone()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(target: &str, attribute: &str) -> FieldMapping {
+        FieldMapping {
+            target: target.into(),
+            from: Some(attribute.into()),
+            value: None,
+            transform: Transform::None,
+            default_country: None,
+            phone_check: Default::default(),
+            optional: false,
+            if_present: None,
+        }
+    }
+
+    fn users_fields() -> Vec<crate::templates::FieldSpec> {
+        crate::templates::get("create_records")
+            .and_then(|t| t.resource("users"))
+            .map(|r| r.fields.clone())
+            .expect("the users resource")
+    }
+
+    #[test]
+    fn the_persons_entries_stay_where_the_new_resource_has_their_field() {
+        let suggested = vec![
+            from("first_name", "First Name"),
+            from("emails[0].value", "Email"),
+        ];
+        let mut current = suggested.clone();
+        current[0] = from("first_name", "Last Name"); // changed by the person
+        current.push(from("information", "Customer Id")); // added by the person
+        let suggestion = vec![
+            from("email", "Email"),
+            from("first_name", "First Name"),
+            from("last_name", "Last Name"),
+        ];
+        let carried = carry_mapping(&current, Some(&suggested), suggestion, &users_fields());
+        assert_eq!(
+            carried.mapping,
+            [
+                from("email", "Email"),
+                from("first_name", "Last Name"),
+                from("last_name", "Last Name")
+            ]
+        );
+        assert_eq!(carried.kept, ["first_name"]);
+        assert_eq!(
+            carried.dropped,
+            ["information"],
+            "users have no information field"
+        );
+        let (_, text) = carried.notice("Users").expect("a notice");
+        assert!(
+            text.contains("information: Users has no such field"),
+            "{text}"
+        );
+        assert!(text.contains("kept first_name"), "{text}");
+    }
+
+    #[test]
+    fn an_untouched_suggestion_is_replaced_and_a_whole_field_of_theirs_wins() {
+        let suggested = vec![from("first_name", "First Name")];
+        let current = vec![
+            from("first_name", "First Name"),
+            from("phone_numbers", "Phones"),
+        ];
+        let suggestion = vec![
+            from("phone_numbers[0].value", "Phone 1"),
+            from("first_name", "First Name"),
+        ];
+        let carried = carry_mapping(&current, Some(&suggested), suggestion, &[]);
+        assert_eq!(
+            carried.mapping,
+            [
+                from("first_name", "First Name"),
+                from("phone_numbers", "Phones")
+            ]
+        );
+        assert!(carried.dropped.is_empty());
+        // Nothing of theirs: nothing to say.
+        let carried = carry_mapping(&suggested, Some(&suggested), Vec::new(), &[]);
+        assert_eq!(carried.notice("Users"), None);
+        assert!(carried.mapping.is_empty());
     }
 }

@@ -20,7 +20,7 @@ pub use crate::tui::field::{Field, Step};
 use crate::tui::msg::{RunProgress, TaskId, TestResponse};
 use crate::tui::sections::{Section, Setting, SettingId};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::{BodyEditor, Checkbox, JsonView, MultiSelect, Pulldown, Tabs, TextInput};
+use crate::tui::widgets::{BodyEditor, Checkbox, JsonView, Pulldown, Tabs, TextInput};
 
 mod configure;
 mod health;
@@ -133,6 +133,11 @@ pub struct Pane {
     pub fullscreen: bool,
     pub body: JsonView,
     pub error: Option<String>,
+    /// Mapped fields left out of every body because their source attribute is excluded, as
+    /// (target, source attribute).
+    pub excluded_fields: Vec<(String, String)>,
+    /// Exclusions that change nothing, each with the reason (shown beside the exclude list).
+    pub ineffective_exclusions: Vec<String>,
     pub test: TestState,
     pub editor: Option<BodyEditor>,
     pub response: JsonView,
@@ -318,15 +323,7 @@ impl Model {
                 added_targets: Vec::new(),
                 add_target: TextInput::default()
                     .with_placeholder("target path, e.g. emails[1].value; Enter adds"),
-                method: Pulldown::new(options(&Method::ALL, Method::as_str), 1),
-                content: Pulldown::new(
-                    vec!["JSON".into(), "XML".into(), "form-urlencoded".into()],
-                    0,
-                ),
-                url: TextInput::default()
-                    .with_placeholder("/v1/contacts — type { for record macros"),
-                headers: TextInput::default().with_placeholder("name:value,name2:value2"),
-                exclude: MultiSelect::default(),
+                request: Default::default(),
                 batching: Checkbox::new("send records in batches", false),
                 batch_size: TextInput::new("100"),
                 algorithm: Pulldown::new(vec!["array".into(), "wrap".into(), "group_by".into()], 0),
@@ -346,6 +343,8 @@ impl Model {
                 fullscreen: false,
                 body: JsonView::default(),
                 error: None,
+                excluded_fields: Vec::new(),
+                ineffective_exclusions: Vec::new(),
                 test: TestState::Idle,
                 editor: None,
                 response: JsonView::default(),

@@ -60,55 +60,7 @@ pub(super) fn options<T: Copy>(all: &[T], label: impl Fn(T) -> &'static str) -> 
     all.iter().map(|v| label(*v).to_string()).collect()
 }
 
-pub fn method_index(method: Method) -> usize {
-    Method::ALL.iter().position(|m| *m == method).unwrap_or(1)
-}
-
-pub fn headers_text(headers: &toml::Table) -> String {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            format!(
-                "{name}:{}",
-                value
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| value.to_string())
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Parses `name:value,name2:value2`. A comma inside a value is kept when what follows it has no
-/// colon, so `Accept:a,b` stays one header.
-pub fn parse_headers(text: &str) -> Result<toml::Table, String> {
-    let mut table = toml::Table::new();
-    let mut pieces: Vec<String> = Vec::new();
-    for piece in text.split(',') {
-        match pieces.last_mut() {
-            Some(last) if !piece.contains(':') => {
-                last.push(',');
-                last.push_str(piece);
-            }
-            _ => pieces.push(piece.to_string()),
-        }
-    }
-    for piece in pieces.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
-        let Some((name, value)) = piece.split_once(':') else {
-            return Err(format!("expected name:value, found {piece:?}"));
-        };
-        let name = name.trim();
-        let value = value.trim();
-        crate::rules::check_header_name(name).map_err(|rule| rule.to_string())?;
-        crate::rules::check_header_value(name, value).map_err(|rule| rule.to_string())?;
-        table.insert(
-            name.to_string(),
-            toml::Value::String(value.trim().to_string()),
-        );
-    }
-    Ok(table)
-}
+pub use crate::tui::sections::request::{headers_text, method_index, parse_headers};
 
 /// A destination's source path, relative paths taken from the destination file's folder.
 pub fn resolve_source(path: &std::path::Path, dest_path: Option<&std::path::Path>) -> PathBuf {

@@ -4,6 +4,7 @@
 //! title; the screen asks it for focus order, labels, hints and notes instead of knowing them.
 
 pub mod delivery;
+pub mod request;
 
 use std::fmt;
 use std::ops::RangeInclusive;

@@ -65,6 +65,19 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
                     model.dest.mode = Mode::Manual;
                     model.dest.template = None;
                     model.load_configure_widgets();
+                    // The mapping still builds every body in manual mode: say so, since the
+                    // person may expect the record itself to be sent.
+                    let entries = model.dest.mapping.len();
+                    if entries > 0 {
+                        model.notice = Some((
+                            Level::Info,
+                            format!(
+                                "manual mode keeps the field mapping ({entries} entr{}): it still \
+                                 builds each body; remove entries below to send records as they are",
+                                if entries == 1 { "y" } else { "ies" }
+                            ),
+                        ));
+                    }
                 }
             }
         }
@@ -102,6 +115,12 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             }
         }
         Field::MapSource(i) | Field::MapConstant(i) | Field::MapTransform(i) => {
+            // An entry the person has edited is theirs, no longer the suggestion's guess.
+            if let (Some(row), Some(suggested)) =
+                (c.mapping.get(i), model.suggested_mapping.as_mut())
+            {
+                suggested.retain(|m| m.target != row.target);
+            }
             model.apply_mapping_row(i);
             if field != Field::MapConstant(i) {
                 // Showing a value or a transform, or the count under a field, follows the source.
@@ -152,35 +171,12 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             };
             model.set_error(field, problem);
         }
-        Field::Method => model.dest.request.method = Method::ALL[c.method.selected().min(4)],
-        Field::ContentFormat => {
-            model.dest.request.content_format = ContentFormat::ALL[c.content.selected().min(2)]
-        }
-        Field::Url => {
-            let url = c.url.value().trim().to_string();
-            let problem = if !(url.starts_with('/')
-                || url.starts_with("https://")
-                || url.starts_with("http://"))
-            {
-                Some("a URL starts with /, https:// or http://".to_string())
-            } else {
-                crate::request::check_url_template(&url)
-                    .err()
-                    .map(|e| e.to_string())
-            };
-            if problem.is_none() {
-                model.dest.request.url = url;
+        Field::Method | Field::ContentFormat | Field::Url | Field::Headers | Field::Exclude => {
+            if let Some(part) = field.request_part() {
+                let problem = model.configure.request.apply(part, &mut model.dest).err();
+                model.set_error(field, problem);
             }
-            model.set_error(Field::Url, problem);
         }
-        Field::Headers => match parse_headers(c.headers.value()) {
-            Ok(headers) => {
-                model.dest.request.headers = headers;
-                model.set_error(Field::Headers, None);
-            }
-            Err(e) => model.set_error(Field::Headers, Some(e)),
-        },
-        Field::Exclude => model.dest.request.exclude = c.exclude.checked(),
         Field::Batching => model.dest.batching.enabled = c.batching.checked,
         Field::BatchSize => match c.batch_size.value().trim().parse::<usize>() {
             Ok(n) if n >= 1 => {
@@ -342,11 +338,27 @@ pub(super) fn apply_template_keep_widgets(model: &mut Model, reference: Template
             model.dest.template = Some(reference);
             model.configure.added_targets.clear();
             let attributes = model.attributes();
-            model.dest.mapping = model
+            let suggestion = model
                 .resource()
                 .map(|r| crate::templates::suggest_mapping(r, &attributes))
                 .unwrap_or_default();
-            model.suggested_mapping = Some(model.dest.mapping.clone());
+            // The person's own entries stay where the new resource has their field; the rest
+            // of the mapping is the new resource's suggestion.
+            let carried = carry_mapping(
+                &model.dest.mapping,
+                model.suggested_mapping.as_deref(),
+                suggestion.clone(),
+                &resolved.fields,
+            );
+            let resource = model
+                .resource()
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| "this resource".into());
+            if let Some(notice) = carried.notice(&resource) {
+                model.notice = Some(notice);
+            }
+            model.dest.mapping = carried.mapping;
+            model.suggested_mapping = Some(suggestion);
             model.set_error(Field::Endpoint, None);
         }
         Err(e) => model.set_error(Field::Endpoint, Some(e.to_string())),

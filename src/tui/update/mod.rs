@@ -8,7 +8,7 @@ use crossterm::event::{
 };
 
 use crate::client::PingOutcome;
-use crate::destination::{Algorithm, ContentFormat, GroupShape, Method, Mode, Status, TemplateRef};
+use crate::destination::{Algorithm, ContentFormat, GroupShape, Mode, Status, TemplateRef};
 use crate::tui::dataset;
 use crate::tui::focus::{self, move_focus};
 use crate::tui::form::{pulldown_mut, text_input_mut};
@@ -342,13 +342,8 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
         let outcome = input.handle_key(key);
         // Typing `{` in the URL offers the dataset's attributes as record macros.
         if field == Field::Url && key.code == KeyCode::Char('{') && outcome == Outcome::Changed {
-            let items: Vec<String> = model
-                .attributes()
-                .iter()
-                .map(|a| format!("{{record.{a}}}"))
-                .collect();
-            let anchor = model.configure.url.cursor() - 1;
-            model.configure.url.offer_until(items, anchor, '}');
+            let attributes = model.attributes();
+            model.configure.request.offer_macros(&attributes);
         }
         outcome
     } else if let Some(pulldown) = pulldown_mut(model, field) {
@@ -358,7 +353,7 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
             Field::CredAdvanced => model.credential.advanced.handle_key(key),
             Field::Batching => model.configure.batching.handle_key(key),
             Field::Tabs => model.configure.tabs.handle_key(key),
-            Field::Exclude => model.configure.exclude.handle_key(key),
+            Field::Exclude => model.configure.request.exclude.handle_key(key),
             Field::MapOptional(i) => match model.configure.mapping.get_mut(i) {
                 Some(row) => row.optional.handle_key(key),
                 None => Outcome::Ignored,

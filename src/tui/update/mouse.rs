@@ -89,8 +89,9 @@ pub(super) fn on_mouse(model: &mut Model, mouse: MouseEvent) -> Vec<Cmd> {
             let rect = layout.rect_of(Field::Exclude).unwrap_or_default();
             let rows = rect.height.saturating_sub(1) as usize;
             if y > rect.y {
-                let index = model.configure.exclude.offset(rows) + (y - rect.y - 1) as usize;
-                if model.configure.exclude.toggle_visible(index) == Outcome::Changed {
+                let index =
+                    model.configure.request.exclude.offset(rows) + (y - rect.y - 1) as usize;
+                if model.configure.request.exclude.toggle_visible(index) == Outcome::Changed {
                     return on_changed(model, field);
                 }
             }

@@ -60,17 +60,20 @@ pub(super) fn on_inspected(
             };
             model.source.dataset = Some(dataset);
             // A destination started here (not loaded) gets the template's suggested mapping as
-            // soon as the dataset's attributes are known; another dataset gets a new one, unless
-            // the person changed the suggestion (then theirs stays, and an attribute the new
-            // dataset lacks shows as such on its row).
-            let untouched = model.dest.mapping.is_empty()
-                || model.suggested_mapping.as_ref() == Some(&model.dest.mapping);
-            if model.dest_path.is_none()
-                && untouched
+            // soon as the dataset's attributes are known, and another dataset gets a new one;
+            // entries the person set themselves stay (an attribute the new dataset lacks then
+            // shows as such on its row).
+            if (model.dest_path.is_none() || model.suggested_mapping.is_some())
                 && let Some(resource) = model.resource()
             {
                 let suggestion = crate::templates::suggest_mapping(resource, &model.attributes());
-                model.dest.mapping = suggestion.clone();
+                let carried = carry_mapping(
+                    &model.dest.mapping,
+                    model.suggested_mapping.as_deref(),
+                    suggestion.clone(),
+                    &[],
+                );
+                model.dest.mapping = carried.mapping;
                 model.suggested_mapping = Some(suggestion);
             }
             model.refresh_attribute_widgets();

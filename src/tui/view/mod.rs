@@ -205,7 +205,11 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
                 row.optional.render(frame, rect, focused, t);
             }
         }
-        Field::Exclude => model.configure.exclude.render(frame, rect, focused, t),
+        Field::Exclude => model
+            .configure
+            .request
+            .exclude
+            .render(frame, rect, focused, t),
         button
             if button.is_button() || matches!(button, Field::MapMore(_) | Field::MapRemove(_)) =>
         {

@@ -118,6 +118,39 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
                     if !row.description.is_empty() {
                         rows.push(info(model, format!("  {}", row.description), t.dim));
                     }
+                    let source = row.source.selected_label();
+                    if row.is_set()
+                        && !row.is_constant()
+                        && let Some(dataset) = &model.source.dataset
+                        && !dataset.attributes.iter().any(|a| a == source)
+                    {
+                        rows.push(info(
+                            model,
+                            format!("  ⚠ the dataset has no column `{source}`: pick another"),
+                            t.warn,
+                        ));
+                    }
+                    if let Some((_, source)) = model
+                        .pane
+                        .excluded_fields
+                        .iter()
+                        .find(|(target, _)| *target == row.target)
+                    {
+                        rows.push(info(
+                            model,
+                            format!(
+                                "  ⊘ `{source}` is excluded (Advanced tab): left out of every body"
+                            ),
+                            t.warn,
+                        ));
+                    }
+                    if let Some(column) = &row.guessed_from {
+                        rows.push(info(
+                            model,
+                            format!("  ≈ guessed from the column `{column}`: check it"),
+                            t.warn,
+                        ));
+                    }
                     let (_, _, invalid) = mapping_status(model, row);
                     if invalid > 0 {
                         let reason = model.pane.samples.iter().find_map(|s| match s {
@@ -200,6 +233,10 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
             Field::Batching => {
                 rows.push(field_row(model, field));
             }
+            Field::Exclude => {
+                rows.push(field_row(model, field));
+                rows.extend(exclusion_rows(model));
+            }
             Field::SaveActivate => {
                 rows.push(field_row(model, field));
                 rows.extend(save_status_rows(model));
@@ -223,7 +260,8 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
         {
             rows.push(info(
                 model,
-                "Manual mode: the Advanced tab holds every setting.",
+                "Manual mode: the request is set on the Advanced tab; mapping entries below, \
+                 if any, build each body.",
                 t.dim,
             ));
         }
@@ -233,6 +271,24 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
     }
     if model.step == Step::Save {
         rows.extend(run_rows(model));
+    }
+    rows
+}
+
+/// What the exclusions do to the bodies: each mapped field they leave out, and each exclusion
+/// that changes nothing, with the reason (the request builder's own verdicts).
+pub(super) fn exclusion_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let mut rows = Vec::new();
+    for (target, source) in &model.pane.excluded_fields {
+        rows.push(info(
+            model,
+            format!("  `{source}` excluded: `{target}` is left out of every body"),
+            t.ok,
+        ));
+    }
+    for note in &model.pane.ineffective_exclusions {
+        rows.push(info(model, format!("  ⚠ {note}"), t.warn));
     }
     rows
 }
