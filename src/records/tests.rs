@@ -475,6 +475,10 @@ proptest! {
         cells in prop::collection::vec(prop::collection::vec(any::<String>(), 5), 0..6),
     ) {
         let columns: Vec<String> = columns.into_iter().collect();
+        // A file of one column whose name holds a delimiter (`;`, or `,` quoted) is what a
+        // misread file looks like, and the reader says so instead of guessing
+        // (tests/it/fidelity.rs, `misshapen_files_are_diagnosed_once_then_read_with_their_setting`): not a round trip.
+        prop_assume!(!(columns.len() == 1 && columns[0].contains([',', ';', '\t', '|'])));
         let mut writer = ::csv::WriterBuilder::new().from_writer(Vec::new());
         let mut expected = Vec::new();
         writer.write_record(&columns).map_err(|e| TestCaseError::fail(e.to_string()))?;
