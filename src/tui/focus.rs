@@ -1,6 +1,5 @@
 //! Which fields are on screen, in Tab order, for the current step and state.
 
-use crate::destination::Algorithm;
 use crate::tui::model::{Field, Model, Run, Step, TestState};
 
 /// The fields of the form area in order (the sample pane and the buttons come after them).
@@ -70,33 +69,22 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                     Field::Url,
                     Field::Headers,
                     Field::Exclude,
-                    Field::Batching,
                 ]);
-                if form.batching.checked {
-                    fields.extend([Field::BatchSize, Field::Algorithm]);
-                    let algorithm = model.dest.batching.algorithm;
-                    if algorithm == Algorithm::GroupBy {
-                        fields.extend([Field::GroupBy, Field::GroupShape, Field::Pluck]);
-                    }
-                    if algorithm == Algorithm::Wrap
-                        || (algorithm == Algorithm::GroupBy
-                            && model.dest.batching.group_shape
-                                == crate::destination::GroupShape::Wrap)
-                    {
-                        fields.push(Field::WrapKey);
-                    }
+                for section in form.advanced_sections() {
+                    fields.extend(section.shown_ids(&model.dest).map(Field::Setting));
                 }
-                fields.extend([Field::CaptureFile, Field::Webhook]);
-                fields.extend(form.delivery.ids().map(Field::Setting));
             }
         }
         Step::Save => {
-            fields.extend([
-                Field::DestName,
-                Field::SavePath,
-                Field::Save,
-                Field::SaveActivate,
-            ]);
+            fields.extend([Field::DestName, Field::SavePath]);
+            fields.extend(
+                model
+                    .configure
+                    .schedule
+                    .shown_ids(&model.dest)
+                    .map(Field::Setting),
+            );
+            fields.extend([Field::Save, Field::SaveActivate]);
             let active = model
                 .save
                 .saved
@@ -137,11 +125,9 @@ pub fn sections(model: &Model) -> Vec<(&'static str, Field)> {
             let mut list = vec![
                 ("Request", first(&|f| *f == Field::Method)),
                 ("Exclude", first(&|f| *f == Field::Exclude)),
-                ("Batching", first(&|f| *f == Field::Batching)),
-                ("Capture", first(&|f| *f == Field::CaptureFile)),
             ];
-            for section in model.configure.sections() {
-                let start = section.ids().next();
+            for section in model.configure.advanced_sections() {
+                let start = section.shown_ids(&model.dest).next();
                 list.push((
                     section.title,
                     first(&|f| matches!(f, Field::Setting(id) if Some(*id) == start)),
@@ -155,6 +141,10 @@ pub fn sections(model: &Model) -> Vec<(&'static str, Field)> {
         }
         Step::Save => vec![
             ("Name", first(&|f| *f == Field::DestName)),
+            (
+                "Schedule",
+                first(&|f| *f == Field::Setting(crate::tui::sections::schedule::KIND)),
+            ),
             ("Save", first(&|f| *f == Field::Save)),
             (
                 "Run",
@@ -228,12 +218,6 @@ pub fn is_text(model: &Model, field: Field) -> bool {
             | Field::Url
             | Field::Headers
             | Field::Exclude
-            | Field::BatchSize
-            | Field::WrapKey
-            | Field::GroupBy
-            | Field::Pluck
-            | Field::CaptureFile
-            | Field::Webhook
             | Field::Editor
             | Field::DestName
             | Field::SavePath

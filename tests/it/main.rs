@@ -42,3 +42,4 @@ mod tui_pty;
 mod tui_quit;
 mod tui_render;
 mod tui_samples;
+mod tui_sync;

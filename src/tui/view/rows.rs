@@ -196,13 +196,12 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
                         rows.push(info(model, format!("  {}", note.text), style));
                     }
                 }
-            }
-            Field::Batching => {
-                rows.push(field_row(model, field));
+                rows.extend(sync_rows(model, id));
             }
             Field::SaveActivate => {
                 rows.push(field_row(model, field));
                 rows.extend(save_status_rows(model));
+                rows.extend(activation_rows(model));
             }
             _ => {
                 rows.push(field_row(model, field));
