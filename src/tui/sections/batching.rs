@@ -40,7 +40,7 @@ pub fn section() -> Section {
             Setting::toggle(
                 ENABLED,
                 "Batching",
-                "send records in batches",
+                "send in batches",
                 on,
                 |d, v| d.batching.enabled = v,
             ),
