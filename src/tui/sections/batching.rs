@@ -8,6 +8,7 @@ use crate::tui::widgets::choice::ChoiceItem;
 
 pub const ENABLED: &str = "batching.enabled";
 pub const SIZE: &str = "batching.max_records";
+pub const MAX_BYTES: &str = "batching.max_bytes";
 pub const ALGORITHM: &str = "batching.algorithm";
 pub const GROUP_BY: &str = "batching.group_by";
 pub const GROUP_SHAPE: &str = "batching.group_shape";
@@ -51,6 +52,15 @@ pub fn section() -> Section {
                 "records per request",
                 |d| d.batching.max_records,
                 |d, v| d.batching.max_records = v,
+            )
+            .shown_when(on),
+            Setting::number(
+                MAX_BYTES,
+                "Max bytes",
+                2..=100_000_000,
+                "bytes per request body",
+                |d| d.batching.max_bytes,
+                |d, v| d.batching.max_bytes = v,
             )
             .shown_when(on),
             Setting::choice(
@@ -155,7 +165,7 @@ mod tests {
         assert!(dest.batching.enabled);
         assert_eq!(
             section.shown_ids(&dest).collect::<Vec<_>>(),
-            vec![ENABLED, SIZE, ALGORITHM]
+            vec![ENABLED, SIZE, MAX_BYTES, ALGORITHM]
         );
         let algorithm = section.get_mut(ALGORITHM).unwrap().pulldown_mut().unwrap();
         algorithm.select(2);
@@ -163,7 +173,7 @@ mod tests {
         assert_eq!(dest.batching.algorithm, Algorithm::GroupBy);
         assert_eq!(
             section.shown_ids(&dest).collect::<Vec<_>>(),
-            vec![ENABLED, SIZE, ALGORITHM, GROUP_BY, GROUP_SHAPE, PLUCK]
+            vec![ENABLED, SIZE, MAX_BYTES, ALGORITHM, GROUP_BY, GROUP_SHAPE, PLUCK]
         );
         section
             .get_mut(GROUP_SHAPE)
