@@ -61,16 +61,8 @@ pub enum Field {
     Url,
     Headers,
     Exclude,
-    Batching,
-    BatchSize,
-    Algorithm,
-    WrapKey,
-    GroupBy,
-    GroupShape,
-    Pluck,
-    CaptureFile,
-    Webhook,
-    /// A setting of a section (Delivery, …), by its key in the destination file.
+    /// A setting of a section (Batching, Capture, Delivery, Sync, Schedule), by its key in the
+    /// destination file.
     Setting(SettingId),
     Pane,
     Editor,

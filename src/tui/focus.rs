@@ -1,6 +1,5 @@
 //! Which fields are on screen, in Tab order, for the current step and state.
 
-use crate::destination::Algorithm;
 use crate::tui::model::{Field, Model, Run, Step, TestState};
 use crate::tui::sections::request::Part;
 
@@ -67,32 +66,21 @@ pub fn form_fields(model: &Model) -> Vec<Field> {
                 fields.push(Field::MapAdd);
             } else {
                 fields.extend(Part::ALL.map(Field::from));
-                fields.push(Field::Batching);
-                if form.batching.checked {
-                    fields.extend([Field::BatchSize, Field::Algorithm]);
-                    let algorithm = model.dest.batching.algorithm;
-                    if algorithm == Algorithm::GroupBy {
-                        fields.extend([Field::GroupBy, Field::GroupShape, Field::Pluck]);
-                    }
-                    if algorithm == Algorithm::Wrap
-                        || (algorithm == Algorithm::GroupBy
-                            && model.dest.batching.group_shape
-                                == crate::destination::GroupShape::Wrap)
-                    {
-                        fields.push(Field::WrapKey);
-                    }
+                for section in form.advanced_sections() {
+                    fields.extend(section.shown_ids(&model.dest).map(Field::Setting));
                 }
-                fields.extend([Field::CaptureFile, Field::Webhook]);
-                fields.extend(form.delivery.ids().map(Field::Setting));
             }
         }
         Step::Save => {
-            fields.extend([
-                Field::DestName,
-                Field::SavePath,
-                Field::Save,
-                Field::SaveActivate,
-            ]);
+            fields.extend([Field::DestName, Field::SavePath]);
+            fields.extend(
+                model
+                    .configure
+                    .schedule
+                    .shown_ids(&model.dest)
+                    .map(Field::Setting),
+            );
+            fields.extend([Field::Save, Field::SaveActivate]);
             let active = model
                 .save
                 .saved
@@ -133,11 +121,9 @@ pub fn sections(model: &Model) -> Vec<(&'static str, Field)> {
             let mut list = vec![
                 ("Request", first(&|f| *f == Field::Method)),
                 ("Exclude", first(&|f| *f == Field::Exclude)),
-                ("Batching", first(&|f| *f == Field::Batching)),
-                ("Capture", first(&|f| *f == Field::CaptureFile)),
             ];
-            for section in model.configure.sections() {
-                let start = section.ids().next();
+            for section in model.configure.advanced_sections() {
+                let start = section.shown_ids(&model.dest).next();
                 list.push((
                     section.title,
                     first(&|f| matches!(f, Field::Setting(id) if Some(*id) == start)),
@@ -151,6 +137,10 @@ pub fn sections(model: &Model) -> Vec<(&'static str, Field)> {
         }
         Step::Save => vec![
             ("Name", first(&|f| *f == Field::DestName)),
+            (
+                "Schedule",
+                first(&|f| *f == Field::Setting(crate::tui::sections::schedule::KIND)),
+            ),
             ("Save", first(&|f| *f == Field::Save)),
             (
                 "Run",
@@ -224,12 +214,6 @@ pub fn is_text(model: &Model, field: Field) -> bool {
             | Field::Url
             | Field::Headers
             | Field::Exclude
-            | Field::BatchSize
-            | Field::WrapKey
-            | Field::GroupBy
-            | Field::Pluck
-            | Field::CaptureFile
-            | Field::Webhook
             | Field::Editor
             | Field::DestName
             | Field::SavePath

@@ -37,7 +37,6 @@ pub fn live(model: &Model) -> Vec<Hint> {
             }
         }
         Field::CredAdvanced => hints.extend(model.credential.advanced.hints()),
-        Field::Batching => hints.extend(model.configure.batching.hints()),
         Field::Tabs => hints.extend(model.configure.tabs.hints()),
         Field::Exclude => hints.extend(model.configure.request.exclude.hints()),
         Field::MapOptional(_) => hints.push(hint("Space", "toggle")),

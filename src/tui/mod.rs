@@ -101,8 +101,8 @@ pub fn prepare(options: &Options) -> anyhow::Result<Init> {
     })
 }
 
-/// The line printed once the terminal is restored: what was saved and how to run it without
-/// the wizard, or that nothing was.
+/// The line printed once the terminal is restored: what was saved and how it will run without
+/// the wizard (under the daemon when it has a schedule, else by hand), or that nothing was.
 pub fn exit_note(model: &Model) -> String {
     let lost = if model.has_unsaved_edits() {
         " Edits made after that were not saved."
@@ -111,34 +111,34 @@ pub fn exit_note(model: &Model) -> String {
     };
     match &model.save.saved {
         Some((path, status)) => {
-            let path = shell_word(&path.display().to_string());
-            match status {
-                crate::destination::Status::Active => format!(
+            let how = sections::schedule::how_it_runs(&model.dest.schedule, path);
+            let path = &how.file;
+            match (status, &how.daemon) {
+                (crate::destination::Status::Active, Some((when, folder))) => format!(
+                    "Saved {path} (active). The daemon runs it {when}: aircall-dest daemon \
+                     {folder} (or once now: aircall-dest run {path}){lost}"
+                ),
+                (crate::destination::Status::Active, None) => format!(
                     "Saved {path} (active). Run it without the wizard: aircall-dest run {path}{lost}"
                 ),
-                crate::destination::Status::Paused => format!(
-                    "Saved {path} (paused). To run it: aircall-dest activate {path} && \
-                     aircall-dest run {path}{lost}"
-                ),
+                (crate::destination::Status::Paused, daemon) => {
+                    let later = daemon
+                        .as_ref()
+                        .map(|(when, folder)| {
+                            format!("; once active, aircall-dest daemon {folder} runs it {when}")
+                        })
+                        .unwrap_or_default();
+                    format!(
+                        "Saved {path} (paused). To run it: aircall-dest activate {path} && \
+                         aircall-dest run {path}{later}{lost}"
+                    )
+                }
             }
         }
         None if model.has_unsaved_edits() => {
             "Nothing was saved: the destination's edits were discarded.".to_string()
         }
         None => "Nothing was saved.".to_string(),
-    }
-}
-
-/// `text` as one word for a POSIX shell.
-fn shell_word(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -193,6 +193,16 @@ mod tests {
         model.save.saved = Some((PathBuf::from("a.toml"), crate::destination::Status::Paused));
         assert!(
             exit_note(&model).contains("aircall-dest activate a.toml && aircall-dest run a.toml")
+        );
+        model.dest.schedule.every = Some("15m".into());
+        model.save.saved = Some((
+            PathBuf::from("/srv/dests/a.toml"),
+            crate::destination::Status::Active,
+        ));
+        assert_eq!(
+            exit_note(&model),
+            "Saved /srv/dests/a.toml (active). The daemon runs it every 15m: aircall-dest daemon \
+             /srv/dests (or once now: aircall-dest run /srv/dests/a.toml)"
         );
     }
 }

@@ -60,6 +60,11 @@ pub enum Msg {
     Saved {
         result: Result<(PathBuf, crate::destination::Status), String>,
     },
+    /// What a sync run would do with each sample record.
+    SyncPreviewed {
+        id: TaskId,
+        result: Result<crate::tui::sections::sync::SampleOperations, String>,
+    },
 }
 
 /// What the wizard asks the runtime to do outside the pure update function.
@@ -108,6 +113,15 @@ pub enum Cmd {
         /// kept), with the "Local sandbox" credential explained.
         text: String,
         credential: Option<crate::credentials::Credential>,
+    },
+    /// Judge the sample records against the destination's sync state, read only (the state
+    /// file of `dest_path` in the state folder).
+    PreviewSync {
+        id: TaskId,
+        destination: Box<crate::destination::Destination>,
+        dest_path: PathBuf,
+        base_url: String,
+        records: Vec<Result<crate::records::Record, crate::records::RecordError>>,
     },
 }
 

@@ -124,6 +124,26 @@ pub fn execute(cmd: Cmd, tx: &UnboundedSender<Msg>, tasks: &mut Tasks) -> bool {
             tasks.stops.insert(id, stop_tx);
             tokio::spawn(tasks::run(id, dest_path, credential, tx.clone(), stop_rx));
         }
+        Cmd::PreviewSync {
+            id,
+            destination,
+            dest_path,
+            base_url,
+            records,
+        } => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let state_dir = crate::runner::default_state_dir();
+                let state = crate::sync::state_path(&state_dir, &dest_path);
+                let result = crate::tui::sections::sync::sample_operations(
+                    &destination,
+                    &state,
+                    &base_url,
+                    &records,
+                );
+                let _ = tx.send(Msg::SyncPreviewed { id, result });
+            });
+        }
     }
     true
 }
@@ -135,6 +155,10 @@ pub fn animating(model: &Model) -> bool {
         || matches!(model.credential.verify, Verify::Running(_))
         || matches!(model.pane.test, TestState::Sending { .. })
         || matches!(model.save.run, Run::Running { .. })
+        || matches!(
+            model.configure.sync_preview,
+            crate::tui::model::SyncPreview::Working(_)
+        )
 }
 
 fn to_msg(event: Event) -> Option<Msg> {

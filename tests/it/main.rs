@@ -46,3 +46,4 @@ mod tui_render;
 mod tui_request;
 mod tui_samples;
 mod tui_structure;
+mod tui_sync;

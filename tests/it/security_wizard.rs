@@ -160,7 +160,7 @@ async fn the_canary_typed_into_the_wizard_appears_on_no_screen_and_in_no_file() 
     let capture = out.path().join("responses.jsonl");
     h.focus(Field::Tabs);
     h.key(KeyCode::Right);
-    h.focus(Field::CaptureFile);
+    h.focus(Field::Setting(aircall_dest::tui::sections::capture::FILE));
     h.type_text(&capture.display().to_string());
     screens.take("advanced", &h);
 

@@ -35,7 +35,9 @@ async fn keystroke_to_frame_with_a_100_record_batch() {
     let mut h = Harness::start(embedded_init("http://127.0.0.1:47800")).await;
     h.ctrl('n');
     h.key(KeyCode::Right);
-    h.focus(Field::Batching);
+    h.focus(Field::Setting(
+        aircall_dest::tui::sections::batching::ENABLED,
+    ));
     h.key(KeyCode::Char(' '));
     h.focus(Field::Pane);
     h.key(KeyCode::Enter); // expand the batch's body

@@ -102,7 +102,9 @@ async fn embedded_default_to_a_saved_activated_destination() {
     // Turn batching on in the Advanced tab: one request carries the 100 records.
     h.focus(Field::Tabs);
     h.key(KeyCode::Right);
-    h.focus(Field::Batching);
+    h.focus(Field::Setting(
+        aircall_dest::tui::sections::batching::ENABLED,
+    ));
     h.key(KeyCode::Char(' '));
     match h.model.pane.samples.first() {
         Some(Sample::Request { request, .. }) => assert_eq!(request.records.len(), 100),
@@ -379,4 +381,96 @@ async fn saving_drops_settings_of_disabled_batching_and_explains_the_local_sandb
         "the credential is explained:\n{text}"
     );
     validate(&path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_typed_on_the_save_step_is_checked_saved_and_explained() {
+    use aircall_dest::tui::sections::schedule;
+    home();
+    let _store = STORE.lock().await;
+    let sandbox = sandbox().await;
+    let mut h = Harness::start(embedded_init(&sandbox.url())).await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let path = out.path().join("scheduled.toml");
+    h.ctrl('n');
+    h.ctrl('n');
+    assert_eq!(h.model.step, Step::Save);
+    h.focus(Field::SavePath);
+    h.ctrl('u');
+    h.type_text(&path.display().to_string());
+
+    // none → every: the interval field appears.
+    h.focus(Field::Setting(schedule::KIND));
+    h.key(KeyCode::Right);
+    h.focus(Field::Setting(schedule::EVERY));
+    h.ctrl('u');
+    h.type_text("15x");
+    let every = Field::Setting(schedule::EVERY);
+    let error = h
+        .model
+        .error_for(every)
+        .expect("15x is refused")
+        .to_string();
+    // The daemon's parser explains: a number and one of its units.
+    assert!(
+        error.contains("a number and a unit (s, m, h or d)"),
+        "{error}"
+    );
+    let screen = h.render(80, 24);
+    assert!(
+        screen.contains("✗ expected a number and a unit"),
+        "{screen}"
+    );
+
+    // Save & Activate refuses while the value is wrong, and writes nothing.
+    h.focus(Field::SaveActivate);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert_eq!(h.model.save.saved, None);
+    let refused = h.model.save.error.clone().unwrap_or_default();
+    assert!(refused.starts_with("Every: expected a number"), "{refused}");
+    assert!(!path.exists());
+
+    // 15x → 15m: accepted, saved, and `validate` agrees.
+    h.focus(every);
+    h.key(KeyCode::Backspace);
+    h.type_text("m");
+    assert_eq!(h.model.error_for(every), None);
+    h.focus(Field::SaveActivate);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert_eq!(
+        h.model.save.saved,
+        Some((path.clone(), Status::Active)),
+        "error: {:?}",
+        h.model.save.error
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\n[schedule]\nevery = \"15m\"\n"), "{text}");
+    validate(&path);
+    assert_eq!(
+        h.model.focus,
+        Field::SaveActivate,
+        "saving does not move the focus"
+    );
+
+    // The screen and the exit note say the daemon runs it, watching the file's folder.
+    let folder = out.path().display().to_string();
+    let screen = h.render(120, 40);
+    assert!(
+        screen.contains(&format!(
+            "runs every 15m under `aircall-dest daemon {folder}`"
+        )),
+        "{screen}"
+    );
+    let note = aircall_dest::tui::exit_note(&h.model);
+    assert_eq!(
+        note,
+        format!(
+            "Saved {} (active). The daemon runs it every 15m: aircall-dest daemon {folder} \
+             (or once now: aircall-dest run {})",
+            path.display(),
+            path.display()
+        )
+    );
 }

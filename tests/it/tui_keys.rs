@@ -112,13 +112,16 @@ async fn alt_digits_jump_to_the_sections_of_the_advanced_tab() {
     assert_eq!(
         titles,
         [
-            "Request", "Exclude", "Batching", "Capture", "Delivery", "Samples"
+            "Request", "Exclude", "Batching", "Capture", "Delivery", "Sync", "Samples"
         ]
     );
     alt(&mut h, '5');
     assert_eq!(h.model.focus, Field::Setting(delivery::RATE));
     alt(&mut h, '3');
-    assert_eq!(h.model.focus, Field::Batching);
+    assert_eq!(
+        h.model.focus,
+        Field::Setting(aircall_dest::tui::sections::batching::ENABLED)
+    );
     alt(&mut h, '1');
     assert_eq!(h.model.focus, Field::Method);
     alt(&mut h, '9');

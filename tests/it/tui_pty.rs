@@ -134,7 +134,8 @@ fn the_binary_completes_the_flow_in_a_terminal_and_restores_it() {
     screen.keys("\t");
     screen.ctrl('u');
     screen.keys(&dest.display().to_string());
-    screen.keys("\t\t\r"); // Save (paused) → Save & Activate
+    // Schedule, On change, Save (paused), then press Save & Activate.
+    screen.keys("\t\t\t\t\r");
     screen.expect("as active");
     screen.keys("\t\r"); // Tab to Start the run now, press it
     screen.expect("running");

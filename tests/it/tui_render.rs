@@ -166,7 +166,9 @@ async fn configure_advanced_tab() {
 async fn configure_batching_on() {
     let mut h = configure().await;
     h.key(KeyCode::Right);
-    h.focus(Field::Batching);
+    h.focus(Field::Setting(
+        aircall_dest::tui::sections::batching::ENABLED,
+    ));
     h.key(KeyCode::Char(' '));
     assert!(h.model.dest.batching.enabled);
     snap(&h, "configure_batching");
@@ -312,6 +314,99 @@ async fn save_step_and_run_progress() {
     let screen = h.render(120, 40);
     assert!(screen.contains("■ run stopped"), "{screen}");
     assert!(screen.contains("] 45/100 (45%)"), "{screen}");
+    snap(&h, "save_stopped");
+}
+
+#[tokio::test]
+async fn configure_sync_section() {
+    let mut h = configure().await;
+    h.key(KeyCode::Right);
+    h.focus(Field::Setting(aircall_dest::tui::sections::sync::ENABLED));
+    h.key(KeyCode::Char(' '));
+    h.settle().await;
+    assert!(h.model.dest.sync.is_some());
+    // The section's last setting, with the verdict on the samples under it.
+    h.focus(Field::Setting(aircall_dest::tui::sections::sync::MATCH));
+    snap(&h, "configure_sync");
+}
+
+#[tokio::test]
+async fn save_step_with_a_schedule() {
+    use aircall_dest::tui::sections::schedule;
+    let mut h = configure().await;
+    h.ctrl('n');
+    h.focus(Field::Setting(schedule::KIND));
+    h.key(KeyCode::Right);
+    h.focus(Field::Setting(schedule::EVERY));
+    h.ctrl('u');
+    h.type_text("15x");
+    snap(&h, "save_schedule_invalid");
+    h.key(KeyCode::Backspace);
+    h.type_text("m");
+    // As after Save & Activate into /srv/dests (the save itself is tested in tui_flow).
+    h.model.save.saved = Some((
+        "/srv/dests/customers-100.toml".into(),
+        aircall_dest::destination::Status::Active,
+    ));
+    h.model.focus = Field::SaveActivate;
+    snap(&h, "save_scheduled_active");
+}
+
+#[tokio::test]
+async fn save_step_with_a_cron_schedule() {
+    use aircall_dest::tui::sections::schedule;
+    let mut h = configure().await;
+    h.ctrl('n');
+    h.focus(Field::Setting(schedule::KIND));
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Right);
+    assert_eq!(h.model.dest.schedule.cron.as_deref(), Some("0 6 * * *"));
+    h.focus(Field::Setting(schedule::TIMEZONE));
+    h.type_text("Europe/Paris");
+    h.focus(Field::Setting(schedule::ON_INPUT_CHANGE));
+    h.key(KeyCode::Char(' '));
+    assert!(h.model.dest.schedule.on_input_change);
+    snap(&h, "save_schedule_cron");
+}
+
+/// The background colour of the first cell of `field` as drawn at 80x24.
+fn button_background(h: &Harness, field: Field) -> ratatui::style::Color {
+    let mut model = h.model.clone();
+    model.width = 80;
+    model.height = 24;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("backend");
+    let mut layout = None;
+    terminal
+        .draw(|frame| layout = Some(aircall_dest::tui::view::draw(&model, frame)))
+        .expect("draw");
+    let rect = layout
+        .and_then(|l| l.rect_of(field))
+        .unwrap_or_else(|| panic!("{field:?} is drawn"));
+    terminal.backend().buffer()[(rect.x, rect.y)].bg
+}
+
+#[tokio::test]
+async fn after_save_and_activate_the_run_is_the_primary_button_and_the_focus_stays() {
+    use ratatui::style::Color;
+    let mut h = configure().await;
+    h.ctrl('n');
+    h.model.focus = Field::DestName;
+    // Before saving, Save & Activate is the way forward; Save (paused) is plain.
+    assert_eq!(button_background(&h, Field::Save), Color::DarkGray);
+    assert_eq!(button_background(&h, Field::SaveActivate), Color::Green);
+    h.model.save.saved = Some((
+        "customers-100.toml".into(),
+        aircall_dest::destination::Status::Active,
+    ));
+    h.model.unsaved_edits = false;
+    // Saved and active: starting the run is; the buttons behind it look plain.
+    assert_eq!(button_background(&h, Field::SaveActivate), Color::DarkGray);
+    assert_eq!(button_background(&h, Field::StartRun), Color::Green);
+    // The focused one is set apart from both.
+    h.model.focus = Field::StartRun;
+    assert_eq!(button_background(&h, Field::StartRun), Color::Cyan);
+    assert_eq!(button_background(&h, Field::Save), Color::DarkGray);
 }
 
 #[tokio::test]

@@ -21,9 +21,11 @@ async fn configure() -> Harness {
 async fn a_batch_of_two_shows_request_1_with_records_1_to_2() {
     let mut h = configure().await;
     h.key(KeyCode::Right); // Advanced tab
-    h.focus(Field::Batching);
+    h.focus(Field::Setting(
+        aircall_dest::tui::sections::batching::ENABLED,
+    ));
     h.key(KeyCode::Char(' '));
-    h.focus(Field::BatchSize);
+    h.focus(Field::Setting(aircall_dest::tui::sections::batching::SIZE));
     h.ctrl('u');
     h.type_text("2");
     assert!(h.model.dest.batching.enabled);

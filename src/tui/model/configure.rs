@@ -16,24 +16,54 @@ pub struct ConfigureForm {
     pub add_target: TextInput,
     /// Method, content format, URL, headers and exclusions.
     pub request: crate::tui::sections::request::Request,
-    pub batching: Checkbox,
-    pub batch_size: TextInput,
-    pub algorithm: Pulldown,
-    pub wrap_key: TextInput,
-    pub group_by: TextInput,
-    pub group_shape: Pulldown,
-    pub pluck: TextInput,
-    pub capture_file: TextInput,
-    pub webhook: TextInput,
+    pub batching: Section,
+    pub capture: Section,
     pub delivery: Section,
+    pub sync: Section,
+    /// On the save step: when the daemon runs the destination.
+    pub schedule: Section,
+    /// What a sync run would do with each sample, judged against the state file.
+    pub sync_preview: SyncPreview,
     /// Per-field problems in what was typed (kept out of the destination until fixed).
     pub errors: Vec<(Field, String)>,
 }
 
+/// The sync's verdict on the samples (background work: it reads the state file).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncPreview {
+    Off,
+    Working(TaskId),
+    Ready(crate::tui::sections::sync::SampleOperations),
+    Failed(String),
+}
+
 impl ConfigureForm {
     /// The sections made of typed settings, in the order they appear.
-    pub fn sections(&self) -> [&Section; 1] {
-        [&self.delivery]
+    pub fn sections(&self) -> [&Section; 5] {
+        [
+            &self.batching,
+            &self.capture,
+            &self.delivery,
+            &self.sync,
+            &self.schedule,
+        ]
+    }
+
+    /// The sections of the Advanced tab, in order.
+    pub fn advanced_sections(&self) -> [&Section; 4] {
+        [&self.batching, &self.capture, &self.delivery, &self.sync]
+    }
+
+    pub fn section_mut_of(&mut self, id: SettingId) -> Option<&mut Section> {
+        [
+            &mut self.batching,
+            &mut self.capture,
+            &mut self.delivery,
+            &mut self.sync,
+            &mut self.schedule,
+        ]
+        .into_iter()
+        .find(|s| s.get(id).is_some())
     }
 
     pub fn section_of(&self, id: SettingId) -> Option<&Section> {
@@ -45,7 +75,7 @@ impl ConfigureForm {
     }
 
     pub fn setting_mut(&mut self, id: SettingId) -> Option<&mut Setting> {
-        [&mut self.delivery].into_iter().find_map(|s| s.get_mut(id))
+        self.section_mut_of(id)?.get_mut(id)
     }
 }
 
@@ -94,37 +124,26 @@ impl Model {
                 .unwrap_or_default(),
         );
         form.request.load(dest);
-        form.batching.checked = dest.batching.enabled;
-        form.batch_size
-            .set_value(dest.batching.max_records.to_string());
-        form.algorithm.select(
-            Algorithm::ALL
-                .iter()
-                .position(|a| *a == dest.batching.algorithm)
-                .unwrap_or(0),
-        );
-        form.wrap_key.set_value(dest.batching.wrap_key.clone());
-        form.group_by
-            .set_value(dest.batching.group_by.clone().unwrap_or_default());
-        form.group_shape
-            .select(if dest.batching.group_shape == GroupShape::Wrap {
-                1
-            } else {
-                0
-            });
-        form.pluck
-            .set_value(dest.batching.pluck.clone().unwrap_or_default());
-        form.capture_file.set_value(
-            dest.capture
-                .file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        );
-        form.webhook
-            .set_value(dest.capture.webhook_url.clone().unwrap_or_default());
+        form.batching.load(dest);
+        form.capture.load(dest);
+        form.sync.load(dest);
+        form.schedule.load(dest);
         form.delivery.load(dest);
         form.errors.clear();
         self.refresh_attribute_widgets();
+        self.refresh_sync_keys();
+    }
+
+    /// Offers the dataset's attributes as the sync key, those unique in the sample first.
+    pub fn refresh_sync_keys(&mut self) {
+        let suggestions = match &self.source.dataset {
+            Some(dataset) => {
+                crate::tui::sections::sync::key_suggestions(&dataset.attributes, &dataset.samples)
+            }
+            None => Vec::new(),
+        };
+        if let Some(key) = self.configure.sync.get_mut(crate::tui::sections::sync::KEY) {
+            key.offer(suggestions, &self.dest);
+        }
     }
 }

@@ -9,8 +9,7 @@ use std::path::PathBuf;
 use crate::client::PingOutcome;
 use crate::credentials::{AuthKind, Credential, TokenSource};
 use crate::destination::{
-    Algorithm, ContentFormat, Destination, FieldMapping, GroupShape, Method, Mode, Status,
-    TemplateRef, Transform,
+    ContentFormat, Destination, FieldMapping, Method, Mode, Status, TemplateRef, Transform,
 };
 use crate::records::Format;
 use crate::secret::Secret;
@@ -324,16 +323,12 @@ impl Model {
                 add_target: TextInput::default()
                     .with_placeholder("target path, e.g. emails[1].value; Enter adds"),
                 request: Default::default(),
-                batching: Checkbox::new("send records in batches", false),
-                batch_size: TextInput::new("100"),
-                algorithm: Pulldown::new(vec!["array".into(), "wrap".into(), "group_by".into()], 0),
-                wrap_key: TextInput::new("items"),
-                group_by: TextInput::default().with_placeholder("attribute"),
-                group_shape: Pulldown::new(vec!["array".into(), "wrap".into()], 0),
-                pluck: TextInput::default().with_placeholder("optional attribute"),
-                capture_file: TextInput::default().with_placeholder("responses.jsonl (optional)"),
-                webhook: TextInput::default().with_placeholder("https://… (optional)"),
+                batching: crate::tui::sections::batching::section(),
+                capture: crate::tui::sections::capture::section(),
                 delivery: crate::tui::sections::delivery::section(),
+                sync: crate::tui::sections::sync::section(),
+                schedule: crate::tui::sections::schedule::section(),
+                sync_preview: SyncPreview::Off,
                 errors: Vec::new(),
             },
             pane: Pane {

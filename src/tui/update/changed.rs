@@ -165,8 +165,8 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             }
         }
         Field::Setting(id) => {
-            let problem = match model.configure.setting(id) {
-                Some(setting) => setting.apply(&mut model.dest).err(),
+            let problem = match model.configure.section_mut_of(id) {
+                Some(section) => section.apply_setting(id, &mut model.dest).err(),
                 None => None,
             };
             model.set_error(field, problem);
@@ -175,49 +175,6 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
             if let Some(part) = field.request_part() {
                 let problem = model.configure.request.apply(part, &mut model.dest).err();
                 model.set_error(field, problem);
-            }
-        }
-        Field::Batching => model.dest.batching.enabled = c.batching.checked,
-        Field::BatchSize => match c.batch_size.value().trim().parse::<usize>() {
-            Ok(n) if n >= 1 => {
-                model.dest.batching.max_records = n;
-                model.set_error(Field::BatchSize, None);
-            }
-            _ => model.set_error(
-                Field::BatchSize,
-                Some("expected a whole number of records, 1 or more".into()),
-            ),
-        },
-        Field::Algorithm => {
-            model.dest.batching.algorithm = Algorithm::ALL[c.algorithm.selected().min(2)]
-        }
-        Field::WrapKey => model.dest.batching.wrap_key = c.wrap_key.value().trim().to_string(),
-        Field::GroupBy => {
-            model.dest.batching.group_by =
-                Some(c.group_by.value().trim().to_string()).filter(|s| !s.is_empty())
-        }
-        Field::GroupShape => {
-            model.dest.batching.group_shape = if c.group_shape.selected() == 1 {
-                GroupShape::Wrap
-            } else {
-                GroupShape::Array
-            }
-        }
-        Field::Pluck => {
-            model.dest.batching.pluck =
-                Some(c.pluck.value().trim().to_string()).filter(|s| !s.is_empty())
-        }
-        Field::CaptureFile => {
-            model.dest.capture.file = Some(PathBuf::from(c.capture_file.value().trim()))
-                .filter(|p| !p.as_os_str().is_empty())
-        }
-        Field::Webhook => {
-            let url = c.webhook.value().trim().to_string();
-            if url.is_empty() || url.starts_with("https://") || url.starts_with("http://") {
-                model.dest.capture.webhook_url = Some(url).filter(|u| !u.is_empty());
-                model.set_error(Field::Webhook, None);
-            } else {
-                model.set_error(Field::Webhook, Some("expected an http(s) URL".into()));
             }
         }
         Field::DestName => {
@@ -235,6 +192,7 @@ pub fn on_changed(model: &mut Model, field: Field) -> Vec<Cmd> {
         )
     {
         pane::rebuild(model);
+        cmds.extend(preview_sync(model));
     }
     cmds
 }

@@ -8,7 +8,7 @@ use crossterm::event::{
 };
 
 use crate::client::PingOutcome;
-use crate::destination::{Algorithm, ContentFormat, GroupShape, Mode, Status, TemplateRef};
+use crate::destination::{ContentFormat, Mode, Status, TemplateRef};
 use crate::tui::dataset;
 use crate::tui::focus::{self, move_focus};
 use crate::tui::form::{pulldown_mut, text_input_mut};
@@ -24,11 +24,13 @@ mod mouse;
 mod samples;
 mod save;
 mod source;
+mod sync;
 pub use changed::*;
 use mouse::*;
 use samples::*;
 pub use save::*;
 pub use source::*;
+pub use sync::*;
 
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
     let cmds = match msg {
@@ -125,12 +127,20 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
                     last.total = progress.total;
                 }
                 model.save.run = Run::Finished(result);
+                // Stop is gone with the run: Start takes its place, as the next thing to press.
+                if model.focus == Field::StopRun {
+                    model.focus = Field::StartRun;
+                }
                 focus::repair(model);
             }
             Vec::new()
         }
         Msg::Saved { result } => {
             saved(model, result);
+            Vec::new()
+        }
+        Msg::SyncPreviewed { id, result } => {
+            sync_previewed(model, id, result);
             Vec::new()
         }
     };
@@ -326,7 +336,9 @@ pub fn go_to(model: &mut Model, index: usize) -> Vec<Cmd> {
     model.scroll = 0;
     model.focus = focus::order(model).first().copied().unwrap_or(Field::Next);
     if target == Step::Configure {
+        model.refresh_sync_keys();
         pane::rebuild(model);
+        return preview_sync(model);
     }
     Vec::new()
 }
@@ -351,7 +363,6 @@ fn route_to_widget(model: &mut Model, key: KeyEvent) -> Vec<Cmd> {
     } else {
         match field {
             Field::CredAdvanced => model.credential.advanced.handle_key(key),
-            Field::Batching => model.configure.batching.handle_key(key),
             Field::Tabs => model.configure.tabs.handle_key(key),
             Field::Exclude => model.configure.request.exclude.handle_key(key),
             Field::MapOptional(i) => match model.configure.mapping.get_mut(i) {

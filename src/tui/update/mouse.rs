@@ -73,12 +73,20 @@ pub(super) fn on_mouse(model: &mut Model, mouse: MouseEvent) -> Vec<Cmd> {
                 Vec::new()
             }
         }
-        Field::CredAdvanced | Field::Batching => {
-            let outcome = if field == Field::Batching {
-                model.configure.batching.toggle()
+        Field::CredAdvanced => {
+            let outcome = model.credential.advanced.toggle();
+            if outcome == Outcome::Changed {
+                on_changed(model, field)
             } else {
-                model.credential.advanced.toggle()
-            };
+                Vec::new()
+            }
+        }
+        Field::Setting(id) if model.setting(id).is_some_and(|s| s.checkbox().is_some()) => {
+            let outcome = model
+                .setting_mut(id)
+                .and_then(|s| s.checkbox_mut())
+                .map(|c| c.toggle())
+                .unwrap_or(Outcome::Ignored);
             if outcome == Outcome::Changed {
                 on_changed(model, field)
             } else {

@@ -23,10 +23,12 @@ mod placement;
 mod rows;
 mod run;
 mod samples;
+mod sync;
 pub use placement::*;
 use rows::*;
 use run::*;
 pub use samples::*;
+use sync::*;
 
 fn step_text(step: Step, width: u16) -> String {
     let n = step.index() + 1;
@@ -199,7 +201,11 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         Field::Pane | Field::Editor => draw_pane(model, frame, rect),
         Field::Tabs => model.configure.tabs.render(frame, rect, focused, t),
         Field::CredAdvanced => model.credential.advanced.render(frame, rect, focused, t),
-        Field::Batching => model.configure.batching.render(frame, rect, focused, t),
+        Field::Setting(id) if model.setting(id).is_some_and(|s| s.checkbox().is_some()) => {
+            if let Some(checkbox) = model.setting(id).and_then(|s| s.checkbox()) {
+                checkbox.render(frame, rect, focused, t);
+            }
+        }
         Field::MapOptional(i) => {
             if let Some(row) = model.configure.mapping.get(i) {
                 row.optional.render(frame, rect, focused, t);
@@ -213,7 +219,18 @@ fn draw_field(model: &Model, frame: &mut Frame, field: Field, rect: Rect) {
         button
             if button.is_button() || matches!(button, Field::MapMore(_) | Field::MapRemove(_)) =>
         {
-            let primary = matches!(field, Field::Next | Field::SaveActivate | Field::StartRun);
+            // The primary button is the next step forward: once the file is saved and active,
+            // that is starting the run, not saving again.
+            let active = model
+                .save
+                .saved
+                .as_ref()
+                .is_some_and(|(_, s)| *s == crate::destination::Status::Active);
+            let primary = match field {
+                Field::Next | Field::StartRun => true,
+                Field::SaveActivate => !active || model.unsaved_edits,
+                _ => false,
+            };
             let style = if focused {
                 t.focused_button
             } else if primary {

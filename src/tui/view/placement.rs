@@ -136,36 +136,36 @@ pub fn layout(model: &Model) -> Layout {
                 label,
                 height,
             } => {
-                let is_button = matches!(
-                    field,
-                    Field::Verify
-                        | Field::Save
-                        | Field::SaveActivate
-                        | Field::StartRun
-                        | Field::StopRun
-                        | Field::Tabs
-                        | Field::CredAdvanced
-                        | Field::Batching
-                        | Field::MapOptional(_)
-                        | Field::MapRemove(_)
-                );
+                // A checkbox of a section sits after its label, like the options' one.
+                let toggle = matches!(field, Field::Setting(id)
+                    if model.setting(id).is_some_and(|s| s.checkbox().is_some()));
+                let is_button = toggle
+                    || matches!(
+                        field,
+                        Field::Verify
+                            | Field::Save
+                            | Field::SaveActivate
+                            | Field::StartRun
+                            | Field::StopRun
+                            | Field::Tabs
+                            | Field::CredAdvanced
+                            | Field::MapOptional(_)
+                            | Field::MapRemove(_)
+                    );
                 if is_button {
                     let width = match field {
-                        Field::Tabs | Field::CredAdvanced | Field::Batching => {
-                            form.width.saturating_sub(1)
-                        }
+                        Field::Tabs | Field::CredAdvanced => form.width.saturating_sub(1),
+                        _ if toggle => form.width.saturating_sub(label_width + 2),
                         Field::MapOptional(_) => form.width.saturating_sub(label_width + 2),
                         _ => button_text(model, field).chars().count() as u16,
                     };
-                    let x = if matches!(
-                        field,
-                        Field::Batching | Field::MapOptional(_) | Field::MapRemove(_)
-                    ) {
-                        form.x + 1 + label_width + 1
-                    } else {
-                        form.x + 1
-                    };
-                    if matches!(field, Field::Batching | Field::MapOptional(_)) {
+                    let x =
+                        if toggle || matches!(field, Field::MapOptional(_) | Field::MapRemove(_)) {
+                            form.x + 1 + label_width + 1
+                        } else {
+                            form.x + 1
+                        };
+                    if toggle || matches!(field, Field::MapOptional(_)) {
                         layout.labels.push((
                             Rect::new(form.x + 1, ry, label_width, 1),
                             field,

@@ -229,9 +229,7 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
                         rows.push(info(model, format!("  {}", note.text), style));
                     }
                 }
-            }
-            Field::Batching => {
-                rows.push(field_row(model, field));
+                rows.extend(sync_rows(model, id));
             }
             Field::Exclude => {
                 rows.push(field_row(model, field));
@@ -240,6 +238,7 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
             Field::SaveActivate => {
                 rows.push(field_row(model, field));
                 rows.extend(save_status_rows(model));
+                rows.extend(activation_rows(model));
             }
             _ => {
                 rows.push(field_row(model, field));

@@ -2,6 +2,7 @@
 //! flight (and what Stop does to it), the last records not delivered and where they were written.
 
 use super::*;
+use crate::destination::Status;
 use crate::tui::msg::RunProgress;
 
 /// Cells of the progress bar at most.
@@ -96,6 +97,44 @@ fn failure_rows(model: &Model) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// After a save: how the destination will run without the wizard — its schedule under the
+/// daemon watching the file's folder, or the command that runs it by hand.
+pub(super) fn activation_rows(model: &Model) -> Vec<Row> {
+    let t = &model.theme;
+    let Some((path, status)) = &model.save.saved else {
+        return Vec::new();
+    };
+    let how = crate::tui::sections::schedule::how_it_runs(&model.dest.schedule, path);
+    let file = &how.file;
+    match (status, &how.daemon) {
+        (Status::Active, Some((when, folder))) => vec![
+            info(
+                model,
+                format!("runs {when} under `aircall-dest daemon {folder}`"),
+                t.ok,
+            ),
+            info(
+                model,
+                format!(
+                    "  start the daemon once for that folder: aircall-dest daemon {folder} \
+                     (docs/operations.md: a systemd unit)"
+                ),
+                t.dim,
+            ),
+        ],
+        (Status::Active, None) => vec![info(
+            model,
+            format!("no schedule: run it with `aircall-dest run {file}`"),
+            t.ok,
+        )],
+        (Status::Paused, _) => vec![info(
+            model,
+            format!("paused: `aircall-dest activate {file}` before it runs"),
+            t.dim,
+        )],
+    }
 }
 
 pub(super) fn run_rows(model: &Model) -> Vec<Row> {

@@ -315,10 +315,16 @@ pub(super) fn draw_pane(model: &Model, frame: &mut Frame, rect: Rect) {
         let marker = if selected { "▸ " } else { "  " };
         let header = match sample {
             Sample::Request { request, .. } => {
-                let (label, target) =
-                    request_header(request_no, request, inner.width.saturating_sub(2) as usize);
+                // With sync on, what the run would do with the record comes first.
+                let operation = sync_operation(model, request)
+                    .map(|op| format!("{op} · "))
+                    .unwrap_or_default();
+                let room = (inner.width.saturating_sub(2) as usize)
+                    .saturating_sub(operation.chars().count());
+                let (label, target) = request_header(request_no, request, room);
                 Line::from(vec![
                     Span::styled(marker, t.focused_label),
+                    Span::styled(operation, t.ok),
                     Span::styled(label, t.dim),
                     Span::styled(format!("{} ", request.method), t.method),
                     Span::styled(target, t.text),
