@@ -2,12 +2,16 @@
 //! and outcome waiting for it in one transaction (group commit). One WAL sync then serves a
 //! whole wave of concurrent deliveries, and nobody is told "durable" before the commit returned.
 
+use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
+use super::checkpoint::{Checkpointer, LOG_FRAMES_LIMIT, checkpoint};
 use super::{RunId, StateError};
 
 /// Most commands folded into one transaction; more wait for the next.
@@ -61,14 +65,24 @@ impl Writer {
         conn: Connection,
         input_id: i64,
         run_id: RunId,
-        path: &str,
+        path: &Path,
     ) -> Result<Writer, StateError> {
+        // SQLite's automatic checkpoint would run inside some commits; the checkpointer takes
+        // that work to its own thread. Without one, SQLite keeps checkpointing as it does.
+        let checkpointer = Checkpointer::start(path);
+        if checkpointer.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(|source| StateError::Sql {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+        }
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("state-writer".into())
-            .spawn(move || write_loop(conn, input_id, run_id, rx))
+            .spawn(move || write_loop(conn, checkpointer, input_id, run_id, rx))
             .map_err(|source| StateError::Io {
-                path: path.to_string(),
+                path: path.display().to_string(),
                 source,
             })?;
         Ok(Writer {
@@ -102,8 +116,22 @@ impl Drop for Writer {
     }
 }
 
+/// Where the writer's time went, logged at its end (`AIRCALL_DEST_LOG=aircall_dest::state=debug`).
+#[derive(Default)]
+struct Counters {
+    commits: u64,
+    changes: u64,
+    /// Running the statements of each transaction.
+    statements: Duration,
+    /// `COMMIT`: writing the log frames and syncing them.
+    syncs: Duration,
+    /// Checkpoints the writer ran itself because the log grew past its limit.
+    own_checkpoints: u64,
+}
+
 fn write_loop(
     mut conn: Connection,
+    mut checkpointer: Option<Checkpointer>,
     input_id: i64,
     run_id: RunId,
     rx: mpsc::Receiver<(Change, Reply)>,
@@ -111,6 +139,7 @@ fn write_loop(
     // After a failed commit nothing more is written: later changes could otherwise land while
     // an earlier one they depend on did not.
     let mut failed: Option<String> = None;
+    let mut counters = Counters::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -121,7 +150,7 @@ fn write_loop(
         }
         let results = match &failed {
             Some(message) => vec![Err(message.clone()); batch.len()],
-            None => match commit(&mut conn, input_id, run_id, &batch) {
+            None => match commit(&mut conn, input_id, run_id, &batch, &mut counters) {
                 Ok(ids) => ids.into_iter().map(Ok).collect(),
                 Err(err) => {
                     let message = err.to_string();
@@ -135,7 +164,35 @@ fn write_loop(
                 let _ = reply.send(result);
             }
         }
+        if let Some(checkpointer) = &checkpointer {
+            checkpointer.committed();
+            // The checkpointer fell behind (or a reader kept it from finishing): copy the log
+            // here, between two commits, so that the next one starts it again from the top.
+            if checkpointer.log_frames.load(Ordering::Relaxed) > LOG_FRAMES_LIMIT {
+                match checkpoint(&conn) {
+                    Ok((_, frames, copied)) => {
+                        let left = if frames == copied { 0 } else { frames };
+                        checkpointer.log_frames.store(left, Ordering::Relaxed);
+                        counters.own_checkpoints += 1;
+                    }
+                    Err(err) => tracing::debug!("state checkpoint: {err}"),
+                }
+            }
+        }
     }
+    if let Some(checkpointer) = &mut checkpointer {
+        checkpointer.stop();
+    }
+    tracing::debug!(
+        commits = counters.commits,
+        changes = counters.changes,
+        statements_ms = counters.statements.as_millis(),
+        syncs_ms = counters.syncs.as_millis(),
+        own_checkpoints = counters.own_checkpoints,
+        "state writer done"
+    );
+    // Closing the last connection checkpoints the log into the database file and removes it.
+    drop(conn);
 }
 
 /// Writes a batch in one transaction; returns each change's row id (0 when it has none).
@@ -144,7 +201,9 @@ fn commit(
     input_id: i64,
     run_id: RunId,
     batch: &[(Change, Reply)],
+    counters: &mut Counters,
 ) -> rusqlite::Result<Vec<i64>> {
+    let started = Instant::now();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut ids = Vec::with_capacity(batch.len());
     {
@@ -221,6 +280,11 @@ fn commit(
             }
         }
     }
+    let syncing = Instant::now();
     tx.commit()?;
+    counters.commits += 1;
+    counters.changes += batch.len() as u64;
+    counters.statements += syncing - started;
+    counters.syncs += syncing.elapsed();
     Ok(ids)
 }
