@@ -2,7 +2,6 @@
 //! the inputs it read and every request's intent and outcome — the single crash-safe source of
 //! truth a rerun, `history` and sync read.
 
-mod checkpoint;
 mod input;
 mod ledger;
 mod prior;

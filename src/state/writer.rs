@@ -3,7 +3,6 @@
 //! whole wave of concurrent deliveries, and nobody is told "durable" before the commit returned.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -11,7 +10,6 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
 
-use super::checkpoint::{Checkpointer, LOG_FRAMES_LIMIT, checkpoint};
 use super::{RunId, StateError};
 
 /// Most commands folded into one transaction; more wait for the next.
@@ -67,20 +65,10 @@ impl Writer {
         run_id: RunId,
         path: &Path,
     ) -> Result<Writer, StateError> {
-        // SQLite's automatic checkpoint would run inside some commits; the checkpointer takes
-        // that work to its own thread. Without one, SQLite keeps checkpointing as it does.
-        let checkpointer = Checkpointer::start(path);
-        if checkpointer.is_some() {
-            conn.pragma_update(None, "wal_autocheckpoint", 0)
-                .map_err(|source| StateError::Sql {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-        }
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("state-writer".into())
-            .spawn(move || write_loop(conn, checkpointer, input_id, run_id, rx))
+            .spawn(move || write_loop(conn, input_id, run_id, rx))
             .map_err(|source| StateError::Io {
                 path: path.display().to_string(),
                 source,
@@ -125,13 +113,10 @@ struct Counters {
     statements: Duration,
     /// `COMMIT`: writing the log frames and syncing them.
     syncs: Duration,
-    /// Checkpoints the writer ran itself because the log grew past its limit.
-    own_checkpoints: u64,
 }
 
 fn write_loop(
     mut conn: Connection,
-    mut checkpointer: Option<Checkpointer>,
     input_id: i64,
     run_id: RunId,
     rx: mpsc::Receiver<(Change, Reply)>,
@@ -164,35 +149,14 @@ fn write_loop(
                 let _ = reply.send(result);
             }
         }
-        if let Some(checkpointer) = &checkpointer {
-            checkpointer.committed();
-            // The checkpointer fell behind (or a reader kept it from finishing): copy the log
-            // here, between two commits, so that the next one starts it again from the top.
-            if checkpointer.log_frames.load(Ordering::Relaxed) > LOG_FRAMES_LIMIT {
-                match checkpoint(&conn) {
-                    Ok((_, frames, copied)) => {
-                        let left = if frames == copied { 0 } else { frames };
-                        checkpointer.log_frames.store(left, Ordering::Relaxed);
-                        counters.own_checkpoints += 1;
-                    }
-                    Err(err) => tracing::debug!("state checkpoint: {err}"),
-                }
-            }
-        }
-    }
-    if let Some(checkpointer) = &mut checkpointer {
-        checkpointer.stop();
     }
     tracing::debug!(
         commits = counters.commits,
         changes = counters.changes,
         statements_ms = counters.statements.as_millis(),
         syncs_ms = counters.syncs.as_millis(),
-        own_checkpoints = counters.own_checkpoints,
         "state writer done"
     );
-    // Closing the last connection checkpoints the log into the database file and removes it.
-    drop(conn);
 }
 
 /// Writes a batch in one transaction; returns each change's row id (0 when it has none).
