@@ -25,13 +25,23 @@ use crate::state::Outcome;
 /// How many values left out a run keeps to show by name; the rest are counted.
 pub const LEFT_OUT_KEPT: usize = 20;
 
+/// Deliveries per wire permit with the rate limit off. Every delivery waits for two commits
+/// (its intent, its outcome), each one `fsync` of the state file's log, and one commit serves
+/// every change waiting for it: the more deliveries wait, the more records share a sync. At 2,
+/// one record per request, concurrency 32, about 32 changes made each commit and the syncs
+/// bounded the run; 4 cut the commits by a third to a half and was faster in 5 of 6 alternating
+/// runs of one build, 8 no faster than 4 (docs/benchmarks.md, the state store section). A crash
+/// leaves at most this many times `concurrency` intents without outcome, for the next run to
+/// reconcile.
+pub(super) const UNPACED_DEPTH: usize = 4;
+
 pub(super) struct Dispatcher {
     pub shared: Arc<Shared>,
     pub started: Instant,
     pub dry_run: bool,
-    /// Deliveries going at once: `concurrency` when paced; twice that with the rate limit off,
-    /// where half of them commit their intents while the other half's requests are on the wire
-    /// (the wire permits keep `concurrency` requests out at most).
+    /// Deliveries going at once: `concurrency` when paced; [`UNPACED_DEPTH`] times that with the
+    /// rate limit off, where the others commit their intents and outcomes while `concurrency`
+    /// requests are on the wire (the wire permits keep that many out at most).
     pub depth: usize,
     pub drain_timeout: Duration,
     pub on_invalid: OnInvalid,

@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use super::capture::ResponseCapture;
 use super::dead_letter::DeadLetterFile;
 use super::deliver::Shared;
-use super::dispatcher::Dispatcher;
+use super::dispatcher::{Dispatcher, UNPACED_DEPTH};
 use super::flight::Cost;
 use super::reader::{Reading, Work, read_records};
 use super::reconcile::LookupKind;
@@ -381,7 +381,7 @@ pub async fn run(
         started,
         dry_run: options.dry_run,
         depth: if shared.interval.is_none() {
-            concurrency * 2
+            concurrency * UNPACED_DEPTH
         } else {
             concurrency
         },

@@ -104,7 +104,7 @@ impl Ledger {
         let prior = read_prior(&store, input_id)?;
         let run_id = store.begin_run(trigger, input.map(|i| i.path.as_str()).or(Some("-")))?;
         let StateStore { conn, .. } = store;
-        let writer = Writer::start(conn, input_id, run_id, &shown)?;
+        let writer = Writer::start(conn, input_id, run_id, path)?;
         Ok((
             Ledger {
                 path: path.to_path_buf(),

@@ -2,8 +2,10 @@
 //! and outcome waiting for it in one transaction (group commit). One WAL sync then serves a
 //! whole wave of concurrent deliveries, and nobody is told "durable" before the commit returned.
 
+use std::path::Path;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 use tokio::sync::oneshot;
@@ -61,14 +63,14 @@ impl Writer {
         conn: Connection,
         input_id: i64,
         run_id: RunId,
-        path: &str,
+        path: &Path,
     ) -> Result<Writer, StateError> {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("state-writer".into())
             .spawn(move || write_loop(conn, input_id, run_id, rx))
             .map_err(|source| StateError::Io {
-                path: path.to_string(),
+                path: path.display().to_string(),
                 source,
             })?;
         Ok(Writer {
@@ -102,6 +104,17 @@ impl Drop for Writer {
     }
 }
 
+/// Where the writer's time went, logged at its end (`AIRCALL_DEST_LOG=aircall_dest::state=debug`).
+#[derive(Default)]
+struct Counters {
+    commits: u64,
+    changes: u64,
+    /// Running the statements of each transaction.
+    statements: Duration,
+    /// `COMMIT`: writing the log frames and syncing them.
+    syncs: Duration,
+}
+
 fn write_loop(
     mut conn: Connection,
     input_id: i64,
@@ -111,6 +124,7 @@ fn write_loop(
     // After a failed commit nothing more is written: later changes could otherwise land while
     // an earlier one they depend on did not.
     let mut failed: Option<String> = None;
+    let mut counters = Counters::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -121,7 +135,7 @@ fn write_loop(
         }
         let results = match &failed {
             Some(message) => vec![Err(message.clone()); batch.len()],
-            None => match commit(&mut conn, input_id, run_id, &batch) {
+            None => match commit(&mut conn, input_id, run_id, &batch, &mut counters) {
                 Ok(ids) => ids.into_iter().map(Ok).collect(),
                 Err(err) => {
                     let message = err.to_string();
@@ -136,6 +150,13 @@ fn write_loop(
             }
         }
     }
+    tracing::debug!(
+        commits = counters.commits,
+        changes = counters.changes,
+        statements_ms = counters.statements.as_millis(),
+        syncs_ms = counters.syncs.as_millis(),
+        "state writer done"
+    );
 }
 
 /// Writes a batch in one transaction; returns each change's row id (0 when it has none).
@@ -144,7 +165,9 @@ fn commit(
     input_id: i64,
     run_id: RunId,
     batch: &[(Change, Reply)],
+    counters: &mut Counters,
 ) -> rusqlite::Result<Vec<i64>> {
+    let started = Instant::now();
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut ids = Vec::with_capacity(batch.len());
     {
@@ -221,6 +244,11 @@ fn commit(
             }
         }
     }
+    let syncing = Instant::now();
     tx.commit()?;
+    counters.commits += 1;
+    counters.changes += batch.len() as u64;
+    counters.statements += syncing - started;
+    counters.syncs += syncing.elapsed();
     Ok(ids)
 }
