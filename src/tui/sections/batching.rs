@@ -38,13 +38,9 @@ pub fn section() -> Section {
     Section::new(
         "Batching",
         vec![
-            Setting::toggle(
-                ENABLED,
-                "Batching",
-                "send in batches",
-                on,
-                |d, v| d.batching.enabled = v,
-            ),
+            Setting::toggle(ENABLED, "Batching", "send in batches", on, |d, v| {
+                d.batching.enabled = v
+            }),
             Setting::number(
                 SIZE,
                 "Batch size",
@@ -173,7 +169,15 @@ mod tests {
         assert_eq!(dest.batching.algorithm, Algorithm::GroupBy);
         assert_eq!(
             section.shown_ids(&dest).collect::<Vec<_>>(),
-            vec![ENABLED, SIZE, MAX_BYTES, ALGORITHM, GROUP_BY, GROUP_SHAPE, PLUCK]
+            vec![
+                ENABLED,
+                SIZE,
+                MAX_BYTES,
+                ALGORITHM,
+                GROUP_BY,
+                GROUP_SHAPE,
+                PLUCK
+            ]
         );
         section
             .get_mut(GROUP_SHAPE)
