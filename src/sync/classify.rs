@@ -88,7 +88,8 @@ pub enum Prepared {
         line: u64,
         reason: String,
     },
-    Row(Row),
+    /// Boxed: a row (with its record) is many times the size of an invalid one.
+    Row(Box<Row>),
 }
 
 /// Builds records into rows (key, payload, shape, digest) without the state: the costly,
@@ -153,7 +154,7 @@ impl Preparer<'_> {
             Err(reason) => return invalid(reason),
         };
         let digest = shape.digest();
-        Prepared::Row(Row {
+        Prepared::Row(Box::new(Row {
             no: record.no,
             line: record.line,
             key,
@@ -163,7 +164,7 @@ impl Preparer<'_> {
             digest,
             source: Some(record),
             written: Cell::new(false),
-        })
+        }))
     }
 }
 
@@ -190,7 +191,7 @@ impl Classifier<'_> {
     /// The verdict for a record already prepared (see [`Preparer::prepare`]).
     pub fn decide(&self, prepared: Prepared) -> Result<Verdict, StoreError> {
         let row = match prepared {
-            Prepared::Row(row) => row,
+            Prepared::Row(row) => *row,
             Prepared::Invalid { no, line, reason } => {
                 return Ok(Verdict::Invalid { no, line, reason });
             }
