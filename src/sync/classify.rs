@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::api::Headers;
 use super::diff::{self, Op};
+use super::phones::PhoneForm;
 use super::shape::Shape;
 use super::store::{Entry, LastOutcome, Pending, StoreError, SyncStore};
 use crate::destination::{SyncMode, SyncResource, SyncSettings};
@@ -78,6 +79,8 @@ pub struct Classifier<'a> {
     pub settings: &'a SyncSettings,
     pub plan: &'a Plan,
     pub store: &'a SyncStore,
+    /// How the mapping writes phone numbers.
+    pub phones: PhoneForm,
 }
 
 /// A record read and built, before the state is asked about it.
@@ -99,6 +102,7 @@ pub struct Preparer<'a> {
     pub resource: SyncResource,
     pub settings: &'a SyncSettings,
     pub plan: &'a Plan,
+    pub phones: PhoneForm,
 }
 
 impl Preparer<'_> {
@@ -153,7 +157,7 @@ impl Preparer<'_> {
             Ok(shape) => shape,
             Err(reason) => return invalid(reason),
         };
-        let digest = shape.digest();
+        let digest = shape.digest_with(self.phones);
         Prepared::Row(Box::new(Row {
             no: record.no,
             line: record.line,
@@ -175,6 +179,7 @@ impl Classifier<'_> {
             resource: self.resource,
             settings: self.settings,
             plan: self.plan,
+            phones: self.phones,
         }
     }
 
