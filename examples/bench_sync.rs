@@ -26,6 +26,7 @@ use aircall_dest::sandbox::{self, SandboxConfig};
 use aircall_dest::secret::Secret;
 use aircall_dest::sync::classify::{Classifier, Verdict};
 use aircall_dest::sync::fixture::{self, ExportRow};
+use aircall_dest::sync::phones::PhoneForm;
 use aircall_dest::sync::store::{Origin, SyncStore};
 use aircall_dest::sync::{self, SyncOptions, SyncReport};
 
@@ -151,6 +152,7 @@ fn know_every_key(destination_path: &Path, state_dir: &Path) -> u64 {
         settings: &settings,
         plan: &plan,
         store: &store,
+        phones: PhoneForm::of(&destination),
     };
     let input = destination_path.with_file_name("contacts.csv");
     store.begin().expect("begin");

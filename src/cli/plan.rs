@@ -14,6 +14,7 @@ use crate::sync::api::{Api, Headers};
 use crate::sync::classify::{Classifier, Verdict};
 use crate::sync::forecast::{self, Examples, Forecast};
 use crate::sync::matcher::{self, Baseline, LIST_LIMIT, Listed, MatchError, PAGE_SIZE};
+use crate::sync::phones::PhoneForm;
 use crate::sync::send::Sender;
 use crate::sync::shape::Shape;
 use crate::sync::store::SyncStore;
@@ -29,6 +30,7 @@ struct Reading {
     store: SyncStore,
     state_path: std::path::PathBuf,
     order: Vec<MatchOn>,
+    phones: PhoneForm,
 }
 
 impl Reading {
@@ -55,6 +57,7 @@ impl Reading {
         let store = SyncStore::open_read_only(&state_path)?;
         let order = settings.match_order(resource);
         Ok(Reading {
+            phones: PhoneForm::of(destination),
             settings,
             resource,
             plan,
@@ -72,6 +75,7 @@ impl Reading {
             settings: &self.settings,
             plan: &self.plan,
             store: &self.store,
+            phones: self.phones,
         }
     }
 }

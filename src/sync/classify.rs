@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::api::Headers;
 use super::diff::{self, Op};
+use super::phones::PhoneForm;
 use super::shape::Shape;
 use super::store::{Entry, LastOutcome, Pending, StoreError, SyncStore};
 use crate::destination::{SyncMode, SyncResource, SyncSettings};
@@ -78,6 +79,8 @@ pub struct Classifier<'a> {
     pub settings: &'a SyncSettings,
     pub plan: &'a Plan,
     pub store: &'a SyncStore,
+    /// How the mapping writes phone numbers.
+    pub phones: PhoneForm,
 }
 
 /// A record read and built, before the state is asked about it.
@@ -88,7 +91,8 @@ pub enum Prepared {
         line: u64,
         reason: String,
     },
-    Row(Row),
+    /// Boxed: a row (with its record) is many times the size of an invalid one.
+    Row(Box<Row>),
 }
 
 /// Builds records into rows (key, payload, shape, digest) without the state: the costly,
@@ -98,6 +102,7 @@ pub struct Preparer<'a> {
     pub resource: SyncResource,
     pub settings: &'a SyncSettings,
     pub plan: &'a Plan,
+    pub phones: PhoneForm,
 }
 
 impl Preparer<'_> {
@@ -152,8 +157,8 @@ impl Preparer<'_> {
             Ok(shape) => shape,
             Err(reason) => return invalid(reason),
         };
-        let digest = shape.digest();
-        Prepared::Row(Row {
+        let digest = shape.digest_with(self.phones);
+        Prepared::Row(Box::new(Row {
             no: record.no,
             line: record.line,
             key,
@@ -163,7 +168,7 @@ impl Preparer<'_> {
             digest,
             source: Some(record),
             written: Cell::new(false),
-        })
+        }))
     }
 }
 
@@ -174,6 +179,7 @@ impl Classifier<'_> {
             resource: self.resource,
             settings: self.settings,
             plan: self.plan,
+            phones: self.phones,
         }
     }
 
@@ -190,7 +196,7 @@ impl Classifier<'_> {
     /// The verdict for a record already prepared (see [`Preparer::prepare`]).
     pub fn decide(&self, prepared: Prepared) -> Result<Verdict, StoreError> {
         let row = match prepared {
-            Prepared::Row(row) => row,
+            Prepared::Row(row) => *row,
             Prepared::Invalid { no, line, reason } => {
                 return Ok(Verdict::Invalid { no, line, reason });
             }

@@ -11,6 +11,7 @@ pub mod execute;
 pub mod fixture;
 pub mod forecast;
 pub mod matcher;
+pub mod phones;
 pub mod pipeline;
 pub mod send;
 pub mod shape;
@@ -78,6 +79,8 @@ pub struct Prepared {
     pub api: Api,
     pub state_path: PathBuf,
     pub authorization: Secret,
+    /// How the mapping writes phone numbers (see [`phones::PhoneForm`]).
+    pub phones: phones::PhoneForm,
     input: PathBuf,
     format: Option<records::Format>,
     /// Standard input, kept in a file so it can be read twice.
@@ -154,6 +157,7 @@ pub fn prepare(options: &SyncOptions) -> Result<Prepared, SyncError> {
         api,
         state_path: state_path(&options.state_dir, path),
         authorization,
+        phones: phones::PhoneForm::of(destination),
         input,
         format: destination.source.format,
         _spool: spool,

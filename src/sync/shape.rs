@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::phones::PhoneForm;
 use crate::destination::SyncResource;
 
 /// Which list of a contact a detail belongs to.
@@ -185,6 +186,12 @@ impl Shape {
     /// A digest of the normalised shape (detail ids and the order of details left out): equal
     /// digests mean nothing to send.
     pub fn digest(&self) -> [u8; 16] {
+        self.digest_with(PhoneForm::Any)
+    }
+
+    /// [`Shape::digest`] of a shape whose phone numbers were written as `phones` says: the same
+    /// digest, with no second parse of numbers the `e164` transform already wrote.
+    pub fn digest_with(&self, phones: PhoneForm) -> [u8; 16] {
         let mut hasher = Sha256::new();
         for (name, value) in &self.scalars {
             hasher.update(name.as_bytes());
@@ -197,7 +204,13 @@ impl Shape {
             let mut items: Vec<(String, &str)> = self
                 .details(kind)
                 .iter()
-                .map(|d| (kind.normalise(&d.value), d.label.as_str()))
+                .map(|d| {
+                    let value = match kind {
+                        DetailKind::Phone => phones.key(&d.value),
+                        DetailKind::Email => kind.normalise(&d.value),
+                    };
+                    (value, d.label.as_str())
+                })
                 .collect();
             items.sort();
             for (value, label) in items {

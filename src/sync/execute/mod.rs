@@ -136,6 +136,7 @@ async fn sync(
         settings,
         plan: &prepared.plan,
         store,
+        phones: prepared.phones,
     };
     let order = settings.match_order(prepared.resource);
 
