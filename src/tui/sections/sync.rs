@@ -280,6 +280,7 @@ pub fn sample_operations(
         settings,
         plan: &plan,
         store: &store,
+        phones: crate::sync::phones::PhoneForm::of(dest),
     };
     let mut operations = Vec::with_capacity(records.len());
     for record in records {
