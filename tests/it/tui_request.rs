@@ -155,3 +155,68 @@ async fn xml_and_form_bodies_read_one_element_or_pair_per_line_when_expanded() {
     );
     assert!(has_cell_starting(&screen, "&last_name=Fuentes"), "{screen}");
 }
+
+/// Choosing another template replaces what the previous one brought, but what the person added
+/// to the request (an exclusion, a header) stays, and the notice names it.
+#[tokio::test]
+async fn switching_template_keeps_the_persons_exclusions_and_headers() {
+    let mut h = advanced().await;
+    exclude(&mut h, "Website");
+    h.focus(Field::Headers);
+    h.type_text("X-Team:ops");
+    assert_eq!(h.model.dest.request.exclude, ["Website"]);
+    assert_eq!(
+        h.model
+            .dest
+            .request
+            .headers
+            .get("X-Team")
+            .and_then(|v| v.as_str()),
+        Some("ops"),
+        "{:?}",
+        h.model.dest.request.headers
+    );
+    let url_before = h.model.dest.request.url.clone();
+
+    // The Template tab: Create Records → Update Records.
+    h.focus(Field::Tabs);
+    h.key(KeyCode::Left);
+    h.focus(Field::Endpoint);
+    h.key(KeyCode::Right);
+    assert_eq!(
+        h.model.dest.template.as_ref().map(|t| t.id.as_str()),
+        Some("update_records")
+    );
+    assert_ne!(
+        h.model.dest.request.url, url_before,
+        "the new template's URL"
+    );
+    assert!(
+        h.model
+            .dest
+            .request
+            .exclude
+            .contains(&"Website".to_string()),
+        "{:?}",
+        h.model.dest.request.exclude
+    );
+    assert_eq!(
+        h.model
+            .dest
+            .request
+            .headers
+            .get("X-Team")
+            .and_then(|v| v.as_str()),
+        Some("ops")
+    );
+    let notice = h
+        .model
+        .notice
+        .as_ref()
+        .map(|(_, n)| n.clone())
+        .unwrap_or_default();
+    assert!(
+        notice.contains("header X-Team") && notice.contains("exclusion of `Website`"),
+        "{notice}"
+    );
+}

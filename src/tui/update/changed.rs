@@ -290,7 +290,20 @@ pub(super) fn apply_template(model: &mut Model, reference: TemplateRef) {
 pub(super) fn apply_template_keep_widgets(model: &mut Model, reference: TemplateRef) {
     match crate::templates::resolve(&reference) {
         Ok(resolved) => {
-            model.dest.request = resolved.request;
+            // What the previous template brought itself is replaced; what the person added to
+            // it (headers, exclusions) stays, and the notice says so.
+            let previous_template = model
+                .dest
+                .template
+                .as_ref()
+                .and_then(|r| crate::templates::resolve(r).ok())
+                .map(|r| r.request);
+            let (request, kept_request) = carry_request(
+                &model.dest.request,
+                previous_template.as_ref(),
+                resolved.request,
+            );
+            model.dest.request = request;
             model.dest.batching = resolved.batching.unwrap_or_default();
             model.dest.mode = Mode::Template;
             model.dest.template = Some(reference);
@@ -312,15 +325,46 @@ pub(super) fn apply_template_keep_widgets(model: &mut Model, reference: Template
                 .resource()
                 .map(|r| r.name.clone())
                 .unwrap_or_else(|| "this resource".into());
-            if let Some(notice) = carried.notice(&resource) {
-                model.notice = Some(notice);
-            }
+            let kept_request = (!kept_request.is_empty())
+                .then(|| format!("kept your {}", kept_request.join(", ")));
+            model.notice = match (carried.notice(&resource), kept_request) {
+                (Some((level, text)), Some(kept)) => Some((level, format!("{text}; {kept}"))),
+                (Some(notice), None) => Some(notice),
+                (None, Some(kept)) => Some((crate::tui::model::Level::Info, kept)),
+                (None, None) => model.notice.take(),
+            };
             model.dest.mapping = carried.mapping;
             model.suggested_mapping = Some(suggestion);
             model.set_error(Field::Endpoint, None);
         }
         Err(e) => model.set_error(Field::Endpoint, Some(e.to_string())),
     }
+}
+
+/// The request settings of a newly chosen template, with what the person added to the previous
+/// ones carried over: headers and exclusions that the previous template (or, in manual mode,
+/// nothing) did not bring itself. Returns the settings and what was carried, for the notice.
+fn carry_request(
+    previous: &crate::destination::RequestSettings,
+    previous_template: Option<&crate::destination::RequestSettings>,
+    mut next: crate::destination::RequestSettings,
+) -> (crate::destination::RequestSettings, Vec<String>) {
+    let mut kept = Vec::new();
+    for (name, value) in &previous.headers {
+        let from_template = previous_template.is_some_and(|t| t.headers.get(name) == Some(value));
+        if !from_template && next.headers.get(name) != Some(value) {
+            next.headers.insert(name.clone(), value.clone());
+            kept.push(format!("header {name}"));
+        }
+    }
+    for attribute in &previous.exclude {
+        let from_template = previous_template.is_some_and(|t| t.exclude.contains(attribute));
+        if !from_template && !next.exclude.contains(attribute) {
+            next.exclude.push(attribute.clone());
+            kept.push(format!("exclusion of `{attribute}`"));
+        }
+    }
+    (next, kept)
 }
 
 /// An attribute chosen for a whole `[{label, value}]` field (`phone_numbers`, `emails`) becomes
