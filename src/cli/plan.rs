@@ -11,7 +11,7 @@ use super::{PlanArgs, exit};
 use crate::destination::{Destination, MatchOn, SyncResource, SyncSettings};
 use crate::records;
 use crate::sync::api::{Api, Headers};
-use crate::sync::classify::{Classifier, Preparer, Verdict};
+use crate::sync::classify::{Classifier, Verdict};
 use crate::sync::forecast::{self, Examples, Forecast};
 use crate::sync::matcher::{self, Baseline, LIST_LIMIT, Listed, MatchError, PAGE_SIZE};
 use crate::sync::phones::PhoneForm;
@@ -103,11 +103,7 @@ pub fn run(args: &PlanArgs) -> Outcome {
     store.begin()?;
     // Records are built on a second thread while this one asks the state about them.
     let records = records::open(&input, destination.source.format)?;
-    let preparer = Preparer {
-        keep_source: false,
-        ..classifier.preparer()
-    };
-    pipeline::prepare_alongside(records, preparer, |prepared| {
+    pipeline::prepare_alongside(records, classifier.preparer(), |prepared| {
         let verdict = forecast::tally(
             &classifier,
             api,

@@ -103,10 +103,6 @@ pub struct Preparer<'a> {
     pub settings: &'a SyncSettings,
     pub plan: &'a Plan,
     pub phones: PhoneForm,
-    /// Keep the record in its row (`run` counts its values left out once delivered). `plan`
-    /// does not need it, and dropping it on the building thread spares the thread that reads
-    /// the state from freeing memory another thread allocated.
-    pub keep_source: bool,
 }
 
 impl Preparer<'_> {
@@ -170,7 +166,7 @@ impl Preparer<'_> {
             headers: Headers(headers),
             shape,
             digest,
-            source: self.keep_source.then_some(record),
+            source: Some(record),
             written: Cell::new(false),
         }))
     }
@@ -184,7 +180,6 @@ impl Classifier<'_> {
             settings: self.settings,
             plan: self.plan,
             phones: self.phones,
-            keep_source: true,
         }
     }
 
