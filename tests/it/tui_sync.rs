@@ -50,6 +50,12 @@ async fn turning_sync_on_suggests_the_id_column_and_judges_every_sample_a_first_
     );
     // Each request of the pane starts with its operation.
     assert!(screen.matches("create · ").count() >= 2, "{screen}");
+    // At 80x24 the operation, the record number and the whole path still fit on the line.
+    let narrow = h.render(80, 24);
+    assert!(
+        narrow.contains("create · 2·rec 2 POST /v1/contacts"),
+        "{narrow}"
+    );
 }
 
 #[tokio::test]

@@ -416,6 +416,9 @@ pub(super) fn request_header(
         if plural { "s" } else { "" }
     );
     let short = format!("{number} · rec {records} · ");
+    // The last form that still names the record: what an 80-column pane has room for once a
+    // sync operation (`create · `) leads the line.
+    let tight = format!("{number}·rec {records} ");
     let method = request.method.as_str().len() + 1;
     let fits = |label: &str, target: &str| {
         label.chars().count() + method + target.chars().count() <= width
@@ -426,9 +429,11 @@ pub(super) fn request_header(
         (long, path)
     } else if fits(&short, &path) {
         (short, path)
+    } else if fits(&tight, &path) {
+        (tight, path)
     } else {
-        let room = width.saturating_sub(short.chars().count() + method);
-        (short, clip(&path, room))
+        let room = width.saturating_sub(tight.chars().count() + method);
+        (tight, clip(&path, room))
     }
 }
 
