@@ -100,6 +100,7 @@ impl Shared {
         let Some(ledger) = &self.ledger else {
             return phase;
         };
+        flight.outcome_asked();
         if let Err(err) = ledger
             .outcome(flight.attempt(), &flight.records, outcome, status, detail)
             .await
@@ -179,6 +180,7 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
         if attempt == 1
             && let Some(ledger) = &shared.ledger
         {
+            flight.intent_asked();
             match ledger.intent(records, method, &request.url).await {
                 Ok(id) => flight.set_attempt(id),
                 Err(err) => {

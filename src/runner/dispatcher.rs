@@ -268,9 +268,12 @@ impl Dispatcher {
             Phase::InFlight | Phase::InDoubt => self.counts.in_doubt += n,
             phase @ (Phase::NotSent | Phase::NotApplied) => {
                 // Never sent, or known not applied: not an attempt at all, so not a record "read"
-                // for this run's accounting; the state store sends it next time.
+                // for this run's accounting; the state store sends it next time. A delivery cut
+                // off after its intent went to the store (waiting for the commit, the wire or a
+                // retry) gets its outcome here, or the next run would look it up as in doubt
+                // while this run's summary says it never left.
                 if cut_off
-                    && phase == Phase::NotApplied
+                    && flight.open_intent()
                     && let Some(ledger) = &self.shared.ledger
                     && let Err(err) = ledger.outcome_queued(
                         flight.attempt(),

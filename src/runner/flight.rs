@@ -69,6 +69,9 @@ pub(super) enum Looked {
 struct Account {
     phase: Phase,
     attempt: Option<AttemptId>,
+    /// An intent was handed to the state store and no outcome has been since: a delivery cut
+    /// off now leaves a record the store would otherwise call in doubt.
+    open_intent: bool,
     /// Everything but `requests`, which the attempt loop counts in [`Flight::sent`].
     cost: Cost,
 }
@@ -91,6 +94,7 @@ impl Flight {
             account: Mutex::new(Account {
                 phase: Phase::NotSent,
                 attempt: None,
+                open_intent: false,
                 cost: Cost::default(),
             }),
         }
@@ -119,6 +123,23 @@ impl Flight {
 
     pub fn set_attempt(&self, id: AttemptId) {
         self.account().attempt = Some(id);
+    }
+
+    /// Notes that an intent is being handed to the state store (before its commit is awaited,
+    /// so a delivery cut off during that wait still knows).
+    pub fn intent_asked(&self) {
+        self.account().open_intent = true;
+    }
+
+    /// Notes that the outcome is being handed to the state store.
+    pub fn outcome_asked(&self) {
+        self.account().open_intent = false;
+    }
+
+    /// Whether the store holds (or is about to commit) an intent of this delivery's with no
+    /// outcome after it.
+    pub fn open_intent(&self) -> bool {
+        self.account().open_intent
     }
 
     /// Counts an attempt that was answered (or failed): a retry when it was not the first, a
@@ -194,6 +215,16 @@ mod tests {
         flight.set_attempt(7);
         assert_eq!(flight.attempt(), Some(7));
         assert_eq!(flight.cut_off().phase, Phase::InFlight);
+    }
+
+    #[test]
+    fn an_intent_stays_open_until_its_outcome_is_asked_for() {
+        let flight = Flight::new(vec![RecordNo(1)]);
+        assert!(!flight.open_intent());
+        flight.intent_asked();
+        assert!(flight.open_intent());
+        flight.outcome_asked();
+        assert!(!flight.open_intent());
     }
 
     #[test]
