@@ -50,15 +50,23 @@ pub fn redact(bytes: &[u8], secrets: &[Secret]) -> Vec<u8> {
     let mut out = bytes.to_vec();
     for secret in secrets {
         let needle = secret.expose().as_bytes();
-        if needle.is_empty() || out.len() < needle.len() {
+        if needle.is_empty() {
             continue;
         }
+        // Every answer is searched, and almost none holds a secret: find the first one before
+        // building a copy.
+        let finder = memchr::memmem::Finder::new(needle);
+        let Some(first) = finder.find(&out) else {
+            continue;
+        };
         let mut replaced = Vec::with_capacity(out.len());
         let mut rest = out.as_slice();
-        while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
-            replaced.extend_from_slice(&rest[..at]);
+        let mut at = Some(first);
+        while let Some(found) = at {
+            replaced.extend_from_slice(&rest[..found]);
             replaced.extend_from_slice(MASK.as_bytes());
-            rest = &rest[at + needle.len()..];
+            rest = &rest[found + needle.len()..];
+            at = finder.find(rest);
         }
         replaced.extend_from_slice(rest);
         out = replaced;

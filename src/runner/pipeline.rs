@@ -405,6 +405,8 @@ pub async fn run(
         tasks: JoinSet::new(),
         reader: reading,
         ending: None,
+        reported_at: None,
+        report_due: false,
     };
     dispatcher.run(work_rx, control_rx, stop).await;
 
