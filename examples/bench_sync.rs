@@ -10,8 +10,9 @@
 //!    `concurrency` 1 and at 8, rate limit off, state on disk: changed rows per second.
 //!
 //! The exports and the destination are the sync tests' (`aircall_dest::sync::fixture`).
-//! `--plan-only` stops after 1 (for profiling `plan`), `--concurrency-only` runs 4 alone. The
-//! `plan` and `run` processes are this program run again as the command line (so their RSS is
+//! `--plan-only` stops after 1 (for profiling `plan`), `--concurrency-only` runs 4 alone, `--keep`
+//! leaves the export and state in place and prints the `plan` command line that was measured (to
+//! run it again under `perf record` or `valgrind`). The `plan` and `run` processes are this program run again as the command line (so their RSS is
 //! theirs alone), measured with GNU time.
 
 use std::path::Path;
@@ -49,7 +50,8 @@ fn main() -> std::process::ExitCode {
         concurrency(dir.path());
         return std::process::ExitCode::SUCCESS;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
+    let mut dir = tempfile::tempdir().expect("temp dir");
+    dir.disable_cleanup(args.iter().any(|a| a == "--keep"));
     let home = dir.path().join("home");
     let state = dir.path().join("state");
     let export = dir.path().join("contacts.csv");
@@ -77,6 +79,13 @@ fn main() -> std::process::ExitCode {
         plan["update"],
         plan["requests_estimate"]
     );
+    if args.iter().any(|a| a == "--keep") {
+        println!(
+            "kept: {CLI_ENV}=1 AIRCALL_DEST_HOME={} {} plan {dest} --state-dir {state_dir} --json",
+            home.display(),
+            std::env::current_exe().expect("own path").display()
+        );
+    }
     if plan_only {
         return std::process::ExitCode::SUCCESS;
     }

@@ -105,25 +105,32 @@ pub struct Preparer<'a> {
     pub phones: PhoneForm,
 }
 
+/// The text of key attribute `name` of `record`, or why the row has no key.
+fn key_part(record: &Map<String, Value>, name: &str) -> Result<String, String> {
+    let text = match get_path(record, name) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.trim().to_string()),
+        Some(other) => Some(other.to_string()),
+    };
+    match text {
+        Some(text) if !text.is_empty() => Ok(text),
+        _ => Err(format!(
+            "sync.key: attribute {name:?} is missing or empty, so the row cannot be \
+             matched to an earlier export"
+        )),
+    }
+}
+
 impl Preparer<'_> {
     /// The key of `record`: its key attributes' values, joined with U+001F when several.
     pub fn key(&self, record: &Map<String, Value>) -> Result<String, String> {
+        if let [name] = self.settings.key.0.as_slice() {
+            // One attribute (the usual key): its text is the key, with no list to join.
+            return key_part(record, name);
+        }
         let mut parts = Vec::with_capacity(self.settings.key.0.len());
         for name in &self.settings.key.0 {
-            let text = match get_path(record, name) {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s.trim().to_string()),
-                Some(other) => Some(other.to_string()),
-            };
-            match text {
-                Some(text) if !text.is_empty() => parts.push(text),
-                _ => {
-                    return Err(format!(
-                        "sync.key: attribute {name:?} is missing or empty, so the row cannot be \
-                         matched to an earlier export"
-                    ));
-                }
-            }
+            parts.push(key_part(record, name)?);
         }
         Ok(parts.join("\u{1f}"))
     }

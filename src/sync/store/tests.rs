@@ -119,3 +119,27 @@ fn the_sync_tables_come_with_the_state_files_schema_version() {
         .unwrap();
     assert_eq!(tables, 2);
 }
+
+#[test]
+fn nothing_gone_is_forgotten_as_soon_as_the_keys_seen_or_the_state_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SyncStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let shape = Shape::default();
+    let digest = shape.digest();
+    store
+        .settle("a", 1, Origin::Created, &shape, Some(&digest))
+        .unwrap();
+    assert!(store.mark_seen("a").unwrap());
+    assert_eq!(store.gone_count().unwrap(), 0);
+    assert_eq!(store.gone("", 10).unwrap(), vec![]);
+    // A key created after the count, never seen: gone.
+    store
+        .settle("b", 2, Origin::Created, &shape, Some(&digest))
+        .unwrap();
+    assert_eq!(store.gone("", 10).unwrap(), vec![("b".to_string(), 2)]);
+    store.forget("b").unwrap();
+    assert_eq!(store.gone_count().unwrap(), 0);
+    // A new pass has seen nothing yet: everything created is gone.
+    store.reset_seen().unwrap();
+    assert_eq!(store.gone("", 10).unwrap(), vec![("a".to_string(), 1)]);
+}
