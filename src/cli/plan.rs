@@ -124,7 +124,10 @@ pub fn run(args: &PlanArgs) -> Outcome {
     if forecast::deletes(settings.mode) {
         forecast.delete = store.gone_count()?;
         forecast.writes += forecast.delete;
-        gone = store.gone("", args.examples)?;
+        // Listing scans the whole state again: not when the count found nothing gone.
+        if forecast.delete > 0 {
+            gone = store.gone("", args.examples)?;
+        }
     }
     forecast.synced = store.synced_count()?;
     store.commit()?;

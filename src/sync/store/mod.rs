@@ -146,9 +146,6 @@ pub struct SyncStore {
     /// Commits made so far, so a key waiting for its intent to be durable knows when another
     /// key's commit carried it.
     commits: Cell<u64>,
-    /// [`SyncStore::gone_count`] found nothing gone, and neither the keys seen nor the state
-    /// changed since: [`SyncStore::gone`] has nothing to list, without scanning the state again.
-    nothing_gone: Cell<bool>,
 }
 
 impl std::fmt::Debug for SyncStore {
@@ -194,7 +191,6 @@ impl SyncStore {
             _lock: Some(lock),
             open: Cell::new(false),
             commits: Cell::new(0),
-            nothing_gone: Cell::new(false),
         };
         store.prepare_seen()?;
         Ok(store)
@@ -250,7 +246,6 @@ impl SyncStore {
             _lock: None,
             open: Cell::new(false),
             commits: Cell::new(0),
-            nothing_gone: Cell::new(false),
         };
         store.prepare_seen()?;
         Ok(store)
@@ -311,7 +306,6 @@ impl SyncStore {
 
     /// Notes that `key` was read; false when it was already read in this pass (a duplicate).
     pub fn mark_seen(&self, key: &str) -> Result<bool, StoreError> {
-        self.nothing_gone.set(false);
         let conn = self.conn();
         let mut statement =
             conn.prepare_cached("INSERT OR IGNORE INTO temp.seen (key) VALUES (?1)")?;
@@ -320,7 +314,6 @@ impl SyncStore {
 
     /// Starts a new pass over the input (forgets the keys seen).
     pub fn reset_seen(&self) -> Result<(), StoreError> {
-        self.nothing_gone.set(false);
         self.conn().execute("DELETE FROM temp.seen", [])?;
         Ok(())
     }
@@ -439,7 +432,6 @@ impl SyncStore {
         origin: Origin,
         wanted: Option<&Shape>,
     ) -> Result<(), StoreError> {
-        self.nothing_gone.set(false);
         let text = serde_json::to_string(&pending).unwrap_or_default();
         let wanted = wanted.map(|shape| serde_json::to_string(shape).unwrap_or_default());
         // A create in doubt keeps the shape it asked for, so it can be looked up even after its
@@ -465,7 +457,6 @@ impl SyncStore {
         applied: &Shape,
         digest: Option<&[u8; 16]>,
     ) -> Result<(), StoreError> {
-        self.nothing_gone.set(false);
         let text = serde_json::to_string(applied).unwrap_or_default();
         let id = i64::try_from(object_id).unwrap_or(i64::MAX);
         self.conn().execute(
@@ -489,7 +480,6 @@ impl SyncStore {
     /// A write for `key` was refused (or its record was invalid): not in sync, tried again next
     /// run. The pending intent ends: the API answered, so nothing is in doubt.
     pub fn reject(&self, key: &str) -> Result<(), StoreError> {
-        self.nothing_gone.set(false);
         self.conn().execute(
             "UPDATE sync_objects SET outcome = 'rejected', pending = NULL WHERE key = ?1",
             [key],
@@ -510,7 +500,6 @@ impl SyncStore {
     /// Aircall cannot blank, changes the digest and nothing else; or a refused write whose
     /// retry found nothing left to send).
     pub fn note_digest(&self, key: &str, digest: &[u8; 16]) -> Result<(), StoreError> {
-        self.nothing_gone.set(false);
         self.conn().execute(
             "UPDATE sync_objects SET digest = ?2, outcome = 'ok'
              WHERE key = ?1 AND pending IS NULL AND object_id IS NOT NULL",
@@ -521,7 +510,6 @@ impl SyncStore {
 
     /// Forgets `key` (its object was deleted, or its create was refused before it existed).
     pub fn forget(&self, key: &str) -> Result<(), StoreError> {
-        self.nothing_gone.set(false);
         self.conn()
             .execute("DELETE FROM sync_objects WHERE key = ?1", [key])?;
         Ok(())
@@ -540,9 +528,6 @@ impl SyncStore {
     /// Objects this destination created whose keys were not seen in this pass: what a mirror
     /// deletes. At most `limit`, in key order after `after`.
     pub fn gone(&self, after: &str, limit: usize) -> Result<Vec<(String, u64)>, StoreError> {
-        if self.nothing_gone.get() {
-            return Ok(Vec::new());
-        }
         let conn = self.conn();
         let mut statement = conn.prepare_cached(
             "SELECT o.key, o.object_id FROM sync_objects o
@@ -570,7 +555,6 @@ impl SyncStore {
             [],
             |r| r.get(0),
         )?;
-        self.nothing_gone.set(n == 0);
         Ok(u64::try_from(n).unwrap_or(0))
     }
 

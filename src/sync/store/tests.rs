@@ -121,7 +121,7 @@ fn the_sync_tables_come_with_the_state_files_schema_version() {
 }
 
 #[test]
-fn nothing_gone_is_forgotten_as_soon_as_the_keys_seen_or_the_state_change() {
+fn gone_follows_the_keys_seen_and_the_state_after_a_count() {
     let dir = tempfile::tempdir().unwrap();
     let store = SyncStore::open(&dir.path().join("s.sqlite")).unwrap();
     let shape = Shape::default();
