@@ -14,6 +14,8 @@ pub mod phone;
 pub mod suggest;
 pub mod tally;
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 
 use crate::credentials::AuthKind;
@@ -402,10 +404,11 @@ impl Plan {
         }
         let mut warnings = Vec::new();
         let body = if self.sends_body {
-            // Exclusion applies to the input attributes, before the mapping reads them.
-            let mut input = record.value.clone();
+            // Exclusion applies to the input attributes, before the mapping reads them. A
+            // mapping only reads the record, so without exclusions it reads it in place.
+            let mut input = Cow::Borrowed(&record.value);
             for path in &self.exclude {
-                path::remove(&mut input, path);
+                path::remove(input.to_mut(), path);
             }
             let body = match &self.mapping {
                 Some(entries) => {
@@ -421,7 +424,7 @@ impl Plan {
                         .collect();
                     mapped.body
                 }
-                None => input,
+                None => input.into_owned(),
             };
             templates::check_fields(&self.fields, &body).map_err(BuildError::Fields)?;
             Some(body)
@@ -509,16 +512,19 @@ pub struct Builder<'p> {
 impl Builder<'_> {
     /// Adds one record (or an unreadable one) and returns whatever is ready.
     pub fn push(&mut self, record: Result<Record, RecordError>) -> Vec<Built> {
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
-                return vec![Built::Invalid(Invalid {
-                    record: err.no,
-                    line: err.line,
-                    reason: err.message,
-                })];
-            }
-        };
+        match record {
+            Ok(record) => self.add(&record),
+            Err(err) => vec![Built::Invalid(Invalid {
+                record: err.no,
+                line: err.line,
+                reason: err.message,
+            })],
+        }
+    }
+
+    /// Adds one record read and returns whatever is ready. The record is only read, so a caller
+    /// that keeps it (for dead letters) need not copy it.
+    pub fn add(&mut self, record: &Record) -> Vec<Built> {
         let invalid = |reason: String| {
             Built::Invalid(Invalid {
                 record: record.no,
@@ -526,7 +532,7 @@ impl Builder<'_> {
                 reason,
             })
         };
-        let mut prepared = match self.plan.prepare(&record) {
+        let mut prepared = match self.plan.prepare(record) {
             Ok(prepared) => prepared,
             Err(reason) => return vec![invalid(reason.to_string())],
         };
@@ -543,7 +549,7 @@ impl Builder<'_> {
                 warnings,
             ))];
         };
-        match self.batches.add(settings, &record, prepared) {
+        match self.batches.add(settings, record, prepared) {
             Ok(ready) => ready
                 .into_iter()
                 .map(|b| Built::Request(self.finish_batch(b)))

@@ -8,8 +8,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::in_doubt::{self, InDoubtAction};
 use crate::destination::InDoubtPolicy;
-use crate::records::{self, Record, RecordNo};
-use crate::request::{Built, Invalid, Plan, Request};
+use crate::records::{self, Record, RecordError, RecordNo};
+use crate::request::{Builder, Built, Invalid, Plan, Request};
 use crate::state::{PriorOutcomes, RecordState};
 
 /// What the dispatcher asks of the reader.
@@ -153,10 +153,7 @@ pub(super) fn read_records(
             }
             skipped = 0;
         }
-        if let Ok(record) = &item {
-            pending.insert(record.no, record.clone());
-        }
-        for built in builder.push(item) {
+        for built in build(&mut builder, &mut pending, item) {
             if !emit(built, &mut pending, &mut reconciling, &mut resending) {
                 return;
             }
@@ -170,10 +167,7 @@ pub(super) fn read_records(
         if flushed || reading() != Reading::On {
             break;
         }
-        if let Ok(record) = &item {
-            pending.insert(record.no, record.clone());
-        }
-        for built in builder.push(item) {
+        for built in build(&mut builder, &mut pending, item) {
             if !emit(built, &mut pending, &mut reconciling, &mut resending) {
                 return;
             }
@@ -203,5 +197,21 @@ pub(super) fn read_records(
             invalid,
             value: Some(record.value),
         });
+    }
+}
+
+/// Builds one record read, keeping its value in `pending` (for a dead letter) until its request
+/// is handed on.
+fn build(
+    builder: &mut Builder<'_>,
+    pending: &mut HashMap<RecordNo, Record>,
+    item: Result<Record, RecordError>,
+) -> Vec<Built> {
+    match item {
+        Ok(record) => {
+            let record = pending.entry(record.no).insert_entry(record).into_mut();
+            builder.add(record)
+        }
+        Err(err) => builder.push(Err(err)),
     }
 }
