@@ -5,6 +5,13 @@
 //! holds each edge rule (origin, loopback, headers, paths) once, and the
 //! edges (`client`, `runner`, `sandbox`, `tui`, `cli`) do the I/O around that core.
 
+/// Every binary built on this crate (the CLI, its tests, the benchmarks) allocates through
+/// mimalloc: a run or a `plan` builds and frees a few dozen small values per record, often on
+/// another thread than the one that built them, which the system allocator makes slow (a 1M-row
+/// `plan` took twice as long; docs/benchmarks.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod alerts;
 pub mod budget;
 pub mod cli;
