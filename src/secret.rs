@@ -1,5 +1,6 @@
 //! A value that must never be shown: API tokens, bearer tokens, secret header values.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// What every secret prints as, wherever it would otherwise appear.
@@ -47,31 +48,57 @@ impl From<String> for Secret {
 /// elsewhere (a server's answer) and may hold a secret we sent. Secrets are tried in order, so
 /// give longer ones first.
 pub fn redact(bytes: &[u8], secrets: &[Secret]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    for secret in secrets {
-        let needle = secret.expose().as_bytes();
-        if needle.is_empty() {
-            continue;
-        }
-        // Every answer is searched, and almost none holds a secret: find the first one before
-        // building a copy.
-        let finder = memchr::memmem::Finder::new(needle);
-        let Some(first) = finder.find(&out) else {
-            continue;
-        };
-        let mut replaced = Vec::with_capacity(out.len());
-        let mut rest = out.as_slice();
-        let mut at = Some(first);
-        while let Some(found) = at {
-            replaced.extend_from_slice(&rest[..found]);
-            replaced.extend_from_slice(MASK.as_bytes());
-            rest = &rest[found + needle.len()..];
-            at = finder.find(rest);
-        }
-        replaced.extend_from_slice(rest);
-        out = replaced;
+    Redactor::new(secrets).redact(bytes).into_owned()
+}
+
+/// [`redact`] for many texts against the same secrets: each secret's searcher is built once (a
+/// client redacts every header and body of every answer).
+#[derive(Clone, Default)]
+pub struct Redactor {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Redactor {
+    /// Searches for `secrets` in the order given (longer ones first); empty ones are skipped.
+    pub fn new(secrets: &[Secret]) -> Self {
+        let finders = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| memchr::memmem::Finder::new(s.expose().as_bytes()).into_owned())
+            .collect();
+        Self { finders }
     }
-    out
+
+    /// `bytes` with every occurrence of each secret replaced by [`MASK`]; borrowed when it holds
+    /// none, as almost every answer does.
+    pub fn redact<'b>(&self, bytes: &'b [u8]) -> Cow<'b, [u8]> {
+        let mut out = Cow::Borrowed(bytes);
+        for finder in &self.finders {
+            let Some(first) = finder.find(&out) else {
+                continue;
+            };
+            let needle = finder.needle().len();
+            let mut replaced = Vec::with_capacity(out.len());
+            let mut rest: &[u8] = &out;
+            let mut at = Some(first);
+            while let Some(found) = at {
+                replaced.extend_from_slice(&rest[..found]);
+                replaced.extend_from_slice(MASK.as_bytes());
+                rest = &rest[found + needle..];
+                at = finder.find(rest);
+            }
+            replaced.extend_from_slice(rest);
+            out = Cow::Owned(replaced);
+        }
+        out
+    }
+}
+
+impl fmt::Debug for Redactor {
+    /// The searchers hold the secrets: only their number is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.finders.len())
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +118,22 @@ mod tests {
             redact(&[0xff, b't', b'o', b'k', b'-', b'1'], &secrets),
             [&[0xff][..], MASK.as_bytes()].concat()
         );
+    }
+
+    #[test]
+    fn a_redactor_serves_many_texts_copies_only_what_holds_a_secret_and_never_shows_one() {
+        let redactor = Redactor::new(&[Secret::new("canary-123"), Secret::new("")]);
+        assert!(matches!(
+            redactor.redact(b"a clean answer"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            redactor.redact(b"x canary-123 y").as_ref(),
+            "x ••• y".as_bytes()
+        );
+        // The same searcher again, on another text.
+        assert_eq!(redactor.redact(b"canary-123").as_ref(), MASK.as_bytes());
+        assert_eq!(format!("{redactor:?}"), "Redactor(1 secrets)");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use super::retry::TransportError;
 use crate::destination::{Delivery, Method};
 use crate::request::{Request, USER_AGENT};
-use crate::secret::{Secret, redact};
+use crate::secret::{Redactor, Secret};
 
 /// A response, fully read.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub struct HttpClient {
     authorization: Option<HeaderValue>,
     /// The forms of the credential a server might echo back (a debugging endpoint, a proxy's
     /// error page); answers are redacted of them before anyone shows or stores them.
-    echoes: Vec<Secret>,
+    echoes: Redactor,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -85,9 +85,11 @@ impl HttpClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
-        let echoes = authorization
-            .map(crate::credentials::secret_forms)
-            .unwrap_or_default();
+        let echoes = Redactor::new(
+            &authorization
+                .map(crate::credentials::secret_forms)
+                .unwrap_or_default(),
+        );
         let authorization = match authorization {
             Some(secret) => {
                 let mut value = HeaderValue::from_str(secret.expose())
@@ -168,13 +170,13 @@ impl HttpClient {
             .map(|(name, value)| {
                 (
                     name.as_str().to_string(),
-                    String::from_utf8_lossy(&redact(value.as_bytes(), &self.echoes)).into_owned(),
+                    String::from_utf8_lossy(&self.echoes.redact(value.as_bytes())).into_owned(),
                 )
             })
             .collect();
         // The status is known once headers arrive: a body cut short does not change the outcome.
         let body = match response.bytes().await {
-            Ok(bytes) => redact(&bytes, &self.echoes),
+            Ok(bytes) => self.echoes.redact(&bytes).into_owned(),
             Err(err) => {
                 format!("[response body could not be read: {}]", describe(&err)).into_bytes()
             }
