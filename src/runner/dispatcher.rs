@@ -16,7 +16,7 @@ use super::dead_letter::{DeadLetter, Reason};
 use super::deliver::{Control, Shared, deliver};
 use super::flight::{Cost, Ended, Flight, Phase};
 use super::reader::{Reading, Work};
-use super::summary::{Progress, Summary, eta};
+use super::summary::{Pace, Progress, Summary, eta};
 use super::{DryRun, Ending, Event, EventFn, StopRequest};
 use crate::destination::OnInvalid;
 use crate::request::RecordWarning;
@@ -40,6 +40,10 @@ pub(super) const UNPACED_DEPTH: usize = 4;
 /// it on every record read and every delivery's end cost a tenth of the dispatcher's thread at
 /// ten thousand records a second, for a screen that redraws a few times a second.
 const REPORT_EVERY: Duration = Duration::from_millis(100);
+
+/// The rate shown ("records/min") and the time left are measured over this much of the run's
+/// recent past: a minute, as the rate's unit, so a 429 pause shows within it.
+pub(super) const PACE_WINDOW: Duration = Duration::from_secs(60);
 
 pub(super) struct Dispatcher {
     pub shared: Arc<Shared>,
@@ -78,6 +82,8 @@ pub(super) struct Dispatcher {
     /// When progress last went out, and whether a newer state is waiting to go.
     pub reported_at: Option<tokio::time::Instant>,
     pub report_due: bool,
+    /// Records finished per second lately, for the rate shown and the time left.
+    pub pace: Pace,
 }
 
 impl Dispatcher {
@@ -346,11 +352,7 @@ impl Dispatcher {
         let elapsed = self.started.elapsed();
         let total = *self.total.borrow();
         let worked = summary.accounted() - summary.skipped_already_done + self.would_send.records;
-        let per_sec = if elapsed.as_secs_f64() > 0.0 {
-            worked as f64 / elapsed.as_secs_f64()
-        } else {
-            0.0
-        };
+        let per_sec = self.pace.per_sec(elapsed, worked);
         let interval = if self.dry_run {
             None
         } else {

@@ -17,11 +17,11 @@ use tokio::task::JoinSet;
 use super::capture::ResponseCapture;
 use super::dead_letter::DeadLetterFile;
 use super::deliver::Shared;
-use super::dispatcher::{Dispatcher, UNPACED_DEPTH};
+use super::dispatcher::{Dispatcher, PACE_WINDOW, UNPACED_DEPTH};
 use super::flight::Cost;
 use super::reader::{Reading, Work, read_records};
 use super::reconcile::LookupKind;
-use super::summary::{Progress, Summary};
+use super::summary::{Pace, Progress, Summary};
 use crate::client::{HttpClient, RateLimiter, RetryPolicy};
 use crate::credentials::Credential;
 use crate::destination::{Destination, InDoubtPolicy, Status};
@@ -407,6 +407,7 @@ pub async fn run(
         ending: None,
         reported_at: None,
         report_due: false,
+        pace: Pace::new(PACE_WINDOW),
     };
     dispatcher.run(work_rx, control_rx, stop).await;
 

@@ -1,6 +1,7 @@
 //! What a run reports: the end-of-run summary (DESIGN §3, field for field) and the live progress
 //! shown while it runs.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -72,7 +73,8 @@ pub struct Progress {
     /// How many records the input holds, once counted (not for standard input).
     pub total_records: Option<u64>,
     pub in_flight: usize,
-    /// Records finished per minute so far (skipped ones excluded: they cost nothing).
+    /// Records finished per minute over the last minute ([`Pace`]; skipped ones excluded: they
+    /// cost nothing).
     pub records_per_minute: f64,
     /// Time left: the slower of the observed pace and what the rate limit allows.
     pub eta: Option<Duration>,
@@ -98,6 +100,56 @@ pub fn eta(
     match (by_limit, by_pace) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
+    }
+}
+
+/// How fast records finish now: the rate over the last `window` of the run (the whole run while
+/// it is younger), so that a pause for a 429 or a slowing server shows in the rate and the time
+/// left within a window, instead of being averaged away over a long run.
+#[derive(Debug)]
+pub struct Pace {
+    window: Duration,
+    /// (time since the run began, records finished by then), oldest first; the first is the
+    /// newest sample at least `window` old, or the run's start.
+    samples: VecDeque<(Duration, u64)>,
+}
+
+impl Pace {
+    pub fn new(window: Duration) -> Self {
+        Pace {
+            window,
+            samples: VecDeque::from([(Duration::ZERO, 0)]),
+        }
+    }
+
+    /// Notes that `done` records had finished `at` into the run; returns records per second
+    /// over the window that ends there.
+    pub fn per_sec(&mut self, at: Duration, done: u64) -> f64 {
+        if let Some(&(last, last_done)) = self.samples.back()
+            && at < last
+        {
+            // The run's clock never goes back: a sample that would is ignored.
+            return self.rate(last, last_done);
+        }
+        self.samples.push_back((at, done));
+        while self
+            .samples
+            .get(1)
+            .is_some_and(|&(second, _)| at.saturating_sub(second) >= self.window)
+        {
+            self.samples.pop_front();
+        }
+        self.rate(at, done)
+    }
+
+    fn rate(&self, at: Duration, done: u64) -> f64 {
+        let (since, base) = self.samples.front().copied().unwrap_or_default();
+        let span = at.saturating_sub(since).as_secs_f64();
+        if span > 0.0 {
+            done.saturating_sub(base) as f64 / span
+        } else {
+            0.0
+        }
     }
 }
 
@@ -157,5 +209,47 @@ mod tests {
         );
         assert_eq!(eta(5, 1, None, 0.0), None, "nothing to go on yet");
         assert_eq!(eta(0, 1, None, 0.0), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn the_pace_is_the_whole_run_until_a_window_has_passed() {
+        let mut pace = Pace::new(Duration::from_secs(60));
+        assert_eq!(pace.per_sec(Duration::from_secs(10), 100), 10.0);
+        assert_eq!(pace.per_sec(Duration::from_secs(30), 600), 20.0);
+    }
+
+    #[test]
+    fn the_pace_forgets_what_is_older_than_its_window() {
+        let mut pace = Pace::new(Duration::from_secs(60));
+        // 100 records a second for two minutes, sampled every 10 s.
+        for t in (10..=120).step_by(10) {
+            pace.per_sec(Duration::from_secs(t), t * 100);
+        }
+        // Then 30 s with nothing finished. The newest sample at least a minute old is at 90 s
+        // (9,000 records): 3,000 records in the 60 s since.
+        let rate = pace.per_sec(Duration::from_secs(150), 12_000);
+        assert_eq!(rate, 50.0, "half the minute was a pause");
+        // The cumulative average would still say 80 records a second.
+        assert!(12_000.0 / 150.0 > rate);
+        // A further minute without progress: the pace falls to 0.
+        assert_eq!(pace.per_sec(Duration::from_secs(210), 12_000), 0.0);
+    }
+
+    #[test]
+    fn the_pace_keeps_few_samples_and_ignores_time_going_back() {
+        let mut pace = Pace::new(Duration::from_secs(1));
+        for ms in (100..=100_000).step_by(100) {
+            pace.per_sec(Duration::from_millis(ms), ms);
+        }
+        assert!(
+            pace.samples.len() <= 12,
+            "{} samples kept",
+            pace.samples.len()
+        );
+        assert_eq!(pace.per_sec(Duration::from_millis(99_000), 5), 1000.0);
+        assert_eq!(
+            pace.samples.back(),
+            Some(&(Duration::from_millis(100_000), 100_000))
+        );
     }
 }
