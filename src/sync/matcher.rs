@@ -251,9 +251,13 @@ pub async fn find(
     claimed: &mut dyn FnMut(u64) -> bool,
 ) -> Result<Option<Found>, MatchError> {
     for (kind, value) in tried(api.resource, &query) {
-        lookups.set(lookups.get() + 1);
         let request = api.lookup(kind, &value, query.headers, Some(query.record));
-        let candidates = match sender.send(&request).await {
+        let sent = sender.send(&request).await;
+        // A lookup stopped before it left costs nothing, and is not counted as one.
+        if !matches!(sent, Sent::Stopped) {
+            lookups.set(lookups.get() + 1);
+        }
+        let candidates = match sent {
             Sent::Applied { body, .. } => objects_in(api, &body),
             Sent::Refused {
                 status: Some(404), ..
