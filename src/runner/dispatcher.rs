@@ -41,10 +41,6 @@ pub(super) const UNPACED_DEPTH: usize = 4;
 /// ten thousand records a second, for a screen that redraws a few times a second.
 const REPORT_EVERY: Duration = Duration::from_millis(100);
 
-/// The rate shown ("records/min") and the time left are measured over this much of the run's
-/// recent past: a minute, as the rate's unit, so a 429 pause shows within it.
-pub(super) const PACE_WINDOW: Duration = Duration::from_secs(60);
-
 pub(super) struct Dispatcher {
     pub shared: Arc<Shared>,
     pub started: Instant,

@@ -103,6 +103,10 @@ pub fn eta(
     }
 }
 
+/// The rate shown ("records/min") and the time left are measured over this much of a run's
+/// recent past: a minute, as the rate's unit, so a 429 pause shows within it.
+pub const PACE_WINDOW: Duration = Duration::from_secs(60);
+
 /// How fast records finish now: the rate over the last `window` of the run (the whole run while
 /// it is younger), so that a pause for a 429 or a slowing server shows in the rate and the time
 /// left within a window, instead of being averaged away over a long run.

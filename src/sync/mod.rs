@@ -26,7 +26,9 @@ use crate::records::{self, Input, RecordReader};
 use crate::request::Plan;
 use crate::secret::Secret;
 
-pub use execute::{SyncEnding, SyncReport, execute};
+pub use execute::{
+    SyncEnding, SyncEvent, SyncProgress, SyncReport, execute, execute_with, print_lines,
+};
 pub use summary::SyncSummary;
 
 /// What a sync run needs.

@@ -25,6 +25,7 @@ pub use msg::{Cmd, Msg};
 pub use update::update;
 pub use view::view;
 pub mod runtime;
+pub mod sync_task;
 pub mod tasks;
 
 use std::path::{Path, PathBuf};

@@ -160,11 +160,24 @@ pub struct RunProgress {
     pub delivered: u64,
     pub rejected: u64,
     pub invalid: u64,
+    /// Records with nothing to send: done by an earlier run, or unchanged since the last sync.
+    pub skipped: u64,
     pub total: Option<u64>,
     pub per_minute: f64,
     pub eta_secs: Option<u64>,
-    /// Requests sent whose answer has not come back yet.
+    /// Requests sent whose answer has not come back yet (a sync: keys being written).
     pub in_flight: u64,
     pub done: bool,
     pub note: Option<String>,
+    /// A sync's own counts (`[sync]` destinations).
+    pub sync: Option<SyncCounts>,
+}
+
+/// What a sync did to Aircall's objects so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
 }

@@ -84,12 +84,14 @@ fn progress_of(progress: &runner::Progress) -> RunProgress {
         delivered: summary.delivered,
         rejected: summary.dead_lettered,
         invalid: summary.invalid,
+        skipped: summary.skipped_already_done,
         total: progress.total_records,
         per_minute: progress.records_per_minute,
         eta_secs: progress.eta.map(|d| d.as_secs()),
         in_flight: progress.in_flight as u64,
         done: false,
         note: None,
+        sync: None,
     }
 }
 
@@ -115,6 +117,10 @@ async fn run_inner(
 ) -> Result<RunProgress, String> {
     // Set up once, as `aircall-dest run` does: the runner checks and compiles nothing again.
     let (text, destination) = Destination::read(dest_path).map_err(|e| e.to_string())?;
+    if destination.sync.is_some() {
+        return crate::tui::sync_task::run_sync(id, dest_path, destination, credential, tx, stop)
+            .await;
+    }
     let (session, authorization) =
         Session::for_running(dest_path, text, destination, Some(credential), false)
             .map_err(|failure| failure.message)?;
@@ -179,12 +185,14 @@ async fn run_inner(
         delivered: summary.delivered,
         rejected: summary.dead_lettered,
         invalid: summary.invalid,
+        skipped: summary.skipped_already_done,
         total: None,
         per_minute: 0.0,
         eta_secs: None,
         in_flight: 0,
         done: report.ending == runner::Ending::Finished,
         note: None,
+        sync: None,
     };
     let mut notes = report.notes;
     match report.ending {

@@ -168,12 +168,7 @@ async fn the_canary_typed_into_the_wizard_appears_on_no_screen_and_in_no_file() 
     let dest = out.path().join("wizard.toml");
     h.ctrl('n');
     assert_eq!(h.model.step, Step::Save);
-    h.focus(Field::SavePath);
-    h.ctrl('u');
-    h.type_text(&dest.display().to_string());
-    h.focus(Field::SaveActivate);
-    h.key(KeyCode::Enter);
-    h.settle().await;
+    h.save_active_as(&dest).await;
     assert!(h.model.save.saved.is_some(), "{:?}", h.model.save.error);
     screens.take("saved", &h);
     h.focus(Field::StartRun);

@@ -135,6 +135,17 @@ impl Harness {
         );
     }
 
+    /// On step 3: types `path` as the file and presses Save & Activate, then waits for the save.
+    pub async fn save_active_as(&mut self, path: &std::path::Path) {
+        use aircall_dest::tui::model::Field;
+        self.focus(Field::SavePath);
+        self.ctrl('u');
+        self.type_text(&path.display().to_string());
+        self.focus(Field::SaveActivate);
+        self.key(KeyCode::Enter);
+        self.settle().await;
+    }
+
     pub fn render(&self, width: u16, height: u16) -> String {
         let mut model = self.model.clone();
         model.width = width;

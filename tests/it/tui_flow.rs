@@ -123,12 +123,7 @@ async fn embedded_default_to_a_saved_activated_destination() {
     let path = out.path().join("newcomer.toml");
     h.ctrl('n');
     assert_eq!(h.model.step, Step::Save);
-    h.focus(Field::SavePath);
-    h.ctrl('u');
-    h.type_text(&path.display().to_string());
-    h.focus(Field::SaveActivate);
-    h.key(KeyCode::Enter);
-    h.settle().await;
+    h.save_active_as(&path).await;
     assert_eq!(
         h.model.save.saved,
         Some((path.clone(), Status::Active)),
@@ -198,12 +193,7 @@ async fn a_run_can_be_stopped_cleanly() {
     let path = out.path().join("slow.toml");
     h.ctrl('n');
     h.ctrl('n');
-    h.focus(Field::SavePath);
-    h.ctrl('u');
-    h.type_text(&path.display().to_string());
-    h.focus(Field::SaveActivate);
-    h.key(KeyCode::Enter);
-    h.settle().await;
+    h.save_active_as(&path).await;
     h.focus(Field::StartRun);
     h.key(KeyCode::Enter);
     assert_eq!(h.model.focus, Field::StopRun);
@@ -217,6 +207,94 @@ async fn a_run_can_be_stopped_cleanly() {
         }
         other => panic!("expected a stopped run, got {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_destination_runs_from_the_wizard_and_a_second_run_sends_nothing() {
+    use aircall_dest::tui::sections::{delivery, sync};
+    home();
+    let _store = STORE.lock().await;
+    let sandbox = sandbox().await;
+    let mut h = Harness::start(embedded_init(&sandbox.url())).await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let path = out.path().join("sync.toml");
+    h.ctrl('n');
+    h.key(KeyCode::Right); // Advanced tab
+    h.focus(Field::Setting(sync::ENABLED));
+    h.key(KeyCode::Char(' '));
+    h.settle().await;
+    assert!(h.model.dest.sync.is_some());
+    // Pacing off, so the 100 records go at once.
+    h.focus(Field::Setting(delivery::RATE));
+    h.ctrl('u');
+    h.type_text("0");
+    assert_eq!(h.model.dest.delivery.rate_limit_per_minute, 0);
+    h.ctrl('n');
+    h.save_active_as(&path).await;
+    let screen = h.render(80, 24);
+    assert!(
+        screen.contains("sync on Customer Id · mode upsert: a run sends only what changed"),
+        "{screen}"
+    );
+    let creates = |sandbox: &aircall_dest::sandbox::Sandbox| {
+        sandbox
+            .journal()
+            .iter()
+            .filter(|e| e.method == "POST" && e.path == "/v1/contacts")
+            .count() as u64
+    };
+
+    // Started from the Run button, to its end.
+    async fn run_to_the_end(h: &mut Harness) -> aircall_dest::tui::msg::RunProgress {
+        h.focus(Field::StartRun);
+        h.key(KeyCode::Enter);
+        assert!(matches!(h.model.save.run, Run::Running { .. }));
+        h.until(|m| matches!(m.save.run, Run::Finished(_))).await;
+        match &h.model.save.run {
+            Run::Finished(Ok(progress)) => progress.clone(),
+            other => panic!("expected a finished sync, got {other:?}"),
+        }
+    }
+
+    // Day 1: every valid row is created, once.
+    let first = run_to_the_end(&mut h).await;
+    assert!(first.done, "{first:?}");
+    let counts = first.sync.expect("a sync's counts");
+    assert!(counts.created > 0, "{first:?}");
+    assert_eq!(
+        counts.created,
+        creates(&sandbox),
+        "one create per row created"
+    );
+    assert_eq!(counts.created, first.delivered);
+    assert_eq!(
+        first.delivered + first.invalid + first.rejected + first.in_doubt + first.skipped,
+        100,
+        "every row of customers-100.csv counted once: {first:?}"
+    );
+    let screen = h.render(80, 24);
+    assert!(screen.contains("100/100 (100%)"), "{screen}");
+    assert!(
+        screen.contains(&format!("created {} · updated 0", counts.created)),
+        "{screen}"
+    );
+
+    // Day 2, the same export: nothing is sent, every created row is unchanged.
+    let requests_before = sandbox.journal().len();
+    let second = run_to_the_end(&mut h).await;
+    assert!(second.done);
+    assert_eq!(second.sent, 0, "{second:?}");
+    assert_eq!(sandbox.journal().len(), requests_before);
+    let again = second.sync.expect("a sync's counts");
+    assert_eq!((again.created, again.updated), (0, 0));
+    assert_eq!(again.unchanged, counts.created);
+    assert_eq!(second.skipped, counts.created, "unchanged rows are skipped");
+    let screen = h.render(80, 24);
+    assert!(screen.contains("100/100 (100%)"), "{screen}");
+    assert!(
+        screen.contains(&format!("unchanged {}", counts.created)),
+        "{screen}"
+    );
 }
 
 fn copy_example(dir: &Path) -> PathBuf {

@@ -249,6 +249,7 @@ async fn save_step_and_run_progress() {
             in_flight: 3,
             done: false,
             note: None,
+            ..RunProgress::default()
         },
     };
     h.send(Msg::RunOutputs {

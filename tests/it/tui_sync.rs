@@ -111,25 +111,3 @@ async fn mode_match_and_the_delete_guard_are_written_to_the_sync_settings() {
     assert!(h.model.dest.sync.is_none());
     assert!(!aircall_dest::tui::focus::order(&h.model).contains(&Field::Setting(sync::MODE)));
 }
-
-#[tokio::test]
-async fn the_wizard_does_not_start_a_plain_run_of_a_sync_destination() {
-    let mut h = advanced().await;
-    h.focus(Field::Setting(sync::ENABLED));
-    h.key(KeyCode::Char(' '));
-    h.settle().await;
-    h.ctrl('n');
-    // As after Save & Activate (saving itself is tested in tui_flow).
-    h.model.save.saved = Some((
-        "/srv/dests/sync.toml".into(),
-        aircall_dest::destination::Status::Active,
-    ));
-    h.focus(Field::StartRun);
-    h.key(KeyCode::Enter);
-    assert_eq!(h.model.save.run, aircall_dest::tui::model::Run::Idle);
-    let error = h.model.save.error.clone().unwrap_or_default();
-    assert!(
-        error.contains("aircall-dest run /srv/dests/sync.toml"),
-        "{error}"
-    );
-}

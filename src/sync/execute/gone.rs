@@ -44,10 +44,10 @@ pub(super) async fn finish_orphans(keys: &Keys<'_>) -> Result<(), Stop> {
                 ))?;
             }
             Ok(None) => keys.state(keys.store.forget(&key))?,
-            Err(message) => eprintln!(
+            Err(message) => keys.say(&format!(
                 "note: a create for key {:?} from an earlier run is still in doubt: {message}",
                 shown_key(&key)
-            ),
+            )),
         }
     }
     Ok(())
@@ -75,8 +75,10 @@ pub(super) async fn delete_gone(keys: &Keys<'_>, concurrency: usize) -> Result<(
                 break;
             }
             flights.push(delete(keys, key, id));
+            keys.in_flight.set(flights.len());
         }
         while let Some(done) = flights.next().await {
+            keys.in_flight.set(flights.len());
             if let Err(stop) = done {
                 first_stop.get_or_insert(stop);
             }
@@ -110,10 +112,10 @@ async fn delete(keys: &Keys<'_>, key: String, id: u64) -> Result<(), Stop> {
         Sent::Refused { message, .. } | Sent::InDoubt(message) => {
             keys.state(keys.store.reject(&key))?;
             keys.count(|s| s.delete_failed += 1);
-            eprintln!(
+            keys.say(&format!(
                 "rejected: delete of object {id} (key {:?}): {message}; tried again next run",
                 shown_key(&key)
-            );
+            ));
             Ok(())
         }
     }

@@ -5,10 +5,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::Stop;
+use super::{Stop, SyncEvent, SyncProgress};
 use crate::destination::{MatchOn, SyncMode, SyncResource};
 use crate::request::{Built, Plan, RecordWarning};
 use crate::sync::api::Api;
@@ -23,6 +24,9 @@ use crate::sync::summary::SyncSummary;
 /// How many values left out a run names (as `run` keeps them: the runner's `LEFT_OUT_KEPT`);
 /// the rest are counted.
 const LEFT_OUT_KEPT: usize = 20;
+
+/// Progress goes out at most this often (and the run's end always comes in its report).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// How the update of one object ended.
 pub(super) enum Updated {
@@ -47,6 +51,15 @@ pub(super) struct Keys<'a> {
     /// The first values left out, named (the rest are only counted).
     pub left_out: RefCell<Vec<RecordWarning>>,
     pub lookups: Cell<u64>,
+    /// Who watches the run: its progress, and a line for each record that did not end as asked.
+    pub observer: &'a dyn Fn(SyncEvent<'_>),
+    pub started: Instant,
+    /// Records in the export, counted by the first pass.
+    pub total_records: u64,
+    /// Requests the run expects to send, once the baseline is chosen.
+    pub requests_expected: Cell<u64>,
+    pub in_flight: Cell<usize>,
+    reported: Cell<Option<Instant>>,
 }
 
 /// A key as a person reads it: several attributes' values joined with ` + `.
@@ -59,9 +72,81 @@ pub(super) fn reconcile_order(resource: SyncResource) -> Vec<MatchOn> {
     resource.default_match()
 }
 
-impl Keys<'_> {
+impl<'a> Keys<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        api: Api,
+        sender: Sender,
+        store: &'a SyncStore,
+        plan: &'a Plan,
+        order: Vec<MatchOn>,
+        mode: SyncMode,
+        observer: &'a dyn Fn(SyncEvent<'_>),
+        started: Instant,
+        total_records: u64,
+    ) -> Self {
+        Keys {
+            api,
+            sender,
+            store,
+            plan,
+            listed: RefCell::new(None),
+            taken: RefCell::new(HashSet::new()),
+            order,
+            mode,
+            summary: RefCell::new(SyncSummary::default()),
+            left_out: RefCell::new(Vec::new()),
+            lookups: Cell::new(0),
+            observer,
+            started,
+            total_records,
+            requests_expected: Cell::new(0),
+            in_flight: Cell::new(0),
+            reported: Cell::new(None),
+        }
+    }
+
     pub fn count(&self, change: impl FnOnce(&mut SyncSummary)) {
         change(&mut self.summary.borrow_mut());
+        self.report(false);
+    }
+
+    /// The counts so far, with the requests the sender has spent.
+    pub fn summary_now(&self) -> SyncSummary {
+        let mut summary = *self.summary.borrow();
+        let spent = self.sender.spent();
+        summary.lookups += self.lookups.get();
+        summary.base.requests = spent.requests;
+        summary.base.retries = spent.retries;
+        summary.base.http_429 = spent.http_429;
+        summary.base.duration_ms =
+            u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        summary
+    }
+
+    /// Tells the observer how the run stands: at most every [`PROGRESS_EVERY`] unless `now`.
+    pub fn report(&self, now: bool) {
+        let at = Instant::now();
+        if !now
+            && self
+                .reported
+                .get()
+                .is_some_and(|last| at.duration_since(last) < PROGRESS_EVERY)
+        {
+            return;
+        }
+        self.reported.set(Some(at));
+        (self.observer)(SyncEvent::Progress(&SyncProgress {
+            summary: self.summary_now(),
+            total_records: self.total_records,
+            requests_expected: self.requests_expected.get(),
+            in_flight: self.in_flight.get(),
+        }));
+    }
+
+    /// A record (or object) that did not end as asked, said once to the observer.
+    pub fn say(&self, line: &str) {
+        (self.observer)(SyncEvent::Line(line));
     }
 
     pub fn state<T>(&self, result: Result<T, StoreError>) -> Result<T, Stop> {
@@ -78,19 +163,19 @@ impl Keys<'_> {
         match verdict {
             Verdict::Invalid { no, line, reason } => {
                 self.count(|s| s.base.invalid += 1);
-                eprintln!("invalid: record {no} (line {line}): {reason}");
+                self.say(&format!("invalid: record {no} (line {line}): {reason}"));
             }
             Verdict::Duplicate(row) => {
                 self.count(|s| {
                     s.base.invalid += 1;
                     s.duplicate_key += 1;
                 });
-                eprintln!(
+                self.say(&format!(
                     "duplicate key: record {} (line {}) repeats key {:?} of an earlier row; not sent",
                     row.no,
                     row.line,
                     shown_key(&row.key)
-                );
+                ));
             }
             Verdict::Unchanged { row, restamp } => {
                 if restamp && self.mode != SyncMode::CreateOnly {
@@ -178,12 +263,12 @@ impl Keys<'_> {
 
     fn refused(&self, row: &Row, what: &str, message: &str) {
         self.count(|s| s.base.dead_lettered += 1);
-        eprintln!(
+        self.say(&format!(
             "rejected: record {} (line {}, key {:?}): {what}: {message}; tried again next run",
             row.no,
             row.line,
             shown_key(&row.key)
-        );
+        ));
     }
 
     /// Finds the object `row` may already be; `fresh` ignores the listed baseline (to look up a
@@ -297,13 +382,13 @@ impl Keys<'_> {
                 s.unmatched += 1;
                 s.base.skipped_already_done += 1;
             });
-            eprintln!(
+            self.say(&format!(
                 "skipped: record {} (line {}, key {:?}): no Aircall object matched it, and mode \
                  update_only creates none",
                 row.no,
                 row.line,
                 shown_key(&row.key)
-            );
+            ));
             return Ok(());
         }
         self.create(row).await
@@ -340,10 +425,10 @@ impl Keys<'_> {
                     let Some(id) = object.get("id").and_then(Value::as_u64) else {
                         // Applied, but the answer names no object: the next run looks it up.
                         self.count(|s| s.base.in_doubt += 1);
-                        eprintln!(
+                        self.say(&format!(
                             "in doubt: record {} (line {}): the create was answered without an object id; the next run looks it up",
                             row.no, row.line
-                        );
+                        ));
                         return Ok(());
                     };
                     self.taken.borrow_mut().insert(id);
@@ -395,10 +480,10 @@ impl Keys<'_> {
                         Ok(None) => {}
                         Err(message) => {
                             self.count(|s| s.base.in_doubt += 1);
-                            eprintln!(
+                            self.say(&format!(
                                 "in doubt: record {} (line {}): the create may have been applied and the lookup failed ({message}); the next run looks it up",
                                 row.no, row.line
-                            );
+                            ));
                             return Ok(());
                         }
                     }
@@ -406,10 +491,10 @@ impl Keys<'_> {
             }
         }
         self.count(|s| s.base.in_doubt += 1);
-        eprintln!(
+        self.say(&format!(
             "in doubt: record {} (line {}): no answer to three creates; the next run looks it up before sending again",
             row.no, row.line
-        );
+        ));
         Ok(())
     }
 
@@ -517,10 +602,10 @@ impl Keys<'_> {
             // A write may or may not have been applied: read the object back and diff again.
         }
         self.count(|s| s.base.in_doubt += 1);
-        eprintln!(
+        self.say(&format!(
             "in doubt: record {} (line {}): updates kept going unanswered; the next run reads the object back",
             row.no, row.line
-        );
+        ));
         Ok(Updated::Done)
     }
 }

@@ -7,7 +7,6 @@
 mod gone;
 mod keys;
 
-use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -87,11 +86,52 @@ impl SyncReport {
     }
 }
 
+/// How a sync run stands while it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SyncProgress {
+    /// The counts so far, with the requests sent so far.
+    pub summary: SyncSummary,
+    /// Records in the export (counted by the run's first pass).
+    pub total_records: u64,
+    /// Requests the run expects to send in all (writes, and lookups or listing pages), once
+    /// known; 0 before.
+    pub requests_expected: u64,
+    /// Keys whose requests are going now.
+    pub in_flight: usize,
+}
+
+/// What a sync run tells whoever watches it.
+#[derive(Debug, Clone, Copy)]
+pub enum SyncEvent<'a> {
+    /// How the run stands (at most ten times a second).
+    Progress(&'a SyncProgress),
+    /// A record or object that did not end as asked (invalid, a duplicate key, rejected, in
+    /// doubt, skipped), one line saying which and why.
+    Line(&'a str),
+}
+
+/// What `run` shows of a sync: each [`SyncEvent::Line`] on standard error.
+pub fn print_lines(event: SyncEvent<'_>) {
+    if let SyncEvent::Line(line) = event {
+        eprintln!("{line}");
+    }
+}
+
 /// Runs a sync to the end, or until `stop` turns true, and records the run in the state file's
-/// history (its `run --json` object, exit code and first error) as `run` does.
+/// history (its `run --json` object, exit code and first error) as `run` does. Lines about
+/// records go to standard error.
 pub async fn execute(
     options: &SyncOptions,
     stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<SyncReport, SyncError> {
+    execute_with(options, stop, &print_lines).await
+}
+
+/// [`execute`], telling `observer` how the run stands and what did not end as asked.
+pub async fn execute_with(
+    options: &SyncOptions,
+    stop: tokio::sync::watch::Receiver<bool>,
+    observer: &dyn Fn(SyncEvent<'_>),
 ) -> Result<SyncReport, SyncError> {
     let prepared = super::prepare(options)?;
     let store = SyncStore::open(&prepared.state_path)?;
@@ -99,7 +139,7 @@ pub async fn execute(
         &crate::state::trigger_from_env(),
         Some(&options.input.to_string()),
     )?;
-    let result = sync(options, &prepared, &store, stop).await;
+    let result = sync(options, &prepared, &store, stop, observer).await;
     // Whatever the run wrote and has not committed yet is committed now (its outcomes; every
     // intent already is), or, when the state fails, left for the next run to reconcile.
     let closed = store.commit();
@@ -128,6 +168,7 @@ async fn sync(
     prepared: &super::Prepared,
     store: &SyncStore,
     stop: tokio::sync::watch::Receiver<bool>,
+    observer: &dyn Fn(SyncEvent<'_>),
 ) -> Result<SyncReport, SyncError> {
     let started = Instant::now();
     let settings = &prepared.settings;
@@ -163,24 +204,23 @@ async fn sync(
     let delivery = &options.destination.delivery;
     let client = crate::client::http::HttpClient::new(delivery, Some(&prepared.authorization))
         .map_err(|e| SyncError::Setup(e.to_string()))?;
-    let keys = Keys {
-        api: prepared.api.clone(),
-        sender: Sender::new(
+    let keys = Keys::new(
+        prepared.api.clone(),
+        Sender::new(
             client,
             delivery,
             &options.destination.credential,
             stop.clone(),
         ),
         store,
-        plan: &prepared.plan,
-        listed: RefCell::new(None),
-        taken: RefCell::new(HashSet::new()),
+        &prepared.plan,
         order,
-        mode: settings.mode,
-        summary: RefCell::new(SyncSummary::default()),
-        left_out: RefCell::new(Vec::new()),
-        lookups: Cell::new(0),
-    };
+        settings.mode,
+        observer,
+        started,
+        tally.records_read,
+    );
+    keys.report(true);
     let concurrency = delivery.concurrency.max(1);
     // From here on, writes gather in transactions that each intent's commit closes.
     store.begin()?;
@@ -192,6 +232,9 @@ async fn sync(
             Baseline::None
         }
     };
+
+    keys.requests_expected.set(tally.requests(baseline));
+    keys.report(true);
 
     // Pass 2: the writes.
     if ending == SyncEnding::Finished {
@@ -209,15 +252,10 @@ async fn sync(
         ending = stop.ending();
     }
     store.commit()?;
-    let mut summary = keys.summary.into_inner();
-    let spent = keys.sender.spent();
-    summary.lookups += keys.lookups.get();
-    summary.base.requests = spent.requests;
-    summary.base.retries = spent.retries;
-    summary.base.http_429 = spent.http_429;
-    summary.base.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    keys.in_flight.set(0);
+    keys.report(true);
     Ok(SyncReport {
-        summary,
+        summary: keys.summary_now(),
         ending,
         baseline,
         values_left_out: keys.left_out.into_inner(),
@@ -283,8 +321,10 @@ async fn writes(
         }
         held.extend(values.iter().cloned());
         flights.push(async move { (values, keys.act(verdict).await) });
+        keys.in_flight.set(flights.len());
     }
     while let Some(done) = flights.next().await {
+        keys.in_flight.set(flights.len());
         if let Some(stop) = land(&mut held, done) {
             first_stop.get_or_insert(stop);
         }

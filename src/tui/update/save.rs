@@ -115,15 +115,6 @@ pub(super) fn start_run(model: &mut Model) -> Vec<Cmd> {
         model.save.error = Some("save and activate the destination first".into());
         return Vec::new();
     };
-    if model.dest.sync.is_some() {
-        // The wizard's run pushes every record; a sync (matching, updates, deletes) is `run`'s.
-        let file = crate::tui::sections::schedule::shell_word(&path.display().to_string());
-        model.save.error = Some(format!(
-            "a sync runs from the command line, where it can match, update and delete: \
-             aircall-dest run {file} (aircall-dest plan {file} shows what it would do first)"
-        ));
-        return Vec::new();
-    }
     let credential = match model.chosen_credential() {
         Ok(c) => c,
         Err(e) => {

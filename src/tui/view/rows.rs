@@ -405,7 +405,7 @@ pub(super) fn summary_rows(model: &Model) -> Vec<Row> {
     } else {
         "one request per record".into()
     };
-    vec![
+    let mut rows = vec![
         info(
             model,
             format!("  {} {} · {what}", d.request.method, d.request.url),
@@ -416,7 +416,19 @@ pub(super) fn summary_rows(model: &Model) -> Vec<Row> {
             format!("  credential {:?} · {batching}", d.credential),
             t.dim,
         ),
-    ]
+    ];
+    if let Some(sync) = &d.sync {
+        rows.push(info(
+            model,
+            format!(
+                "  sync on {} · mode {}: a run sends only what changed",
+                sync.key,
+                sync.mode.as_str()
+            ),
+            t.dim,
+        ));
+    }
+    rows
 }
 
 pub(super) fn save_status_rows(model: &Model) -> Vec<Row> {

@@ -10,7 +10,7 @@ const BAR_WIDTH: usize = 40;
 
 /// `[████░░░░] 42/100 (42%)`, or the records read when the total is not known yet.
 pub(super) fn progress_bar(p: &RunProgress, width: usize) -> String {
-    let finished = p.delivered + p.rejected + p.invalid + p.in_doubt;
+    let finished = p.delivered + p.rejected + p.invalid + p.in_doubt + p.skipped;
     match p.total.filter(|t| *t > 0) {
         Some(total) => {
             let label = format!(
@@ -27,11 +27,27 @@ pub(super) fn progress_bar(p: &RunProgress, width: usize) -> String {
     }
 }
 
-fn counts_line(p: &RunProgress) -> String {
-    format!(
-        "sent {} · delivered {} · rejected {} · invalid {} · in doubt {}",
+/// The counts, one line (two for a sync: what it did to Aircall's objects, then the requests
+/// and the records that did not end as asked).
+fn count_lines(p: &RunProgress) -> Vec<String> {
+    let skipped = match (p.skipped, &p.sync) {
+        (0, _) | (_, Some(_)) => String::new(),
+        (n, None) => format!(" · skipped {n} (done before)"),
+    };
+    let requests = format!(
+        "sent {} · delivered {} · rejected {} · invalid {} · in doubt {}{skipped}",
         p.sent, p.delivered, p.rejected, p.invalid, p.in_doubt
-    )
+    );
+    match &p.sync {
+        Some(sync) => vec![
+            format!(
+                "created {} · updated {} · deleted {} · unchanged {}",
+                sync.created, sync.updated, sync.deleted, sync.unchanged
+            ),
+            requests,
+        ],
+        None => vec![requests],
+    }
 }
 
 fn pace_line(p: &RunProgress) -> String {
@@ -50,7 +66,12 @@ fn pace_line(p: &RunProgress) -> String {
 fn in_flight_line(model: &Model, p: &RunProgress) -> (String, ratatui::style::Style) {
     let t = &model.theme;
     let n = p.in_flight;
-    let requests = if n == 1 { "request" } else { "requests" };
+    let requests = match (n, p.sync.is_some()) {
+        (1, false) => "request",
+        (_, false) => "requests",
+        (1, true) => "key's requests",
+        (_, true) => "keys' requests",
+    };
     match model.save.stopping {
         Stopping::No => (format!("{n} {requests} in flight"), t.dim),
         Stopping::Draining => (
@@ -144,13 +165,18 @@ pub(super) fn run_rows(model: &Model) -> Vec<Row> {
         Run::Idle => return Vec::new(),
         Run::Running { progress, .. } => {
             let (flight, style) = in_flight_line(model, progress);
-            vec![
+            let mut rows = vec![
                 info(model, format!("{} running…", spinner(model)), t.warn),
                 info(model, progress_bar(progress, width), t.ok),
-                info(model, counts_line(progress), t.text),
-                info(model, pace_line(progress), t.text),
-                info(model, flight, style),
-            ]
+            ];
+            rows.extend(
+                count_lines(progress)
+                    .into_iter()
+                    .map(|line| info(model, line, t.text)),
+            );
+            rows.push(info(model, pace_line(progress), t.text));
+            rows.push(info(model, flight, style));
+            rows
         }
         Run::Finished(Ok(p)) => {
             let mut rows = vec![
@@ -164,8 +190,12 @@ pub(super) fn run_rows(model: &Model) -> Vec<Row> {
                     t.ok,
                 ),
                 info(model, progress_bar(p, width), t.ok),
-                info(model, counts_line(p), t.text),
             ];
+            rows.extend(
+                count_lines(p)
+                    .into_iter()
+                    .map(|line| info(model, line, t.text)),
+            );
             if let Some(note) = &p.note {
                 rows.push(info(model, note.clone(), t.dim));
             }
@@ -201,5 +231,46 @@ mod tests {
             ..RunProgress::default()
         };
         assert_eq!(progress_bar(&unknown, 30), "3 records done, 7 read");
+    }
+
+    #[test]
+    fn records_done_before_fill_the_bar_of_a_resumed_run() {
+        let p = RunProgress {
+            delivered: 76,
+            skipped: 24,
+            total: Some(100),
+            ..RunProgress::default()
+        };
+        assert!(progress_bar(&p, 30).ends_with("] 100/100 (100%)"));
+        assert_eq!(
+            count_lines(&p),
+            [
+                "sent 0 · delivered 76 · rejected 0 · invalid 0 · in doubt 0 · skipped 24 (done before)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sync_shows_what_it_did_to_the_objects_then_the_requests() {
+        let p = RunProgress {
+            sent: 7,
+            delivered: 6,
+            invalid: 1,
+            skipped: 93,
+            sync: Some(crate::tui::msg::SyncCounts {
+                created: 4,
+                updated: 2,
+                deleted: 1,
+                unchanged: 93,
+            }),
+            ..RunProgress::default()
+        };
+        assert_eq!(
+            count_lines(&p),
+            [
+                "created 4 · updated 2 · deleted 1 · unchanged 93",
+                "sent 7 · delivered 6 · rejected 0 · invalid 1 · in doubt 0",
+            ]
+        );
     }
 }
