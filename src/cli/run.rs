@@ -198,7 +198,7 @@ async fn next_signal() -> bool {
     }
 }
 
-fn progress_bar() -> Option<ProgressBar> {
+pub(super) fn progress_bar() -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::context::{self, Failure, Outcome};
 use super::{RunArgs, exit};
 use crate::destination::Destination;
-use crate::sync::{self, SyncEnding, SyncOptions};
+use crate::sync::{self, SyncEnding, SyncEvent, SyncOptions};
 
 pub fn run(args: &RunArgs, destination: Destination) -> Outcome {
     if args.dry_run {
@@ -38,10 +38,28 @@ pub fn run(args: &RunArgs, destination: Destination) -> Outcome {
         .build()
         .map_err(|e| Failure::error(format!("cannot start the async runtime: {e}")))?;
     let (stop_tx, stop) = watch::channel(false);
+    let bar = super::run::progress_bar();
+    // On a terminal, a bar with the sync's counts; the lines about records print above it.
+    let observer = |event: SyncEvent<'_>| match (event, &bar) {
+        (SyncEvent::Line(line), Some(bar)) => bar.println(line),
+        (SyncEvent::Progress(progress), Some(bar)) => {
+            let s = &progress.summary;
+            bar.set_length(progress.total_records);
+            bar.set_position(s.base.accounted());
+            bar.set_message(format!(
+                "{} created, {} updated, {} deleted, {} unchanged",
+                s.created, s.updated, s.deleted, s.unchanged
+            ));
+        }
+        (event, None) => sync::print_lines(event),
+    };
     let report = runtime.block_on(async {
         tokio::spawn(watch_signals(stop_tx));
-        sync::execute(&options, stop).await
+        sync::execute_with(&options, stop, &observer).await
     });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     runtime.shutdown_timeout(Duration::from_secs(1));
     let report = report.map_err(|e| Failure::error(e.to_string()))?;
     let summary = &report.summary;
