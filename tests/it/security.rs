@@ -1319,6 +1319,36 @@ fn a_destination_holding_the_token_is_refused_before_anything_is_sent() {
                     "{stderr}"
                 );
             }
+            // A sync destination is run by the sync executor (from `run` or the wizard): the
+            // same refusal, before any lookup or write.
+            let sync = manual_destination(
+                credential,
+                "/v1/contacts",
+                "",
+                "[sync]\nkey = \"first_name\"\n",
+            )
+            .replacen("status = ", &format!("{holder}status = "), 1);
+            ws.write("sync.toml", &sync);
+            let out = ws
+                .cmd()
+                .env("SECURITY_TEST_TOKEN", token)
+                .args(["run", "sync.toml", "--state-dir", "state"])
+                .output()
+                .unwrap();
+            let stderr = text(&out.stderr);
+            assert_eq!(
+                code(&out),
+                Some(1),
+                "{credential} sync run {holder}: {stderr}"
+            );
+            assert!(
+                stderr.contains(&format!("of credential \"{credential}\"")),
+                "{credential} sync run: {stderr}"
+            );
+            assert!(
+                !stderr.contains(token) && !stderr.contains(&basic),
+                "{stderr}"
+            );
         }
     }
     assert!(sandbox.journal().is_empty(), "{:?}", sandbox.journal());
