@@ -66,6 +66,9 @@ pub async fn run_sync(
         }
     });
     let events = tx.clone();
+    // The counts last shown, kept for the view of a run abandoned by Stop now.
+    let last = std::sync::Arc::new(std::sync::Mutex::new(RunProgress::default()));
+    let shown = last.clone();
     let ran = tokio::task::spawn_blocking(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -74,10 +77,13 @@ pub async fn run_sync(
         let paces = RefCell::new(Paces::default());
         let observer = |event: SyncEvent<'_>| {
             let msg = match event {
-                SyncEvent::Progress(progress) => Msg::RunProgress {
-                    id,
-                    progress: paces.borrow_mut().progress(progress, interval),
-                },
+                SyncEvent::Progress(progress) => {
+                    let progress = paces.borrow_mut().progress(progress, interval);
+                    if let Ok(mut shown) = shown.lock() {
+                        *shown = progress.clone();
+                    }
+                    Msg::RunProgress { id, progress }
+                }
                 SyncEvent::Line(line) => Msg::RunFailure {
                     id,
                     text: line.to_string(),
@@ -107,7 +113,10 @@ pub async fn run_sync(
                  (`aircall-dest run` resumes)"
                     .into(),
             ),
-            ..RunProgress::default()
+            in_flight: 0,
+            eta_secs: None,
+            done: false,
+            ..last.lock().map(|p| p.clone()).unwrap_or_default()
         }),
     }
 }

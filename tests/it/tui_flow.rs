@@ -209,15 +209,10 @@ async fn a_run_can_be_stopped_cleanly() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sync_destination_runs_from_the_wizard_and_a_second_run_sends_nothing() {
+/// The embedded default with Sync on (key `Customer Id`, upsert) and pacing off, saved active
+/// at `path`.
+async fn sync_destination(h: &mut Harness, path: &Path) {
     use aircall_dest::tui::sections::{delivery, sync};
-    home();
-    let _store = STORE.lock().await;
-    let sandbox = sandbox().await;
-    let mut h = Harness::start(embedded_init(&sandbox.url())).await;
-    let out = tempfile::tempdir().expect("temp dir");
-    let path = out.path().join("sync.toml");
     h.ctrl('n');
     h.key(KeyCode::Right); // Advanced tab
     h.focus(Field::Setting(sync::ENABLED));
@@ -230,7 +225,30 @@ async fn a_sync_destination_runs_from_the_wizard_and_a_second_run_sends_nothing(
     h.type_text("0");
     assert_eq!(h.model.dest.delivery.rate_limit_per_minute, 0);
     h.ctrl('n');
-    h.save_active_as(&path).await;
+    h.save_active_as(path).await;
+}
+
+/// Started from the Run button, to its end.
+async fn run_to_the_end(h: &mut Harness) -> aircall_dest::tui::msg::RunProgress {
+    h.focus(Field::StartRun);
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.model.save.run, Run::Running { .. }));
+    h.until(|m| matches!(m.save.run, Run::Finished(_))).await;
+    match &h.model.save.run {
+        Run::Finished(Ok(progress)) => progress.clone(),
+        other => panic!("expected a finished sync, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_destination_runs_from_the_wizard_and_a_second_run_sends_nothing() {
+    home();
+    let _store = STORE.lock().await;
+    let sandbox = sandbox().await;
+    let mut h = Harness::start(embedded_init(&sandbox.url())).await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let path = out.path().join("sync.toml");
+    sync_destination(&mut h, &path).await;
     let screen = h.render(80, 24);
     assert!(
         screen.contains("sync on Customer Id · mode upsert: a run sends only what changed"),
@@ -243,18 +261,6 @@ async fn a_sync_destination_runs_from_the_wizard_and_a_second_run_sends_nothing(
             .filter(|e| e.method == "POST" && e.path == "/v1/contacts")
             .count() as u64
     };
-
-    // Started from the Run button, to its end.
-    async fn run_to_the_end(h: &mut Harness) -> aircall_dest::tui::msg::RunProgress {
-        h.focus(Field::StartRun);
-        h.key(KeyCode::Enter);
-        assert!(matches!(h.model.save.run, Run::Running { .. }));
-        h.until(|m| matches!(m.save.run, Run::Finished(_))).await;
-        match &h.model.save.run {
-            Run::Finished(Ok(progress)) => progress.clone(),
-            other => panic!("expected a finished sync, got {other:?}"),
-        }
-    }
 
     // Day 1: every valid row is created, once.
     let first = run_to_the_end(&mut h).await;
@@ -295,6 +301,73 @@ async fn a_sync_destination_runs_from_the_wizard_and_a_second_run_sends_nothing(
         screen.contains(&format!("unchanged {}", counts.created)),
         "{screen}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_stopped_at_once_in_the_wizard_is_finished_by_the_next_run_without_duplicates() {
+    home();
+    let _store = STORE.lock().await;
+    // Slow answers, so that keys are mid-request when the run is stopped.
+    let sandbox = aircall_dest::sandbox::start(aircall_dest::sandbox::SandboxConfig {
+        rate_limit: 0,
+        faults: "latency=200..300ms".parse().expect("fault spec"),
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox starts");
+    let mut h = Harness::start(embedded_init(&sandbox.url())).await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let path = out.path().join("sync.toml");
+    sync_destination(&mut h, &path).await;
+    h.focus(Field::StartRun);
+    h.key(KeyCode::Enter);
+    h.until(|m| {
+        matches!(&m.save.run, Run::Running { progress, .. }
+            if progress.delivered >= 4 && progress.in_flight > 0)
+    })
+    .await;
+    // Stop, then Stop now: the keys in flight are abandoned.
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    let stopped = match &h.model.save.run {
+        Run::Finished(Ok(progress)) => progress.clone(),
+        other => panic!("expected a stopped sync, got {other:?}"),
+    };
+    assert!(!stopped.done, "{stopped:?}");
+    let note = stopped.note.clone().unwrap_or_default();
+    assert!(note.contains("abandoned"), "{note}");
+    assert!(
+        stopped.delivered >= 4,
+        "the counts shown last stay: {stopped:?}"
+    );
+    let created_before = sandbox.state()["contacts"]
+        .as_object()
+        .map_or(0, |c| c.len());
+    assert!(
+        created_before < 100,
+        "stopped early: {created_before} contacts"
+    );
+
+    // The next run finishes the sync: every row's contact exists exactly once.
+    let last = run_to_the_end(&mut h).await;
+    assert!(last.done, "{last:?}");
+    let contacts = sandbox.state()["contacts"].clone();
+    let contacts = contacts.as_object().expect("contacts");
+    let valid = 100 - last.invalid;
+    assert_eq!(contacts.len() as u64, valid, "one contact per valid row");
+    let mut names: Vec<String> = contacts
+        .values()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["first_name"], c["last_name"], c["company_name"]
+            )
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len() as u64, valid, "no row created twice");
 }
 
 fn copy_example(dir: &Path) -> PathBuf {
