@@ -19,7 +19,7 @@ mod templates;
 mod validate;
 mod verify;
 
-pub use context::{Failure, Outcome, Session};
+pub use context::{Failure, Outcome, Session, input};
 
 /// Exit codes every command keeps to.
 pub mod exit {

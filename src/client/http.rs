@@ -1,9 +1,8 @@
 //! The HTTP client: sends a built [`Request`] exactly as built, adding the credential's
 //! `Authorization` header only when the request says so, and reports what came back.
 
-use std::time::{Duration, Instant};
-
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use reqwest::Url;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -198,9 +197,7 @@ impl HttpClient {
             latency: started.elapsed(),
         })
     }
-}
 
-impl HttpClient {
     /// `url` parsed, from the last one when it is the same text.
     fn parsed(&self, url: &str) -> Result<Url, url::ParseError> {
         let mut last = self

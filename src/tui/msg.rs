@@ -173,6 +173,22 @@ pub struct RunProgress {
     pub sync: Option<SyncCounts>,
 }
 
+impl RunProgress {
+    /// The counts of a run's summary (as `run --json` reports them), nothing else set.
+    pub fn counts(summary: &crate::runner::Summary) -> Self {
+        RunProgress {
+            read: summary.records_read,
+            in_doubt: summary.in_doubt,
+            sent: summary.requests,
+            delivered: summary.delivered,
+            rejected: summary.dead_lettered,
+            invalid: summary.invalid,
+            skipped: summary.skipped_already_done,
+            ..RunProgress::default()
+        }
+    }
+}
+
 /// What a sync did to Aircall's objects so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncCounts {

@@ -29,10 +29,7 @@ pub async fn run_sync(
     let delivery = &destination.delivery;
     let interval = RateLimiter::new(delivery.rate_limit_per_minute, delivery.burst).interval();
     let options = SyncOptions {
-        input: crate::records::Input::Path(crate::rules::relative_to_destination(
-            dest_path,
-            &destination.source.path,
-        )),
+        input: crate::cli::input(&destination, dest_path, None),
         destination,
         destination_path: dest_path.to_path_buf(),
         state_dir: crate::runner::default_state_dir(),
@@ -161,22 +158,14 @@ impl Paces {
 
 /// The run view's counts of a sync summary.
 fn counts(summary: &SyncSummary) -> RunProgress {
-    let base = &summary.base;
     RunProgress {
-        read: base.records_read,
-        in_doubt: base.in_doubt,
-        sent: base.requests,
-        delivered: base.delivered,
-        rejected: base.dead_lettered,
-        invalid: base.invalid,
-        skipped: base.skipped_already_done,
         sync: Some(SyncCounts {
             created: summary.created,
             updated: summary.updated,
             deleted: summary.deleted,
             unchanged: summary.unchanged,
         }),
-        ..RunProgress::default()
+        ..RunProgress::counts(&summary.base)
     }
 }
 

@@ -76,22 +76,12 @@ pub fn save(
 }
 
 fn progress_of(progress: &runner::Progress) -> RunProgress {
-    let summary = &progress.summary;
     RunProgress {
-        read: summary.records_read,
-        in_doubt: summary.in_doubt,
-        sent: summary.requests,
-        delivered: summary.delivered,
-        rejected: summary.dead_lettered,
-        invalid: summary.invalid,
-        skipped: summary.skipped_already_done,
         total: progress.total_records,
         per_minute: progress.records_per_minute,
         eta_secs: progress.eta.map(|d| d.as_secs()),
         in_flight: progress.in_flight as u64,
-        done: false,
-        note: None,
-        sync: None,
+        ..RunProgress::counts(&progress.summary)
     }
 }
 
@@ -177,22 +167,9 @@ async fn run_inner(
     let report = runner::run(options, stop, on_event)
         .await
         .map_err(|e| e.to_string())?;
-    let summary = report.summary;
     let mut progress = RunProgress {
-        read: summary.records_read,
-        in_doubt: summary.in_doubt,
-        sent: summary.requests,
-        delivered: summary.delivered,
-        rejected: summary.dead_lettered,
-        invalid: summary.invalid,
-        skipped: summary.skipped_already_done,
-        total: None,
-        per_minute: 0.0,
-        eta_secs: None,
-        in_flight: 0,
         done: report.ending == runner::Ending::Finished,
-        note: None,
-        sync: None,
+        ..RunProgress::counts(&report.summary)
     };
     let mut notes = report.notes;
     match report.ending {

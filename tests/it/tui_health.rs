@@ -6,7 +6,7 @@ use crate::tui_common;
 use std::path::{Path, PathBuf};
 
 use aircall_dest::destination::{Destination, Status};
-use aircall_dest::tui::model::{Field, Init, Step};
+use aircall_dest::tui::model::{Init, Step};
 use crossterm::event::KeyCode;
 use tui_common::{Harness, sandbox_credential};
 
@@ -40,12 +40,7 @@ async fn every_record_invalid_shows_on_step_one_and_save_asks_again() {
     h.ctrl('n');
     assert_eq!(h.model.step, Step::Save);
     let path = dir.path().join("wrong.toml");
-    h.focus(Field::SavePath);
-    h.ctrl('u');
-    h.type_text(&path.display().to_string());
-    h.focus(Field::SaveActivate);
-    h.key(KeyCode::Enter);
-    h.settle().await;
+    h.save_active_as(&path).await;
     assert_eq!(h.model.save.saved, None, "the first press only warns");
     assert!(!path.exists());
     let warning = h.model.save.error.clone().unwrap_or_default();

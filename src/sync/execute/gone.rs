@@ -44,7 +44,7 @@ pub(super) async fn finish_orphans(keys: &Keys<'_>) -> Result<(), Stop> {
                 ))?;
             }
             Ok(None) => keys.state(keys.store.forget(&key))?,
-            Err(message) => keys.say(&format!(
+            Err(message) => keys.watch.say(&format!(
                 "note: a create for key {:?} from an earlier run is still in doubt: {message}",
                 shown_key(&key)
             )),
@@ -75,10 +75,10 @@ pub(super) async fn delete_gone(keys: &Keys<'_>, concurrency: usize) -> Result<(
                 break;
             }
             flights.push(delete(keys, key, id));
-            keys.in_flight.set(flights.len());
+            keys.watch.in_flight.set(flights.len());
         }
         while let Some(done) = flights.next().await {
-            keys.in_flight.set(flights.len());
+            keys.watch.in_flight.set(flights.len());
             if let Err(stop) = done {
                 first_stop.get_or_insert(stop);
             }
@@ -112,7 +112,7 @@ async fn delete(keys: &Keys<'_>, key: String, id: u64) -> Result<(), Stop> {
         Sent::Refused { message, .. } | Sent::InDoubt(message) => {
             keys.state(keys.store.reject(&key))?;
             keys.count(|s| s.delete_failed += 1);
-            keys.say(&format!(
+            keys.watch.say(&format!(
                 "rejected: delete of object {id} (key {:?}): {message}; tried again next run",
                 shown_key(&key)
             ));

@@ -5,11 +5,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Stop, SyncEvent, SyncProgress};
+use super::Stop;
+use super::progress::Watcher;
 use crate::destination::{MatchOn, SyncMode, SyncResource};
 use crate::request::{Built, Plan, RecordWarning};
 use crate::sync::api::Api;
@@ -24,9 +24,6 @@ use crate::sync::summary::SyncSummary;
 /// How many values left out a run names (as `run` keeps them: the runner's `LEFT_OUT_KEPT`);
 /// the rest are counted.
 const LEFT_OUT_KEPT: usize = 20;
-
-/// Progress goes out at most this often (and the run's end always comes in its report).
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// How the update of one object ended.
 pub(super) enum Updated {
@@ -52,14 +49,7 @@ pub(super) struct Keys<'a> {
     pub left_out: RefCell<Vec<RecordWarning>>,
     pub lookups: Cell<u64>,
     /// Who watches the run: its progress, and a line for each record that did not end as asked.
-    pub observer: &'a dyn Fn(SyncEvent<'_>),
-    pub started: Instant,
-    /// Records in the export, counted by the first pass.
-    pub total_records: u64,
-    /// Requests the run expects to send, once the baseline is chosen.
-    pub requests_expected: Cell<u64>,
-    pub in_flight: Cell<usize>,
-    reported: Cell<Option<Instant>>,
+    pub watch: Watcher<'a>,
 }
 
 /// A key as a person reads it: several attributes' values joined with ` + `.
@@ -72,43 +62,15 @@ pub(super) fn reconcile_order(resource: SyncResource) -> Vec<MatchOn> {
     resource.default_match()
 }
 
-impl<'a> Keys<'a> {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        api: Api,
-        sender: Sender,
-        store: &'a SyncStore,
-        plan: &'a Plan,
-        order: Vec<MatchOn>,
-        mode: SyncMode,
-        observer: &'a dyn Fn(SyncEvent<'_>),
-        started: Instant,
-        total_records: u64,
-    ) -> Self {
-        Keys {
-            api,
-            sender,
-            store,
-            plan,
-            listed: RefCell::new(None),
-            taken: RefCell::new(HashSet::new()),
-            order,
-            mode,
-            summary: RefCell::new(SyncSummary::default()),
-            left_out: RefCell::new(Vec::new()),
-            lookups: Cell::new(0),
-            observer,
-            started,
-            total_records,
-            requests_expected: Cell::new(0),
-            in_flight: Cell::new(0),
-            reported: Cell::new(None),
-        }
-    }
-
+impl Keys<'_> {
     pub fn count(&self, change: impl FnOnce(&mut SyncSummary)) {
         change(&mut self.summary.borrow_mut());
         self.report(false);
+    }
+
+    /// Tells the watcher how the run stands (at most ten times a second unless `now`).
+    pub fn report(&self, now: bool) {
+        self.watch.report(now, || self.summary_now());
     }
 
     /// The counts so far, with the requests the sender has spent.
@@ -120,33 +82,8 @@ impl<'a> Keys<'a> {
         summary.base.retries = spent.retries;
         summary.base.http_429 = spent.http_429;
         summary.base.duration_ms =
-            u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            u64::try_from(self.watch.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         summary
-    }
-
-    /// Tells the observer how the run stands: at most every [`PROGRESS_EVERY`] unless `now`.
-    pub fn report(&self, now: bool) {
-        let at = Instant::now();
-        if !now
-            && self
-                .reported
-                .get()
-                .is_some_and(|last| at.duration_since(last) < PROGRESS_EVERY)
-        {
-            return;
-        }
-        self.reported.set(Some(at));
-        (self.observer)(SyncEvent::Progress(&SyncProgress {
-            summary: self.summary_now(),
-            total_records: self.total_records,
-            requests_expected: self.requests_expected.get(),
-            in_flight: self.in_flight.get(),
-        }));
-    }
-
-    /// A record (or object) that did not end as asked, said once to the observer.
-    pub fn say(&self, line: &str) {
-        (self.observer)(SyncEvent::Line(line));
     }
 
     pub fn state<T>(&self, result: Result<T, StoreError>) -> Result<T, Stop> {
@@ -163,14 +100,15 @@ impl<'a> Keys<'a> {
         match verdict {
             Verdict::Invalid { no, line, reason } => {
                 self.count(|s| s.base.invalid += 1);
-                self.say(&format!("invalid: record {no} (line {line}): {reason}"));
+                self.watch
+                    .say(&format!("invalid: record {no} (line {line}): {reason}"));
             }
             Verdict::Duplicate(row) => {
                 self.count(|s| {
                     s.base.invalid += 1;
                     s.duplicate_key += 1;
                 });
-                self.say(&format!(
+                self.watch.say(&format!(
                     "duplicate key: record {} (line {}) repeats key {:?} of an earlier row; not sent",
                     row.no,
                     row.line,
@@ -263,7 +201,7 @@ impl<'a> Keys<'a> {
 
     fn refused(&self, row: &Row, what: &str, message: &str) {
         self.count(|s| s.base.dead_lettered += 1);
-        self.say(&format!(
+        self.watch.say(&format!(
             "rejected: record {} (line {}, key {:?}): {what}: {message}; tried again next run",
             row.no,
             row.line,
@@ -382,7 +320,7 @@ impl<'a> Keys<'a> {
                 s.unmatched += 1;
                 s.base.skipped_already_done += 1;
             });
-            self.say(&format!(
+            self.watch.say(&format!(
                 "skipped: record {} (line {}, key {:?}): no Aircall object matched it, and mode \
                  update_only creates none",
                 row.no,
@@ -425,7 +363,7 @@ impl<'a> Keys<'a> {
                     let Some(id) = object.get("id").and_then(Value::as_u64) else {
                         // Applied, but the answer names no object: the next run looks it up.
                         self.count(|s| s.base.in_doubt += 1);
-                        self.say(&format!(
+                        self.watch.say(&format!(
                             "in doubt: record {} (line {}): the create was answered without an object id; the next run looks it up",
                             row.no, row.line
                         ));
@@ -480,7 +418,7 @@ impl<'a> Keys<'a> {
                         Ok(None) => {}
                         Err(message) => {
                             self.count(|s| s.base.in_doubt += 1);
-                            self.say(&format!(
+                            self.watch.say(&format!(
                                 "in doubt: record {} (line {}): the create may have been applied and the lookup failed ({message}); the next run looks it up",
                                 row.no, row.line
                             ));
@@ -491,7 +429,7 @@ impl<'a> Keys<'a> {
             }
         }
         self.count(|s| s.base.in_doubt += 1);
-        self.say(&format!(
+        self.watch.say(&format!(
             "in doubt: record {} (line {}): no answer to three creates; the next run looks it up before sending again",
             row.no, row.line
         ));
@@ -602,7 +540,7 @@ impl<'a> Keys<'a> {
             // A write may or may not have been applied: read the object back and diff again.
         }
         self.count(|s| s.base.in_doubt += 1);
-        self.say(&format!(
+        self.watch.say(&format!(
             "in doubt: record {} (line {}): updates kept going unanswered; the next run reads the object back",
             row.no, row.line
         ));

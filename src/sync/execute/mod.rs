@@ -6,7 +6,9 @@
 
 mod gone;
 mod keys;
+mod progress;
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -24,6 +26,8 @@ use crate::request::RecordWarning;
 
 pub use keys::shown_key;
 use keys::{Keys, match_values};
+use progress::Watcher;
+pub use progress::{SyncEvent, SyncProgress, print_lines};
 
 /// How a sync run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,37 +87,6 @@ impl SyncReport {
             }
             SyncEnding::Finished => exit::SUCCESS,
         }
-    }
-}
-
-/// How a sync run stands while it runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SyncProgress {
-    /// The counts so far, with the requests sent so far.
-    pub summary: SyncSummary,
-    /// Records in the export (counted by the run's first pass).
-    pub total_records: u64,
-    /// Requests the run expects to send in all (writes, and lookups or listing pages), once
-    /// known; 0 before.
-    pub requests_expected: u64,
-    /// Keys whose requests are going now.
-    pub in_flight: usize,
-}
-
-/// What a sync run tells whoever watches it.
-#[derive(Debug, Clone, Copy)]
-pub enum SyncEvent<'a> {
-    /// How the run stands (at most ten times a second).
-    Progress(&'a SyncProgress),
-    /// A record or object that did not end as asked (invalid, a duplicate key, rejected, in
-    /// doubt, skipped), one line saying which and why.
-    Line(&'a str),
-}
-
-/// What `run` shows of a sync: each [`SyncEvent::Line`] on standard error.
-pub fn print_lines(event: SyncEvent<'_>) {
-    if let SyncEvent::Line(line) = event {
-        eprintln!("{line}");
     }
 }
 
@@ -204,22 +177,25 @@ async fn sync(
     let delivery = &options.destination.delivery;
     let client = crate::client::http::HttpClient::new(delivery, Some(&prepared.authorization))
         .map_err(|e| SyncError::Setup(e.to_string()))?;
-    let keys = Keys::new(
-        prepared.api.clone(),
-        Sender::new(
+    let keys = Keys {
+        api: prepared.api.clone(),
+        sender: Sender::new(
             client,
             delivery,
             &options.destination.credential,
             stop.clone(),
         ),
         store,
-        &prepared.plan,
+        plan: &prepared.plan,
+        listed: RefCell::new(None),
+        taken: RefCell::new(HashSet::new()),
         order,
-        settings.mode,
-        observer,
-        started,
-        tally.records_read,
-    );
+        mode: settings.mode,
+        summary: RefCell::new(SyncSummary::default()),
+        left_out: RefCell::new(Vec::new()),
+        lookups: Cell::new(0),
+        watch: Watcher::new(observer, started, tally.records_read),
+    };
     keys.report(true);
     let concurrency = delivery.concurrency.max(1);
     // From here on, writes gather in transactions that each intent's commit closes.
@@ -233,7 +209,7 @@ async fn sync(
         }
     };
 
-    keys.requests_expected.set(tally.requests(baseline));
+    keys.watch.requests_expected.set(tally.requests(baseline));
     keys.report(true);
 
     // Pass 2: the writes.
@@ -252,7 +228,7 @@ async fn sync(
         ending = stop.ending();
     }
     store.commit()?;
-    keys.in_flight.set(0);
+    keys.watch.in_flight.set(0);
     keys.report(true);
     Ok(SyncReport {
         summary: keys.summary_now(),
@@ -321,10 +297,10 @@ async fn writes(
         }
         held.extend(values.iter().cloned());
         flights.push(async move { (values, keys.act(verdict).await) });
-        keys.in_flight.set(flights.len());
+        keys.watch.in_flight.set(flights.len());
     }
     while let Some(done) = flights.next().await {
-        keys.in_flight.set(flights.len());
+        keys.watch.in_flight.set(flights.len());
         if let Some(stop) = land(&mut held, done) {
             first_stop.get_or_insert(stop);
         }

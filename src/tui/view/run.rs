@@ -50,6 +50,13 @@ fn count_lines(p: &RunProgress) -> Vec<String> {
     }
 }
 
+fn count_rows(model: &Model, p: &RunProgress) -> Vec<Row> {
+    count_lines(p)
+        .into_iter()
+        .map(|line| info(model, line, model.theme.text))
+        .collect()
+}
+
 fn pace_line(p: &RunProgress) -> String {
     let rate = if p.per_minute > 0.0 {
         format!("{:.0} records/min", p.per_minute)
@@ -169,11 +176,7 @@ pub(super) fn run_rows(model: &Model) -> Vec<Row> {
                 info(model, format!("{} running…", spinner(model)), t.warn),
                 info(model, progress_bar(progress, width), t.ok),
             ];
-            rows.extend(
-                count_lines(progress)
-                    .into_iter()
-                    .map(|line| info(model, line, t.text)),
-            );
+            rows.extend(count_rows(model, progress));
             rows.push(info(model, pace_line(progress), t.text));
             rows.push(info(model, flight, style));
             rows
@@ -191,11 +194,7 @@ pub(super) fn run_rows(model: &Model) -> Vec<Row> {
                 ),
                 info(model, progress_bar(p, width), t.ok),
             ];
-            rows.extend(
-                count_lines(p)
-                    .into_iter()
-                    .map(|line| info(model, line, t.text)),
-            );
+            rows.extend(count_rows(model, p));
             if let Some(note) = &p.note {
                 rows.push(info(model, note.clone(), t.dim));
             }
