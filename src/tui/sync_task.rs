@@ -139,14 +139,18 @@ impl Paces {
         let at = Duration::from_millis(summary.base.duration_ms);
         let records = self.records.per_sec(at, summary.base.accounted());
         let requests = self.requests.per_sec(at, summary.base.requests);
-        // Unchanged rows finish at once; the time left is the requests still to send.
+        // Unchanged rows finish at once; the time left is the requests still to send. The
+        // expectation is an estimate (a lookup may find nothing and need a second): once the run
+        // has spent it with rows still to go, no time is guessed rather than a wrong "0 s".
         let remaining = progress
             .requests_expected
             .saturating_sub(summary.base.requests);
+        let rows_left = summary.base.accounted() < progress.total_records;
+        let knows = progress.requests_expected > 0 && (remaining > 0 || !rows_left);
         RunProgress {
             total: Some(progress.total_records),
             per_minute: records * 60.0,
-            eta_secs: (progress.requests_expected > 0)
+            eta_secs: knows
                 .then(|| eta(remaining, 1, interval, requests))
                 .flatten()
                 .map(|d| d.as_secs()),
@@ -245,6 +249,12 @@ mod tests {
         let mut early = at(1, 0, 0);
         early.requests_expected = 0;
         assert_eq!(Paces::default().progress(&early, None).eta_secs, None);
+        // The expected requests all spent with rows still to go: no time, rather than 0 s.
+        let over = paces.progress(&at(70, 990, 100), Some(Duration::from_secs(1)));
+        assert_eq!(over.eta_secs, None);
+        // And at the end, nothing is left.
+        let end = paces.progress(&at(80, 1000, 110), Some(Duration::from_secs(1)));
+        assert_eq!(end.eta_secs, Some(0));
     }
 
     #[test]
