@@ -140,8 +140,8 @@ impl Paces {
         let records = self.records.per_sec(at, summary.base.accounted());
         let requests = self.requests.per_sec(at, summary.base.requests);
         // Unchanged rows finish at once; the time left is the requests still to send. The
-        // expectation is an estimate (a lookup may find nothing and need a second): once the run
-        // has spent it with rows still to go, no time is guessed rather than a wrong "0 s".
+        // expectation is an estimate and can fall short: once the run has spent it with rows
+        // still to go, no time is guessed rather than a wrong "0 s".
         let remaining = progress
             .requests_expected
             .saturating_sub(summary.base.requests);
