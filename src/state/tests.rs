@@ -370,3 +370,60 @@ fn a_trigger_is_one_of_the_known_three_or_manual() {
     assert_eq!(trigger_from(Some("cron; DROP TABLE runs")), "manual");
     assert_eq!(trigger_from(None), "manual");
 }
+
+/// Intents waited for together: one commit answers many waiters at once (through the relay on
+/// the runtime the ledger was opened in), each with its own attempt id.
+async fn fifty_intents_at_once(ledger: &Ledger) -> Vec<AttemptId> {
+    let waits = (1..=50u64).map(|n| {
+        let records = nos(&[n]);
+        async move { ledger.intent(&records, Method::Post, URL).await.unwrap() }
+    });
+    let ids = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        futures::future::join_all(waits),
+    )
+    .await
+    .expect("every waiter is answered");
+    let mut distinct = ids.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 50, "one attempt id each: {ids:?}");
+    ids
+}
+
+#[tokio::test]
+async fn many_waiters_are_answered_by_the_commits_they_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, identity) = input(dir.path(), "a\n1\n");
+    let path = dir.path().join("d.sqlite3");
+    let (ledger, _) = Ledger::open(&path, Some(&identity), false, "manual").unwrap();
+    fifty_intents_at_once(&ledger).await;
+    drop(ledger);
+    let (_, prior) = Ledger::open(&path, Some(&identity), false, "manual").unwrap();
+    assert_eq!(prior.in_doubt(), 50, "all fifty intents were committed");
+}
+
+#[test]
+fn a_ledger_opened_on_a_runtime_that_ended_still_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, identity) = input(dir.path(), "a\n1\n");
+    let path = dir.path().join("d.sqlite3");
+    let opening = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (ledger, _) = opening
+        .block_on(async { Ledger::open(&path, Some(&identity), false, "manual") })
+        .unwrap();
+    // The relay task lived on this runtime; its answers now come from the writer itself.
+    drop(opening);
+    let using = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    using.block_on(async {
+        fifty_intents_at_once(&ledger).await;
+        fifty_intents_at_once(&ledger).await;
+    });
+    ledger.close();
+}
