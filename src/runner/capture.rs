@@ -14,7 +14,8 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::client::{Response, SendError};
+use crate::client::{HttpClient, Response, SendError};
+use crate::destination::Method;
 use crate::records::RecordNo;
 use crate::request::Request;
 use crate::secret::MASK;
@@ -23,6 +24,9 @@ use crate::secret::MASK;
 const MAX_BODY: usize = 1 << 20;
 /// Lines waiting for the webhook; beyond this they are dropped (and counted) rather than slow delivery.
 const WEBHOOK_QUEUE: usize = 1024;
+
+/// How long one post to the webhook may take before it counts as failed.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One call, as captured.
 #[derive(Debug, Clone, Serialize)]
@@ -119,7 +123,7 @@ impl ResponseCapture {
     pub fn open(
         file: Option<&Path>,
         webhook_url: Option<&str>,
-        http: reqwest::Client,
+        http: HttpClient,
     ) -> io::Result<Self> {
         let file = match file {
             Some(path) => {
@@ -214,27 +218,37 @@ impl ResponseCapture {
 
 async fn post_lines(
     mut rx: mpsc::Receiver<String>,
-    http: reqwest::Client,
+    http: HttpClient,
     url: String,
     failed: std::sync::Arc<AtomicU64>,
 ) {
     while let Some(line) = rx.recv().await {
-        let result = http
-            .post(&url)
-            .header("content-type", "application/json")
-            .timeout(Duration::from_secs(10))
-            .body(line)
-            .send()
-            .await;
-        match result {
-            Ok(response) if response.status().is_success() => {}
-            Ok(response) => {
+        // Never with the credential: the webhook is not the API.
+        let post = Request {
+            method: Method::Post,
+            url: url.clone(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            auth: false,
+            body: Some(line),
+            records: Vec::new(),
+            warnings: Vec::new(),
+        };
+        match tokio::time::timeout(WEBHOOK_TIMEOUT, http.send(&post)).await {
+            Ok(Ok(response)) if (200..300).contains(&response.status) => {}
+            Ok(Ok(response)) => {
                 failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("response webhook {url} answered {}", response.status());
+                tracing::warn!("response webhook {url} answered {}", response.status);
             }
-            Err(err) => {
+            Ok(Err(err)) => {
                 failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("response webhook {url}: {err}");
+                tracing::warn!("response webhook {url}: {}", err.message);
+            }
+            Err(_) => {
+                failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    "response webhook {url}: no answer within {}s",
+                    WEBHOOK_TIMEOUT.as_secs()
+                );
             }
         }
     }
@@ -284,6 +298,10 @@ impl ResponseCapture {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    fn plain_client() -> HttpClient {
+        HttpClient::with_timeouts(Duration::from_secs(10), Duration::from_secs(10), None).unwrap()
+    }
 
     fn entry(attempt: u32) -> CaptureEntry {
         CaptureEntry {
@@ -343,8 +361,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("capture.jsonl");
         let url = format!("http://{addr}/hook");
-        let capture =
-            ResponseCapture::open(Some(&path), Some(&url), reqwest::Client::new()).unwrap();
+        let capture = ResponseCapture::open(Some(&path), Some(&url), plain_client()).unwrap();
         for attempt in 1..=3 {
             capture.record(&entry(attempt)).unwrap();
         }
@@ -374,7 +391,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         drop(listener);
         let url = format!("http://{addr}/hook");
-        let capture = ResponseCapture::open(None, Some(&url), reqwest::Client::new()).unwrap();
+        let capture = ResponseCapture::open(None, Some(&url), plain_client()).unwrap();
         capture.record(&entry(1)).unwrap();
         let note = capture
             .close(Duration::from_secs(10))

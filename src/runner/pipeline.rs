@@ -235,7 +235,7 @@ pub async fn run(
         ResponseCapture::open(
             file.as_deref(),
             destination.capture.webhook_url.as_deref(),
-            http.reqwest().clone(),
+            http.clone(),
         )
         .map_err(|source| RunError::Io {
             what: "cannot open the response capture file".into(),
