@@ -29,11 +29,12 @@ pub const LEFT_OUT_KEPT: usize = 20;
 /// (its intent, its outcome), each one `fsync` of the state file's log, and one commit serves
 /// every change waiting for it: the more deliveries wait, the more records share a sync. At 2,
 /// one record per request, concurrency 32, about 32 changes made each commit and the syncs
-/// bounded the run; 4 cut the commits by a third to a half and was faster in 5 of 6 alternating
-/// runs of one build, 8 no faster than 4 (docs/benchmarks.md, the state store section). A crash
-/// leaves at most this many times `concurrency` intents without outcome, for the next run to
-/// reconcile.
-pub(super) const UNPACED_DEPTH: usize = 4;
+/// bounded the run; 4 cut the commits by a third to a half. Since the state writer gathers up to
+/// 128 changes (up to 1 ms) while it is busy, deliveries wait longer for their commits, and 8
+/// keeps the wire full meanwhile: 29,415 against 26,385 rec/s at 4 (medians of eight
+/// alternated runs, docs/benchmarks.md). A crash leaves at most this many times `concurrency`
+/// intents without outcome, for the next run to reconcile.
+pub(super) const UNPACED_DEPTH: usize = 8;
 
 /// Live progress goes out at most this often; the last state always goes out (a report held
 /// back is sent when this much time has passed, and the run's end is always reported). Sending

@@ -15,6 +15,17 @@ use super::{RunId, StateError};
 /// Most commands folded into one transaction; more wait for the next.
 const MAX_BATCH: usize = 4096;
 
+/// A commit of at least this many changes means deliveries are queueing for the writer, so the
+/// next one gathers up to [`GATHER`] changes, waiting at most [`GATHER_FOR`] for them. Each
+/// commit is a `fsync` of the log, about 50 µs of CPU here (a virtual disk's flush): at ten
+/// thousand records a second, one record per request, committing as soon as one ended made
+/// about 800 commits per 10,000 records and this makes about 230, for 2.5 µs of CPU less per
+/// record and 7 % more records a second (docs/benchmarks.md). A paced run never commits 16
+/// changes at once, so it never waits.
+const BUSY: usize = 16;
+const GATHER: usize = 128;
+const GATHER_FOR: Duration = Duration::from_millis(1);
+
 /// One change to the state file.
 #[derive(Debug)]
 pub(super) enum Change {
@@ -176,14 +187,26 @@ fn write_loop(
     // an earlier one they depend on did not.
     let mut failed: Option<String> = None;
     let mut counters = Counters::default();
+    let mut busy = false;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
+        let gather_until = busy.then(|| Instant::now() + GATHER_FOR);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(next) => batch.push(next),
-                Err(_) => break,
+                Err(mpsc::TryRecvError::Empty) => match gather_until {
+                    Some(until) if batch.len() < GATHER => {
+                        match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    _ => break,
+                },
+                Err(mpsc::TryRecvError::Disconnected) => break,
             }
         }
+        busy = batch.len() >= BUSY;
         let results = match &failed {
             Some(message) => vec![Err(message.clone()); batch.len()],
             None => match commit(&mut conn, input_id, run_id, &batch, &mut counters) {
