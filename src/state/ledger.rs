@@ -62,13 +62,23 @@ pub struct Ledger {
     _lock: Arc<File>,
 }
 
+/// The records as stored: a JSON array of their numbers (`[4]`, `[4,5,6]`), and the first.
 fn encode(records: &[RecordNo]) -> (String, i64) {
-    let list: Vec<String> = records.iter().map(|r| r.0.to_string()).collect();
+    use std::fmt::Write;
+    let mut list = String::with_capacity(2 + records.len() * 8);
+    list.push('[');
+    for (i, record) in records.iter().enumerate() {
+        if i > 0 {
+            list.push(',');
+        }
+        let _ = write!(list, "{}", record.0);
+    }
+    list.push(']');
     let first = records
         .first()
         .and_then(|r| i64::try_from(r.0).ok())
         .unwrap_or(0);
-    (format!("[{}]", list.join(",")), first)
+    (list, first)
 }
 
 impl Ledger {
