@@ -2,6 +2,7 @@
 //! the last silently, which would send a value the person may not have meant. Such a record is
 //! reported instead, naming the key.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -13,7 +14,7 @@ pub(super) fn duplicate_key(text: &str) -> Option<String> {
     let mut duplicate = None;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let _ = Check {
-        path: String::new(),
+        place: Place::Root,
         duplicate: &mut duplicate,
         depth: 0,
     }
@@ -24,9 +25,49 @@ pub(super) fn duplicate_key(text: &str) -> Option<String> {
 /// Nesting deeper than this is left to the parser, which refuses it.
 const MAX_DEPTH: usize = 128;
 
+/// Objects with more keys than this are checked through a hash set; smaller ones (nearly every
+/// record) by comparing with each key seen, which allocates nothing.
+const SCAN_KEYS: usize = 32;
+
+/// Where a value sits: its parent's place and its own key or index. Written out only when a
+/// duplicate is found: every record is checked, so the check allocates no path of its own.
+#[derive(Clone, Copy)]
+enum Place<'p> {
+    Root,
+    Key(&'p Place<'p>, &'p str),
+    Index(&'p Place<'p>, usize),
+}
+
+impl Place<'_> {
+    /// The dotted path: `user.email`, `tags.0`.
+    fn path(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Place::Root => {}
+            Place::Key(parent, key) => {
+                parent.write(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Place::Index(parent, index) => {
+                parent.write(out);
+                out.push('.');
+                out.push_str(&index.to_string());
+            }
+        }
+    }
+}
+
 /// Walks a JSON value, noting the first duplicate key.
 struct Check<'a> {
-    path: String,
+    place: Place<'a>,
     duplicate: &'a mut Option<String>,
     depth: usize,
 }
@@ -36,6 +77,34 @@ impl<'de> DeserializeSeed<'de> for Check<'_> {
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
+    }
+}
+
+/// A key, borrowed from the text unless it holds an escape.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, key: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key))
     }
 }
 
@@ -50,20 +119,32 @@ impl<'de> Visitor<'de> for Check<'_> {
         if self.depth > MAX_DEPTH {
             return Err(de::Error::custom("too deep"));
         }
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() {
-                key.clone()
-            } else {
-                format!("{}.{key}", self.path)
-            };
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
+        let mut many: Option<HashSet<Cow<'de, str>>> = None;
+        while let Some(key) = map.next_key_seed(Key)? {
+            let place = Place::Key(&self.place, &key);
             map.next_value_seed(Check {
-                path: path.clone(),
+                place,
                 duplicate: &mut *self.duplicate,
                 depth: self.depth + 1,
             })?;
-            if !seen.insert(key) && self.duplicate.is_none() {
-                *self.duplicate = Some(path);
+            let again = match &many {
+                Some(set) => set.contains(&key),
+                None => seen.contains(&key),
+            };
+            if again && self.duplicate.is_none() {
+                *self.duplicate = Some(place.path());
+            }
+            match &mut many {
+                Some(set) => {
+                    set.insert(key);
+                }
+                None if seen.len() < SCAN_KEYS => seen.push(key),
+                None => {
+                    let mut set: HashSet<_> = seen.drain(..).collect();
+                    set.insert(key);
+                    many = Some(set);
+                }
             }
         }
         Ok(())
@@ -76,7 +157,7 @@ impl<'de> Visitor<'de> for Check<'_> {
         let mut index = 0;
         while seq
             .next_element_seed(Check {
-                path: format!("{}.{index}", self.path),
+                place: Place::Index(&self.place, index),
                 duplicate: &mut *self.duplicate,
                 depth: self.depth + 1,
             })?
@@ -129,5 +210,36 @@ mod tests {
             None
         );
         assert_eq!(duplicate_key("{"), None);
+    }
+
+    #[test]
+    fn paths_name_array_places_and_escaped_keys_and_wide_objects() {
+        assert_eq!(
+            duplicate_key(r#"{"tags":[{"x":1},{"y":1,"y":2}]}"#).as_deref(),
+            Some("tags.1.y")
+        );
+        assert_eq!(
+            duplicate_key(r#"[{"a":1},{"a":1,"a":2}]"#).as_deref(),
+            Some(".1.a")
+        );
+        // The same key written once plainly and once with an escape.
+        assert_eq!(
+            duplicate_key(r#"{"caf\u00e9":1,"café":2}"#).as_deref(),
+            Some("café")
+        );
+        // Past the keys compared one by one: the 40th repeats the 3rd.
+        let mut wide: Vec<String> = (0..39).map(|i| format!("\"k{i}\":{i}")).collect();
+        wide.push("\"k2\":0".to_string());
+        assert_eq!(
+            duplicate_key(&format!("{{{}}}", wide.join(","))).as_deref(),
+            Some("k2")
+        );
+        wide.pop();
+        assert_eq!(duplicate_key(&format!("{{{}}}", wide.join(","))), None);
+        // Only the first duplicate is named.
+        assert_eq!(
+            duplicate_key(r#"{"a":{"b":1,"b":2},"a":3}"#).as_deref(),
+            Some("a.b")
+        );
     }
 }
