@@ -36,6 +36,12 @@ pub const LEFT_OUT_KEPT: usize = 20;
 /// intents without outcome, for the next run to reconcile.
 pub(super) const UNPACED_DEPTH: usize = 8;
 
+/// The same for requests of many records: one commit already serves a whole batch, so more
+/// deliveries waiting buy nothing, and each holds its records (kept for dead letters) while it
+/// waits: at 8, batches of 100 at concurrency 32 peaked at 37.4 MB over 1,000,000 records
+/// against 34.3 MB at 4.
+pub(super) const UNPACED_BATCHED_DEPTH: usize = 4;
+
 /// Live progress goes out at most this often; the last state always goes out (a report held
 /// back is sent when this much time has passed, and the run's end is always reported). Sending
 /// it on every record read and every delivery's end cost a tenth of the dispatcher's thread at

@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use super::capture::ResponseCapture;
 use super::dead_letter::DeadLetterFile;
 use super::deliver::Shared;
-use super::dispatcher::{Dispatcher, UNPACED_DEPTH};
+use super::dispatcher::{Dispatcher, UNPACED_BATCHED_DEPTH, UNPACED_DEPTH};
 use super::flight::Cost;
 use super::reader::{Reading, Work, read_records};
 use super::reconcile::LookupKind;
@@ -380,10 +380,10 @@ pub async fn run(
         shared: shared.clone(),
         started,
         dry_run: options.dry_run,
-        depth: if shared.interval.is_none() {
-            concurrency * UNPACED_DEPTH
-        } else {
-            concurrency
+        depth: match (shared.interval, records_per_request) {
+            (Some(_), _) => concurrency,
+            (None, 1) => concurrency * UNPACED_DEPTH,
+            (None, _) => concurrency * UNPACED_BATCHED_DEPTH,
         },
         drain_timeout: Duration::from_secs(delivery.drain_timeout_secs),
         on_invalid: delivery.on_invalid,
