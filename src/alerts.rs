@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::destination::{AlertOn, Alerts};
+use crate::client::HttpClient;
+use crate::destination::{AlertOn, Alerts, Method};
+use crate::request::Request;
 
 /// How a finished run ended, as far as alerts care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,20 +174,28 @@ pub fn body(kind: AlertOn, facts: &RunFacts, alerts: &Alerts) -> Value {
 }
 
 /// POSTs one notice; a receiver that is down or answers an error is reported in the message.
-pub async fn send(client: &reqwest::Client, url: &str, body: &Value) -> Result<(), String> {
-    let response = client
-        .post(url)
-        .timeout(Duration::from_secs(10))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body.to_string())
-        .send()
+pub async fn send(client: &HttpClient, url: &str, body: &Value) -> Result<(), String> {
+    // Never with a credential: the webhook is not the API.
+    let notice = Request {
+        method: Method::Post,
+        url: url.to_string(),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        auth: false,
+        body: Some(body.to_string()),
+        records: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let response = tokio::time::timeout(Duration::from_secs(10), client.send(&notice))
         .await
-        .map_err(|err| format!("cannot reach the alert webhook: {err}"))?;
-    let status = response.status();
-    if status.is_success() {
+        .map_err(|_| "cannot reach the alert webhook: no answer within 10s".to_string())?
+        .map_err(|err| format!("cannot reach the alert webhook: {}", err.message))?;
+    if (200..300).contains(&response.status) {
         Ok(())
     } else {
-        Err(format!("the alert webhook answered {status}"))
+        Err(format!(
+            "the alert webhook answered {}",
+            crate::client::status_text(response.status)
+        ))
     }
 }
 

@@ -61,11 +61,7 @@ pub fn run(args: &SendTestArgs) -> Outcome {
     runtime.shutdown_timeout(Duration::from_secs(1));
     match tried.result {
         Ok(response) => {
-            let reason = reqwest::StatusCode::from_u16(response.status)
-                .ok()
-                .and_then(|s| s.canonical_reason())
-                .unwrap_or("");
-            println!("status: {} {reason}", response.status);
+            println!("status: {}", crate::client::status_text(response.status));
             println!("latency: {} ms", response.latency.as_millis());
             println!("headers:");
             for (name, value) in &response.headers {

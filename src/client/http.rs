@@ -317,6 +317,17 @@ impl HttpClient {
     }
 }
 
+/// A status with its reason phrase, as people read it: `404 Not Found`, `599` when it has none.
+pub fn status_text(status: u16) -> String {
+    match hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{status} {reason}"),
+        None => status.to_string(),
+    }
+}
+
 /// An error's message with its causes, which say what actually happened (refused, reset, DNS).
 fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut message = err.to_string();

@@ -100,7 +100,11 @@ pub async fn run(options: Options, mut stop: watch::Receiver<Stop>) -> anyhow::R
         program: options.program,
         state_dir: options.state_dir,
     };
-    let http = reqwest::Client::new();
+    let http = crate::client::HttpClient::with_timeouts(
+        Duration::from_secs(10),
+        Duration::from_secs(10),
+        None,
+    )?;
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Ended>();
     let mut tracked: BTreeMap<PathBuf, Tracked> = BTreeMap::new();
     let mut notices = JoinSet::new();
@@ -364,7 +368,7 @@ fn finish(
     catalog: &Catalog,
     tracked: &mut BTreeMap<PathBuf, Tracked>,
     metrics: &Metrics,
-    http: &reqwest::Client,
+    http: &crate::client::HttpClient,
     notices: &mut JoinSet<()>,
 ) {
     while notices.try_join_next().is_some() {}

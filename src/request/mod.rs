@@ -278,7 +278,7 @@ impl Plan {
     /// Decides whether the credential may go with these requests, and refuses plain HTTP to
     /// anything but loopback.
     fn check_origin(&mut self, allowed_hosts: &[String]) -> Result<(), PlanError> {
-        let base = reqwest::Url::parse(&self.base_url).map_err(|e| {
+        let base = url::Url::parse(&self.base_url).map_err(|e| {
             PlanError::at(
                 &[],
                 format!(
@@ -296,7 +296,7 @@ impl Plan {
                 .replace("{record.", "{")
                 .replace(['{', '}'], "x"),
         );
-        let target = reqwest::Url::parse(&sample).map_err(|e| {
+        let target = url::Url::parse(&sample).map_err(|e| {
             PlanError::at(
                 &["request", "url"],
                 format!("gives {sample:?}, which is not a URL: {e}"),

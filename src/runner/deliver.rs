@@ -413,7 +413,7 @@ async fn stopped(shared: &Shared, flight: &Flight, maybe_applied: bool, sent: bo
 
 /// `scheme://host:port` of a URL, for messages.
 fn host_of(url: &str) -> String {
-    reqwest::Url::parse(url)
+    url::Url::parse(url)
         .ok()
         .and_then(|u| {
             u.host_str().map(|h| {

@@ -7,8 +7,8 @@
 //! from the driver that sends the lookups through the run's client, rate limiter and retry policy.
 
 use rand::rngs::StdRng;
-use reqwest::Url;
 use serde_json::{Map, Value};
+use url::Url;
 
 use crate::client::Attempts;
 use crate::destination::{ContentFormat, Destination, Method};

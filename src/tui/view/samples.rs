@@ -16,7 +16,7 @@ pub fn test_warning(model: &Model) -> Option<(String, String)> {
         }
         None => "object".to_string(),
     };
-    let host = reqwest::Url::parse(&request.url)
+    let host = url::Url::parse(&request.url)
         .ok()
         .and_then(|u| {
             u.host_str().map(|h| {
@@ -401,7 +401,7 @@ pub(super) fn request_header(
 ) -> (String, String) {
     let records = records_text(&request.records);
     let plural = request.records.len() > 1;
-    let path = reqwest::Url::parse(&request.url)
+    let path = url::Url::parse(&request.url)
         .map(|u| {
             let mut path = u.path().to_string();
             if let Some(query) = u.query() {
