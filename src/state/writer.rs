@@ -17,11 +17,11 @@ const MAX_BATCH: usize = 4096;
 
 /// A commit of at least this many changes means deliveries are queueing for the writer, so the
 /// next one gathers up to [`GATHER`] changes, waiting at most [`GATHER_FOR`] for them. Each
-/// commit is a `fsync` of the log, about 50 µs of CPU here (a virtual disk's flush): at ten
-/// thousand records a second, one record per request, committing as soon as one ended made
-/// about 800 commits per 10,000 records and this makes about 230, for 2.5 µs of CPU less per
-/// record and 7 % more records a second (docs/benchmarks.md). A paced run never commits 16
-/// changes at once, so it never waits.
+/// commit is a `fsync` of the log, about 55 µs of CPU here (a virtual disk's flush): one record
+/// per request at concurrency 32, committing as soon as one change waited made about 800
+/// commits per 10,000 records and gathering makes about 200, for 2.5 µs of CPU less per record
+/// and 7 % more records a second (docs/benchmarks.md). A paced run never commits 16 changes at
+/// once, so it never waits.
 const BUSY: usize = 16;
 const GATHER: usize = 128;
 const GATHER_FOR: Duration = Duration::from_millis(1);
