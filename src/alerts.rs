@@ -12,9 +12,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::client::HttpClient;
-use crate::destination::{AlertOn, Alerts, Method};
-use crate::request::Request;
+use crate::client::{HttpClient, WebhookError};
+use crate::destination::{AlertOn, Alerts};
 
 /// How a finished run ended, as far as alerts care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,28 +174,13 @@ pub fn body(kind: AlertOn, facts: &RunFacts, alerts: &Alerts) -> Value {
 
 /// POSTs one notice; a receiver that is down or answers an error is reported in the message.
 pub async fn send(client: &HttpClient, url: &str, body: &Value) -> Result<(), String> {
-    // Never with a credential: the webhook is not the API.
-    let notice = Request {
-        method: Method::Post,
-        url: url.to_string(),
-        headers: vec![("Content-Type".into(), "application/json".into())],
-        auth: false,
-        body: Some(body.to_string()),
-        records: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let response = tokio::time::timeout(Duration::from_secs(10), client.send(&notice))
+    client
+        .post_webhook(url, body.to_string(), Duration::from_secs(10))
         .await
-        .map_err(|_| "cannot reach the alert webhook: no answer within 10s".to_string())?
-        .map_err(|err| format!("cannot reach the alert webhook: {}", err.message))?;
-    if (200..300).contains(&response.status) {
-        Ok(())
-    } else {
-        Err(format!(
-            "the alert webhook answered {}",
-            crate::client::status_text(response.status)
-        ))
-    }
+        .map_err(|err| match err {
+            WebhookError::Answered(status) => format!("the alert webhook answered {status}"),
+            WebhookError::Unreachable(why) => format!("cannot reach the alert webhook: {why}"),
+        })
 }
 
 #[cfg(test)]

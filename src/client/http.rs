@@ -317,6 +317,45 @@ impl HttpClient {
     }
 }
 
+/// What a webhook (the response capture's, an alert's) made of one JSON post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookError {
+    /// It answered, but not with a 2xx: the status as people read it.
+    Answered(String),
+    /// No answer within the time allowed, or none at all: why.
+    Unreachable(String),
+}
+
+impl HttpClient {
+    /// POSTs `body` as JSON to a webhook, never with the credential (a webhook is not the API),
+    /// waiting at most `limit` for its answer.
+    pub async fn post_webhook(
+        &self,
+        url: &str,
+        body: String,
+        limit: Duration,
+    ) -> Result<(), WebhookError> {
+        let post = Request {
+            method: Method::Post,
+            url: url.to_string(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            auth: false,
+            body: Some(body),
+            records: Vec::new(),
+            warnings: Vec::new(),
+        };
+        match tokio::time::timeout(limit, self.send(&post)).await {
+            Ok(Ok(response)) if (200..300).contains(&response.status) => Ok(()),
+            Ok(Ok(response)) => Err(WebhookError::Answered(status_text(response.status))),
+            Ok(Err(err)) => Err(WebhookError::Unreachable(err.message)),
+            Err(_) => Err(WebhookError::Unreachable(format!(
+                "no answer within {}s",
+                limit.as_secs_f64()
+            ))),
+        }
+    }
+}
+
 /// A status with its reason phrase, as people read it: `404 Not Found`, `599` when it has none.
 pub fn status_text(status: u16) -> String {
     match hyper::StatusCode::from_u16(status)

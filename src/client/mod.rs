@@ -9,7 +9,7 @@ pub mod retry;
 pub mod tls;
 
 pub use attempt::{Attempts, Observer, Then, Tried, send_once};
-pub use http::{ClientError, HttpClient, Response, SendError, status_text};
+pub use http::{ClientError, HttpClient, Response, SendError, WebhookError, status_text};
 pub use limiter::RateLimiter;
 pub use ping::{PingOutcome, ping};
 pub use retry::{Action, Answer, Next, RetryPolicy, TransportError, classify};

@@ -14,8 +14,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::client::{HttpClient, Response, SendError};
-use crate::destination::Method;
+use crate::client::{HttpClient, Response, SendError, WebhookError};
 use crate::records::RecordNo;
 use crate::request::Request;
 use crate::secret::MASK;
@@ -223,32 +222,15 @@ async fn post_lines(
     failed: std::sync::Arc<AtomicU64>,
 ) {
     while let Some(line) = rx.recv().await {
-        // Never with the credential: the webhook is not the API.
-        let post = Request {
-            method: Method::Post,
-            url: url.clone(),
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            auth: false,
-            body: Some(line),
-            records: Vec::new(),
-            warnings: Vec::new(),
-        };
-        match tokio::time::timeout(WEBHOOK_TIMEOUT, http.send(&post)).await {
-            Ok(Ok(response)) if (200..300).contains(&response.status) => {}
-            Ok(Ok(response)) => {
+        match http.post_webhook(&url, line, WEBHOOK_TIMEOUT).await {
+            Ok(()) => {}
+            Err(WebhookError::Answered(status)) => {
                 failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("response webhook {url} answered {}", response.status);
+                tracing::warn!("response webhook {url} answered {status}");
             }
-            Ok(Err(err)) => {
+            Err(WebhookError::Unreachable(why)) => {
                 failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("response webhook {url}: {}", err.message);
-            }
-            Err(_) => {
-                failed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    "response webhook {url}: no answer within {}s",
-                    WEBHOOK_TIMEOUT.as_secs()
-                );
+                tracing::warn!("response webhook {url}: {why}");
             }
         }
     }
