@@ -453,7 +453,7 @@ impl JsonReader {
             }
         };
         match serde_json::from_str(text) {
-            Ok(value) => match super::strict::duplicate_key(text) {
+            Ok(value) => match super::strict::duplicate_key_of(text, &value) {
                 Some(key) => Err(super::duplicate_key_error(no, line, &key)),
                 None => object_record(no, line, value),
             },

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 
 /// The dotted path (`user.email`) of the first key an object of `text` names twice, if any.
 /// Text that is not JSON gives `None`: parsing it reports that.
@@ -20,6 +21,59 @@ pub(super) fn duplicate_key(text: &str) -> Option<String> {
     }
     .deserialize(&mut deserializer);
     duplicate
+}
+
+/// [`duplicate_key`] of `text`, given `value`: the same text as parsed. Nearly every record
+/// has no duplicate, and that shows without parsing it again: each member of an object has
+/// exactly one colon outside strings, so the text holds as many members as the parsed objects
+/// hold keys exactly when no key repeats. Only a record short of keys is walked to name the key.
+pub(super) fn duplicate_key_of(text: &str, value: &Value) -> Option<String> {
+    if members_in(text) == keys_in(value) {
+        None
+    } else {
+        duplicate_key(text)
+    }
+}
+
+/// Object members written in `text` (JSON that parsed): its colons outside strings.
+fn members_in(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut count = 0;
+    let mut at = 0;
+    while let Some(found) = bytes
+        .get(at..)
+        .and_then(|rest| memchr::memchr2(b'"', b':', rest))
+    {
+        at += found + 1;
+        if bytes[at - 1] == b':' {
+            count += 1;
+            continue;
+        }
+        // A string: on to its closing quote, stepping over escaped characters.
+        loop {
+            match bytes
+                .get(at..)
+                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+            {
+                Some(found) if bytes[at + found] == b'\\' => at += found + 2,
+                Some(found) => {
+                    at += found + 1;
+                    break;
+                }
+                None => return count,
+            }
+        }
+    }
+    count
+}
+
+/// Keys held by the objects of `value`, nested ones included.
+fn keys_in(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => map.len() + map.values().map(keys_in).sum::<usize>(),
+        Value::Array(items) => items.iter().map(keys_in).sum(),
+        _ => 0,
+    }
 }
 
 /// Nesting deeper than this is left to the parser, which refuses it.
@@ -210,6 +264,49 @@ mod tests {
             None
         );
         assert_eq!(duplicate_key("{"), None);
+    }
+
+    /// The shortcut (members counted in the text against keys parsed) must agree with the full
+    /// walk on every text, above all where colons, quotes and backslashes sit inside strings.
+    #[test]
+    fn the_member_count_agrees_with_the_full_walk() {
+        let texts = [
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":"x:y","b":"::"}"#,
+            r#"{"a":"x:y","a":"::"}"#,
+            r#"{"a\":":1,"b":"\"::\""}"#,
+            r#"{"a\":":1,"a\":":2}"#,
+            r#"{"k":"ends in a backslash \\","k2":":"}"#,
+            r#"{"k":"ends in a backslash \\","k":":"}"#,
+            r#"{"caf\u00e9":1,"café":2}"#,
+            r#"{"t":[{"x":1},{"y":1,"y":2}],"n":123456789012345678901234567890}"#,
+            r#"{"t":[{"x":1},{"y":1,"z":2}],"n":-1.5e300}"#,
+            r#"{"u":{"e":"a@b","e":"c@d"},"v":{}}"#,
+            r#"{ "spaced" : { "in" : [ 1 , 2 ] } , "other" : null }"#,
+            r#"[{"a":1},{"a":1,"a":2}]"#,
+            r#"{"":1,"":2}"#,
+            r#"{"":{"":{"":[]}}}"#,
+        ];
+        for text in texts {
+            let value: Value = serde_json::from_str(text).expect(text);
+            assert_eq!(
+                duplicate_key_of(text, &value),
+                duplicate_key(text),
+                "{text}"
+            );
+            // Without a duplicate, the counts match (no second parse); with one, they cannot.
+            let shortcut = members_in(text) == keys_in(&value);
+            assert_eq!(shortcut, duplicate_key(text).is_none(), "{text}");
+        }
+        assert_eq!(members_in(r#"{"a\":":"b:c","d":[{"e":":"}]}"#), 3);
+        assert_eq!(
+            duplicate_key_of(
+                r#"{"a\":":1,"a\":":2}"#,
+                &serde_json::from_str(r#"{"a\":":1,"a\":":2}"#).unwrap()
+            )
+            .as_deref(),
+            Some("a\":")
+        );
     }
 
     #[test]
