@@ -92,7 +92,7 @@ pub(super) struct Dispatcher {
 impl Dispatcher {
     pub async fn run(
         &mut self,
-        mut work: mpsc::Receiver<Work>,
+        mut work: mpsc::Receiver<Vec<Work>>,
         mut control: mpsc::UnboundedReceiver<Control>,
         mut stop: watch::Receiver<StopRequest>,
     ) {
@@ -100,6 +100,8 @@ impl Dispatcher {
         let mut stop_open = true;
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut halt = false;
+        // The rest of the chunk the reader handed on last.
+        let mut chunk = Vec::new().into_iter();
         // A stop asked before the run began still counts.
         match *stop.borrow_and_update() {
             StopRequest::None => {}
@@ -160,7 +162,7 @@ impl Dispatcher {
                         Err(err) => self.settle(err.id(), None),
                     }
                 }
-                item = work.recv(), if room => match item {
+                item = next_work(&mut chunk, &mut work), if room => match item {
                     None => taking = false,
                     Some(item) => {
                         if self.take(item) {
@@ -372,6 +374,20 @@ impl Dispatcher {
             records_per_minute: per_sec * 60.0,
             eta,
         }));
+    }
+}
+
+/// The next item of work: the rest of the last chunk first, then the next chunk. Cancel-safe:
+/// nothing is taken from either while it waits.
+async fn next_work(
+    chunk: &mut std::vec::IntoIter<Work>,
+    work: &mut mpsc::Receiver<Vec<Work>>,
+) -> Option<Work> {
+    loop {
+        if let Some(item) = chunk.next() {
+            return Some(item);
+        }
+        *chunk = work.recv().await?.into_iter();
     }
 }
 

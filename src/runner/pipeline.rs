@@ -19,7 +19,7 @@ use super::dead_letter::DeadLetterFile;
 use super::deliver::Shared;
 use super::dispatcher::{Dispatcher, UNPACED_BATCHED_DEPTH, UNPACED_DEPTH};
 use super::flight::Cost;
-use super::reader::{Reading, Work, read_records};
+use super::reader::{Reading, Work, queue_chunks, read_records};
 use super::reconcile::LookupKind;
 use super::summary::{PACE_WINDOW, Pace, Progress, Summary};
 use crate::client::{HttpClient, RateLimiter, RetryPolicy};
@@ -318,9 +318,10 @@ pub async fn run(
     }
 
     let concurrency = delivery.concurrency.max(1);
-    let (work_tx, work_rx) = mpsc::channel::<Work>(concurrency);
-    let (reading, reader_stop) = watch::channel(Reading::On);
     let records_per_request = plan.records_per_request();
+    let (work_tx, work_rx) =
+        mpsc::channel::<Vec<Work>>(queue_chunks(concurrency, records_per_request));
+    let (reading, reader_stop) = watch::channel(Reading::On);
     let lookup = LookupKind::of_destination(destination);
     {
         let in_doubt_policy = delivery.in_doubt;

@@ -48,6 +48,64 @@ pub(super) struct Job {
     pub resent_in_doubt: bool,
 }
 
+/// Records the reader gathers before it hands them on in one go. Handing on one item at a time
+/// woke the dispatcher's thread, and the reader's when the queue had room again, once per
+/// record; a chunk costs one wake for all of them. A dispatcher that waits for work gets what
+/// there is at once instead (see [`Outbox::push`]), so a slow input is not held back.
+pub(super) const HANDOFF_RECORDS: usize = 16;
+
+/// Chunks the queue between the reader and the dispatcher holds: about `concurrency` records
+/// (what one item per slot held before chunks), and at least two chunks so the reader fills
+/// one while the dispatcher empties another. Requests of many records are each a chunk.
+pub(super) fn queue_chunks(concurrency: usize, records_per_request: usize) -> usize {
+    let per_chunk = HANDOFF_RECORDS.div_ceil(records_per_request.max(1));
+    concurrency.div_ceil(per_chunk).max(2)
+}
+
+/// The reader's end of the queue: work gathered into chunks of about [`HANDOFF_RECORDS`].
+pub(super) struct Outbox {
+    tx: mpsc::Sender<Vec<Work>>,
+    chunk: Vec<Work>,
+    /// Records in `chunk` (at least one per item, so items of no record still fill it).
+    records: usize,
+}
+
+impl Outbox {
+    pub(super) fn new(tx: mpsc::Sender<Vec<Work>>) -> Self {
+        Outbox {
+            tx,
+            chunk: Vec::new(),
+            records: 0,
+        }
+    }
+
+    /// Adds `work` to the chunk, handing the chunk on when it is full or when the queue is
+    /// empty (the dispatcher may be waiting for it). False when the dispatcher is gone.
+    pub(super) fn push(&mut self, work: Work) -> bool {
+        self.records += match &work {
+            Work::Send(job) => job.request.records.len().max(1),
+            Work::InDoubt(records) => records.len().max(1),
+            Work::Invalid { .. } | Work::Skipped(_) => 1,
+        };
+        self.chunk.push(work);
+        if self.records >= HANDOFF_RECORDS || self.tx.capacity() == self.tx.max_capacity() {
+            return self.flush();
+        }
+        true
+    }
+
+    /// Hands on what is gathered, waiting for room in the queue. False when the dispatcher is
+    /// gone.
+    pub(super) fn flush(&mut self) -> bool {
+        if self.chunk.is_empty() {
+            return true;
+        }
+        self.records = 0;
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(HANDOFF_RECORDS));
+        self.tx.blocking_send(chunk).is_ok()
+    }
+}
+
 /// The reader thread: records → skip/in-doubt decisions → builder → queue.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn read_records(
@@ -57,10 +115,39 @@ pub(super) fn read_records(
     in_doubt_policy: InDoubtPolicy,
     resend: bool,
     can_look_up: bool,
-    tx: mpsc::Sender<Work>,
+    tx: mpsc::Sender<Vec<Work>>,
     stop: watch::Receiver<Reading>,
 ) {
     let reading = || *stop.borrow();
+    let mut outbox = Outbox::new(tx);
+    let handed_on = read_into(
+        reader,
+        plan,
+        prior,
+        in_doubt_policy,
+        resend,
+        can_look_up,
+        &mut outbox,
+        &reading,
+    );
+    // What is gathered goes on, unless the dispatcher asked for nothing more.
+    if handed_on && reading() != Reading::Halt {
+        outbox.flush();
+    }
+}
+
+/// The reading itself; false when it ended early (a halt, or the dispatcher gone).
+#[allow(clippy::too_many_arguments)]
+fn read_into(
+    reader: records::RecordReader,
+    plan: Plan,
+    prior: PriorOutcomes,
+    in_doubt_policy: InDoubtPolicy,
+    resend: bool,
+    can_look_up: bool,
+    outbox: &mut Outbox,
+    reading: &dyn Fn() -> Reading,
+) -> bool {
     let mut builder = plan.builder();
     // Values of records inside open batches, kept for dead letters until their request is built.
     let mut pending: HashMap<RecordNo, Record> = HashMap::new();
@@ -69,8 +156,8 @@ pub(super) fn read_records(
     // In-doubt records of earlier runs that are sent again without a lookup.
     let mut resending: HashSet<RecordNo> = HashSet::new();
     let mut skipped = 0u64;
-    let send = |work: Work| tx.blocking_send(work).is_ok();
     let emit = |built: Built,
+                outbox: &mut Outbox,
                 pending: &mut HashMap<RecordNo, Record>,
                 reconciling: &mut HashSet<RecordNo>,
                 resending: &mut HashSet<RecordNo>|
@@ -89,7 +176,7 @@ pub(super) fn read_records(
                     reconcile |= reconciling.remove(no);
                     resent_in_doubt |= resending.remove(no);
                 }
-                send(Work::Send(Job {
+                outbox.push(Work::Send(Job {
                     request,
                     values,
                     line,
@@ -101,7 +188,7 @@ pub(super) fn read_records(
                 reconciling.remove(&invalid.record);
                 resending.remove(&invalid.record);
                 let value = pending.remove(&invalid.record).map(|r| r.value);
-                send(Work::Invalid { invalid, value })
+                outbox.push(Work::Invalid { invalid, value })
             }
         }
     };
@@ -116,7 +203,7 @@ pub(super) fn read_records(
                 flushed = true;
                 break;
             }
-            Reading::Halt => return,
+            Reading::Halt => return false,
         }
         let no = match &item {
             Ok(record) => record.no,
@@ -130,8 +217,8 @@ pub(super) fn read_records(
             RecordState::InDoubt { method } => {
                 match in_doubt::decide(method, in_doubt_policy, resend, can_look_up) {
                     InDoubtAction::Report => {
-                        if !send(Work::InDoubt(vec![no])) {
-                            return;
+                        if !outbox.push(Work::InDoubt(vec![no])) {
+                            return false;
                         }
                         continue;
                     }
@@ -148,19 +235,25 @@ pub(super) fn read_records(
             _ => {}
         }
         if skipped > 0 {
-            if !send(Work::Skipped(skipped)) {
-                return;
+            if !outbox.push(Work::Skipped(skipped)) {
+                return false;
             }
             skipped = 0;
         }
         for built in build(&mut builder, &mut pending, item) {
-            if !emit(built, &mut pending, &mut reconciling, &mut resending) {
-                return;
+            if !emit(
+                built,
+                outbox,
+                &mut pending,
+                &mut reconciling,
+                &mut resending,
+            ) {
+                return false;
             }
         }
     }
     if reading() == Reading::Halt {
-        return;
+        return false;
     }
     for item in deferred {
         // A drain stops reading: records not yet handed on stay as the store says, in doubt.
@@ -168,21 +261,33 @@ pub(super) fn read_records(
             break;
         }
         for built in build(&mut builder, &mut pending, item) {
-            if !emit(built, &mut pending, &mut reconciling, &mut resending) {
-                return;
+            if !emit(
+                built,
+                outbox,
+                &mut pending,
+                &mut reconciling,
+                &mut resending,
+            ) {
+                return false;
             }
         }
     }
     if reading() == Reading::Halt {
-        return;
+        return false;
     }
     for built in builder.finish() {
-        if !emit(built, &mut pending, &mut reconciling, &mut resending) {
-            return;
+        if !emit(
+            built,
+            outbox,
+            &mut pending,
+            &mut reconciling,
+            &mut resending,
+        ) {
+            return false;
         }
     }
-    if skipped > 0 {
-        send(Work::Skipped(skipped));
+    if skipped > 0 && !outbox.push(Work::Skipped(skipped)) {
+        return false;
     }
     // Every record pushed must have come out; one that did not would be silently lost.
     let mut lost: Vec<Record> = pending.into_values().collect();
@@ -193,11 +298,14 @@ pub(super) fn read_records(
             line: record.line,
             reason: "the request builder produced no request for this record".into(),
         };
-        send(Work::Invalid {
+        if !outbox.push(Work::Invalid {
             invalid,
             value: Some(record.value),
-        });
+        }) {
+            return false;
+        }
     }
+    true
 }
 
 /// Builds one record read, keeping its value in `pending` (for a dead letter) until its request
@@ -213,5 +321,87 @@ fn build(
             builder.add(record)
         }
         Err(err) => builder.push(Err(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(no: u64) -> Work {
+        Work::Invalid {
+            invalid: Invalid {
+                record: RecordNo(no),
+                line: no,
+                reason: "test".into(),
+            },
+            value: None,
+        }
+    }
+
+    fn records_of(chunk: &[Work]) -> Vec<u64> {
+        chunk
+            .iter()
+            .map(|work| match work {
+                Work::Invalid { invalid, .. } => invalid.record.0,
+                _ => panic!("only invalid records were pushed"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_waiting_dispatcher_gets_each_record_at_once() {
+        let (tx, mut rx) = mpsc::channel(2);
+        let mut outbox = Outbox::new(tx);
+        for no in 1..=3 {
+            assert!(outbox.push(invalid(no)));
+            // The queue was empty: the record went on alone, without waiting for a full chunk.
+            let chunk = rx.try_recv().expect("handed on at once");
+            assert_eq!(records_of(&chunk), vec![no]);
+        }
+    }
+
+    #[test]
+    fn a_busy_dispatcher_gets_full_chunks_and_the_rest_on_flush() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let mut outbox = Outbox::new(tx);
+        // The first goes on alone (the queue was empty) and stays there: the dispatcher is busy.
+        assert!(outbox.push(invalid(1)));
+        let pushed = 1 + 2 * HANDOFF_RECORDS as u64 + 3;
+        for no in 2..=pushed {
+            assert!(outbox.push(invalid(no)));
+        }
+        let mut chunks = Vec::new();
+        while let Ok(chunk) = rx.try_recv() {
+            chunks.push(records_of(&chunk));
+        }
+        assert_eq!(chunks.len(), 3, "{chunks:?}");
+        assert_eq!(chunks[0], vec![1]);
+        assert_eq!(chunks[1].len(), HANDOFF_RECORDS);
+        assert_eq!(chunks[2].len(), HANDOFF_RECORDS);
+        // Three are gathered, not yet handed on; the flush at the end hands them on.
+        assert!(outbox.flush());
+        let rest = records_of(&rx.try_recv().expect("flushed"));
+        assert_eq!(rest, vec![pushed - 2, pushed - 1, pushed]);
+        let all: Vec<u64> = chunks.into_iter().flatten().chain(rest).collect();
+        assert_eq!(all, (1..=pushed).collect::<Vec<_>>(), "in order, none lost");
+    }
+
+    #[test]
+    fn a_gone_dispatcher_stops_the_reader() {
+        let (tx, rx) = mpsc::channel(2);
+        drop(rx);
+        let mut outbox = Outbox::new(tx);
+        assert!(!outbox.push(invalid(1)));
+    }
+
+    #[test]
+    fn the_queue_holds_about_concurrency_records() {
+        assert_eq!(queue_chunks(32, 1), 2);
+        assert_eq!(queue_chunks(64, 1), 4);
+        assert_eq!(queue_chunks(1, 1), 2);
+        // Requests of 16 or more records are a chunk each: one per slot, as before chunks.
+        assert_eq!(queue_chunks(32, 100), 32);
+        assert_eq!(queue_chunks(32, 4), 8);
     }
 }
