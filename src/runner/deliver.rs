@@ -118,6 +118,9 @@ impl Shared {
     }
 }
 
+// The lookups and dead letters below are boxed where they are awaited: they are rare, and
+// inline they would size every delivery's future (moved into its task at spawn) by their own.
+
 /// Delivers one request and returns how it ended and what it cost.
 pub(super) async fn deliver(
     shared: Arc<Shared>,
@@ -150,7 +153,7 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
             // Stopped before looking: the record stays as the store says, in doubt.
             return flight.set(Phase::NotSent);
         }
-        let reconciled = look_up(shared, &attempts, flight, request, &mut rng).await;
+        let reconciled = Box::pin(look_up(shared, &attempts, flight, request, &mut rng)).await;
         if attempts.stopped() && matches!(reconciled, Reconciled::Unknown(_)) {
             return flight.set(Phase::NotSent);
         }
@@ -245,7 +248,7 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
                     message.push_str(": ");
                     message.push_str(&reason);
                 }
-                let phase = dead_letter(
+                let phase = Box::pin(dead_letter(
                     shared,
                     job,
                     flight,
@@ -253,7 +256,7 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
                     &tried,
                     attempt,
                     message,
-                )
+                ))
                 .await;
                 if shared.on_rejected == OnRejected::Stop {
                     let _ = shared.control.send(Control::StopOnRejected);
@@ -268,7 +271,7 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
                     "the API refused the credential with {}: {message}; not applied, the next run sends it again",
                     tried.status().map_or("no status".into(), |s| s.to_string())
                 );
-                let phase = dead_letter(
+                let phase = Box::pin(dead_letter(
                     shared,
                     job,
                     flight,
@@ -276,7 +279,7 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
                     &tried,
                     attempt,
                     letter,
-                )
+                ))
                 .await;
                 let _ = shared.control.send(Control::Fatal(message));
                 return phase;
@@ -297,7 +300,8 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
                 {
                     return stopped(shared, flight, maybe_applied, true).await;
                 }
-                let reconciled = look_up(shared, &attempts, flight, request, &mut rng).await;
+                let reconciled =
+                    Box::pin(look_up(shared, &attempts, flight, request, &mut rng)).await;
                 let absent = reconciled == Reconciled::NotFound;
                 match in_doubt::after_lookup(reconciled, shared.resend_in_doubt) {
                     AfterLookup::Delivered => return delivered(shared, flight, None).await,
@@ -364,7 +368,7 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
                             (None, Some(status)) => format!("{reason}; last status {status}"),
                             (None, None) => reason,
                         };
-                        dead_letter(
+                        Box::pin(dead_letter(
                             shared,
                             job,
                             flight,
@@ -372,7 +376,7 @@ async fn attempt_all(shared: &Arc<Shared>, job: &Job, flight: &Flight, mut rng: 
                             &tried,
                             attempt,
                             message,
-                        )
+                        ))
                         .await
                     }
                 };
