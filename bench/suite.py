@@ -27,6 +27,7 @@ import platform
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,8 @@ SANDBOX_ID = "sandbox-id"
 SANDBOX_TOKEN = "sandbox-token"
 AUTH_HEADER = "Basic " + base64.b64encode(f"{SANDBOX_ID}:{SANDBOX_TOKEN}".encode()).decode()
 CONCURRENCIES = (1, 8, 32, 64)
+# Runner runs per throughput row; the row reports their median and lists each.
+RUNNER_ROUNDS = 3
 MEMORY_LIMIT_MB = 64.0
 SYNC_PLAN_SECONDS = 20.0
 SYNC_PLAN_RSS_MB = 64.0
@@ -523,14 +526,20 @@ class Suite:
         )
 
         for concurrency in CONCURRENCIES:
-            with Sandbox(self, 0) as sandbox:
-                credential = self.credential_for(sandbox)
-                dest = self.destination(CONTACTS_TOML, source, credential, rate=0, concurrency=concurrency)
-                log(f"  runner, concurrency {concurrency}, {scale['throughput']} records")
-                result = self.run(dest)
-            if result.summary["delivered"] != scale["throughput"]:
-                raise Unmeasurable(f"the runner delivered {result.summary['delivered']} of {scale['throughput']}")
-            ours_rate = result.summary["delivered"] / result.seconds
+            # One run of 10,000 records lasts well under a second against wrk's five, so a single
+            # run is a draw of the machine's noise; the median of a few, each shown, is the figure.
+            rates, peak_rss = [], 0.0
+            for round_no in range(1, RUNNER_ROUNDS + 1):
+                with Sandbox(self, 0) as sandbox:
+                    credential = self.credential_for(sandbox)
+                    dest = self.destination(CONTACTS_TOML, source, credential, rate=0, concurrency=concurrency)
+                    log(f"  runner, concurrency {concurrency}, {scale['throughput']} records (run {round_no} of {RUNNER_ROUNDS})")
+                    result = self.run(dest)
+                if result.summary["delivered"] != scale["throughput"]:
+                    raise Unmeasurable(f"the runner delivered {result.summary['delivered']} of {scale['throughput']}")
+                rates.append(result.summary["delivered"] / result.seconds)
+                peak_rss = max(peak_rss, result.rss_mb)
+            ours_rate = statistics.median(rates)
             with Sandbox(self, 0) as sandbox:
                 log(f"  wrk, {concurrency} connections, {scale['wrk_seconds']} s")
                 wrk_rate, wrk_errors = self.wrk(sandbox.url + "/v1/contacts", lua, concurrency, scale["wrk_seconds"])
@@ -542,7 +551,8 @@ class Suite:
                 Row(
                     "2. Throughput",
                     f"limit off, concurrency {concurrency}, 1 record/request ({thousands(scale['throughput'])} records)",
-                    f"{thousands(ours_rate)} rec/s ({of_wrk:.0%} of wrk, {over_scripts:.1f}× best script); RSS {result.rss_mb:.1f} MB",
+                    f"{thousands(ours_rate)} rec/s ({of_wrk:.0%} of wrk, {over_scripts:.1f}× best script; median of "
+                    f"{', '.join(thousands(rate) for rate in rates)}); RSS {peak_rss:.1f} MB",
                     wrk=wrk_text,
                     curl=curl_text,
                     python=python_text,
