@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::records::RecordNo;
@@ -37,9 +38,9 @@ pub struct DeadLetter {
     /// Input line of the first record, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
-    /// The records' values as read from the input.
+    /// The records' values as read from the input (see [`raw_values`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub record_values: Vec<Map<String, Value>>,
+    pub record_values: Vec<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +67,18 @@ impl DeadLetter {
             message: message.into(),
         }
     }
+}
+
+/// A record's values as its dead letter will hold them, written out as JSON once, by the thread
+/// that read the record. A delivery holds its records' values until it ends, in case it ends in
+/// a dead letter; as one text they are one allocation to free instead of one per key and value,
+/// and the thread that frees them is the one that sends (most deliveries end delivered).
+pub fn raw_values(value: &Map<String, Value>) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).unwrap_or_else(|err| {
+        // A map of parsed values always serialises; should it not, the letter says so.
+        let note = Value::String(format!("[the record's values could not be written: {err}]"));
+        serde_json::value::to_raw_value(&note).unwrap_or_default()
+    })
 }
 
 /// The dead-letter file, created (0600) on the first dead letter only.
@@ -147,7 +160,7 @@ mod tests {
             "422 Unprocessable Entity",
         );
         letter.line = Some(8);
-        letter.record_values = vec![record];
+        letter.record_values = vec![raw_values(&record)];
         letter.request =
             Some(serde_json::json!({"method": "POST", "headers": {"Authorization": "Basic •••"}}));
         letter.status = Some(422);

@@ -3,9 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 use tokio::sync::{mpsc, watch};
 
+use super::dead_letter::raw_values;
 use super::in_doubt::{self, InDoubtAction};
 use crate::destination::InDoubtPolicy;
 use crate::records::{self, Record, RecordError, RecordNo};
@@ -28,7 +29,7 @@ pub(super) enum Work {
     Send(Job),
     Invalid {
         invalid: Invalid,
-        value: Option<Map<String, Value>>,
+        value: Option<Box<RawValue>>,
     },
     /// Records an earlier run finished.
     Skipped(u64),
@@ -39,7 +40,7 @@ pub(super) enum Work {
 /// One request and the records it carries (their values, for the dead-letter file).
 pub(super) struct Job {
     pub request: Request,
-    pub values: Vec<Map<String, Value>>,
+    pub values: Vec<Box<RawValue>>,
     pub line: Option<u64>,
     /// An earlier run sent it without learning the outcome: look it up before sending.
     pub reconcile: bool,
@@ -171,7 +172,7 @@ fn read_into(
                 for no in &request.records {
                     if let Some(record) = pending.remove(no) {
                         line = line.or(Some(record.line));
-                        values.push(record.value);
+                        values.push(raw_values(&record.value));
                     }
                     reconcile |= reconciling.remove(no);
                     resent_in_doubt |= resending.remove(no);
@@ -187,7 +188,9 @@ fn read_into(
             Built::Invalid(invalid) => {
                 reconciling.remove(&invalid.record);
                 resending.remove(&invalid.record);
-                let value = pending.remove(&invalid.record).map(|r| r.value);
+                let value = pending
+                    .remove(&invalid.record)
+                    .map(|r| raw_values(&r.value));
                 outbox.push(Work::Invalid { invalid, value })
             }
         }
@@ -300,7 +303,7 @@ fn read_into(
         };
         if !outbox.push(Work::Invalid {
             invalid,
-            value: Some(record.value),
+            value: Some(raw_values(&record.value)),
         }) {
             return false;
         }
