@@ -49,10 +49,11 @@ pub(super) struct Job {
     pub resent_in_doubt: bool,
 }
 
-/// Records the reader gathers before it hands them on in one go. Handing on one item at a time
-/// woke the dispatcher's thread, and the reader's when the queue had room again, once per
-/// record; a chunk costs one wake for all of them. A dispatcher that waits for work gets what
-/// there is at once instead (see [`Outbox::push`]), so a slow input is not held back.
+/// Records the reader gathers before it hands them on in one go. Handed on one at a time, the
+/// reader was woken each time the full queue had a free slot again, and woke the dispatcher's
+/// thread each time it waited; a chunk shares those wakes among its records. A dispatcher that
+/// waits for work gets what there is at once instead (see [`Outbox::push`]), so a slow input is
+/// not held back.
 pub(super) const HANDOFF_RECORDS: usize = 16;
 
 /// Chunks the queue between the reader and the dispatcher holds: about `concurrency` records
