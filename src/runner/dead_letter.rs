@@ -69,10 +69,10 @@ impl DeadLetter {
     }
 }
 
-/// A record's values as its dead letter will hold them, written out as JSON once, by the thread
+/// A record's values as its dead letter will hold them, written out as JSON once by the thread
 /// that read the record. A delivery holds its records' values until it ends, in case it ends in
-/// a dead letter; as one text they are one allocation to free instead of one per key and value,
-/// and the thread that frees them is the one that sends (most deliveries end delivered).
+/// a dead letter: as one text, the sending thread frees one allocation per record instead of
+/// one per key and value, and the parsed map is freed by the thread that made it.
 pub fn raw_values(value: &Map<String, Value>) -> Box<RawValue> {
     serde_json::value::to_raw_value(value).unwrap_or_else(|err| {
         // A map of parsed values always serialises; should it not, the letter says so.
