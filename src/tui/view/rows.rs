@@ -100,9 +100,11 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
             Field::MapSource(i) => {
                 if i == 0 {
                     let (valid, invalid) = sample_counts(model);
-                    rows.push(Row::Info(vec![Line::from(vec![
+                    let title = vec![
                         Span::styled("Field mapping ", t.label.add_modifier(Modifier::BOLD)),
-                        Span::styled("(* required) ", t.dim),
+                        Span::styled("(* required)", t.dim),
+                    ];
+                    let counts = vec![
                         Span::styled(format!("{valid} ok"), t.ok),
                         Span::styled(", ", t.dim),
                         Span::styled(
@@ -110,7 +112,22 @@ pub(super) fn rows(model: &Model) -> Vec<Row> {
                             if invalid > 0 { t.error } else { t.dim },
                         ),
                         Span::styled(" in samples", t.dim),
-                    ])]));
+                    ];
+                    // One line where it fits; else the counts get a line of their own rather
+                    // than breaking mid-phrase (80 columns leave the form about 38).
+                    let one_line =
+                        Line::from(title.clone()).width() + 1 + Line::from(counts.clone()).width();
+                    let room = usize::from(super::placement::form_width(model).saturating_sub(2));
+                    rows.push(Row::Info(if one_line <= room {
+                        let mut spans = title;
+                        spans.push(Span::raw(" "));
+                        spans.extend(counts);
+                        vec![Line::from(spans)]
+                    } else {
+                        let mut spans = vec![Span::raw("  ")];
+                        spans.extend(counts);
+                        vec![Line::from(title), Line::from(spans)]
+                    }));
                 }
                 rows.push(Row::Mapping { index: i });
                 if let Some(row) = model.configure.mapping.get(i) {
