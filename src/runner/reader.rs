@@ -122,34 +122,6 @@ pub(super) fn read_records(
 ) {
     let reading = || *stop.borrow();
     let mut outbox = Outbox::new(tx);
-    let handed_on = read_into(
-        reader,
-        plan,
-        prior,
-        in_doubt_policy,
-        resend,
-        can_look_up,
-        &mut outbox,
-        &reading,
-    );
-    // What is gathered goes on, unless the dispatcher asked for nothing more.
-    if handed_on && reading() != Reading::Halt {
-        outbox.flush();
-    }
-}
-
-/// The reading itself; false when it ended early (a halt, or the dispatcher gone).
-#[allow(clippy::too_many_arguments)]
-fn read_into(
-    reader: records::RecordReader,
-    plan: Plan,
-    prior: PriorOutcomes,
-    in_doubt_policy: InDoubtPolicy,
-    resend: bool,
-    can_look_up: bool,
-    outbox: &mut Outbox,
-    reading: &dyn Fn() -> Reading,
-) -> bool {
     let mut builder = plan.builder();
     // Values of records inside open batches, kept for dead letters until their request is built.
     let mut pending: HashMap<RecordNo, Record> = HashMap::new();
@@ -207,7 +179,7 @@ fn read_into(
                 flushed = true;
                 break;
             }
-            Reading::Halt => return false,
+            Reading::Halt => return,
         }
         let no = match &item {
             Ok(record) => record.no,
@@ -222,7 +194,7 @@ fn read_into(
                 match in_doubt::decide(method, in_doubt_policy, resend, can_look_up) {
                     InDoubtAction::Report => {
                         if !outbox.push(Work::InDoubt(vec![no])) {
-                            return false;
+                            return;
                         }
                         continue;
                     }
@@ -240,24 +212,24 @@ fn read_into(
         }
         if skipped > 0 {
             if !outbox.push(Work::Skipped(skipped)) {
-                return false;
+                return;
             }
             skipped = 0;
         }
         for built in build(&mut builder, &mut pending, item) {
             if !emit(
                 built,
-                outbox,
+                &mut outbox,
                 &mut pending,
                 &mut reconciling,
                 &mut resending,
             ) {
-                return false;
+                return;
             }
         }
     }
     if reading() == Reading::Halt {
-        return false;
+        return;
     }
     for item in deferred {
         // A drain stops reading: records not yet handed on stay as the store says, in doubt.
@@ -267,31 +239,31 @@ fn read_into(
         for built in build(&mut builder, &mut pending, item) {
             if !emit(
                 built,
-                outbox,
+                &mut outbox,
                 &mut pending,
                 &mut reconciling,
                 &mut resending,
             ) {
-                return false;
+                return;
             }
         }
     }
     if reading() == Reading::Halt {
-        return false;
+        return;
     }
     for built in builder.finish() {
         if !emit(
             built,
-            outbox,
+            &mut outbox,
             &mut pending,
             &mut reconciling,
             &mut resending,
         ) {
-            return false;
+            return;
         }
     }
     if skipped > 0 && !outbox.push(Work::Skipped(skipped)) {
-        return false;
+        return;
     }
     // Every record pushed must have come out; one that did not would be silently lost.
     let mut lost: Vec<Record> = pending.into_values().collect();
@@ -306,10 +278,13 @@ fn read_into(
             invalid,
             value: Some(raw_values(&record.value)),
         }) {
-            return false;
+            return;
         }
     }
-    true
+    // What is gathered goes on, unless the dispatcher asked for nothing more.
+    if reading() != Reading::Halt {
+        outbox.flush();
+    }
 }
 
 /// Builds one record read, keeping its value in `pending` (for a dead letter) until its request
